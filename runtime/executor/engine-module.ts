@@ -1,0 +1,42 @@
+// One QuickJS WASM module per app per worker: its fixed WebAssembly.Memory is the app's real
+// memory cap (the engine's own setMemoryLimit is mis-counted with the prebuilt WASM), and a fault
+// in it can only ever affect that app. A module that faulted is retired: it takes no new
+// instances and is dropped once its last instance is gone.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import variant from "@jitl/quickjs-wasmfile-release-sync";
+import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSWASMModule } from "quickjs-emscripten-core";
+
+const WASM_PAGE = 64 * 1024;
+/** The prebuilt module declares 256 initial pages (16 MiB); memory cannot start smaller. */
+const INITIAL_PAGES = 256;
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** Compiling the WASM once per thread makes each new module cost only its instantiation. */
+function compiledWasm(): Promise<WebAssembly.Module> {
+  if (!compiled) {
+    const require = createRequire(import.meta.url);
+    const dir = path.dirname(require.resolve("@jitl/quickjs-wasmfile-release-sync/package.json"));
+    compiled = WebAssembly.compile(readFileSync(path.join(dir, "dist", "emscripten-module.wasm")));
+  }
+  return compiled;
+}
+
+export class EngineModule {
+  retired = false;
+  liveInstances = 0;
+
+  private constructor(
+    readonly module: QuickJSWASMModule,
+    readonly memoryMiB: number,
+  ) {}
+
+  static async create(memoryMiB: number): Promise<EngineModule> {
+    const maximum = Math.max(INITIAL_PAGES, Math.floor((memoryMiB * 1024 * 1024) / WASM_PAGE));
+    const wasmMemory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum });
+    const module = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmModule: await compiledWasm(), wasmMemory }));
+    return new EngineModule(module, memoryMiB);
+  }
+}

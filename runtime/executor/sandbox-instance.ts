@@ -1,0 +1,269 @@
+// One warm sandbox: a QuickJS runtime + context with the prelude and one script version loaded.
+// It runs one invocation at a time, so CPU accounting and captured logs are exact.
+import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
+import type { Limits } from "../shared/limits.js";
+import type { KvCall, KvOperation } from "../shared/wire.js";
+import type { LogLine } from "../store/invocations.js";
+import type { EngineModule } from "./engine-module.js";
+import { GUEST_PRELUDE } from "./guest-prelude.js";
+import { classifyGuestError, type GuestError } from "./guest-errors.js";
+
+export type { RawOutcome } from "./guest-errors.js";
+import type { RawOutcome } from "./guest-errors.js";
+
+export type HostCall = (call: KvCall) => Promise<string>;
+
+const KV_OPS = new Set<KvOperation>(["get", "set", "has", "delete", "list"]);
+
+export class SandboxInstance {
+  uses = 0;
+  readonly createdAt = performance.now();
+  private readonly runtime: QuickJSRuntime;
+  private readonly context: QuickJSContext;
+  private runFn: QuickJSHandle | undefined;
+  private handler: QuickJSHandle | undefined;
+  private readonly pending = new Set<QuickJSDeferredPromise>();
+  private deadline = Number.POSITIVE_INFINITY;
+  private cpuLeftMs = 0;
+  private hostCall: HostCall | undefined;
+  private wake: (() => void) | undefined;
+  private disposed = false;
+
+  /** Throws a GuestError-shaped object when the script cannot be loaded. */
+  constructor(
+    readonly engine: EngineModule,
+    readonly fileName: string,
+    source: string,
+    limits: Limits,
+  ) {
+    this.runtime = engine.module.newRuntime();
+    this.runtime.setMaxStackSize(limits.stackKiB * 1024);
+    this.runtime.setMemoryLimit(limits.memoryMiB * 1024 * 1024);
+    this.runtime.setInterruptHandler(() => performance.now() > this.deadline);
+    this.context = this.runtime.newContext();
+    engine.liveInstances++;
+    try {
+      this.load(source, limits);
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
+  }
+
+  private load(source: string, limits: Limits): void {
+    const ctx = this.context;
+    this.cpuLeftMs = limits.cpuMs;
+    const hostCall = ctx.newFunction("hostCall", (...args) => this.onHostCall(args));
+    const preludeFactory = this.guest(() => ctx.evalCode(GUEST_PRELUDE, "picloud:prelude"));
+    const factory = ctx.unwrapResult(preludeFactory);
+    const run = ctx.callFunction(factory, ctx.undefined, hostCall);
+    factory.dispose();
+    hostCall.dispose();
+    this.runFn = ctx.unwrapResult(run);
+
+    const evaluated = this.guest(() => ctx.evalCode(source, this.fileName, { type: "module" }));
+    if (evaluated.error) {
+      const error = this.dumpError(evaluated.error);
+      throw error;
+    }
+    // Module evaluation yields a promise of the namespace (top-level await); drain it.
+    this.guest(() => this.drainJobs());
+    const state = ctx.getPromiseState(evaluated.value);
+    if (state.type === "pending") {
+      evaluated.value.dispose();
+      throw { name: "Error", message: "The module's top-level code did not finish (awaiting at top level is not supported)." } satisfies GuestError;
+    }
+    if (state.type === "rejected") {
+      evaluated.value.dispose();
+      throw this.dumpError(state.error);
+    }
+    const namespace = state.value;
+    this.handler = ctx.getProp(namespace, "default");
+    if (namespace !== evaluated.value) namespace.dispose();
+    evaluated.value.dispose();
+  }
+
+  async invoke(contextJson: string, limits: Limits, hostCall: HostCall): Promise<RawOutcome> {
+    const ctx = this.context;
+    this.uses++;
+    this.hostCall = hostCall;
+    this.cpuLeftMs = limits.cpuMs;
+    const wallDeadline = performance.now() + limits.wallMs;
+    let promise: QuickJSHandle | undefined;
+    try {
+      const contextArg = ctx.newString(contextJson);
+      const logLimit = ctx.newNumber(limits.logBytes);
+      const called = this.guest(() => ctx.callFunction(this.runFn as QuickJSHandle, ctx.undefined, this.handler as QuickJSHandle, contextArg, logLimit));
+      contextArg.dispose();
+      logLimit.dispose();
+      if (called.error) return this.failed(this.dumpError(called.error), []);
+      promise = called.value;
+      this.guest(() => this.drainJobs());
+      for (;;) {
+        const state = ctx.getPromiseState(promise);
+        if (state.type === "fulfilled") {
+          const text = ctx.getString(state.value);
+          state.value.dispose();
+          promise.dispose();
+          promise = undefined;
+          return this.fromRunResult(text);
+        }
+        if (state.type === "rejected") {
+          const error = this.dumpError(state.error);
+          promise.dispose();
+          promise = undefined;
+          return this.failed(error, []);
+        }
+        const woke = await this.waitForHost(wallDeadline);
+        if (!woke) {
+          return {
+            ok: false,
+            error: { code: "SCRIPT_WALL_TIMEOUT", message: `The script did not finish within its wall-time limit of ${limits.wallMs} ms.` },
+            logs: [],
+            discard: true,
+            retireModule: false,
+          };
+        }
+        this.guest(() => this.drainJobs());
+      }
+    } catch (error) {
+      // A throw from the engine itself (WASM abort, poisoned module): nothing here can be trusted.
+      return {
+        ok: false,
+        error: { code: "ENGINE_FAULT", message: `The script engine failed: ${String((error as Error)?.message ?? error).slice(0, 200)}` },
+        logs: [],
+        discard: true,
+        retireModule: true,
+      };
+    } finally {
+      this.hostCall = undefined;
+      this.wake = undefined;
+      if (promise && this.context.alive) {
+        try {
+          promise.dispose();
+        } catch {
+          // disposal is best effort once the instance is being discarded
+        }
+      }
+    }
+  }
+
+  /** Resolves true when a host call settled, false when the wall-time limit passed first. */
+  private waitForHost(wallDeadline: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve(false);
+      }, Math.max(0, wallDeadline - performance.now()));
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve(true);
+      };
+    });
+  }
+
+  private drainJobs(): void {
+    const result = this.runtime.executePendingJobs();
+    // A job that threw has already rejected its promise; the wrapper reports it.
+    if (result.error) result.error.dispose();
+  }
+
+  /** Runs guest code against the remaining CPU budget of the current invocation. */
+  private guest<T>(fn: () => T): T {
+    const start = performance.now();
+    this.deadline = start + Math.max(0, this.cpuLeftMs);
+    try {
+      return fn();
+    } finally {
+      this.cpuLeftMs -= performance.now() - start;
+      this.deadline = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  private onHostCall(args: QuickJSHandle[]): QuickJSHandle {
+    const ctx = this.context;
+    const text = (h: QuickJSHandle | undefined) => (h && ctx.typeof(h) === "string" ? ctx.getString(h) : undefined);
+    const op = text(args[0]) as KvOperation;
+    const call: KvCall = {
+      op,
+      collection: text(args[1]) ?? (args[1] ? ctx.typeof(args[1]) : undefined),
+      key: args[2] && ctx.typeof(args[2]) !== "undefined" ? (text(args[2]) ?? { type: ctx.typeof(args[2]) }) : undefined,
+      valueJson: text(args[3]),
+      optionsJson: text(args[4]),
+    };
+    const deferred = ctx.newPromise();
+    this.pending.add(deferred);
+    const host = this.hostCall;
+    const settle = (apply: () => void) => {
+      if (!this.pending.delete(deferred) || !ctx.alive) return;
+      apply();
+      deferred.dispose();
+      this.wake?.();
+    };
+    const reject = (code: string, message: string) =>
+      settle(() => {
+        const error = ctx.newError({ name: "KvError", message });
+        ctx.newString(code).consume((c) => ctx.setProp(error, "code", c));
+        deferred.reject(error);
+        error.dispose();
+      });
+    if (!host || !KV_OPS.has(op)) {
+      queueMicrotask(() => reject("SDK_UNAVAILABLE", "The SDK is not available here."));
+    } else {
+      host(call).then(
+        (json) => settle(() => ctx.newString(json).consume((v) => deferred.resolve(v))),
+        (error: { code?: string; message?: string }) => reject(error?.code ?? "INTERNAL", error?.message ?? "KV call failed."),
+      );
+    }
+    return deferred.handle;
+  }
+
+  private fromRunResult(text: string): RawOutcome {
+    let parsed: { ok: boolean; result?: unknown; error?: GuestError; logs: LogLine[] };
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return this.failed({ name: "Error", message: "The sandbox returned malformed output." }, []);
+    }
+    if (parsed.ok) {
+      const resultJson = "result" in parsed ? JSON.stringify(parsed.result) : undefined;
+      return { ok: true, resultJson, logs: parsed.logs, discard: false, retireModule: false };
+    }
+    return this.failed(parsed.error ?? {}, parsed.logs);
+  }
+
+  private failed(error: GuestError, logs: LogLine[]): RawOutcome {
+    return classifyGuestError(error, logs, this.fileName);
+  }
+
+  private dumpError(handle: QuickJSHandle): GuestError {
+    try {
+      const dumped = this.context.dump(handle) as unknown;
+      if (dumped && typeof dumped === "object") return dumped as GuestError;
+      return { name: "Error", message: String(dumped) };
+    } catch {
+      return { name: "InternalError", message: "out of memory" };
+    } finally {
+      if (handle.alive) handle.dispose();
+    }
+  }
+
+  /** Frees the instance; reports false when the engine aborted while freeing (retire its module). */
+  dispose(): boolean {
+    if (this.disposed) return true;
+    this.disposed = true;
+    this.engine.liveInstances--;
+    try {
+      for (const deferred of this.pending) deferred.dispose();
+      this.pending.clear();
+      this.handler?.dispose();
+      this.runFn?.dispose();
+      this.context.dispose();
+      this.runtime.dispose();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,86 @@
+// One configuration schema: defaults, environment and flags are read here once, then frozen.
+import os from "node:os";
+import path from "node:path";
+import { Type, type Static } from "typebox";
+import { Value } from "typebox/value";
+import { PiCloudError } from "./errors.js";
+import { DEFAULT_LIMITS, LimitsOverrideSchema, resolveLimits, type Limits } from "./limits.js";
+
+export const ConfigSchema = Type.Object({
+  host: Type.String({ minLength: 1 }),
+  port: Type.Integer({ minimum: 0, maximum: 65_535 }),
+  dataDir: Type.String({ minLength: 1 }),
+  databaseUrl: Type.Optional(Type.String({ pattern: "^postgres(ql)?://" })),
+  adminToken: Type.Optional(Type.String({ minLength: 16 })),
+  logLevel: Type.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l))),
+  executorWorkers: Type.Integer({ minimum: 1, maximum: 64 }),
+  bodyLimitBytes: Type.Integer({ minimum: 1_024, maximum: 256 * 1024 * 1024 }),
+  adminRateLimitPerMinute: Type.Integer({ minimum: 1 }),
+  invocationRetentionCount: Type.Integer({ minimum: 100 }),
+  invocationRetentionHours: Type.Number({ exclusiveMinimum: 0 }),
+  /** Warm sandbox instances are recycled after this many invocations or this age. */
+  instanceMaxUses: Type.Integer({ minimum: 1 }),
+  instanceMaxAgeMs: Type.Integer({ minimum: 1 }),
+  limits: LimitsOverrideSchema,
+});
+
+export type ConfigInput = Static<typeof ConfigSchema>;
+export type Config = Readonly<Omit<ConfigInput, "limits">> & { readonly limits: Limits };
+
+/** The per-user folder where the embedded database lives when no --data-dir is given. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const home = os.homedir();
+  if (process.platform === "darwin") return path.join(home, "Library", "Application Support", "PiCloud");
+  if (process.platform === "win32") return path.join(env.APPDATA ?? path.join(home, "AppData", "Roaming"), "PiCloud");
+  return path.join(env.XDG_DATA_HOME ?? path.join(home, ".local", "share"), "picloud");
+}
+
+export type ConfigFlags = Partial<Omit<ConfigInput, "limits">> & { limits?: ConfigInput["limits"] };
+
+function envInt(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : (value as unknown as number); // let the schema name the bad value
+}
+
+/** Precedence: flags > environment > defaults. A bad value fails here, naming the setting. */
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const defined = <T extends object>(o: T) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const fromEnv = defined({
+    host: env.PICLOUD_HOST,
+    port: envInt(env.PICLOUD_PORT),
+    dataDir: env.PICLOUD_DATA_DIR,
+    databaseUrl: env.PICLOUD_DATABASE_URL || undefined,
+    adminToken: env.PICLOUD_ADMIN_TOKEN || undefined,
+    logLevel: env.PICLOUD_LOG_LEVEL,
+    executorWorkers: envInt(env.PICLOUD_EXECUTOR_WORKERS),
+  });
+  const input = {
+    host: "127.0.0.1",
+    port: 8787,
+    dataDir: defaultDataDir(env),
+    logLevel: "info",
+    executorWorkers: Math.max(1, Math.min(os.availableParallelism(), 8)),
+    bodyLimitBytes: 1024 * 1024,
+    adminRateLimitPerMinute: 6_000,
+    invocationRetentionCount: 100_000,
+    invocationRetentionHours: 24 * 7,
+    instanceMaxUses: 10_000,
+    instanceMaxAgeMs: 10 * 60_000,
+    limits: {},
+    ...fromEnv,
+    ...defined(flags),
+  };
+  if (!Value.Check(ConfigSchema, input)) {
+    const first = [...Value.Errors(ConfigSchema, input)][0];
+    const where = first ? first.instancePath.replace(/^\//, "").replaceAll("/", ".") : "?";
+    throw new PiCloudError("CONFIG_INVALID", `Invalid setting '${where}': ${first?.message ?? "invalid"}`);
+  }
+  const checked = input as ConfigInput;
+  return Object.freeze({
+    ...checked,
+    dataDir: path.resolve(checked.dataDir),
+    limits: resolveLimits(DEFAULT_LIMITS, checked.limits),
+  });
+}

@@ -1,0 +1,23 @@
+import { randomBytes } from "node:crypto";
+import { PiCloudError } from "./errors.js";
+
+/** Time-ordered, unique ids (48-bit ms timestamp + 80 random bits) so ordering by id is ordering by creation. */
+export function newId(now: number = Date.now()): string {
+  const time = now.toString(16).padStart(12, "0");
+  return `${time}${randomBytes(10).toString("hex")}`;
+}
+
+const APP_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const SCRIPT_NAME = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+
+/** Top-level path segments the runtime itself uses; an app cannot take them. */
+export const RESERVED_APP_IDS = new Set(["api", "assets", "ui", "health", "favicon.ico", "static", "docs"]);
+
+export function assertAppId(id: unknown): asserts id is string {
+  if (typeof id !== "string" || !APP_ID.test(id)) throw new PiCloudError("APP_INVALID_ID");
+  if (RESERVED_APP_IDS.has(id)) throw new PiCloudError("APP_RESERVED_ID", `The app id '${id}' is reserved.`);
+}
+
+export function assertScriptName(name: unknown): asserts name is string {
+  if (typeof name !== "string" || !SCRIPT_NAME.test(name)) throw new PiCloudError("SCRIPT_INVALID_NAME");
+}

@@ -1,0 +1,41 @@
+// Per-invocation resource limits: defaults, bounds, and the per-app override merge.
+import { Type, type Static } from "typebox";
+
+/** Bounds keep an app setting from harming the host (e.g. a QuickJS stack above 256 KiB overflows Node's own stack). */
+export const LIMIT_BOUNDS = {
+  memoryMiB: { min: 16, max: 2048, default: 64 },
+  cpuMs: { min: 1, max: 60_000, default: 1_000 },
+  wallMs: { min: 10, max: 300_000, default: 15_000 },
+  stackKiB: { min: 32, max: 256, default: 256 },
+  responseBytes: { min: 1_024, max: 64 * 1024 * 1024, default: 4 * 1024 * 1024 },
+  logBytes: { min: 256, max: 4 * 1024 * 1024, default: 64 * 1024 },
+} as const;
+
+type LimitName = keyof typeof LIMIT_BOUNDS;
+export type Limits = { readonly [K in LimitName]: number };
+
+function limitSchema(name: LimitName, description: string) {
+  const { min, max } = LIMIT_BOUNDS[name];
+  return Type.Integer({ minimum: min, maximum: max, description });
+}
+
+export const LimitsOverrideSchema = Type.Object(
+  {
+    memoryMiB: Type.Optional(limitSchema("memoryMiB", "WASM memory cap of the app's sandbox module, in MiB")),
+    cpuMs: Type.Optional(limitSchema("cpuMs", "CPU time per invocation, in ms")),
+    wallMs: Type.Optional(limitSchema("wallMs", "Wall time per invocation, including awaited SDK calls, in ms")),
+    stackKiB: Type.Optional(limitSchema("stackKiB", "Sandbox stack size, in KiB")),
+    responseBytes: Type.Optional(limitSchema("responseBytes", "Maximum serialised response size, in bytes")),
+    logBytes: Type.Optional(limitSchema("logBytes", "Maximum captured console output per invocation, in bytes")),
+  },
+  { additionalProperties: false },
+);
+export type LimitsOverride = Static<typeof LimitsOverrideSchema>;
+
+export const DEFAULT_LIMITS: Limits = Object.freeze(
+  Object.fromEntries(Object.entries(LIMIT_BOUNDS).map(([name, bound]) => [name, bound.default])) as Limits,
+);
+
+export function resolveLimits(base: Limits, override: LimitsOverride | undefined): Limits {
+  return Object.freeze({ ...base, ...override });
+}

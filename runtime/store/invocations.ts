@@ -1,0 +1,120 @@
+// Invocation records: one row per script run, written in batches, bounded by count and age.
+import type { Db } from "./db.js";
+
+export type InvocationStatus = "ok" | "error";
+export type TriggerKind = "http" | "kv" | "schedule" | "dead_letter" | "test";
+
+export interface LogLine {
+  readonly level: "log" | "info" | "warn" | "error" | "debug";
+  readonly message: string;
+  /** ms since the invocation started */
+  readonly at: number;
+}
+
+export interface InvocationError {
+  readonly code: string;
+  readonly message: string;
+  readonly line?: number | undefined;
+  readonly column?: number | undefined;
+  readonly stack?: string | undefined;
+}
+
+export interface InvocationRecord {
+  readonly id: string;
+  readonly app: string;
+  readonly script: string;
+  readonly version: number | null;
+  readonly trigger: TriggerKind;
+  readonly status: InvocationStatus;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly logs: readonly LogLine[];
+  readonly error: InvocationError | null;
+  readonly eventId: string | null;
+}
+
+export interface InvocationFilter {
+  readonly app?: string | undefined;
+  readonly script?: string | undefined;
+  readonly status?: InvocationStatus | undefined;
+  readonly trigger?: TriggerKind | undefined;
+  /** Only records older than this id (ids are time-ordered): the next page. */
+  readonly before?: string | undefined;
+  readonly limit?: number | undefined;
+}
+
+interface InvocationRow extends Record<string, unknown> {
+  id: string;
+  app_id: string;
+  script_name: string;
+  version: number | null;
+  trigger: TriggerKind;
+  status: InvocationStatus;
+  started_at: Date;
+  duration_ms: number;
+  logs: LogLine[];
+  error: InvocationError | null;
+  event_id: string | null;
+}
+
+const toRecord = (r: InvocationRow): InvocationRecord => ({
+  id: r.id,
+  app: r.app_id,
+  script: r.script_name,
+  version: r.version,
+  trigger: r.trigger,
+  status: r.status,
+  startedAt: r.started_at.toISOString(),
+  durationMs: r.duration_ms,
+  logs: r.logs,
+  error: r.error,
+  eventId: r.event_id,
+});
+
+export class InvocationStore {
+  constructor(private readonly db: Db) {}
+
+  /** One statement for the whole batch: the cost per record is a fraction of a row insert. */
+  async insertMany(records: readonly InvocationRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.db.query(
+      `insert into invocations (id, app_id, script_name, version, trigger, status, started_at, duration_ms, logs, error, event_id)
+       select id, app, script, version, trigger, status, "startedAt", "durationMs", coalesce(logs, '[]'::jsonb), error, "eventId"
+       from jsonb_to_recordset($1::jsonb) as r(
+         id text, app text, script text, version int, trigger text, status text, "startedAt" timestamptz,
+         "durationMs" double precision, logs jsonb, error jsonb, "eventId" text)
+       on conflict (id) do nothing`,
+      [JSON.stringify(records)],
+    );
+  }
+
+  async list(filter: InvocationFilter = {}): Promise<InvocationRecord[]> {
+    const rows = await this.db.query<InvocationRow>(
+      `select * from invocations
+       where ($1::text is null or app_id = $1) and ($2::text is null or script_name = $2)
+         and ($3::text is null or status = $3) and ($4::text is null or trigger = $4)
+         and ($5::text is null or id < $5)
+       order by id desc limit $6`,
+      [filter.app ?? null, filter.script ?? null, filter.status ?? null, filter.trigger ?? null, filter.before ?? null, filter.limit ?? 50],
+    );
+    return rows.map(toRecord);
+  }
+
+  async get(id: string): Promise<InvocationRecord | undefined> {
+    const rows = await this.db.query<InvocationRow>("select * from invocations where id = $1", [id]);
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  /** Keeps at most `maxCount` records and none older than `maxAgeMs`; returns how many were deleted. */
+  async prune(options: { maxCount: number; maxAgeMs: number; now: number }): Promise<number> {
+    const cutoff = new Date(options.now - options.maxAgeMs).toISOString();
+    const byAge = await this.db.query("delete from invocations where started_at < $1 returning 1", [cutoff]);
+    const byCount = await this.db.query(
+      `delete from invocations where id < (
+         select id from invocations order by id desc offset $1 limit 1
+       ) returning 1`,
+      [options.maxCount - 1],
+    );
+    return byAge.length + byCount.length;
+  }
+}

@@ -1,0 +1,194 @@
+// Per-app key-value storage. Values are JSON; keys are ordered bytewise (collation "C") so
+// keyset pagination is stable under concurrent writes on both PGlite and Postgres.
+import { PiCloudError } from "../shared/errors.js";
+import type { Db, Queryable } from "./db.js";
+
+export const KV_LIMITS = {
+  keyBytes: 512,
+  valueBytes: 1024 * 1024,
+  defaultPageSize: 50,
+  maxPageSize: 1000,
+} as const;
+
+const COLLECTION = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export function assertCollection(name: unknown): asserts name is string {
+  if (typeof name !== "string" || !COLLECTION.test(name)) {
+    throw new PiCloudError("KV_INVALID_COLLECTION", `Invalid collection name ${describe(name)}: use 1-128 letters, digits, '_', '-' or '.', not starting with '.' or '-'.`);
+  }
+}
+
+export function assertKey(key: unknown): asserts key is string {
+  if (typeof key !== "string" || key.length === 0 || key.includes("\u0000") || Buffer.byteLength(key) > KV_LIMITS.keyBytes) {
+    throw new PiCloudError("KV_INVALID_KEY", `Invalid key ${describe(key)}: keys are non-empty strings of at most ${KV_LIMITS.keyBytes} bytes without NUL.`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return `of type ${value === null ? "null" : typeof value}`;
+}
+
+export function assertValueJson(json: string): void {
+  const bytes = Buffer.byteLength(json);
+  if (bytes > KV_LIMITS.valueBytes) {
+    throw new PiCloudError("KV_VALUE_TOO_LARGE", `The value is ${bytes} bytes; the limit is ${KV_LIMITS.valueBytes} bytes.`);
+  }
+}
+
+export type KvOp = "insert" | "update" | "delete";
+
+export interface KvChange {
+  readonly app: string;
+  readonly collection: string;
+  readonly key: string;
+  readonly op: KvOp;
+  /** The new value as JSON text, or null on delete. */
+  readonly valueJson: string | null;
+}
+
+/** Lets the event system add its outbox rows in the same transaction as the write. */
+export interface KvChangeHook {
+  /** Cheap, synchronous: may a write to this key produce events? If not, no transaction is opened. */
+  mayTrigger(app: string, collection: string, key: string): boolean;
+  onChange(tx: Queryable, change: KvChange): Promise<void>;
+}
+
+export interface KvPage {
+  readonly items: { key: string; valueJson: string }[];
+  readonly cursor: string | null;
+}
+
+export interface ListOptions {
+  readonly limit?: number | undefined;
+  readonly cursor?: string | null | undefined;
+  readonly prefix?: string | undefined;
+}
+
+function encodeCursor(lastKey: string): string {
+  return Buffer.from(JSON.stringify({ k: lastKey })).toString("base64url");
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (parsed && typeof parsed === "object" && typeof (parsed as { k?: unknown }).k === "string") {
+      return (parsed as { k: string }).k;
+    }
+  } catch {
+    // fall through to the coded error
+  }
+  throw new PiCloudError("KV_INVALID_CURSOR");
+}
+
+/** The smallest string greater than every string starting with `prefix`, in code point order (= UTF-8 byte order). */
+function prefixUpperBound(prefix: string): string | null {
+  const points = [...prefix];
+  while (points.length > 0) {
+    const last = points.pop() as string;
+    const code = last.codePointAt(0) as number;
+    if (code < 0x10ffff && !(code >= 0xd7ff && code < 0xe000)) return points.join("") + String.fromCodePoint(code + 1);
+  }
+  return null;
+}
+
+/** Maps Postgres' refusals of a JSON text (e.g. "\u0000" in a string) to a coded caller error. */
+function rethrowValueError(error: unknown): never {
+  const code = (error as { code?: string }).code;
+  if (code === "22P05" || code === "22P02" || code === "22025") {
+    throw new PiCloudError("KV_INVALID_VALUE", `The value cannot be stored: ${(error as Error).message}`);
+  }
+  throw error;
+}
+
+export class KvStore {
+  constructor(
+    private readonly db: Db,
+    private readonly hook?: KvChangeHook,
+  ) {}
+
+  async get(app: string, collection: string, key: string): Promise<string | null> {
+    assertCollection(collection);
+    assertKey(key);
+    const rows = await this.db.query<{ value: string }>(
+      "select value::text as value from kv where app_id = $1 and collection = $2 and key = $3",
+      [app, collection, key],
+    );
+    return rows[0]?.value ?? null;
+  }
+
+  async has(app: string, collection: string, key: string): Promise<boolean> {
+    assertCollection(collection);
+    assertKey(key);
+    const rows = await this.db.query("select 1 from kv where app_id = $1 and collection = $2 and key = $3", [app, collection, key]);
+    return rows.length > 0;
+  }
+
+  /** Stores a JSON text; returns whether the key was inserted or updated. */
+  async set(app: string, collection: string, key: string, valueJson: string): Promise<KvOp> {
+    assertCollection(collection);
+    assertKey(key);
+    assertValueJson(valueJson);
+    const write = async (q: Queryable): Promise<KvOp> => {
+      const rows = await q
+        .query<{ inserted: boolean }>(
+          `insert into kv (app_id, collection, key, value) values ($1, $2, $3, $4::jsonb)
+           on conflict (app_id, collection, key) do update set value = excluded.value, updated_at = now()
+           returning (xmax = 0) as inserted`,
+          [app, collection, key, valueJson],
+        )
+        .catch(rethrowValueError);
+      const op: KvOp = rows[0]?.inserted ? "insert" : "update";
+      if (this.hook) await this.hook.onChange(q, { app, collection, key, op, valueJson });
+      return op;
+    };
+    return this.hook?.mayTrigger(app, collection, key) ? this.db.transaction(write) : write(this.db);
+  }
+
+  /** Returns whether the key was present. */
+  async delete(app: string, collection: string, key: string): Promise<boolean> {
+    assertCollection(collection);
+    assertKey(key);
+    const remove = async (q: Queryable): Promise<boolean> => {
+      const rows = await q.query("delete from kv where app_id = $1 and collection = $2 and key = $3 returning key", [app, collection, key]);
+      const existed = rows.length > 0;
+      if (existed && this.hook) await this.hook.onChange(q, { app, collection, key, op: "delete", valueJson: null });
+      return existed;
+    };
+    return this.hook?.mayTrigger(app, collection, key) ? this.db.transaction(remove) : remove(this.db);
+  }
+
+  async list(app: string, collection: string, options: ListOptions = {}): Promise<KvPage> {
+    assertCollection(collection);
+    const limit = options.limit ?? KV_LIMITS.defaultPageSize;
+    if (!Number.isInteger(limit) || limit < 1 || limit > KV_LIMITS.maxPageSize) {
+      throw new PiCloudError("VALIDATION_FAILED", `limit must be an integer from 1 to ${KV_LIMITS.maxPageSize}.`);
+    }
+    const prefix = options.prefix ?? "";
+    if (typeof prefix !== "string") throw new PiCloudError("VALIDATION_FAILED", "prefix must be a string.");
+    const after = options.cursor ? decodeCursor(options.cursor) : null;
+    const upper = prefix ? prefixUpperBound(prefix) : null;
+    const rows = await this.db.query<{ key: string; value: string }>(
+      `select key, value::text as value from kv
+       where app_id = $1 and collection = $2
+         and ($3::text is null or key > $3)
+         and key >= $4 and ($5::text is null or key < $5)
+       order by key limit $6`,
+      [app, collection, after, prefix, upper, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => ({ key: r.key, valueJson: r.value })),
+      cursor: rows.length > limit && last ? encodeCursor(last.key) : null,
+    };
+  }
+
+  async collections(app: string): Promise<{ name: string; count: number }[]> {
+    const rows = await this.db.query<{ collection: string; count: number }>(
+      "select collection, count(*)::int as count from kv where app_id = $1 group by collection order by collection",
+      [app],
+    );
+    return rows.map((r) => ({ name: r.collection, count: r.count }));
+  }
+}

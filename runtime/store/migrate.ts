@@ -1,0 +1,35 @@
+// Applies pending migrations in order, each in its own transaction, recording them in a version table.
+// An advisory lock makes concurrent starts against one Postgres safe.
+import type { Db } from "./db.js";
+import { MIGRATIONS, type Migration } from "./migrations/index.js";
+
+const MIGRATION_LOCK_KEY = 7_340_812; // arbitrary, stable: "picloud migrations"
+
+export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  await db.exec(`create table if not exists schema_migrations (
+    version integer primary key,
+    name text not null,
+    applied_at timestamptz not null default now()
+  )`);
+  return db.transaction(async (tx) => {
+    await tx.query("select pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+    const rows = await tx.query<{ version: number }>("select version from schema_migrations");
+    const applied = new Set(rows.map((r) => r.version));
+    const done: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query("insert into schema_migrations (version, name) values ($1, $2)", [migration.version, migration.name]);
+      done.push(migration.version);
+    }
+    return done;
+  });
+}
+
+/** Our migrations contain no ';' inside literals or bodies, so a plain split is exact. */
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(";")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,10 @@
+// Ordered schema migrations, applied once each. Kept as TypeScript strings so bundlers carry them along.
+import { initial } from "./001-initial.js";
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [initial];

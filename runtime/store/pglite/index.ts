@@ -1,0 +1,32 @@
+// Embedded PostgreSQL (PGlite, WASM), file-backed in a data directory, or in memory for tests.
+import { PGlite } from "@electric-sql/pglite";
+import type { Db, Queryable, Row } from "../db.js";
+
+/** `location`: a directory path, or "memory://" for a throwaway database. */
+export async function openPglite(location: string): Promise<Db> {
+  const pg = await PGlite.create(location);
+  const asQueryable = (q: Pick<PGlite, "query">): Queryable => ({
+    async query<R extends Row>(sql: string, params?: readonly unknown[]) {
+      const result = await q.query<R>(sql, params as unknown[] | undefined);
+      return result.rows;
+    },
+  });
+  return {
+    kind: "pglite",
+    ...asQueryable(pg),
+    async exec(sql) {
+      await pg.exec(sql);
+    },
+    transaction: (fn) => pg.transaction((tx) => fn(asQueryable(tx))),
+    async listen(channel, onPayload) {
+      const unsubscribe = await pg.listen(channel, onPayload);
+      return unsubscribe;
+    },
+    async notify(channel, payload) {
+      await pg.query("select pg_notify($1, $2)", [channel, payload]);
+    },
+    async close() {
+      await pg.close();
+    },
+  };
+}
