@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import variant from "@jitl/quickjs-wasmfile-release-sync";
-import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSWASMModule } from "quickjs-emscripten-core";
+import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSSyncVariant, type QuickJSWASMModule } from "quickjs-emscripten-core";
 
 const WASM_PAGE = 64 * 1024;
 /** The prebuilt module declares 256 initial pages (16 MiB); memory cannot start smaller. */
@@ -36,7 +36,7 @@ export class EngineModule {
   static async create(memoryMiB: number): Promise<EngineModule> {
     const maximum = Math.max(INITIAL_PAGES, Math.floor((memoryMiB * 1024 * 1024) / WASM_PAGE));
     const wasmMemory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum });
-    const module = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmModule: await compiledWasm(), wasmMemory }));
+    const module = await newQuickJSWASMModuleFromVariant(newVariant(variant as unknown as QuickJSSyncVariant, { wasmModule: await compiledWasm(), wasmMemory }));
     return new EngineModule(module, memoryMiB);
   }
 }

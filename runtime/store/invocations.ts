@@ -28,7 +28,7 @@ export interface InvocationRecord {
   readonly status: InvocationStatus;
   readonly startedAt: string;
   readonly durationMs: number;
-  readonly logs: readonly LogLine[];
+  readonly logs: LogLine[];
   readonly error: InvocationError | null;
   readonly eventId: string | null;
 }

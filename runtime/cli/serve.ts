@@ -1,0 +1,39 @@
+// `picloud serve`: the all-in-one runtime in the foreground, shut down gracefully on SIGTERM/SIGINT.
+import { startRuntime } from "../main.js";
+import { type ConfigFlags, loadConfig } from "../shared/config.js";
+import { createLogger } from "../shared/log.js";
+import { PICLOUD_VERSION } from "../shared/version.js";
+
+export async function serve(flags: ConfigFlags): Promise<void> {
+  const config = loadConfig(flags);
+  const logger = createLogger(config.logLevel);
+  const runtime = await startRuntime({ config, logger });
+  let url: string;
+  try {
+    url = await runtime.listen();
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  const out = process.stdout;
+  out.write(`PiCloud ${PICLOUD_VERSION} listening on ${url}\n`);
+  out.write(`Data: ${runtime.dataLocation}\n`);
+  if (runtime.initialAdminToken) {
+    out.write(`Admin token (shown once, store it now): ${runtime.initialAdminToken}\n`);
+    out.write(`  export PICLOUD_URL=${url} PICLOUD_TOKEN=${runtime.initialAdminToken}\n`);
+  }
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    runtime.close().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+}

@@ -1,0 +1,144 @@
+// Composition root: config -> logger -> store -> roles -> HTTP -> listen. Used by `picloud serve`,
+// the Electron main process and the tests; returns a handle that shuts everything down in order.
+import type { FastifyInstance } from "fastify";
+import { WorkerPool } from "./executor/worker-pool.js";
+import { AdminAuth } from "./manager/auth.js";
+import { ControlPlane } from "./manager/control-plane.js";
+import { buildHttpApp } from "./manager/http-app.js";
+import type { ApiServices } from "./manager/services.js";
+import { DEFAULT_RECORDER_OPTIONS, InvocationRecorder } from "./orchestrator/invocation-recorder.js";
+import { Invoker } from "./orchestrator/invoker.js";
+import { ScriptCache } from "./orchestrator/script-cache.js";
+import { type Clock, systemClock } from "./shared/clock.js";
+import type { Config } from "./shared/config.js";
+import type { Logger } from "./shared/log.js";
+import { PICLOUD_VERSION } from "./shared/version.js";
+import { AppStore } from "./store/apps.js";
+import { type DataDirLock, lockDataDir } from "./store/data-dir-lock.js";
+import type { Db } from "./store/db.js";
+import { InvocationStore } from "./store/invocations.js";
+import { KvStore } from "./store/kv.js";
+import { openDatabase, pgliteDirectory } from "./store/open-db.js";
+import { ScriptStore } from "./store/scripts.js";
+import { TokenStore } from "./store/tokens.js";
+
+export interface RuntimeOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Tests pass "memory://" to skip the data directory entirely. */
+  readonly pgliteLocation?: string;
+}
+
+export interface Runtime {
+  readonly app: FastifyInstance;
+  readonly services: ApiServices;
+  readonly db: Db;
+  /** Set when this start created the first admin token: its only plain-text copy. */
+  readonly initialAdminToken: string | undefined;
+  /** Where data lives: the PGlite directory or the (password-less) database URL. */
+  readonly dataLocation: string;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "postgres://…";
+  }
+}
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const embedded = !config.databaseUrl;
+  const useDataDir = embedded && options.pgliteLocation === undefined;
+  const lock: DataDirLock | undefined = useDataDir ? lockDataDir(config.dataDir) : undefined;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    const pgliteLocation = options.pgliteLocation ?? pgliteDirectory(config.dataDir);
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteLocation });
+    cleanups.push(() => db.close());
+
+    const apps = new AppStore(db);
+    const scripts = new ScriptStore(db);
+    const kv = new KvStore(db);
+    const invocations = new InvocationStore(db);
+    const tokens = new TokenStore(db);
+
+    let initialAdminToken: string | undefined;
+    if (config.adminToken) await tokens.ensure("PICLOUD_ADMIN_TOKEN", config.adminToken);
+    else if ((await tokens.count()) === 0) initialAdminToken = (await tokens.create("initial")).token;
+
+    const executor = await WorkerPool.start({
+      workers: config.executorWorkers,
+      logger: logger.child({ role: "executor" }),
+      instanceMaxUses: config.instanceMaxUses,
+      instanceMaxAgeMs: config.instanceMaxAgeMs,
+    });
+    cleanups.push(() => executor.close());
+
+    const recorder = new InvocationRecorder(
+      invocations,
+      { ...DEFAULT_RECORDER_OPTIONS, retentionCount: config.invocationRetentionCount, retentionMs: config.invocationRetentionHours * 3_600_000 },
+      clock,
+      logger.child({ role: "recorder" }),
+    );
+    recorder.start();
+    cleanups.push(() => recorder.stop());
+
+    const scriptCache = new ScriptCache({ apps, scripts, db, config });
+    await scriptCache.start();
+    cleanups.push(() => scriptCache.stop());
+
+    const invoker = new Invoker({ executor, kv, recorder, clock });
+    const services: ApiServices = {
+      config,
+      apps,
+      scripts,
+      kv,
+      invocations,
+      tokens,
+      auth: new AdminAuth(tokens),
+      control: new ControlPlane({ apps, scripts, scriptCache, executor }),
+      scriptCache,
+      invoker,
+      recorder,
+      executor,
+    };
+    const app = await buildHttpApp(services, { logger, version: PICLOUD_VERSION });
+    let closing: Promise<void> | undefined;
+
+    return {
+      app,
+      services,
+      db,
+      initialAdminToken,
+      dataLocation: config.databaseUrl ? redactUrl(config.databaseUrl) : pgliteLocation,
+      async listen() {
+        await app.listen({ host: config.host, port: config.port });
+        const address = app.server.address();
+        const port = typeof address === "object" && address ? address.port : config.port;
+        const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+        return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+      },
+      close() {
+        // Stop accepting and drain in-flight requests first; then the roles, then the database.
+        closing ??= (async () => {
+          await app.close();
+          for (const cleanup of cleanups.reverse()) await cleanup();
+          lock?.release();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
+    lock?.release();
+    throw error;
+  }
+}

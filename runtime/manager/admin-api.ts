@@ -1,0 +1,43 @@
+// The admin API under /api/v1: rate-limited, token-authenticated, schema-checked.
+import rateLimit from "@fastify/rate-limit";
+import type { FastifyInstance } from "fastify";
+import { PiCloudError } from "../shared/errors.js";
+import { appRoutes } from "./routes/apps.js";
+import { invocationRoutes } from "./routes/invocations.js";
+import { kvRoutes } from "./routes/kv.js";
+import { scriptRoutes } from "./routes/scripts.js";
+import { tokenRoutes } from "./routes/tokens.js";
+import type { ApiServices } from "./services.js";
+
+export type RouteModule = (scope: FastifyInstance, services: ApiServices) => Promise<void>;
+
+export const API_PREFIX = "/api/v1";
+
+export async function registerAdminApi(app: FastifyInstance, services: ApiServices, extraRoutes: readonly RouteModule[] = []): Promise<void> {
+  await app.register(
+    async (scope) => {
+      await scope.register(rateLimit, {
+        max: services.config.adminRateLimitPerMinute,
+        timeWindow: 60_000,
+        errorResponseBuilder: (_request, context) =>
+          new PiCloudError("RATE_LIMITED", `Too many requests: at most ${context.max} per minute. Retry in ${Math.ceil(context.ttl / 1000)} s.`),
+      });
+      scope.addHook("onRequest", async (request) => {
+        if (request.routeOptions.config?.public === true) return;
+        await services.auth.check(request);
+      });
+      scope.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+      for (const routes of [appRoutes, scriptRoutes, kvRoutes, invocationRoutes, tokenRoutes, ...extraRoutes]) {
+        await routes(scope, services);
+      }
+    },
+    { prefix: API_PREFIX },
+  );
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Served without an admin token. */
+    public?: boolean;
+  }
+}

@@ -1,0 +1,43 @@
+// buildHttpApp(deps) assembles the HTTP server without listening, so tests can use inject().
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { registerIngress } from "../orchestrator/ingress.js";
+import type { Logger } from "../shared/log.js";
+import { registerAdminApi, type RouteModule } from "./admin-api.js";
+import { installErrorHandling } from "./error-handler.js";
+import type { ApiServices } from "./services.js";
+
+export interface HttpAppOptions {
+  readonly logger: Logger;
+  readonly version: string;
+  readonly extraApiRoutes?: readonly RouteModule[];
+  /** Mounted before the ingress, e.g. the dashboard. */
+  readonly beforeIngress?: (app: FastifyInstance) => Promise<void>;
+}
+
+export async function buildHttpApp(services: ApiServices, options: HttpAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger.child({ role: "http" }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: services.config.bodyLimitBytes,
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    routerOptions: { maxParamLength: 1024 },
+  });
+  installErrorHandling(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "PiCloud admin API", version: options.version },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    hideUntagged: true,
+  });
+  app.get("/health", async () => ({ ok: true, version: options.version }));
+  await registerAdminApi(app, services, options.extraApiRoutes);
+  await options.beforeIngress?.(app);
+  await registerIngress(app, { scripts: services.scriptCache, invoker: services.invoker, bodyLimitBytes: services.config.bodyLimitBytes });
+  return app;
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { PiCloudError } from "../../shared/errors.js";
+import type { ApiServices } from "../services.js";
+
+const TokenInfo = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  createdAt: Type.String(),
+  lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export async function tokenRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+  const api = scope.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.get("/tokens", { schema: { tags: ["tokens"], response: { 200: Type.Object({ tokens: Type.Array(TokenInfo) }) } } }, async () => ({
+    tokens: await services.tokens.list(),
+  }));
+
+  api.post(
+    "/tokens",
+    {
+      schema: {
+        tags: ["tokens"],
+        summary: "Create an admin token; the response is the only time it is shown",
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+        response: { 201: Type.Intersect([TokenInfo, Type.Object({ token: Type.String() })]) },
+      },
+    },
+    async (request, reply) => {
+      const { token, info } = await services.tokens.create(request.body.name);
+      return reply.code(201).send({ ...info, token });
+    },
+  );
+
+  api.delete("/tokens/:id", { schema: { tags: ["tokens"], params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
+    if (!(await services.tokens.revoke(request.params.id))) throw new PiCloudError("TOKEN_NOT_FOUND");
+    services.auth.forgetAll();
+    return reply.code(204).send();
+  });
+}

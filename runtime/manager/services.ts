@@ -1,0 +1,28 @@
+// What the admin API routes are given: the stores and the role services they act through.
+import type { Executor } from "../executor/executor.js";
+import type { InvocationRecorder } from "../orchestrator/invocation-recorder.js";
+import type { Invoker } from "../orchestrator/invoker.js";
+import type { ScriptCache } from "../orchestrator/script-cache.js";
+import type { Config } from "../shared/config.js";
+import type { AppStore } from "../store/apps.js";
+import type { InvocationStore } from "../store/invocations.js";
+import type { KvStore } from "../store/kv.js";
+import type { ScriptStore } from "../store/scripts.js";
+import type { TokenStore } from "../store/tokens.js";
+import type { AdminAuth } from "./auth.js";
+import type { ControlPlane } from "./control-plane.js";
+
+export interface ApiServices {
+  readonly config: Config;
+  readonly apps: AppStore;
+  readonly scripts: ScriptStore;
+  readonly kv: KvStore;
+  readonly invocations: InvocationStore;
+  readonly tokens: TokenStore;
+  readonly auth: AdminAuth;
+  readonly control: ControlPlane;
+  readonly scriptCache: ScriptCache;
+  readonly invoker: Invoker;
+  readonly recorder: InvocationRecorder;
+  readonly executor: Executor;
+}

@@ -1,0 +1,93 @@
+// HTTP ingress: every deployed script answers at /{app}/{script} and any sub-path, any method.
+import { timingSafeEqual } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import secureJson from "secure-json-parse";
+import { PiCloudError } from "../shared/errors.js";
+import type { HttpRequestContext } from "../shared/wire.js";
+import type { Invoker } from "./invoker.js";
+import { BadResponseError, errorResponse, mapResult, type HttpResponse } from "./response-mapping.js";
+import type { ScriptCache } from "./script-cache.js";
+
+export interface IngressDeps {
+  readonly scripts: ScriptCache;
+  readonly invoker: Invoker;
+  readonly bodyLimitBytes: number;
+}
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+export const APP_KEY_HEADER = "x-picloud-app-key";
+
+function parseBody(request: FastifyRequest): unknown {
+  const raw = request.body as Buffer | undefined;
+  if (!raw || raw.length === 0) return null;
+  const type = request.headers["content-type"] ?? "";
+  const text = raw.toString("utf8");
+  if (/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    try {
+      return secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
+    } catch (error) {
+      throw new PiCloudError("INVALID_JSON", `The body is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  return text;
+}
+
+function headerRecord(request: FastifyRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}
+
+function keyMatches(given: string | string[] | undefined, expected: string): boolean {
+  if (typeof given !== "string") return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function send(reply: FastifyReply, response: HttpResponse, invocationId: string): FastifyReply {
+  return reply.code(response.status).headers(response.headers).header("x-picloud-invocation", invocationId).send(response.body ?? undefined);
+}
+
+export async function registerIngress(app: FastifyInstance, deps: IngressDeps): Promise<void> {
+  await app.register(async (scope) => {
+    // Script endpoints take any body; it is parsed here so malformed JSON gets a coded error.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: deps.bodyLimitBytes }, (_request, body, done) => done(null, body));
+
+    const handle = async (request: FastifyRequest<{ Params: { app: string; script: string; "*"?: string } }>, reply: FastifyReply) => {
+      const { app, script } = request.params;
+      const target = await deps.scripts.get(app, script);
+      if (!target) throw new PiCloudError("SCRIPT_NOT_FOUND", `No script '${script}' in app '${app}'.`);
+      if (target.appKey !== null && !keyMatches(request.headers[APP_KEY_HEADER], target.appKey)) {
+        throw new PiCloudError("APP_KEY_REQUIRED", `This endpoint requires the app key in the '${APP_KEY_HEADER}' header.`);
+      }
+      const path = request.url.split("?", 1)[0] ?? "/";
+      const context: HttpRequestContext = {
+        method: request.method,
+        path,
+        subpath: `/${request.params["*"] ?? ""}`,
+        query: request.query as Record<string, string | string[]>,
+        headers: headerRecord(request),
+        body: parseBody(request),
+      };
+      const { id, outcome } = await deps.invoker.run(target, { trigger: "http", request: context });
+      if (!outcome.ok) return send(reply, errorResponse(outcome.error, id), id);
+      if (outcome.resultJson !== undefined && outcome.resultJson.length > target.limits.responseBytes) {
+        const message = `The response is ${outcome.resultJson.length} bytes; the limit is ${target.limits.responseBytes}.`;
+        return send(reply, errorResponse({ code: "SCRIPT_RESPONSE_TOO_LARGE", message }, id), id);
+      }
+      try {
+        return send(reply, mapResult(outcome.resultJson), id);
+      } catch (error) {
+        if (!(error instanceof BadResponseError)) throw error;
+        return send(reply, errorResponse({ code: "SCRIPT_BAD_RESPONSE", message: `Bad response: ${error.message}` }, id), id);
+      }
+    };
+
+    scope.route({ method: [...METHODS], url: "/:app/:script", handler: handle });
+    scope.route({ method: [...METHODS], url: "/:app/:script/*", handler: handle });
+  });
+}

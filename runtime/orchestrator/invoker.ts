@@ -1,0 +1,69 @@
+// Runs one invocation of a resolved script and records it: the single path every trigger takes.
+import type { Executor } from "../executor/executor.js";
+import type { Clock } from "../shared/clock.js";
+import { newId } from "../shared/ids.js";
+import type { HttpRequestContext, InvokeOutcome, ScriptContext } from "../shared/wire.js";
+import type { TriggerKind } from "../store/invocations.js";
+import type { KvStore } from "../store/kv.js";
+import type { InvocationRecorder } from "./invocation-recorder.js";
+import type { ResolvedScript } from "./script-cache.js";
+import { createSdkHost } from "./sdk-host.js";
+
+export interface InvocationInput {
+  readonly trigger: TriggerKind;
+  readonly request?: HttpRequestContext;
+  readonly event?: Record<string, unknown>;
+  readonly attempt?: number;
+  readonly eventId?: string;
+}
+
+export interface InvocationResult {
+  readonly id: string;
+  readonly version: number;
+  readonly outcome: InvokeOutcome;
+}
+
+export class Invoker {
+  constructor(
+    private readonly deps: { executor: Executor; kv: KvStore; recorder: InvocationRecorder; clock: Clock },
+  ) {}
+
+  async run(target: ResolvedScript, input: InvocationInput): Promise<InvocationResult> {
+    const startedAt = this.deps.clock.now();
+    const id = newId(startedAt);
+    // `event` is only present for triggered runs, so scripts can test `"event" in ctx`.
+    const context: ScriptContext = {
+      app: target.app,
+      script: target.script,
+      ...(input.request && { request: input.request }),
+      ...(input.event && { event: input.event, attempt: input.attempt ?? 1, eventId: input.eventId }),
+    };
+    const outcome = await this.deps.executor.invoke(
+      {
+        app: target.app,
+        script: target.script,
+        version: target.version,
+        source: target.compiled,
+        context,
+        limits: target.limits,
+        strict: target.strict,
+        trigger: input.trigger,
+      },
+      createSdkHost(this.deps.kv, target.app),
+    );
+    this.deps.recorder.record({
+      id,
+      app: target.app,
+      script: target.script,
+      version: target.version,
+      trigger: input.trigger,
+      status: outcome.ok ? "ok" : "error",
+      startedAt: new Date(startedAt).toISOString(),
+      durationMs: Math.round(outcome.durationMs * 1000) / 1000,
+      logs: outcome.logs,
+      error: outcome.ok ? null : outcome.error,
+      eventId: input.eventId ?? null,
+    });
+    return { id, version: target.version, outcome };
+  }
+}

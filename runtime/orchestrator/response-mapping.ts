@@ -1,0 +1,76 @@
+// How a handler's return value becomes an HTTP response:
+//   plain value -> JSON 200; string -> text/plain 200; undefined -> 204;
+//   { status, headers?, body? } (only those keys, numeric status) -> as given.
+import { ERROR_CODES, isErrorCode } from "../shared/errors.js";
+import type { InvocationError } from "../store/invocations.js";
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | Buffer | null;
+}
+
+const RESPONSE_KEYS = new Set(["status", "headers", "body"]);
+const JSON_TYPE = "application/json; charset=utf-8";
+const TEXT_TYPE = "text/plain; charset=utf-8";
+/** Headers a script may not set: they are the server's to manage. */
+const FORBIDDEN_HEADERS = new Set(["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"]);
+
+export class BadResponseError extends Error {}
+
+function isResponseObject(value: unknown): value is { status: unknown; headers?: unknown; body?: unknown } {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.includes("status") && typeof (value as { status: unknown }).status === "number" && keys.every((k) => RESPONSE_KEYS.has(k));
+}
+
+function checkHeaders(headers: unknown): Record<string, string> {
+  if (headers === undefined || headers === null) return {};
+  if (typeof headers !== "object" || Array.isArray(headers)) throw new BadResponseError("'headers' must be an object of strings.");
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new BadResponseError(`'${name}' is not a valid header name.`);
+    if (typeof value !== "string" && typeof value !== "number") throw new BadResponseError(`Header '${name}' must be a string.`);
+    const text = String(value);
+    if (/[\r\n\0]/.test(text)) throw new BadResponseError(`Header '${name}' contains a line break.`);
+    if (FORBIDDEN_HEADERS.has(name.toLowerCase())) continue;
+    out[name.toLowerCase()] = text;
+  }
+  return out;
+}
+
+/** `resultJson` is the handler's return value as JSON text (undefined when it returned nothing). */
+export function mapResult(resultJson: string | undefined): HttpResponse {
+  if (resultJson === undefined) return { status: 204, headers: {}, body: null };
+  // Fast path: only objects can be response objects; other values need no parse.
+  const first = resultJson.charCodeAt(0);
+  if (first === 34 /* " */) return { status: 200, headers: { "content-type": TEXT_TYPE }, body: JSON.parse(resultJson) as string };
+  if (first !== 123 /* { */ || !resultJson.includes('"status"')) {
+    return { status: 200, headers: { "content-type": JSON_TYPE }, body: resultJson };
+  }
+  const value: unknown = JSON.parse(resultJson);
+  if (!isResponseObject(value)) return { status: 200, headers: { "content-type": JSON_TYPE }, body: resultJson };
+  const status = value.status as number;
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw new BadResponseError(`'status' must be an integer from 200 to 599 (got ${status}).`);
+  }
+  const headers = checkHeaders(value.headers);
+  const { body } = value;
+  if (body === undefined || body === null) return { status, headers, body: null };
+  if (typeof body === "string") return { status, headers: { "content-type": TEXT_TYPE, ...headers }, body };
+  return { status, headers: { "content-type": JSON_TYPE, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(error: InvocationError, invocationId: string): HttpResponse {
+  const status = isErrorCode(error.code) ? ERROR_CODES[error.code].status : 500;
+  const body = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.line !== undefined && { line: error.line }),
+      ...(error.column !== undefined && { column: error.column }),
+      invocation: invocationId,
+    },
+  };
+  return { status, headers: { "content-type": JSON_TYPE }, body: JSON.stringify(body) };
+}

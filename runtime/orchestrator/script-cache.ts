@@ -1,0 +1,84 @@
+// The ingress lookup, cached: a script's current version with its app's effective settings.
+// Invalidated on deploy, restore and settings changes, locally at once and in other processes via NOTIFY.
+import type { Config } from "../shared/config.js";
+import { resolveLimits, type Limits } from "../shared/limits.js";
+import type { AppStore } from "../store/apps.js";
+import type { Db } from "../store/db.js";
+import type { ScriptStore } from "../store/scripts.js";
+
+export interface ResolvedScript {
+  readonly app: string;
+  readonly script: string;
+  readonly version: number;
+  readonly compiled: string;
+  readonly limits: Limits;
+  readonly strict: boolean;
+  readonly appKey: string | null;
+}
+
+export const SCRIPT_CHANGES_CHANNEL = "picloud_script_changes";
+
+export class ScriptCache {
+  private readonly entries = new Map<string, Promise<ResolvedScript | undefined>>();
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly deps: { apps: AppStore; scripts: ScriptStore; db: Db; config: Config },
+  ) {}
+
+  /** Follows other processes' changes (cluster mode: several runtimes on one Postgres). */
+  async start(): Promise<void> {
+    this.unlisten = await this.deps.db.listen(SCRIPT_CHANGES_CHANNEL, (payload) => this.invalidateLocal(payload));
+  }
+
+  async stop(): Promise<void> {
+    await this.unlisten?.();
+  }
+
+  get(app: string, script: string): Promise<ResolvedScript | undefined> {
+    const key = `${app}/${script}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = this.load(app, script);
+      this.entries.set(key, entry);
+      // Misses and failures are not kept: the script may be deployed a moment later.
+      entry.then(
+        (found) => {
+          if (!found && this.entries.get(key) === entry) this.entries.delete(key);
+        },
+        () => {
+          if (this.entries.get(key) === entry) this.entries.delete(key);
+        },
+      );
+    }
+    return entry;
+  }
+
+  private async load(app: string, script: string): Promise<ResolvedScript | undefined> {
+    const [appRow, version] = await Promise.all([this.deps.apps.get(app), this.deps.scripts.current(app, script)]);
+    if (!appRow || !version) return undefined;
+    return {
+      app,
+      script,
+      version: version.version,
+      compiled: version.compiled,
+      limits: resolveLimits(this.deps.config.limits, appRow.settings.limits),
+      strict: appRow.settings.strict ?? false,
+      appKey: appRow.settings.appKey ?? null,
+    };
+  }
+
+  /** `target` is "app" or "app/script". */
+  async invalidate(target: string): Promise<void> {
+    this.invalidateLocal(target);
+    await this.deps.db.notify(SCRIPT_CHANGES_CHANNEL, target).catch(() => {});
+  }
+
+  private invalidateLocal(target: string): void {
+    if (target.includes("/")) {
+      this.entries.delete(target);
+      return;
+    }
+    for (const key of this.entries.keys()) if (key.startsWith(`${target}/`)) this.entries.delete(key);
+  }
+}
