@@ -1,6 +1,6 @@
 // buildHttpApp(deps) assembles the HTTP server without listening, so tests can use inject().
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { registerIngress } from "../orchestrator/ingress.js";
 import type { Logger } from "../shared/log.js";
 import { registerAdminApi, type RouteModule } from "./admin-api.js";
@@ -18,7 +18,8 @@ export interface HttpAppOptions {
 export async function buildHttpApp(services: ApiServices, options: HttpAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger.child({ role: "http" }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request log lines would cost more than a warm invocation; invocations are recorded instead.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: services.config.bodyLimitBytes,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",

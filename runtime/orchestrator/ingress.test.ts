@@ -1,0 +1,148 @@
+// HTTP ingress: URL scheme, ctx.request, response mapping and its errors.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
+
+let t: TestRuntime;
+
+async function deploy(name: string, source: string): Promise<void> {
+  const response = await t.deploy("web", name, source);
+  expect(response.statusCode, response.body).toBe(201);
+}
+
+beforeAll(async () => {
+  t = await startTestRuntime({ flags: { bodyLimitBytes: 64 * 1024 } });
+  await t.api("POST", "/apps", { id: "web" });
+  await deploy("echo", "export default async function (ctx) { return ctx.request }");
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe("ctx.request", () => {
+  it("carries method, path, sub-path, query, headers and a parsed JSON body", async () => {
+    const response = await t.runtime.app.inject({
+      method: "POST",
+      url: "/web/echo/orders/42?tag=a&tag=b&q=x",
+      headers: { "content-type": "application/json", "x-custom": "yes" },
+      payload: JSON.stringify({ item: "book", qty: 2 }),
+    });
+    expect(response.statusCode).toBe(200);
+    const request = response.json();
+    expect(request).toMatchObject({
+      method: "POST",
+      path: "/web/echo/orders/42",
+      subpath: "/orders/42",
+      query: { tag: ["a", "b"], q: "x" },
+      body: { item: "book", qty: 2 },
+    });
+    expect(request.headers["x-custom"]).toBe("yes");
+  });
+
+  it("gives text bodies as text, empty bodies as null, and serves any method at the bare path", async () => {
+    const text = await t.runtime.app.inject({ method: "PUT", url: "/web/echo", headers: { "content-type": "text/plain" }, payload: "hello" });
+    expect(text.json()).toMatchObject({ method: "PUT", subpath: "/", body: "hello" });
+    const empty = await t.runtime.app.inject({ method: "DELETE", url: "/web/echo" });
+    expect(empty.json()).toMatchObject({ method: "DELETE", body: null });
+  });
+
+  it("malformed JSON is a 400 and prototype poisoning is refused", async () => {
+    const bad = await t.runtime.app.inject({ method: "POST", url: "/web/echo", headers: { "content-type": "application/json" }, payload: "{bad" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe("INVALID_JSON");
+    const poisoned = await t.runtime.app.inject({
+      method: "POST",
+      url: "/web/echo",
+      headers: { "content-type": "application/json" },
+      payload: '{"__proto__": {"admin": true}}',
+    });
+    expect(poisoned.statusCode).toBe(400);
+  });
+
+  it("an oversized body is a 413", async () => {
+    const response = await t.runtime.app.inject({ method: "POST", url: "/web/echo", headers: { "content-type": "text/plain" }, payload: "x".repeat(65 * 1024) });
+    expect(response.statusCode).toBe(413);
+    expect(response.json().error.code).toBe("BODY_TOO_LARGE");
+  });
+});
+
+describe("response mapping", () => {
+  const cases: [string, string, number, string, string | null][] = [
+    ["plain-object", "return { a: 1 }", 200, "application/json; charset=utf-8", '{"a":1}'],
+    ["plain-array", "return [1, 2]", 200, "application/json; charset=utf-8", "[1,2]"],
+    ["plain-number", "return 7", 200, "application/json; charset=utf-8", "7"],
+    ["plain-null", "return null", 200, "application/json; charset=utf-8", "null"],
+    ["status-as-data", "return { status: 'shipped' }", 200, "application/json; charset=utf-8", '{"status":"shipped"}'],
+    ["text", "return 'hi there'", 200, "text/plain; charset=utf-8", "hi there"],
+    ["full", "return { status: 201, headers: { 'x-made': 'yes' }, body: { id: 9 } }", 201, "application/json; charset=utf-8", '{"id":9}'],
+    ["full-text", "return { status: 418, body: 'teapot' }", 418, "text/plain; charset=utf-8", "teapot"],
+    ["full-html", "return { status: 200, headers: { 'content-type': 'text/html' }, body: '<b>x</b>' }", 200, "text/html", "<b>x</b>"],
+  ];
+  it.each(cases)("%s", async (name, body, status, type, expected) => {
+    await deploy(name, `export default async function () { ${body} }`);
+    const response = await t.runtime.app.inject({ method: "GET", url: `/web/${name}` });
+    expect(response.statusCode).toBe(status);
+    expect(response.headers["content-type"]).toBe(type);
+    expect(response.body).toBe(expected);
+  });
+
+  it("undefined becomes 204 and custom headers pass through", async () => {
+    await deploy("nothing", "export default async function () {}");
+    expect((await t.runtime.app.inject({ method: "GET", url: "/web/nothing" })).statusCode).toBe(204);
+    await deploy("headers", "export default async function () { return { status: 302, headers: { Location: '/elsewhere' } } }");
+    const redirect = await t.runtime.app.inject({ method: "GET", url: "/web/headers" });
+    expect(redirect.statusCode).toBe(302);
+    expect(redirect.headers.location).toBe("/elsewhere");
+  });
+
+  it.each([
+    ["bad-status", "return { status: 99, body: 'x' }", "status"],
+    ["bad-header", "return { status: 200, headers: { 'x-a': { no: 1 } } }", "x-a"],
+    ["header-injection", "return { status: 200, headers: { 'x-a': 'v\\r\\nSet-Cookie: evil' } }", "line break"],
+    ["bigint", "return 10n", "serialised"],
+  ])("a bad shape (%s) is a 500 naming the problem", async (name, body, mention) => {
+    await deploy(name, `export default async function () { ${body} }`);
+    const response = await t.runtime.app.inject({ method: "GET", url: `/web/${name}` });
+    expect(response.statusCode).toBe(500);
+    expect(response.json().error.code).toBe("SCRIPT_BAD_RESPONSE");
+    expect(response.json().error.message).toContain(mention);
+  });
+});
+
+describe("routing", () => {
+  it("unknown apps and scripts are 404 JSON errors", async () => {
+    for (const url of ["/nope/echo", "/web/nope", "/web/nope/deeper"]) {
+      const response = await t.runtime.app.inject({ method: "GET", url });
+      expect(response.statusCode).toBe(404);
+      expect(response.json().error.code).toBe("SCRIPT_NOT_FOUND");
+    }
+    const root = await t.runtime.app.inject({ method: "GET", url: "/just-one-segment" });
+    expect(root.statusCode).toBe(404);
+    expect(root.json().error.code).toBe("NOT_FOUND");
+  });
+
+  it("the endpoint exists the moment the deploy call returns, and serves the newest version", async () => {
+    for (let v = 1; v <= 3; v++) {
+      await deploy("fresh", `export default async function () { return ${v} }`);
+      expect((await t.runtime.app.inject({ method: "GET", url: "/web/fresh" })).json()).toBe(v);
+    }
+  });
+
+  it("an app key, when set, is required", async () => {
+    await t.api("POST", "/apps", { id: "locked", settings: { appKey: "k".repeat(24) } });
+    expect((await t.deploy("locked", "door", "export default async function () { return 'open' }")).statusCode).toBe(201);
+    const denied = await t.runtime.app.inject({ method: "GET", url: "/locked/door" });
+    expect(denied.statusCode).toBe(401);
+    expect(denied.json().error.code).toBe("APP_KEY_REQUIRED");
+    const wrong = await t.runtime.app.inject({ method: "GET", url: "/locked/door", headers: { "x-picloud-app-key": "w".repeat(24) } });
+    expect(wrong.statusCode).toBe(401);
+    const allowed = await t.runtime.app.inject({ method: "GET", url: "/locked/door", headers: { "x-picloud-app-key": "k".repeat(24) } });
+    expect(allowed.body).toBe("open");
+  });
+
+  it("ingress works over a real socket", async () => {
+    const url = await t.runtime.listen();
+    const response = await fetch(`${url}/web/text`);
+    expect(await response.text()).toBe("hi there");
+    expect(response.headers.get("x-picloud-invocation")).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
