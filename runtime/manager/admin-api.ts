@@ -30,6 +30,10 @@ export async function registerAdminApi(app: FastifyInstance, services: ApiServic
       for (const routes of [appRoutes, scriptRoutes, kvRoutes, invocationRoutes, tokenRoutes, ...extraRoutes]) {
         await routes(scope, services);
       }
+      // Unknown API paths still pass the auth hook first: without a token every path is a 401.
+      scope.all("/*", async (request) => {
+        throw new PiCloudError("NOT_FOUND", `No route for ${request.method} ${request.url.split("?", 1)[0]}.`);
+      });
     },
     { prefix: API_PREFIX },
   );

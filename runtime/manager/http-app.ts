@@ -5,6 +5,7 @@ import { registerIngress } from "../orchestrator/ingress.js";
 import type { Logger } from "../shared/log.js";
 import { registerAdminApi, type RouteModule } from "./admin-api.js";
 import { installErrorHandling } from "./error-handler.js";
+import { installValidation } from "./validation.js";
 import type { ApiServices } from "./services.js";
 
 export interface HttpAppOptions {
@@ -28,6 +29,7 @@ export async function buildHttpApp(services: ApiServices, options: HttpAppOption
     routerOptions: { maxParamLength: 1024 },
   });
   installErrorHandling(app);
+  installValidation(app);
   await app.register(swagger, {
     openapi: {
       info: { title: "PiCloud admin API", version: options.version },
