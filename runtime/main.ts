@@ -84,7 +84,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     const recorder = new InvocationRecorder(
       invocations,
-      { ...DEFAULT_RECORDER_OPTIONS, retentionCount: config.invocationRetentionCount, retentionMs: config.invocationRetentionHours * 3_600_000 },
+      {
+        ...DEFAULT_RECORDER_OPTIONS,
+        retentionCount: config.invocationRetentionCount,
+        retentionMs: config.invocationRetentionHours * 3_600_000,
+      },
       clock,
       logger.child({ role: "recorder" }),
     );

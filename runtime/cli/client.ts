@@ -34,7 +34,11 @@ export class ApiClient {
       });
     } catch (error) {
       const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new ApiError(0, "UNREACHABLE", `Cannot reach PiCloud at ${this.baseUrl} (${reason}). Is 'picloud serve' running? Set --url or PICLOUD_URL.`);
+      throw new ApiError(
+        0,
+        "UNREACHABLE",
+        `Cannot reach PiCloud at ${this.baseUrl} (${reason}). Is 'picloud serve' running? Set --url or PICLOUD_URL.`,
+      );
     }
     if (response.status === 204) return undefined as T;
     const text = await response.text();

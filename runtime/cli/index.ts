@@ -5,7 +5,6 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { PiCloudError } from "../shared/errors.js";
 import { PICLOUD_VERSION } from "../shared/version.js";
 import { ApiClient, ApiError } from "./client.js";
-import { serve } from "./serve.js";
 
 interface GlobalOptions {
   url: string;
@@ -49,7 +48,14 @@ function parseJson(label: string) {
 const table = (rows: string[][]): string => {
   if (rows.length === 0) return "";
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 };
 
 const enc = encodeURIComponent;
@@ -64,6 +70,8 @@ program
   .option("--database-url <url>", "use an external PostgreSQL instead of the embedded one (env PICLOUD_DATABASE_URL)")
   .option("--workers <n>", "executor worker threads", parseInteger)
   .action(async (o: { host?: string; port?: number; dataDir?: string; databaseUrl?: string; workers?: number }) => {
+    // Loaded on demand: client commands should not pay for the whole runtime's start-up.
+    const { serve } = await import("./serve.js");
     await serve({ host: o.host, port: o.port, dataDir: o.dataDir, databaseUrl: o.databaseUrl, executorWorkers: o.workers });
   });
 
@@ -84,7 +92,9 @@ apps
   .action(async () => {
     const { api, json } = client();
     const result = await api.request<{ apps: { id: string; createdAt: string }[] }>("GET", "/apps");
-    print(json, result.apps, () => (result.apps.length ? table([["APP", "CREATED"], ...result.apps.map((a) => [a.id, a.createdAt])]) : "No apps."));
+    print(json, result.apps, () =>
+      result.apps.length ? table([["APP", "CREATED"], ...result.apps.map((a) => [a.id, a.createdAt])]) : "No apps.",
+    );
   });
 apps
   .command("delete <app>")
@@ -107,7 +117,12 @@ program
       throw new PiCloudError("BAD_REQUEST", `Cannot read ${file}: ${error.code ?? error.message}`);
     });
     const ext = path.extname(file).toLowerCase();
-    const name = o.name ?? path.basename(file, ext).toLowerCase().replace(/[^a-z0-9_-]+/g, "-");
+    const name =
+      o.name ??
+      path
+        .basename(file, ext)
+        .toLowerCase()
+        .replace(/[^a-z0-9_-]+/g, "-");
     const language = ext === ".ts" || ext === ".mts" ? "typescript" : "javascript";
     const deployed = await api.request<{ url: string; version: number; name: string }>("PUT", `/apps/${enc(o.app)}/scripts/${enc(name)}`, {
       source,
@@ -129,7 +144,13 @@ program
     const { api, json } = client();
     const body = o.event
       ? { event: o.event }
-      : { request: { method: o.method, path: o.path, ...(o.data !== undefined && { body: o.data, headers: { "content-type": "application/json" } }) } };
+      : {
+          request: {
+            method: o.method,
+            path: o.path,
+            ...(o.data !== undefined && { body: o.data, headers: { "content-type": "application/json" } }),
+          },
+        };
     const result = await api.request<{
       ok: boolean;
       status: number;
@@ -157,20 +178,38 @@ program
   .option("--limit <n>", "how many", parseInteger, 20)
   .action(async (o: { app: string; script?: string; status?: string; limit: number }) => {
     const { api, json } = client();
-    const query = new URLSearchParams({ app: o.app, limit: String(o.limit), ...(o.script && { script: o.script }), ...(o.status && { status: o.status }) });
+    const query = new URLSearchParams({
+      app: o.app,
+      limit: String(o.limit),
+      ...(o.script && { script: o.script }),
+      ...(o.status && { status: o.status }),
+    });
     const result = await api.request<{
-      invocations: { id: string; script: string; version: number; trigger: string; status: string; startedAt: string; durationMs: number; logs: { level: string; message: string }[]; error: { code: string; message: string } | null }[];
+      invocations: {
+        id: string;
+        script: string;
+        version: number;
+        trigger: string;
+        status: string;
+        startedAt: string;
+        durationMs: number;
+        logs: { level: string; message: string }[];
+        error: { code: string; message: string } | null;
+      }[];
     }>("GET", `/invocations?${query}`);
-    print(json, result.invocations, () =>
-      result.invocations
-        .map((i) =>
-          [
-            `${i.startedAt} ${i.script}@${i.version} ${i.trigger} ${i.status} ${i.durationMs.toFixed(1)}ms ${i.id}`,
-            ...i.logs.map((l) => `  [${l.level}] ${l.message}`),
-            ...(i.error ? [`  ${i.error.code}: ${i.error.message}`] : []),
-          ].join("\n"),
-        )
-        .join("\n") || "No invocations.",
+    print(
+      json,
+      result.invocations,
+      () =>
+        result.invocations
+          .map((i) =>
+            [
+              `${i.startedAt} ${i.script}@${i.version} ${i.trigger} ${i.status} ${i.durationMs.toFixed(1)}ms ${i.id}`,
+              ...i.logs.map((l) => `  [${l.level}] ${l.message}`),
+              ...(i.error ? [`  ${i.error.code}: ${i.error.message}`] : []),
+            ].join("\n"),
+          )
+          .join("\n") || "No invocations.",
     );
   });
 
@@ -188,7 +227,12 @@ program
     print(json, result.versions, () =>
       table([
         ["VERSION", "LANGUAGE", "CREATED", "NOTE"],
-        ...result.versions.map((v) => [String(v.version), v.language, v.createdAt, v.restoredFrom ? `restored from ${v.restoredFrom}` : ""]),
+        ...result.versions.map((v) => [
+          String(v.version),
+          v.language,
+          v.createdAt,
+          v.restoredFrom ? `restored from ${v.restoredFrom}` : "",
+        ]),
       ]),
     );
   });
@@ -247,7 +291,9 @@ kv.command("list [collection]")
       `/apps/${enc(o.app)}/kv/${enc(collection)}?${query}`,
     );
     print(json, page, () =>
-      [...page.items.map((i) => `${i.key}\t${JSON.stringify(i.value)}`), ...(page.cursor ? [`(more: --cursor ${page.cursor})`] : [])].join("\n"),
+      [...page.items.map((i) => `${i.key}\t${JSON.stringify(i.value)}`), ...(page.cursor ? [`(more: --cursor ${page.cursor})`] : [])].join(
+        "\n",
+      ),
     );
   });
 kv.command("delete <collection> <key>")
@@ -274,7 +320,10 @@ token
   .description("list admin tokens (never their values)")
   .action(async () => {
     const { api, json } = client();
-    const result = await api.request<{ tokens: { id: string; name: string; createdAt: string; lastUsedAt: string | null }[] }>("GET", "/tokens");
+    const result = await api.request<{ tokens: { id: string; name: string; createdAt: string; lastUsedAt: string | null }[] }>(
+      "GET",
+      "/tokens",
+    );
     print(json, result.tokens, () =>
       table([["ID", "NAME", "CREATED", "LAST USED"], ...result.tokens.map((t) => [t.id, t.name, t.createdAt, t.lastUsedAt ?? "never"])]),
     );
@@ -292,7 +341,10 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    const message = error instanceof ApiError || error instanceof PiCloudError ? `${error.message} (${error.code})` : String((error as Error)?.message ?? error);
+    const message =
+      error instanceof ApiError || error instanceof PiCloudError
+        ? `${error.message} (${error.code})`
+        : String((error as Error)?.message ?? error);
     process.stderr.write(`picloud: ${message.replace(/\s*\n\s*/g, " ")}\n`);
     process.exitCode = 1;
   }

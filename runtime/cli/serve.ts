@@ -15,13 +15,6 @@ export async function serve(flags: ConfigFlags): Promise<void> {
     await runtime.close();
     throw error;
   }
-  const out = process.stdout;
-  out.write(`PiCloud ${PICLOUD_VERSION} listening on ${url}\n`);
-  out.write(`Data: ${runtime.dataLocation}\n`);
-  if (runtime.initialAdminToken) {
-    out.write(`Admin token (shown once, store it now): ${runtime.initialAdminToken}\n`);
-    out.write(`  export PICLOUD_URL=${url} PICLOUD_TOKEN=${runtime.initialAdminToken}\n`);
-  }
   const shutdown = (signal: string) => {
     logger.info({ signal }, "shutting down");
     const force = setTimeout(() => process.exit(1), 15_000);
@@ -36,4 +29,11 @@ export async function serve(flags: ConfigFlags): Promise<void> {
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+  // One write, so a reader never sees the URL without the token line that belongs with it.
+  const lines = [`PiCloud ${PICLOUD_VERSION} listening on ${url}`, `Data: ${runtime.dataLocation}`];
+  if (runtime.initialAdminToken) {
+    lines.push(`Admin token (shown once, store it now): ${runtime.initialAdminToken}`);
+    lines.push(`  export PICLOUD_URL=${url} PICLOUD_TOKEN=${runtime.initialAdminToken}`);
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -50,7 +50,10 @@ export async function compileScript(source: string, language: ScriptLanguage): P
     throw new PiCloudError("SCRIPT_IMPORT_UNSUPPORTED", `Scripts cannot import modules (found '${imports[0]}'); use the global SDK.`);
   }
   if (!exports.includes("default")) {
-    throw new PiCloudError("SCRIPT_NO_DEFAULT_EXPORT", "The script must default-export its handler: export default async function (ctx) { ... }");
+    throw new PiCloudError(
+      "SCRIPT_NO_DEFAULT_EXPORT",
+      "The script must default-export its handler: export default async function (ctx) { ... }",
+    );
   }
   if (language === "javascript") return { language, compiled: source };
   const compiled = transform(source, { transforms: ["typescript"], disableESTransforms: true }).code;

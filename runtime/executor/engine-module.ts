@@ -36,7 +36,9 @@ export class EngineModule {
   static async create(memoryMiB: number): Promise<EngineModule> {
     const maximum = Math.max(INITIAL_PAGES, Math.floor((memoryMiB * 1024 * 1024) / WASM_PAGE));
     const wasmMemory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum });
-    const module = await newQuickJSWASMModuleFromVariant(newVariant(variant as unknown as QuickJSSyncVariant, { wasmModule: await compiledWasm(), wasmMemory }));
+    const module = await newQuickJSWASMModuleFromVariant(
+      newVariant(variant as unknown as QuickJSSyncVariant, { wasmModule: await compiledWasm(), wasmMemory }),
+    );
     return new EngineModule(module, memoryMiB);
   }
 }

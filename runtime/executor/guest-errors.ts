@@ -64,6 +64,10 @@ function scriptPosition(fileName: string, stack: string | undefined): { line?: n
 function scriptStack(fileName: string, stack: string | undefined): string | undefined {
   if (!stack) return undefined;
   const frames = stack.split("\n").filter((line) => line.includes(fileName));
-  return frames.length > 0 ? frames.map((f) => f.trim()).join("\n").slice(0, 4096) : undefined;
+  return frames.length > 0
+    ? frames
+        .map((f) => f.trim())
+        .join("\n")
+        .slice(0, 4096)
+    : undefined;
 }
-

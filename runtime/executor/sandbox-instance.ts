@@ -71,7 +71,10 @@ export class SandboxInstance {
     const state = ctx.getPromiseState(evaluated.value);
     if (state.type === "pending") {
       evaluated.value.dispose();
-      throw { name: "Error", message: "The module's top-level code did not finish (awaiting at top level is not supported)." } satisfies GuestError;
+      throw {
+        name: "Error",
+        message: "The module's top-level code did not finish (awaiting at top level is not supported).",
+      } satisfies GuestError;
     }
     if (state.type === "rejected") {
       evaluated.value.dispose();
@@ -93,7 +96,9 @@ export class SandboxInstance {
     try {
       const contextArg = ctx.newString(contextJson);
       const logLimit = ctx.newNumber(limits.logBytes);
-      const called = this.guest(() => ctx.callFunction(this.runFn as QuickJSHandle, ctx.undefined, this.handler as QuickJSHandle, contextArg, logLimit));
+      const called = this.guest(() =>
+        ctx.callFunction(this.runFn as QuickJSHandle, ctx.undefined, this.handler as QuickJSHandle, contextArg, logLimit),
+      );
       contextArg.dispose();
       logLimit.dispose();
       if (called.error) return this.failed(this.dumpError(called.error), []);
@@ -151,10 +156,13 @@ export class SandboxInstance {
   /** Resolves true when a host call settled, false when the wall-time limit passed first. */
   private waitForHost(wallDeadline: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve(false);
-      }, Math.max(0, wallDeadline - performance.now()));
+      const timer = setTimeout(
+        () => {
+          this.wake = undefined;
+          resolve(false);
+        },
+        Math.max(0, wallDeadline - performance.now()),
+      );
       this.wake = () => {
         clearTimeout(timer);
         this.wake = undefined;

@@ -5,7 +5,12 @@ import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
 let t: TestRuntime;
 
 const call = (path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
-  t.runtime.app.inject({ method: (init.method ?? "GET") as "GET", url: path, headers: init.headers, ...(init.body !== undefined && { payload: init.body as string }) });
+  t.runtime.app.inject({
+    method: (init.method ?? "GET") as "GET",
+    url: path,
+    headers: init.headers,
+    ...(init.body !== undefined && { payload: init.body as string }),
+  });
 
 async function deployOk(app: string, name: string, source: string): Promise<void> {
   const response = await t.deploy(app, name, source);
@@ -62,7 +67,13 @@ describe("limits", () => {
   it("a memory hog in one app ends with SCRIPT_MEMORY and never fails another app's invocations", async () => {
     await deployOk("hog", "eat", "export default async function () { const a = []; for (;;) a.push(new Array(10000).fill(a.length)); }");
     await deployOk("beta", "steady", "export default async function () { const a = new Array(100000).fill(1); return a.length }");
-    const results = await Promise.all([call("/hog/eat"), call("/beta/steady"), call("/hog/eat"), call("/beta/steady"), call("/beta/steady")]);
+    const results = await Promise.all([
+      call("/hog/eat"),
+      call("/beta/steady"),
+      call("/hog/eat"),
+      call("/beta/steady"),
+      call("/beta/steady"),
+    ]);
     expect(results[0]?.json().error.code).toBe("SCRIPT_MEMORY");
     expect(results[2]?.json().error.code).toBe("SCRIPT_MEMORY");
     for (const i of [1, 3, 4]) expect(results[i]?.json()).toBe(100000);
@@ -83,7 +94,11 @@ describe("limits", () => {
 
   it("console output is captured and capped by the log limit", async () => {
     await t.api("PATCH", "/apps/alpha", { settings: { limits: { cpuMs: 200, wallMs: 1000, logBytes: 1024 } } });
-    await deployOk("alpha", "chatty", "export default async function () { for (let i = 0; i < 1000; i++) console.log('line', i, { i }); return 'done' }");
+    await deployOk(
+      "alpha",
+      "chatty",
+      "export default async function () { for (let i = 0; i < 1000; i++) console.log('line', i, { i }); return 'done' }",
+    );
     const response = await call("/alpha/chatty");
     expect(response.body).toBe("done");
     const id = response.headers["x-picloud-invocation"] as string;
@@ -106,7 +121,11 @@ describe("limits", () => {
 describe("isolation", () => {
   it("warm instances of one script keep globals; other scripts and apps never see them", async () => {
     const counter = "globalThis.n = (globalThis.n ?? 0) + 1;\nexport default async function () { return globalThis.n }";
-    await deployOk("alpha", "counter", `let hits = 0;\nexport default async function () { hits++; globalThis.shared = 'alpha'; return hits }`);
+    await deployOk(
+      "alpha",
+      "counter",
+      `let hits = 0;\nexport default async function () { hits++; globalThis.shared = 'alpha'; return hits }`,
+    );
     await deployOk("alpha", "peek", "export default async function () { return typeof globalThis.shared }");
     await deployOk("beta", "peek", "export default async function () { return typeof globalThis.shared }");
     await deployOk("strictapp", "counter", counter);
@@ -155,8 +174,16 @@ describe("isolation", () => {
   });
 
   it("overwriting SDK globals only affects the script that did it", async () => {
-    await deployOk("alpha", "vandal", "globalThis.kv = null; globalThis.console = null;\nexport default async function () { return 'vandalised' }");
-    await deployOk("alpha", "victim", "export default async function () { await kv.collection('v').set('k', 1); console.log('ok'); return await kv.collection('v').get('k') }");
+    await deployOk(
+      "alpha",
+      "vandal",
+      "globalThis.kv = null; globalThis.console = null;\nexport default async function () { return 'vandalised' }",
+    );
+    await deployOk(
+      "alpha",
+      "victim",
+      "export default async function () { await kv.collection('v').set('k', 1); console.log('ok'); return await kv.collection('v').get('k') }",
+    );
     expect((await call("/alpha/vandal")).body).toBe("vandalised");
     expect((await call("/alpha/victim")).json()).toBe(1);
   });
@@ -164,7 +191,11 @@ describe("isolation", () => {
 
 describe("script errors", () => {
   it("a thrown error reaches the caller as data with the script line, never a host stack", async () => {
-    await deployOk("alpha", "thrower", "function inner() {\n  throw new TypeError('bad input');\n}\nexport default async function () { inner() }");
+    await deployOk(
+      "alpha",
+      "thrower",
+      "function inner() {\n  throw new TypeError('bad input');\n}\nexport default async function () { inner() }",
+    );
     const response = await call("/alpha/thrower");
     expect(response.statusCode).toBe(500);
     const error = response.json().error;
@@ -188,13 +219,18 @@ describe("script errors", () => {
   });
 
   it("TypeScript keeps its line numbers in errors", async () => {
-    const source = "interface Order { id: number }\nconst check = (o: Order): number => {\n  if (o.id < 0) throw new RangeError('negative id');\n  return o.id;\n};\nexport default async function (ctx: any): Promise<number> {\n  return check({ id: -1 });\n}\n";
+    const source =
+      "interface Order { id: number }\nconst check = (o: Order): number => {\n  if (o.id < 0) throw new RangeError('negative id');\n  return o.id;\n};\nexport default async function (ctx: any): Promise<number> {\n  return check({ id: -1 });\n}\n";
     expect((await t.deploy("alpha", "typed", source, "typescript")).statusCode).toBe(201);
     expect((await call("/alpha/typed")).json().error).toMatchObject({ code: "SCRIPT_ERROR", message: "RangeError: negative id", line: 3 });
   });
 
   it("many concurrent invocations with awaited SDK calls all complete", async () => {
-    await deployOk("alpha", "busy", "export default async function (ctx) { const c = kv.collection('busy'); const k = ctx.request.query.i; await c.set(k, Number(k)); return await c.get(k) }");
+    await deployOk(
+      "alpha",
+      "busy",
+      "export default async function (ctx) { const c = kv.collection('busy'); const k = ctx.request.query.i; await c.set(k, Number(k)); return await c.get(k) }",
+    );
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call(`/alpha/busy?i=${i}`)));
     expect(results.map((r) => r.json())).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });

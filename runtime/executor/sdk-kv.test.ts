@@ -12,7 +12,7 @@ describe.each(BACKENDS)("kv SDK on %s", (backend) => {
     const deployed = await t.deploy(app, name, `export default async function (ctx) {\n${body}\n}`);
     expect(deployed.statusCode, deployed.body).toBe(201);
     const response = await t.runtime.app.inject({ method: "GET", url: `/${app}/${name}` });
-    if (response.statusCode !== 200) return { status: response.statusCode, ...response.json() };
+    if (response.statusCode !== 200) return { status: response.statusCode, ...(response.json() as object) };
     return String(response.headers["content-type"]).startsWith("text/plain") ? response.body : response.json();
   }
 
@@ -26,7 +26,9 @@ describe.each(BACKENDS)("kv SDK on %s", (backend) => {
   });
 
   it("round-trips values", async () => {
-    expect(await run("app-a", "const w = kv.collection('widgets'); await w.set('k', { n: 1, tags: ['a'] }); return await w.get('k');")).toEqual({
+    expect(
+      await run("app-a", "const w = kv.collection('widgets'); await w.set('k', { n: 1, tags: ['a'] }); return await w.get('k');"),
+    ).toEqual({
       n: 1,
       tags: ["a"],
     });
@@ -37,19 +39,27 @@ describe.each(BACKENDS)("kv SDK on %s", (backend) => {
   });
 
   it("has returns a boolean", async () => {
-    expect(await run("app-a", "const w = kv.collection('widgets'); await w.set('here', 0); return [await w.has('here'), await w.has('gone')];")).toEqual([true, false]);
+    expect(
+      await run("app-a", "const w = kv.collection('widgets'); await w.set('here', 0); return [await w.has('here'), await w.has('gone')];"),
+    ).toEqual([true, false]);
   });
 
   it("delete says whether the key was present", async () => {
-    expect(await run("app-a", "const w = kv.collection('widgets'); await w.set('d', 1); return [await w.delete('d'), await w.delete('d')];")).toEqual([true, false]);
+    expect(
+      await run("app-a", "const w = kv.collection('widgets'); await w.set('d', 1); return [await w.delete('d'), await w.delete('d')];"),
+    ).toEqual([true, false]);
   });
 
   it("an empty collection name is rejected with a catchable coded error", async () => {
-    expect(await run("app-a", "try { kv.collection(''); return 'accepted'; } catch (e) { return { name: e.name, code: e.code }; }")).toEqual({
+    expect(
+      await run("app-a", "try { kv.collection(''); return 'accepted'; } catch (e) { return { name: e.name, code: e.code }; }"),
+    ).toEqual({
       name: "KvError",
       code: "KV_INVALID_COLLECTION",
     });
-    expect(await run("app-a", "try { await kv.collection('bad/name').get('k'); return 'accepted'; } catch (e) { return e.code; }")).toBe("KV_INVALID_COLLECTION");
+    expect(await run("app-a", "try { await kv.collection('bad/name').get('k'); return 'accepted'; } catch (e) { return e.code; }")).toBe(
+      "KV_INVALID_COLLECTION",
+    );
   });
 
   it("invalid keys and values are rejected with catchable coded errors", async () => {
@@ -63,7 +73,15 @@ describe.each(BACKENDS)("kv SDK on %s", (backend) => {
        }
        return codes;`,
     );
-    expect(result).toEqual(["KV_INVALID_KEY", "KV_INVALID_KEY", "KV_INVALID_VALUE", "KV_INVALID_VALUE", "KV_INVALID_KEY", "KV_VALUE_TOO_LARGE", "KV_INVALID_CURSOR"]);
+    expect(result).toEqual([
+      "KV_INVALID_KEY",
+      "KV_INVALID_KEY",
+      "KV_INVALID_VALUE",
+      "KV_INVALID_VALUE",
+      "KV_INVALID_KEY",
+      "KV_VALUE_TOO_LARGE",
+      "KV_INVALID_CURSOR",
+    ]);
   });
 
   it("an uncaught SDK error fails the invocation with its code in the message", async () => {

@@ -52,7 +52,9 @@ describe("auth", () => {
   it("the OpenAPI document and health are public", async () => {
     const doc = await t.runtime.app.inject({ method: "GET", url: "/api/v1/openapi.json" });
     expect(doc.statusCode).toBe(200);
-    expect(Object.keys(doc.json().paths)).toEqual(expect.arrayContaining(["/api/v1/apps", "/api/v1/apps/{app}/scripts/{name}", "/api/v1/invocations"]));
+    expect(Object.keys(doc.json().paths)).toEqual(
+      expect.arrayContaining(["/api/v1/apps", "/api/v1/apps/{app}/scripts/{name}", "/api/v1/invocations"]),
+    );
     expect((await t.runtime.app.inject({ method: "GET", url: "/health" })).json()).toMatchObject({ ok: true });
   });
 });
@@ -108,7 +110,9 @@ describe("scripts and versions", () => {
     const badTs = await t.deploy("shop", "typed", "export default async function (x: number {\n}", "typescript");
     expect(badTs.json().error).toMatchObject({ code: "SCRIPT_SYNTAX", line: 1 });
     expect((await t.deploy("shop", "noexport", "async function f() {}")).json().error.code).toBe("SCRIPT_NO_DEFAULT_EXPORT");
-    expect((await t.deploy("shop", "imports", "import fs from 'node:fs';\nexport default async () => fs")).json().error.code).toBe("SCRIPT_IMPORT_UNSUPPORTED");
+    expect((await t.deploy("shop", "imports", "import fs from 'node:fs';\nexport default async () => fs")).json().error.code).toBe(
+      "SCRIPT_IMPORT_UNSUPPORTED",
+    );
     expect((await t.deploy("shop", "Bad Name", "export default 1")).json().error.code).toBe("SCRIPT_INVALID_NAME");
     expect((await t.deploy("ghost", "x", "export default async () => 1")).json().error.code).toBe("APP_NOT_FOUND");
     expect((await t.deploy("shop", "empty", "   ")).json().error.code).toBe("SCRIPT_SYNTAX");
@@ -133,9 +137,19 @@ describe("scripts and versions", () => {
   });
 
   it("test runs return response, logs, duration and errors", async () => {
-    await t.deploy("shop", "probe", "export default async function (ctx) { console.log('got', ctx.request?.body ?? ctx.event); if (ctx.event?.fail) throw new Error('asked to fail'); return { saw: ctx.request?.method ?? ctx.event.type } }");
+    await t.deploy(
+      "shop",
+      "probe",
+      "export default async function (ctx) { console.log('got', ctx.request?.body ?? ctx.event); if (ctx.event?.fail) throw new Error('asked to fail'); return { saw: ctx.request?.method ?? ctx.event.type } }",
+    );
     const run = (await t.api("POST", "/apps/shop/scripts/probe/invoke", { request: { method: "POST", body: { x: 1 } } })).json();
-    expect(run).toMatchObject({ ok: true, status: 200, body: '{"saw":"POST"}', logs: [{ level: "log", message: 'got {"x":1}' }], error: null });
+    expect(run).toMatchObject({
+      ok: true,
+      status: 200,
+      body: '{"saw":"POST"}',
+      logs: [{ level: "log", message: 'got {"x":1}' }],
+      error: null,
+    });
     expect(run.durationMs).toBeGreaterThan(0);
     const evented = (await t.api("POST", "/apps/shop/scripts/probe/invoke", { event: { type: "kv", fail: true } })).json();
     expect(evented).toMatchObject({ ok: false, error: { code: "SCRIPT_ERROR", message: "Error: asked to fail", line: 1 } });
@@ -148,7 +162,10 @@ describe("kv API", () => {
       expect((await t.api("PUT", `/apps/shop/kv/people/${encodeURIComponent(key)}`, { value: { key } })).statusCode).toBe(200);
     }
     expect((await t.api("PUT", "/apps/shop/kv/people/other", { value: 5 })).json().op).toBe("update");
-    expect((await t.api("GET", `/apps/shop/kv/people/${encodeURIComponent("user/3")}`)).json()).toEqual({ key: "user/3", value: { key: "user/3" } });
+    expect((await t.api("GET", `/apps/shop/kv/people/${encodeURIComponent("user/3")}`)).json()).toEqual({
+      key: "user/3",
+      value: { key: "user/3" },
+    });
     const page = (await t.api("GET", "/apps/shop/kv/people?prefix=user&limit=2")).json();
     expect(page.items.map((i: { key: string }) => i.key)).toEqual(["user/3", "user:1"]);
     const next = (await t.api("GET", `/apps/shop/kv/people?prefix=user&limit=2&cursor=${page.cursor}`)).json();
@@ -164,12 +181,23 @@ describe("kv API", () => {
 
 describe("invocations", () => {
   it("records every invocation with script, version, trigger, status, duration, logs and error", async () => {
-    await t.deploy("shop", "logged", "export default async function (ctx) { console.warn('careful'); if (ctx.request.query.fail) throw new Error('failed on purpose'); return 1 }");
+    await t.deploy(
+      "shop",
+      "logged",
+      "export default async function (ctx) { console.warn('careful'); if (ctx.request.query.fail) throw new Error('failed on purpose'); return 1 }",
+    );
     await t.runtime.app.inject({ method: "GET", url: "/shop/logged" });
     await t.runtime.app.inject({ method: "GET", url: "/shop/logged?fail=1" });
     const all = (await t.api("GET", "/invocations?app=shop&script=logged")).json().invocations;
     expect(all).toHaveLength(2);
-    expect(all[0]).toMatchObject({ app: "shop", script: "logged", version: 1, trigger: "http", status: "error", error: { code: "SCRIPT_ERROR" } });
+    expect(all[0]).toMatchObject({
+      app: "shop",
+      script: "logged",
+      version: 1,
+      trigger: "http",
+      status: "error",
+      error: { code: "SCRIPT_ERROR" },
+    });
     expect(all[1]).toMatchObject({ status: "ok", logs: [{ level: "warn", message: "careful" }], error: null });
     const errors = (await t.api("GET", "/invocations?app=shop&status=error")).json().invocations;
     expect(errors.every((i: { status: string }) => i.status === "error")).toBe(true);

@@ -13,14 +13,21 @@ export type RouteModule = (scope: FastifyInstance, services: ApiServices) => Pro
 
 export const API_PREFIX = "/api/v1";
 
-export async function registerAdminApi(app: FastifyInstance, services: ApiServices, extraRoutes: readonly RouteModule[] = []): Promise<void> {
+export async function registerAdminApi(
+  app: FastifyInstance,
+  services: ApiServices,
+  extraRoutes: readonly RouteModule[] = [],
+): Promise<void> {
   await app.register(
     async (scope) => {
       await scope.register(rateLimit, {
         max: services.config.adminRateLimitPerMinute,
         timeWindow: 60_000,
         errorResponseBuilder: (_request, context) =>
-          new PiCloudError("RATE_LIMITED", `Too many requests: at most ${context.max} per minute. Retry in ${Math.ceil(context.ttl / 1000)} s.`),
+          new PiCloudError(
+            "RATE_LIMITED",
+            `Too many requests: at most ${context.max} per minute. Retry in ${Math.ceil(context.ttl / 1000)} s.`,
+          ),
       });
       scope.addHook("onRequest", async (request) => {
         if (request.routeOptions.config?.public === true) return;

@@ -7,9 +7,7 @@ import type { App, AppSettings, AppStore } from "../store/apps.js";
 import type { ScriptLanguage, ScriptStore, ScriptVersion } from "../store/scripts.js";
 
 export class ControlPlane {
-  constructor(
-    private readonly deps: { apps: AppStore; scripts: ScriptStore; scriptCache: ScriptCache; executor: Executor },
-  ) {}
+  constructor(private readonly deps: { apps: AppStore; scripts: ScriptStore; scriptCache: ScriptCache; executor: Executor }) {}
 
   createApp(id: string, settings: AppSettings = {}): Promise<App> {
     assertAppId(id);

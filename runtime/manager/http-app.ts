@@ -29,6 +29,15 @@ export async function buildHttpApp(services: ApiServices, options: HttpAppOption
     routerOptions: { maxParamLength: 1024 },
   });
   installErrorHandling(app);
+  // While draining on shutdown, answer in-flight requests with "Connection: close" so keep-alive
+  // clients let go and close() can finish.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
   installValidation(app);
   await app.register(swagger, {
     openapi: {

@@ -39,14 +39,24 @@ describe("ctx.request", () => {
   });
 
   it("gives text bodies as text, empty bodies as null, and serves any method at the bare path", async () => {
-    const text = await t.runtime.app.inject({ method: "PUT", url: "/web/echo", headers: { "content-type": "text/plain" }, payload: "hello" });
+    const text = await t.runtime.app.inject({
+      method: "PUT",
+      url: "/web/echo",
+      headers: { "content-type": "text/plain" },
+      payload: "hello",
+    });
     expect(text.json()).toMatchObject({ method: "PUT", subpath: "/", body: "hello" });
     const empty = await t.runtime.app.inject({ method: "DELETE", url: "/web/echo" });
     expect(empty.json()).toMatchObject({ method: "DELETE", body: null });
   });
 
   it("malformed JSON is a 400 and prototype poisoning is refused", async () => {
-    const bad = await t.runtime.app.inject({ method: "POST", url: "/web/echo", headers: { "content-type": "application/json" }, payload: "{bad" });
+    const bad = await t.runtime.app.inject({
+      method: "POST",
+      url: "/web/echo",
+      headers: { "content-type": "application/json" },
+      payload: "{bad",
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe("INVALID_JSON");
     const poisoned = await t.runtime.app.inject({
@@ -59,7 +69,12 @@ describe("ctx.request", () => {
   });
 
   it("an oversized body is a 413", async () => {
-    const response = await t.runtime.app.inject({ method: "POST", url: "/web/echo", headers: { "content-type": "text/plain" }, payload: "x".repeat(65 * 1024) });
+    const response = await t.runtime.app.inject({
+      method: "POST",
+      url: "/web/echo",
+      headers: { "content-type": "text/plain" },
+      payload: "x".repeat(65 * 1024),
+    });
     expect(response.statusCode).toBe(413);
     expect(response.json().error.code).toBe("BODY_TOO_LARGE");
   });

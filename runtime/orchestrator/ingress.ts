@@ -48,7 +48,11 @@ function keyMatches(given: string | string[] | undefined, expected: string): boo
 }
 
 function send(reply: FastifyReply, response: HttpResponse, invocationId: string): FastifyReply {
-  return reply.code(response.status).headers(response.headers).header("x-picloud-invocation", invocationId).send(response.body ?? undefined);
+  return reply
+    .code(response.status)
+    .headers(response.headers)
+    .header("x-picloud-invocation", invocationId)
+    .send(response.body ?? undefined);
 }
 
 export async function registerIngress(app: FastifyInstance, deps: IngressDeps): Promise<void> {

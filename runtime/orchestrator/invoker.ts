@@ -24,9 +24,7 @@ export interface InvocationResult {
 }
 
 export class Invoker {
-  constructor(
-    private readonly deps: { executor: Executor; kv: KvStore; recorder: InvocationRecorder; clock: Clock },
-  ) {}
+  constructor(private readonly deps: { executor: Executor; kv: KvStore; recorder: InvocationRecorder; clock: Clock }) {}
 
   async run(target: ResolvedScript, input: InvocationInput): Promise<InvocationResult> {
     const startedAt = this.deps.clock.now();

@@ -22,9 +22,7 @@ export class ScriptCache {
   private readonly entries = new Map<string, Promise<ResolvedScript | undefined>>();
   private unlisten: (() => Promise<void>) | undefined;
 
-  constructor(
-    private readonly deps: { apps: AppStore; scripts: ScriptStore; db: Db; config: Config },
-  ) {}
+  constructor(private readonly deps: { apps: AppStore; scripts: ScriptStore; db: Db; config: Config }) {}
 
   /** Follows other processes' changes (cluster mode: several runtimes on one Postgres). */
   async start(): Promise<void> {

@@ -45,8 +45,7 @@ function envInt(value: string | undefined): number | undefined {
 
 /** Precedence: flags > environment > defaults. A bad value fails here, naming the setting. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
-  const defined = <T extends object>(o: T) =>
-    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   const fromEnv = defined({
     host: env.PICLOUD_HOST,
     port: envInt(env.PICLOUD_PORT),

@@ -51,7 +51,11 @@ export const ERROR_CODES = {
   ENGINE_FAULT: spec(500, "system", "The script engine failed; the sandbox was replaced."),
   EXECUTOR_UNAVAILABLE: spec(503, "system", "The executor is shutting down or restarting."),
   // KV
-  KV_INVALID_COLLECTION: spec(400, "caller", "Collection names are 1-128 characters: letters, digits, '_', '-', '.'; not starting with '.' or '-'."),
+  KV_INVALID_COLLECTION: spec(
+    400,
+    "caller",
+    "Collection names are 1-128 characters: letters, digits, '_', '-', '.'; not starting with '.' or '-'.",
+  ),
   KV_INVALID_KEY: spec(400, "caller", "Keys are non-empty strings of at most 512 bytes without NUL characters."),
   KV_VALUE_TOO_LARGE: spec(413, "caller", "The value exceeds the KV value size limit."),
   KV_INVALID_VALUE: spec(400, "caller", "Values must be JSON-serialisable."),

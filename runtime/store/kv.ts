@@ -14,13 +14,19 @@ const COLLECTION = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export function assertCollection(name: unknown): asserts name is string {
   if (typeof name !== "string" || !COLLECTION.test(name)) {
-    throw new PiCloudError("KV_INVALID_COLLECTION", `Invalid collection name ${describe(name)}: use 1-128 letters, digits, '_', '-' or '.', not starting with '.' or '-'.`);
+    throw new PiCloudError(
+      "KV_INVALID_COLLECTION",
+      `Invalid collection name ${describe(name)}: use 1-128 letters, digits, '_', '-' or '.', not starting with '.' or '-'.`,
+    );
   }
 }
 
 export function assertKey(key: unknown): asserts key is string {
   if (typeof key !== "string" || key.length === 0 || key.includes("\u0000") || Buffer.byteLength(key) > KV_LIMITS.keyBytes) {
-    throw new PiCloudError("KV_INVALID_KEY", `Invalid key ${describe(key)}: keys are non-empty strings of at most ${KV_LIMITS.keyBytes} bytes without NUL.`);
+    throw new PiCloudError(
+      "KV_INVALID_KEY",
+      `Invalid key ${describe(key)}: keys are non-empty strings of at most ${KV_LIMITS.keyBytes} bytes without NUL.`,
+    );
   }
 }
 

@@ -111,10 +111,11 @@ export class ScriptStore {
   }
 
   async version(app: string, name: string, version: number): Promise<ScriptVersion> {
-    const rows = await this.db.query<VersionRow>(
-      "select * from script_versions where app_id = $1 and script_name = $2 and version = $3",
-      [app, name, version],
-    );
+    const rows = await this.db.query<VersionRow>("select * from script_versions where app_id = $1 and script_name = $2 and version = $3", [
+      app,
+      name,
+      version,
+    ]);
     if (!rows[0]) throw new PiCloudError("VERSION_NOT_FOUND", `Script '${name}' in app '${app}' has no version ${version}.`);
     return toVersion(rows[0]);
   }
@@ -122,10 +123,11 @@ export class ScriptStore {
   /** Restoring version K appends a new version with K's source, so history stays linear and immutable. */
   async restore(app: string, name: string, version: number): Promise<ScriptVersion> {
     return this.db.transaction(async (tx) => {
-      const rows = await tx.query<VersionRow>(
-        "select * from script_versions where app_id = $1 and script_name = $2 and version = $3",
-        [app, name, version],
-      );
+      const rows = await tx.query<VersionRow>("select * from script_versions where app_id = $1 and script_name = $2 and version = $3", [
+        app,
+        name,
+        version,
+      ]);
       const old = rows[0];
       if (!old) throw new PiCloudError("VERSION_NOT_FOUND", `Script '${name}' in app '${app}' has no version ${version}.`);
       return appendVersion(tx, app, name, {

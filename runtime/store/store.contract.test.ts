@@ -54,7 +54,9 @@ describe.each(BACKENDS)("storage on %s", (backend) => {
     expect((await scripts.versions("shop", "cart")).map((v) => v.version)).toEqual([3, 2, 1]);
     expect((await scripts.version("shop", "cart", 2)).source).toBe("v2");
     await expect(scripts.version("shop", "cart", 9)).rejects.toMatchObject({ code: "VERSION_NOT_FOUND" });
-    await expect(scripts.deploy("ghost", "x", { language: "javascript", source: "", compiled: "" })).rejects.toMatchObject({ code: "APP_NOT_FOUND" });
+    await expect(scripts.deploy("ghost", "x", { language: "javascript", source: "", compiled: "" })).rejects.toMatchObject({
+      code: "APP_NOT_FOUND",
+    });
   });
 
   it("scripts: concurrent deploys of one script get distinct versions", async () => {
@@ -170,7 +172,9 @@ describe.each(BACKENDS)("storage on %s", (backend) => {
   it("invocations: batch insert, filter, page and prune by count and age", async () => {
     const invocations = new InvocationStore(db);
     const now = Date.parse("2026-01-10T00:00:00Z");
-    const batch = Array.from({ length: 30 }, (_, i) => record(`inv-${String(i).padStart(3, "0")}`, "shop", now - (30 - i) * 60_000, i % 3 === 0 ? "error" : "ok"));
+    const batch = Array.from({ length: 30 }, (_, i) =>
+      record(`inv-${String(i).padStart(3, "0")}`, "shop", now - (30 - i) * 60_000, i % 3 === 0 ? "error" : "ok"),
+    );
     await invocations.insertMany(batch);
     const newest = await invocations.list({ app: "shop", limit: 5 });
     expect(newest.map((r) => r.id)).toEqual(["inv-029", "inv-028", "inv-027", "inv-026", "inv-025"]);

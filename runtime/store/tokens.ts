@@ -38,10 +38,11 @@ export class TokenStore {
 
   /** Creates a token and returns its only plain-text copy. */
   async create(name: string, token: string = generateToken()): Promise<{ token: string; info: TokenInfo }> {
-    const rows = await this.db.query<TokenRow>(
-      "insert into admin_tokens (id, name, hash) values ($1, $2, $3) returning *",
-      [newId(), name, hashToken(token)],
-    );
+    const rows = await this.db.query<TokenRow>("insert into admin_tokens (id, name, hash) values ($1, $2, $3) returning *", [
+      newId(),
+      name,
+      hashToken(token),
+    ]);
     return { token, info: toInfo(rows[0] as TokenRow) };
   }
 
@@ -65,10 +66,9 @@ export class TokenStore {
 
   /** Returns the token's id when the hash is known. */
   async verify(token: string): Promise<string | undefined> {
-    const rows = await this.db.query<{ id: string }>(
-      "update admin_tokens set last_used_at = now() where hash = $1 returning id",
-      [hashToken(token)],
-    );
+    const rows = await this.db.query<{ id: string }>("update admin_tokens set last_used_at = now() where hash = $1 returning id", [
+      hashToken(token),
+    ]);
     return rows[0]?.id;
   }
 

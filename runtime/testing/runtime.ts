@@ -19,7 +19,14 @@ export async function startTestRuntime(options: { backend?: Backend; flags?: Con
   const backend = options.backend ?? "pglite";
   const postgres = backend === "postgres" ? await createPostgresDatabase() : undefined;
   const config = loadConfig(
-    { dataDir: "/nonexistent-picloud-test", adminToken: TEST_TOKEN, executorWorkers: 2, port: 0, ...(postgres && { databaseUrl: postgres.url }), ...options.flags },
+    {
+      dataDir: "/nonexistent-picloud-test",
+      adminToken: TEST_TOKEN,
+      executorWorkers: 2,
+      port: 0,
+      ...(postgres && { databaseUrl: postgres.url }),
+      ...options.flags,
+    },
     {},
   );
   const runtime = await startRuntime({ config, logger: silentLogger(), ...(backend === "pglite" && { pgliteLocation: "memory://" }) });

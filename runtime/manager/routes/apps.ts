@@ -38,7 +38,8 @@ export async function appRoutes(scope: FastifyInstance, services: ApiServices): 
   );
 
   api.delete("/apps/:app", { schema: { tags: ["apps"], params: AppParams } }, async (request, reply) => {
-    if (!(await services.control.deleteApp(request.params.app))) throw new PiCloudError("APP_NOT_FOUND", `No app named '${request.params.app}'.`);
+    if (!(await services.control.deleteApp(request.params.app)))
+      throw new PiCloudError("APP_NOT_FOUND", `No app named '${request.params.app}'.`);
     return reply.code(204).send();
   });
 }

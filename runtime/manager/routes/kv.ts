@@ -72,7 +72,7 @@ export async function kvRoutes(scope: FastifyInstance, services: ApiServices): P
     async (request) => {
       const { app, collection, key } = request.params;
       await services.apps.require(app);
-      if (!("value" in request.body)) throw new PiCloudError("KV_INVALID_VALUE", "The body must be {\"value\": <JSON>}.");
+      if (!("value" in request.body)) throw new PiCloudError("KV_INVALID_VALUE", 'The body must be {"value": <JSON>}.');
       const op = await services.kv.set(app, collection, key, JSON.stringify(request.body.value));
       return { key, op: op as "insert" | "update" };
     },

@@ -52,7 +52,14 @@ export async function scriptRoutes(scope: FastifyInstance, services: ApiServices
         response: {
           200: Type.Object({
             scripts: Type.Array(
-              Type.Object({ app: Type.String(), name: Type.String(), currentVersion: Type.Integer(), createdAt: Type.String(), updatedAt: Type.String(), url: Type.String() }),
+              Type.Object({
+                app: Type.String(),
+                name: Type.String(),
+                currentVersion: Type.Integer(),
+                createdAt: Type.String(),
+                updatedAt: Type.String(),
+                url: Type.String(),
+              }),
             ),
           }),
         },
@@ -84,16 +91,27 @@ export async function scriptRoutes(scope: FastifyInstance, services: ApiServices
     },
   );
 
-  api.get("/apps/:app/scripts/:name", { schema: { tags: ["scripts"], params: ScriptParams, response: { 200: Type.Intersect([VersionFull, Type.Object({ url: Type.String() })]) } } }, async (request) => {
-    const { app, name } = request.params;
-    const current = await services.scripts.current(app, name);
-    if (!current) throw new PiCloudError("SCRIPT_NOT_FOUND", `No script '${name}' in app '${app}'.`);
-    return { ...withoutCode(current), url: endpointUrl(request, app, name) };
-  });
+  api.get(
+    "/apps/:app/scripts/:name",
+    {
+      schema: {
+        tags: ["scripts"],
+        params: ScriptParams,
+        response: { 200: Type.Intersect([VersionFull, Type.Object({ url: Type.String() })]) },
+      },
+    },
+    async (request) => {
+      const { app, name } = request.params;
+      const current = await services.scripts.current(app, name);
+      if (!current) throw new PiCloudError("SCRIPT_NOT_FOUND", `No script '${name}' in app '${app}'.`);
+      return { ...withoutCode(current), url: endpointUrl(request, app, name) };
+    },
+  );
 
   api.delete("/apps/:app/scripts/:name", { schema: { tags: ["scripts"], params: ScriptParams } }, async (request, reply) => {
     const { app, name } = request.params;
-    if (!(await services.control.deleteScript(app, name))) throw new PiCloudError("SCRIPT_NOT_FOUND", `No script '${name}' in app '${app}'.`);
+    if (!(await services.control.deleteScript(app, name)))
+      throw new PiCloudError("SCRIPT_NOT_FOUND", `No script '${name}' in app '${app}'.`);
     return reply.code(204).send();
   });
 
@@ -111,7 +129,14 @@ export async function scriptRoutes(scope: FastifyInstance, services: ApiServices
 
   api.post(
     "/apps/:app/scripts/:name/versions/:version/restore",
-    { schema: { tags: ["scripts"], summary: "Make an earlier version current again (as a new version)", params: VersionParams, response: { 201: Deployed } } },
+    {
+      schema: {
+        tags: ["scripts"],
+        summary: "Make an earlier version current again (as a new version)",
+        params: VersionParams,
+        response: { 201: Deployed },
+      },
+    },
     async (request, reply) => {
       const { app, name, version } = request.params;
       const { source: _source, ...meta } = withoutCode(await services.control.restore(app, name, version));

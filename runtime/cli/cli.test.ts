@@ -1,0 +1,170 @@
+// The command line as a contract: real `bin/picloud` processes on a fresh data directory.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, type ServeProcess, startServe } from "../testing/processes.js";
+
+let dataDir: string;
+let server: ServeProcess;
+let env: Record<string, string>;
+let workDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-cli-"));
+  workDir = mkdtempSync(path.join(os.tmpdir(), "picloud-cli-files-"));
+  server = await startServe(["--data-dir", dataDir], { PICLOUD_ADMIN_TOKEN: "" });
+  env = { PICLOUD_URL: server.url, PICLOUD_TOKEN: server.token ?? "" };
+}, 60_000);
+
+afterAll(async () => {
+  server?.child.kill("SIGKILL");
+  await server?.exited.catch(() => {});
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+describe("picloud serve", () => {
+  it("prints the base URL, the data location and, on first start, the admin token", () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.stdout()).toContain(`Data: ${path.join(dataDir, "pgdata")}`);
+    expect(server.token).toMatch(/^pc_[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("a second serve on the same data directory refuses to start with a clear message", async () => {
+    const second = await runCli(["serve", "--port", "0", "--data-dir", dataDir]);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(/in use by another PiCloud process \(pid \d+\)/);
+    expect(second.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("client commands", () => {
+  it("apps create, deploy (URL and --json), invoke, logs, kv, versions, rollback", async () => {
+    expect((await runCli(["apps", "create", "demo"], env)).stdout).toContain("Created app demo");
+    const file = path.join(workDir, "greet.js");
+    writeFileSync(file, "export default async function (ctx) { console.log('hi'); return { v: 1, q: ctx.request?.query ?? null } }");
+    const deployed = await runCli(["deploy", file, "--app", "demo"], env);
+    expect(deployed.code).toBe(0);
+    expect(deployed.stdout.trim()).toBe(`${server.url}/demo/greet`);
+    const response = await fetch(`${server.url}/demo/greet?x=1`);
+    expect(await response.json()).toEqual({ v: 1, q: { x: "1" } });
+
+    writeFileSync(file, "export default async function () { return { v: 2 } }");
+    const json = await runCli(["--json", "deploy", file, "--app", "demo", "--name", "greet"], env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ url: `${server.url}/demo/greet`, version: 2 });
+
+    const invoked = await runCli(["invoke", "greet", "--app", "demo", "--json"], env);
+    expect(JSON.parse(invoked.stdout)).toMatchObject({ ok: true, status: 200, body: '{"v":2}' });
+
+    const versions = JSON.parse((await runCli(["versions", "greet", "--app", "demo", "--json"], env)).stdout);
+    expect(versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    expect((await runCli(["rollback", "greet", "1", "--app", "demo"], env)).stdout).toContain("as version 3");
+    expect(await (await fetch(`${server.url}/demo/greet`)).json()).toMatchObject({ v: 1 });
+
+    const logs = JSON.parse((await runCli(["logs", "--app", "demo", "--json"], env)).stdout);
+    expect(logs[0]).toMatchObject({ script: "greet", status: "ok" });
+    expect(logs.some((l: { logs: { message: string }[] }) => l.logs.some((line) => line.message === "hi"))).toBe(true);
+
+    expect((await runCli(["kv", "set", "notes", "a", '{"n":1}', "--app", "demo"], env)).code).toBe(0);
+    expect(JSON.parse((await runCli(["kv", "get", "notes", "a", "--app", "demo"], env)).stdout)).toEqual({ n: 1 });
+    expect(JSON.parse((await runCli(["kv", "list", "notes", "--app", "demo", "--json"], env)).stdout).items).toEqual([
+      { key: "a", value: { n: 1 } },
+    ]);
+    expect((await runCli(["kv", "delete", "notes", "a", "--app", "demo"], env)).code).toBe(0);
+    const missing = await runCli(["kv", "get", "notes", "a", "--app", "demo"], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("KV_KEY_NOT_FOUND");
+  });
+
+  it("token create, list and revoke", async () => {
+    const created = await runCli(["token", "create", "ci", "--json"], env);
+    const { id, token } = JSON.parse(created.stdout);
+    expect((await runCli(["apps", "list"], { ...env, PICLOUD_TOKEN: token })).code).toBe(0);
+    expect((await runCli(["token", "list"], env)).stdout).toContain("ci");
+    expect((await runCli(["token", "revoke", id], env)).code).toBe(0);
+    const denied = await runCli(["apps", "list"], { ...env, PICLOUD_TOKEN: token });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain("AUTH_INVALID");
+  });
+
+  it("fails with a non-zero exit and a one-line reason", async () => {
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [["apps", "create", "demo"], env, /already exists.*APP_EXISTS/],
+      [["apps", "list"], { ...env, PICLOUD_TOKEN: "" }, /AUTH_REQUIRED/],
+      [["apps", "list"], { ...env, PICLOUD_URL: "http://127.0.0.1:9" }, /Cannot reach PiCloud/],
+      [["deploy", path.join(workDir, "missing.js"), "--app", "demo"], env, /Cannot read/],
+      [["kv", "set", "c", "k", "not json", "--app", "demo"], env, /must be JSON/],
+    ];
+    for (const [args, caseEnv, pattern] of cases) {
+      const result = await runCli(args, caseEnv);
+      expect(result.code, args.join(" ")).not.toBe(0);
+      expect(result.stderr.trim().split("\n")[0]).toMatch(pattern);
+    }
+    const file = path.join(workDir, "broken.js");
+    writeFileSync(file, "export default async function () {\n  return (;\n}");
+    const broken = await runCli(["deploy", file, "--app", "demo"], env);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/line 2, column \d+.*SCRIPT_SYNTAX/);
+  });
+
+  it("--help is available everywhere", async () => {
+    for (const args of [[], ["serve"], ["apps"], ["apps", "create"], ["deploy"], ["kv"], ["kv", "list"], ["token"], ["logs"], ["invoke"]]) {
+      const result = await runCli([...args, "--help"]);
+      expect(result.code, args.join(" ")).toBe(0);
+      expect(result.stdout).toContain("Usage: picloud");
+    }
+  });
+});
+
+describe("durability and shutdown", () => {
+  it("an acknowledged write survives SIGKILL; a restart applies no migration and prints no new token", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "picloud-kill-"));
+    try {
+      const first = await startServe(["--data-dir", dir]);
+      const auth = { PICLOUD_URL: first.url, PICLOUD_TOKEN: first.token ?? "" };
+      await runCli(["apps", "create", "keep"], auth);
+      expect((await runCli(["kv", "set", "c", "k", '"saved"', "--app", "keep"], auth)).code).toBe(0);
+      first.child.kill("SIGKILL");
+      await first.exited;
+      const second = await startServe(["--data-dir", dir]);
+      try {
+        expect(second.token).toBeUndefined();
+        const again = { PICLOUD_URL: second.url, PICLOUD_TOKEN: first.token ?? "" };
+        expect(JSON.parse((await runCli(["kv", "get", "c", "k", "--app", "keep"], again)).stdout)).toBe("saved");
+      } finally {
+        second.child.kill("SIGKILL");
+        await second.exited;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it("SIGTERM drains the in-flight request, then exits 0 and releases the data directory", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "picloud-term-"));
+    try {
+      const token = "pc_explicit_token_for_sigterm_test";
+      const serving = await startServe(["--data-dir", dir], { PICLOUD_ADMIN_TOKEN: token });
+      expect(serving.token).toBeUndefined();
+      const auth = { PICLOUD_URL: serving.url, PICLOUD_TOKEN: token };
+      await runCli(["apps", "create", "slow"], auth);
+      const file = path.join(workDir, "slow.js");
+      writeFileSync(
+        file,
+        "export default async function () { const end = Date.now() + 400; while (Date.now() < end) {} return 'finished' }",
+      );
+      await runCli(["deploy", file, "--app", "slow"], auth);
+      const inFlight = fetch(`${serving.url}/slow/slow`).then((r) => r.text());
+      await new Promise((r) => setTimeout(r, 100));
+      serving.child.kill("SIGTERM");
+      expect(await inFlight).toBe("finished");
+      expect(await serving.exited).toBe(0);
+      const restarted = await startServe(["--data-dir", dir], { PICLOUD_ADMIN_TOKEN: token });
+      restarted.child.kill("SIGTERM");
+      expect(await restarted.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
