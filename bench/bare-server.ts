@@ -1,0 +1,9 @@
+// The stack's ceiling: a bare fastify route answering the same JSON as the hello script.
+import Fastify from "fastify";
+
+const app = Fastify();
+app.get("/hello", async () => ({ message: "Hello, world!" }));
+const port = Number(process.argv[2] ?? 0);
+await app.listen({ host: "127.0.0.1", port });
+const address = app.server.address();
+process.stdout.write(`listening on http://127.0.0.1:${typeof address === "object" && address ? address.port : port}\n`);
