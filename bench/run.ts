@@ -23,9 +23,17 @@ interface Row {
   note?: string;
 }
 
-function spawnUntil(command: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; match: RegExpExecArray; startedAt: number }> {
+function spawnUntil(
+  command: string[],
+  pattern: RegExp,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; match: RegExpExecArray; startedAt: number }> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, command, { cwd: ROOT, env: { ...process.env, PICLOUD_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, command, {
+    cwd: ROOT,
+    env: { ...process.env, PICLOUD_LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
@@ -53,6 +61,8 @@ function rssMiB(pid: number): number {
 }
 
 async function load(url: string, label: string): Promise<Row> {
+  // Warm up first (JIT, warm sandboxes, connection pools): the table reports steady state.
+  await autocannon({ url, connections: CONNECTIONS, duration: 1 });
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, pipelining: 1 });
   const errors = result.errors + result.timeouts + result.non2xx;
   return {
@@ -113,7 +123,9 @@ async function main(): Promise<void> {
     await stop(bare.child);
 
     // PiCloud on PGlite: start-up time to the first answered request, then (b), (c), (d).
-    const serve = await spawnUntil(["bin/picloud", "serve", "--port", "0", "--data-dir", dataDir], /listening on (\S+)/, { PICLOUD_ADMIN_TOKEN: TOKEN });
+    const serve = await spawnUntil(["bin/picloud", "serve", "--port", "0", "--data-dir", dataDir], /listening on (\S+)/, {
+      PICLOUD_ADMIN_TOKEN: TOKEN,
+    });
     const base = serve.match[1] as string;
     await fetch(`${base}/health`);
     extra.startToFirstResponseMs = Math.round(performance.now() - serve.startedAt);
@@ -128,7 +140,9 @@ async function main(): Promise<void> {
     await stop(serve.child);
 
     // (d) on Postgres
-    const pgServe = await spawnUntil(["bin/picloud", "serve", "--port", "0", "--database-url", postgres.url], /listening on (\S+)/, { PICLOUD_ADMIN_TOKEN: TOKEN });
+    const pgServe = await spawnUntil(["bin/picloud", "serve", "--port", "0", "--database-url", postgres.url], /listening on (\S+)/, {
+      PICLOUD_ADMIN_TOKEN: TOKEN,
+    });
     const pgBase = pgServe.match[1] as string;
     await api(pgBase, "POST", "/apps", { id: "bench" });
     await api(pgBase, "PUT", "/apps/bench/scripts/kv", { source: KV_SCRIPT });

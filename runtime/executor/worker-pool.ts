@@ -8,6 +8,7 @@ import { PiCloudError, coerceError } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
 import type { InvokeOutcome, InvokeRequest } from "../shared/wire.js";
 import type { Executor, SdkHost } from "./executor.js";
+import { MessageBatcher } from "./message-batcher.js";
 import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
 
 /** Extra time a worker gets past an invocation's wall limit before it is presumed hung. */
@@ -23,6 +24,7 @@ interface InFlight {
 
 interface Slot {
   worker: Worker;
+  outbox: MessageBatcher<ToWorker>;
   readonly inFlight: Map<number, InFlight>;
   /** Version keys whose source this worker has been sent. */
   readonly sent: Set<string>;
@@ -58,14 +60,18 @@ export class WorkerPool implements Executor {
       instanceMaxAgeMs: this.options.instanceMaxAgeMs,
     };
     const worker = new Worker(workerUrl(), { workerData: settings });
-    const slot: Slot = existing ?? { worker, inFlight: new Map(), sent: new Set(), closing: false };
+    const outbox = new MessageBatcher<ToWorker>((batch) => worker.postMessage(batch));
+    const slot: Slot = existing ?? { worker, outbox, inFlight: new Map(), sent: new Set(), closing: false };
     slot.worker = worker;
+    slot.outbox = outbox;
     slot.sent.clear();
     if (!existing) this.slots.push(slot);
     return new Promise((resolve, reject) => {
-      worker.on("message", (message: FromWorker) => {
-        if (message.t === "ready") resolve();
-        else this.onMessage(slot, message);
+      worker.on("message", (batch: FromWorker[]) => {
+        for (const message of batch) {
+          if (message.t === "ready") resolve();
+          else this.onMessage(slot, message);
+        }
       });
       worker.on("error", (error) => {
         this.options.logger.error({ err: error }, "executor worker failed");
@@ -129,7 +135,7 @@ export class WorkerPool implements Executor {
   }
 
   private send(slot: Slot, message: ToWorker): void {
-    slot.worker.postMessage(message);
+    slot.outbox.send(message);
   }
 
   private post(slot: Slot, id: number, request: InvokeRequest, withSource: boolean): void {

@@ -4,6 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { Limits } from "../shared/limits.js";
 import type { KvCall } from "../shared/wire.js";
 import { EngineModule } from "./engine-module.js";
+import { MessageBatcher } from "./message-batcher.js";
 import { classifyGuestError, type GuestError, type RawOutcome } from "./guest-errors.js";
 import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
 import { SandboxInstance } from "./sandbox-instance.js";
@@ -23,7 +24,8 @@ const kvCalls = new Map<number, { resolve: (json: string) => void; reject: (erro
 let nextCallId = 1;
 let sweepTimer: NodeJS.Timeout | undefined;
 
-const send = (message: FromWorker) => port.postMessage(message);
+const outbox = new MessageBatcher<FromWorker>((batch) => port.postMessage(batch));
+const send = (message: FromWorker) => outbox.send(message);
 
 function versionKey(app: string, script: string, version: number): string {
   return `${app}/${script}@${version}`;
@@ -162,7 +164,7 @@ async function invoke(message: Extract<ToWorker, { t: "invoke" }>): Promise<void
   send({ t: "done", id: message.id, outcome });
 }
 
-port.on("message", (message: ToWorker) => {
+function receive(message: ToWorker): void {
   switch (message.t) {
     case "invoke":
       void invoke(message);
@@ -183,6 +185,10 @@ port.on("message", (message: ToWorker) => {
       }
       break;
   }
+}
+
+port.on("message", (batch: ToWorker[]) => {
+  for (const message of batch) receive(message);
 });
 
 send({ t: "ready" });

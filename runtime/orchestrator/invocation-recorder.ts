@@ -15,8 +15,9 @@ export interface RecorderOptions {
 }
 
 export const DEFAULT_RECORDER_OPTIONS: Omit<RecorderOptions, "retentionCount" | "retentionMs"> = {
-  flushIntervalMs: 200,
-  batchSize: 1_000,
+  flushIntervalMs: 100,
+  // Small batches keep each write short: PGlite runs on the main thread and blocks it while writing.
+  batchSize: 250,
   maxBuffered: 50_000,
   pruneIntervalMs: 5 * 60_000,
 };

@@ -1,10 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { PiCloudError } from "./errors.js";
 
-/** Time-ordered, unique ids (48-bit ms timestamp + 80 random bits) so ordering by id is ordering by creation. */
+// A random per-process prefix plus a counter: unique across processes without paying for
+// random bytes on every id (ids are made on the request hot path).
+const PROCESS_PREFIX = randomBytes(6).toString("hex");
+let counter = 0;
+
+/** Time-ordered, unique 32-hex-digit ids (ms timestamp, process prefix, counter): ordering by id is ordering by creation. */
 export function newId(now: number = Date.now()): string {
-  const time = now.toString(16).padStart(12, "0");
-  return `${time}${randomBytes(10).toString("hex")}`;
+  counter = (counter + 1) % 0x100000000;
+  return `${now.toString(16).padStart(12, "0")}${PROCESS_PREFIX}${counter.toString(16).padStart(8, "0")}`;
 }
 
 const APP_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
