@@ -7,7 +7,12 @@ import { ControlPlane } from "./manager/control-plane.js";
 import { buildHttpApp } from "./manager/http-app.js";
 import type { ApiServices } from "./manager/services.js";
 import { DEFAULT_RECORDER_OPTIONS, InvocationRecorder } from "./orchestrator/invocation-recorder.js";
+import { Dispatcher } from "./orchestrator/dispatcher.js";
+import { EventOutbox } from "./orchestrator/event-outbox.js";
 import { Invoker } from "./orchestrator/invoker.js";
+import { startRetention } from "./orchestrator/retention.js";
+import { Scheduler } from "./orchestrator/scheduler.js";
+import { TriggerCache } from "./orchestrator/trigger-cache.js";
 import { ScriptCache } from "./orchestrator/script-cache.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import type { Config } from "./shared/config.js";
@@ -21,6 +26,11 @@ import { KvStore } from "./store/kv.js";
 import { openDatabase, pgliteDirectory } from "./store/open-db.js";
 import { ScriptStore } from "./store/scripts.js";
 import { TokenStore } from "./store/tokens.js";
+import { DeadLetterStore } from "./store/dead-letters.js";
+import { EventStore } from "./store/events.js";
+import { listTriggers, TriggerStore } from "./store/triggers.js";
+
+const RETENTION_INTERVAL_MS = 5 * 60_000;
 
 export interface RuntimeOptions {
   readonly config: Config;
@@ -28,6 +38,8 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   /** Tests pass "memory://" to skip the data directory entirely. */
   readonly pgliteLocation?: string;
+  /** Backoff jitter source (tests make it deterministic). */
+  readonly random?: () => number;
 }
 
 export interface Runtime {
@@ -66,7 +78,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     const apps = new AppStore(db);
     const scripts = new ScriptStore(db);
-    const kv = new KvStore(db);
+    const triggerStore = new TriggerStore(db);
+    const triggerCache = new TriggerCache(db, (q, app) => listTriggers(q, { app }));
+    await triggerCache.start();
+    cleanups.push(() => triggerCache.stop());
+    // The dispatcher is created below; writes committed before it exists are found when it starts.
+    let dispatcher: Dispatcher | undefined;
+    const outbox = new EventOutbox({
+      triggers: triggerCache,
+      clock,
+      maxChainDepth: config.eventMaxChainDepth,
+      onCommitted: () => dispatcher?.wake(),
+    });
+    const kv = new KvStore(db, outbox);
     const invocations = new InvocationStore(db);
     const tokens = new TokenStore(db);
 
@@ -82,17 +106,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
     cleanups.push(() => executor.close());
 
-    const recorder = new InvocationRecorder(
-      invocations,
-      {
-        ...DEFAULT_RECORDER_OPTIONS,
-        retentionCount: config.invocationRetentionCount,
-        retentionMs: config.invocationRetentionHours * 3_600_000,
-      },
-      clock,
-      logger.child({ role: "recorder" }),
-    );
-    recorder.start();
+    const recorder = new InvocationRecorder(invocations, DEFAULT_RECORDER_OPTIONS, logger.child({ role: "recorder" }));
     cleanups.push(() => recorder.stop());
 
     const scriptCache = new ScriptCache({ apps, scripts, db, config });
@@ -100,6 +114,26 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     cleanups.push(() => scriptCache.stop());
 
     const invoker = new Invoker({ executor, kv, recorder, clock });
+    dispatcher = new Dispatcher(
+      {
+        db,
+        scripts: scriptCache,
+        triggers: triggerCache,
+        invoker,
+        clock,
+        logger: logger.child({ role: "dispatcher" }),
+        ...(options.random && { random: options.random }),
+      },
+      { nodeId: config.nodeId, leaseMs: config.eventLeaseMs, concurrency: config.eventConcurrency, maxSleepMs: 60 * 60_000 },
+    );
+    const scheduler = new Scheduler({
+      db,
+      triggers: triggerCache,
+      clock,
+      logger: logger.child({ role: "scheduler" }),
+      onFired: () => dispatcher?.wake(),
+    });
+    const events = new EventStore(db);
     const services: ApiServices = {
       config,
       apps,
@@ -108,12 +142,33 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       invocations,
       tokens,
       auth: new AdminAuth(tokens),
-      control: new ControlPlane({ apps, scripts, scriptCache, executor }),
+      control: new ControlPlane({ db, apps, scripts, triggerStore, scriptCache, triggerCache, executor, dispatcher, clock }),
       scriptCache,
       invoker,
       recorder,
       executor,
+      triggers: triggerStore,
+      triggerCache,
+      events,
+      deadLetters: new DeadLetterStore(db),
+      dispatcher,
+      scheduler,
     };
+    await dispatcher.start();
+    cleanups.push(() => dispatcher?.stop());
+    await scheduler.start();
+    cleanups.push(() => scheduler.stop());
+    const retention = { maxCount: config.invocationRetentionCount, maxAgeMs: config.invocationRetentionHours * 3_600_000 };
+    cleanups.push(
+      startRetention(
+        {
+          invocations: () => invocations.prune({ ...retention, now: clock.now() }),
+          events: () => events.prune({ ...retention, now: clock.now() }),
+        },
+        RETENTION_INTERVAL_MS,
+        logger.child({ role: "retention" }),
+      ),
+    );
     const app = await buildHttpApp(services, { logger, version: PICLOUD_VERSION });
     let closing: Promise<void> | undefined;
 

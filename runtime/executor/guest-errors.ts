@@ -45,7 +45,13 @@ export function classifyGuestError(error: GuestError, logs: LogLine[], fileName:
   const tag = error.code ? `${name} [${error.code}]` : name;
   return {
     ok: false,
-    error: { code: "SCRIPT_ERROR", message: `${tag}: ${message}`.slice(0, 4096), ...position, stack: scriptStack(fileName, error.stack) },
+    error: {
+      code: "SCRIPT_ERROR",
+      message: `${tag}: ${message}`.slice(0, 4096),
+      ...position,
+      stack: scriptStack(fileName, error.stack),
+      ...(name === "NonRetriableError" && { retriable: false }),
+    },
     logs,
     discard: false,
     retireModule: false,

@@ -49,6 +49,14 @@ export const GUEST_PRELUDE = String.raw`(function (hostCall) {
     }
   }
 
+  // Thrown by a triggered handler to skip the remaining retries and dead-letter the event at once.
+  class NonRetriableError extends Error {
+    constructor(message) {
+      super(message);
+      this.name = "NonRetriableError";
+    }
+  }
+
   function checkKey(key) {
     if (typeof key !== "string" || key.length === 0) {
       throw new KvError("KV_INVALID_KEY", "Invalid key: keys are non-empty strings.");
@@ -84,6 +92,7 @@ export const GUEST_PRELUDE = String.raw`(function (hostCall) {
   }
 
   Object.defineProperty(globalThis, "console", { value: console, writable: true, configurable: true });
+  Object.defineProperty(globalThis, "NonRetriableError", { value: NonRetriableError, writable: true, configurable: true });
   Object.defineProperty(globalThis, "kv", { value: Object.freeze({ collection: collection }), writable: true, configurable: true });
 
   function describeError(e) {

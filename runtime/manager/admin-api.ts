@@ -7,6 +7,9 @@ import { invocationRoutes } from "./routes/invocations.js";
 import { kvRoutes } from "./routes/kv.js";
 import { scriptRoutes } from "./routes/scripts.js";
 import { tokenRoutes } from "./routes/tokens.js";
+import { eventRoutes } from "./routes/events.js";
+import { streamRoutes } from "./routes/stream.js";
+import { triggerRoutes } from "./routes/triggers.js";
 import type { ApiServices } from "./services.js";
 
 export type RouteModule = (scope: FastifyInstance, services: ApiServices) => Promise<void>;
@@ -34,7 +37,17 @@ export async function registerAdminApi(
         await services.auth.check(request);
       });
       scope.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
-      for (const routes of [appRoutes, scriptRoutes, kvRoutes, invocationRoutes, tokenRoutes, ...extraRoutes]) {
+      for (const routes of [
+        appRoutes,
+        scriptRoutes,
+        kvRoutes,
+        invocationRoutes,
+        tokenRoutes,
+        triggerRoutes,
+        eventRoutes,
+        streamRoutes,
+        ...extraRoutes,
+      ]) {
         await routes(scope, services);
       }
       // Unknown API paths still pass the auth hook first: without a token every path is a 401.

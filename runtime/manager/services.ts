@@ -1,5 +1,11 @@
 // What the admin API routes are given: the stores and the role services they act through.
 import type { Executor } from "../executor/executor.js";
+import type { Dispatcher } from "../orchestrator/dispatcher.js";
+import type { Scheduler } from "../orchestrator/scheduler.js";
+import type { TriggerCache } from "../orchestrator/trigger-cache.js";
+import type { DeadLetterStore } from "../store/dead-letters.js";
+import type { EventStore } from "../store/events.js";
+import type { TriggerStore } from "../store/triggers.js";
 import type { InvocationRecorder } from "../orchestrator/invocation-recorder.js";
 import type { Invoker } from "../orchestrator/invoker.js";
 import type { ScriptCache } from "../orchestrator/script-cache.js";
@@ -25,4 +31,10 @@ export interface ApiServices {
   readonly invoker: Invoker;
   readonly recorder: InvocationRecorder;
   readonly executor: Executor;
+  readonly triggers: TriggerStore;
+  readonly triggerCache: TriggerCache;
+  readonly events: EventStore;
+  readonly deadLetters: DeadLetterStore;
+  readonly dispatcher: Dispatcher;
+  readonly scheduler: Scheduler;
 }

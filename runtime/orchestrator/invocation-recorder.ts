@@ -1,7 +1,6 @@
 // Invocation records are buffered and written in batches, one statement per batch, so recording
 // never caps request throughput. The buffer is bounded: under overload the oldest unwritten records
 // are dropped and counted rather than letting memory grow without limit.
-import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/log.js";
 import type { InvocationRecord, InvocationStore } from "../store/invocations.js";
 
@@ -9,17 +8,13 @@ export interface RecorderOptions {
   readonly flushIntervalMs: number;
   readonly batchSize: number;
   readonly maxBuffered: number;
-  readonly retentionCount: number;
-  readonly retentionMs: number;
-  readonly pruneIntervalMs: number;
 }
 
-export const DEFAULT_RECORDER_OPTIONS: Omit<RecorderOptions, "retentionCount" | "retentionMs"> = {
+export const DEFAULT_RECORDER_OPTIONS: RecorderOptions = {
   flushIntervalMs: 100,
   // Small batches keep each write short: PGlite runs on the main thread and blocks it while writing.
   batchSize: 250,
   maxBuffered: 50_000,
-  pruneIntervalMs: 5 * 60_000,
 };
 
 type Listener = (record: InvocationRecord) => void;
@@ -27,7 +22,6 @@ type Listener = (record: InvocationRecord) => void;
 export class InvocationRecorder {
   private buffer: InvocationRecord[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
-  private pruneTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<Listener>();
   dropped = 0;
@@ -35,14 +29,8 @@ export class InvocationRecorder {
   constructor(
     private readonly store: InvocationStore,
     private readonly options: RecorderOptions,
-    private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
-
-  start(): void {
-    this.pruneTimer = setInterval(() => void this.prune(), this.options.pruneIntervalMs);
-    this.pruneTimer.unref();
-  }
 
   /** Live subscribers (the event stream) see records before they are written. */
   subscribe(listener: Listener): () => void {
@@ -84,21 +72,7 @@ export class InvocationRecorder {
     return this.flushing;
   }
 
-  async prune(): Promise<number> {
-    try {
-      return await this.store.prune({
-        maxCount: this.options.retentionCount,
-        maxAgeMs: this.options.retentionMs,
-        now: this.clock.now(),
-      });
-    } catch (error) {
-      this.logger.error({ err: error }, "could not prune invocation records");
-      return 0;
-    }
-  }
-
   async stop(): Promise<void> {
-    if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.flush();
   }
 }

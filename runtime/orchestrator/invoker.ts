@@ -15,6 +15,9 @@ export interface InvocationInput {
   readonly event?: Record<string, unknown>;
   readonly attempt?: number;
   readonly eventId?: string;
+  /** Depth of the event being handled; writes made by this run create events one level deeper. */
+  readonly chainDepth?: number;
+  readonly isDeadLetterHandler?: boolean;
 }
 
 export interface InvocationResult {
@@ -34,7 +37,12 @@ export class Invoker {
       app: target.app,
       script: target.script,
       ...(input.request && { request: input.request }),
-      ...(input.event && { event: input.event, attempt: input.attempt ?? 1, eventId: input.eventId }),
+      ...(input.event && {
+        event: input.event,
+        attempt: input.attempt ?? 1,
+        eventId: input.eventId,
+        isDeadLetterHandler: input.isDeadLetterHandler ?? false,
+      }),
     };
     const outcome = await this.deps.executor.invoke(
       {
@@ -47,7 +55,7 @@ export class Invoker {
         strict: target.strict,
         trigger: input.trigger,
       },
-      createSdkHost(this.deps.kv, target.app),
+      createSdkHost(this.deps.kv, target.app, { chainDepth: input.event ? (input.chainDepth ?? 0) + 1 : 0 }),
     );
     this.deps.recorder.record({
       id,

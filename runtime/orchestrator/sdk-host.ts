@@ -3,7 +3,7 @@
 import { PiCloudError } from "../shared/errors.js";
 import type { KvCall } from "../shared/wire.js";
 import type { SdkHost } from "../executor/executor.js";
-import type { KvStore } from "../store/kv.js";
+import type { KvStore, WriteOrigin } from "../store/kv.js";
 
 function parseListOptions(json: string | undefined): { limit?: number; cursor?: string | null; prefix?: string } {
   const options: unknown = json ? JSON.parse(json) : {};
@@ -17,7 +17,7 @@ function parseListOptions(json: string | undefined): { limit?: number; cursor?: 
   return { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }), ...(prefix !== undefined && { prefix }) };
 }
 
-export function createSdkHost(kv: KvStore, app: string): SdkHost {
+export function createSdkHost(kv: KvStore, app: string, origin: WriteOrigin): SdkHost {
   return async (call: KvCall): Promise<string> => {
     const { collection, key } = call;
     switch (call.op) {
@@ -26,10 +26,10 @@ export function createSdkHost(kv: KvStore, app: string): SdkHost {
       case "has":
         return String(await kv.has(app, collection as string, key as string));
       case "delete":
-        return String(await kv.delete(app, collection as string, key as string));
+        return String(await kv.delete(app, collection as string, key as string, origin));
       case "set":
         if (call.valueJson === undefined) throw new PiCloudError("KV_INVALID_VALUE");
-        await kv.set(app, collection as string, key as string, call.valueJson);
+        await kv.set(app, collection as string, key as string, call.valueJson, origin);
         return "null";
       case "list": {
         const page = await kv.list(app, collection as string, parseListOptions(call.optionsJson));

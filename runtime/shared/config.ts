@@ -21,6 +21,13 @@ export const ConfigSchema = Type.Object({
   /** Warm sandbox instances are recycled after this many invocations or this age. */
   instanceMaxUses: Type.Integer({ minimum: 1 }),
   instanceMaxAgeMs: Type.Integer({ minimum: 1 }),
+  /** How long a claimed event belongs to one process; longer than the longest wall-time limit. */
+  eventLeaseMs: Type.Integer({ minimum: 1_000 }),
+  eventConcurrency: Type.Integer({ minimum: 1, maximum: 1_000 }),
+  /** Handler runs in one trigger chain before writes stop producing events (loop bound). */
+  eventMaxChainDepth: Type.Integer({ minimum: 0, maximum: 1_000 }),
+  /** Names this process in event leases; unique per process. */
+  nodeId: Type.String({ minLength: 1, maxLength: 200 }),
   limits: LimitsOverrideSchema,
 });
 
@@ -67,6 +74,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     invocationRetentionHours: 24 * 7,
     instanceMaxUses: 10_000,
     instanceMaxAgeMs: 10 * 60_000,
+    eventLeaseMs: 330_000,
+    eventConcurrency: 16,
+    eventMaxChainDepth: 8,
+    nodeId: `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     limits: {},
     ...fromEnv,
     ...defined(flags),

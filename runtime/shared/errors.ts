@@ -61,6 +61,13 @@ export const ERROR_CODES = {
   KV_INVALID_VALUE: spec(400, "caller", "Values must be JSON-serialisable."),
   KV_INVALID_CURSOR: spec(400, "caller", "The cursor is malformed."),
   KV_KEY_NOT_FOUND: spec(404, "caller", "No such key."),
+  // Events
+  TRIGGER_INVALID: spec(400, "caller", "The trigger definition is invalid."),
+  TRIGGER_NOT_FOUND: spec(404, "caller", "No such trigger."),
+  TRIGGER_EXISTS: spec(409, "caller", "An equivalent trigger already exists."),
+  EVENT_NOT_FOUND: spec(404, "caller", "No such event."),
+  DEAD_LETTER_NOT_FOUND: spec(404, "caller", "No such dead letter."),
+  EVENT_CHAIN_TOO_DEEP: spec(500, "script", "This write would trigger a handler chain deeper than the limit (a trigger loop?)."),
   // System
   DATA_DIR_LOCKED: spec(500, "system", "Another PiCloud process is using this data directory."),
   CONFIG_INVALID: spec(500, "system", "The configuration is invalid."),

@@ -22,6 +22,7 @@ export interface ScriptContext {
   readonly event?: Record<string, unknown>;
   readonly attempt?: number;
   readonly eventId?: string;
+  readonly isDeadLetterHandler?: boolean;
 }
 
 export interface InvokeRequest {

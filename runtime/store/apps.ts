@@ -71,7 +71,7 @@ export class AppStore {
   async delete(id: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query("delete from apps where id = $1 returning id", [id]);
-      await tx.query("delete from invocations where app_id = $1", [id]);
+      for (const table of ["invocations", "events", "dead_letters"]) await tx.query(`delete from ${table} where app_id = $1`, [id]);
       return rows.length > 0;
     });
   }

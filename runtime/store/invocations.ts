@@ -17,6 +17,8 @@ export interface InvocationError {
   readonly line?: number | undefined;
   readonly column?: number | undefined;
   readonly stack?: string | undefined;
+  /** False when the script threw a NonRetriableError: the event dead-letters at once. */
+  readonly retriable?: boolean | undefined;
 }
 
 export interface InvocationRecord {

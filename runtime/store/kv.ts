@@ -53,12 +53,23 @@ export interface KvChange {
   readonly valueJson: string | null;
 }
 
+/** Where a write comes from: events it triggers carry the chain depth on, so loops are bounded. */
+export interface WriteOrigin {
+  /** 0 for writes from HTTP requests and the admin API; n+1 for writes by a handler of a depth-n event. */
+  readonly chainDepth: number;
+}
+
 /** Lets the event system add its outbox rows in the same transaction as the write. */
 export interface KvChangeHook {
   /** Cheap, synchronous: may a write to this key produce events? If not, no transaction is opened. */
   mayTrigger(app: string, collection: string, key: string): boolean;
-  onChange(tx: Queryable, change: KvChange): Promise<void>;
+  /** Returns how many events the change produced. */
+  onChange(tx: Queryable, change: KvChange, origin: WriteOrigin): Promise<number>;
+  /** Called after the write committed, when it produced events. */
+  afterCommit(): void;
 }
+
+const DIRECT: WriteOrigin = { chainDepth: 0 };
 
 export interface KvPage {
   readonly items: { key: string; valueJson: string }[];
@@ -131,7 +142,7 @@ export class KvStore {
   }
 
   /** Stores a JSON text; returns whether the key was inserted or updated. */
-  async set(app: string, collection: string, key: string, valueJson: string): Promise<KvOp> {
+  async set(app: string, collection: string, key: string, valueJson: string, origin: WriteOrigin = DIRECT): Promise<KvOp> {
     assertCollection(collection);
     assertKey(key);
     assertValueJson(valueJson);
@@ -145,23 +156,29 @@ export class KvStore {
         )
         .catch(rethrowValueError);
       const op: KvOp = rows[0]?.inserted ? "insert" : "update";
-      if (this.hook) await this.hook.onChange(q, { app, collection, key, op, valueJson });
+      if (this.hook) produced = await this.hook.onChange(q, { app, collection, key, op, valueJson }, origin);
       return op;
     };
-    return this.hook?.mayTrigger(app, collection, key) ? this.db.transaction(write) : write(this.db);
+    let produced = 0;
+    const op = this.hook?.mayTrigger(app, collection, key) ? await this.db.transaction(write) : await write(this.db);
+    if (produced > 0) this.hook?.afterCommit();
+    return op;
   }
 
   /** Returns whether the key was present. */
-  async delete(app: string, collection: string, key: string): Promise<boolean> {
+  async delete(app: string, collection: string, key: string, origin: WriteOrigin = DIRECT): Promise<boolean> {
     assertCollection(collection);
     assertKey(key);
     const remove = async (q: Queryable): Promise<boolean> => {
       const rows = await q.query("delete from kv where app_id = $1 and collection = $2 and key = $3 returning key", [app, collection, key]);
       const existed = rows.length > 0;
-      if (existed && this.hook) await this.hook.onChange(q, { app, collection, key, op: "delete", valueJson: null });
+      if (existed && this.hook) produced = await this.hook.onChange(q, { app, collection, key, op: "delete", valueJson: null }, origin);
       return existed;
     };
-    return this.hook?.mayTrigger(app, collection, key) ? this.db.transaction(remove) : remove(this.db);
+    let produced = 0;
+    const existed = this.hook?.mayTrigger(app, collection, key) ? await this.db.transaction(remove) : await remove(this.db);
+    if (produced > 0) this.hook?.afterCommit();
+    return existed;
   }
 
   async list(app: string, collection: string, options: ListOptions = {}): Promise<KvPage> {

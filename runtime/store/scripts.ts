@@ -139,9 +139,13 @@ export class ScriptStore {
     });
   }
 
+  /** Deletes the script with its versions and triggers, and drops its undelivered events. */
   async delete(app: string, name: string): Promise<boolean> {
-    const rows = await this.db.query("delete from scripts where app_id = $1 and name = $2 returning name", [app, name]);
-    return rows.length > 0;
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query("delete from scripts where app_id = $1 and name = $2 returning name", [app, name]);
+      await tx.query("delete from events where app_id = $1 and script_name = $2 and status = 'pending'", [app, name]);
+      return rows.length > 0;
+    });
   }
 }
 

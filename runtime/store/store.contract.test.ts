@@ -34,7 +34,7 @@ describe.each(BACKENDS)("storage on %s", (backend) => {
   it("migrations apply once: a second run applies nothing", async () => {
     expect(await migrate(db)).toEqual([]);
     const rows = await db.query<{ version: number }>("select version from schema_migrations order by version");
-    expect(rows.map((r) => r.version)).toEqual([1]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2]);
   });
 
   it("apps: create, list, reject duplicates", async () => {

@@ -1,6 +1,7 @@
 // A real runtime for tests: real QuickJS workers and real SQL, on in-memory PGlite or a fresh Postgres database.
 import type { LightMyRequestResponse } from "fastify";
 import { type Runtime, startRuntime } from "../main.js";
+import type { Clock } from "../shared/clock.js";
 import { type ConfigFlags, loadConfig } from "../shared/config.js";
 import { silentLogger } from "../shared/log.js";
 import { type Backend, createPostgresDatabase } from "./databases.js";
@@ -15,21 +16,48 @@ export interface TestRuntime {
   close(): Promise<void>;
 }
 
-export async function startTestRuntime(options: { backend?: Backend; flags?: ConfigFlags } = {}): Promise<TestRuntime> {
-  const backend = options.backend ?? "pglite";
-  const postgres = backend === "postgres" ? await createPostgresDatabase() : undefined;
+/** A clock tests move by hand: retries and schedules are tested in milliseconds, without sleeping. */
+export class FakeClock implements Clock {
+  constructor(public time: number = Date.parse("2026-03-01T12:00:00.000Z")) {}
+  now(): number {
+    return this.time;
+  }
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
+
+export interface TestRuntimeOptions {
+  readonly backend?: Backend;
+  readonly flags?: ConfigFlags;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  /** Share an existing Postgres database (cluster tests: two runtimes, one database). */
+  readonly databaseUrl?: string;
+}
+
+export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+  const backend = options.databaseUrl ? "postgres" : (options.backend ?? "pglite");
+  const postgres = backend === "postgres" && !options.databaseUrl ? await createPostgresDatabase() : undefined;
+  const databaseUrl = options.databaseUrl ?? postgres?.url;
   const config = loadConfig(
     {
       dataDir: "/nonexistent-picloud-test",
       adminToken: TEST_TOKEN,
       executorWorkers: 2,
       port: 0,
-      ...(postgres && { databaseUrl: postgres.url }),
+      ...(databaseUrl && { databaseUrl }),
       ...options.flags,
     },
     {},
   );
-  const runtime = await startRuntime({ config, logger: silentLogger(), ...(backend === "pglite" && { pgliteLocation: "memory://" }) });
+  const runtime = await startRuntime({
+    config,
+    logger: silentLogger(),
+    ...(backend === "pglite" && { pgliteLocation: "memory://" }),
+    ...(options.clock && { clock: options.clock }),
+    ...(options.random && { random: options.random }),
+  });
   const api: TestRuntime["api"] = (method, path, body, token = TEST_TOKEN) =>
     runtime.app.inject({
       method: method as "GET",

@@ -1,5 +1,6 @@
 // Ordered schema migrations, applied once each. Kept as TypeScript strings so bundlers carry them along.
 import { initial } from "./001-initial.js";
+import { events } from "./002-events.js";
 
 export interface Migration {
   readonly version: number;
@@ -7,4 +8,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, events];

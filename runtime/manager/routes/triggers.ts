@@ -1,0 +1,93 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import type { ApiServices } from "../services.js";
+import { AppParams } from "./schemas.js";
+
+const Retry = {
+  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: "Attempts in all, including the first (default 5)" })),
+  backoffMs: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 86_400_000, description: "First retry delay; doubles per attempt (default 1000)" }),
+  ),
+  backoffMaxMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000, description: "Cap on any one delay (default 300000)" })),
+};
+
+const NewTrigger = Type.Union([
+  Type.Object(
+    {
+      kind: Type.Literal("kv"),
+      script: Type.String(),
+      collection: Type.String(),
+      ops: Type.Optional(Type.Array(Type.String(), { minItems: 1, maxItems: 3 })),
+      prefix: Type.Optional(Type.String()),
+      ...Retry,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal("schedule"),
+      script: Type.String(),
+      cron: Type.String({ minLength: 1 }),
+      timezone: Type.Optional(Type.String()),
+      ...Retry,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal("dead_letter"), script: Type.String(), forScript: Type.Optional(Type.String()), ...Retry },
+    { additionalProperties: false },
+  ),
+]);
+
+export const TriggerSchema = Type.Object(
+  {
+    id: Type.String(),
+    app: Type.String(),
+    script: Type.String(),
+    kind: Type.String(),
+    collection: Type.Optional(Type.String()),
+    ops: Type.Optional(Type.Array(Type.String())),
+    prefix: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    cron: Type.Optional(Type.String()),
+    timezone: Type.Optional(Type.String()),
+    forScript: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    maxAttempts: Type.Integer(),
+    backoffMs: Type.Integer(),
+    backoffMaxMs: Type.Integer(),
+    createdAt: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+export async function triggerRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+  const api = scope.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.get(
+    "/apps/:app/triggers",
+    { schema: { tags: ["triggers"], params: AppParams, response: { 200: Type.Object({ triggers: Type.Array(TriggerSchema) }) } } },
+    async (request) => {
+      await services.apps.require(request.params.app);
+      return { triggers: await services.triggers.list({ app: request.params.app }) };
+    },
+  );
+
+  api.post(
+    "/apps/:app/triggers",
+    {
+      schema: {
+        tags: ["triggers"],
+        summary: "Bind a script to KV changes, a cron schedule, or the app's dead letters",
+        params: AppParams,
+        body: NewTrigger,
+        response: { 201: TriggerSchema },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await services.control.addTrigger(request.params.app, request.body)),
+  );
+
+  api.delete("/triggers/:id", { schema: { tags: ["triggers"], params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
+    await services.control.removeTrigger(request.params.id);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,278 @@
+// Delivers events to their scripts: at least once, with retries and backoff, then dead letters.
+// It never polls: it wakes on an in-process signal after a commit, on Postgres NOTIFY (another
+// process's writes), and on one timer set to the next due retry or expiring lease.
+import type { Clock } from "../shared/clock.js";
+import { newId } from "../shared/ids.js";
+import type { Logger } from "../shared/log.js";
+import type { Db } from "../store/db.js";
+import { DeadLetterStore } from "../store/dead-letters.js";
+import { type AttemptRecord, type EventRecord, EventStore } from "../store/events.js";
+import type { InvocationError } from "../store/invocations.js";
+import { EVENTS_CHANNEL } from "./event-outbox.js";
+import type { Invoker } from "./invoker.js";
+import { backoffDelay } from "./retry-policy.js";
+import type { ScriptCache } from "./script-cache.js";
+import type { TriggerCache } from "./trigger-cache.js";
+
+export interface DispatcherOptions {
+  /** Names this process in leases. */
+  readonly nodeId: string;
+  /** How long a claimed event belongs to this node; must exceed the longest wall-time limit. */
+  readonly leaseMs: number;
+  /** Events handled at once by this process. */
+  readonly concurrency: number;
+  /** Longest sleep between wake-ups when nothing is due (a safety net, not a poll). */
+  readonly maxSleepMs: number;
+}
+
+export interface EventChange {
+  readonly event: EventRecord;
+  readonly status: EventRecord["status"];
+  readonly deadLetterId?: string;
+}
+
+export class Dispatcher {
+  private readonly events: EventStore;
+  private active = 0;
+  private pumping: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private unlisten: (() => Promise<void>) | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly listeners = new Set<(change: EventChange) => void>();
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      scripts: ScriptCache;
+      triggers: TriggerCache;
+      invoker: Invoker;
+      clock: Clock;
+      logger: Logger;
+      random?: () => number;
+    },
+    private readonly options: DispatcherOptions,
+  ) {
+    this.events = new EventStore(deps.db);
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.unlisten = await this.deps.db.listen(EVENTS_CHANNEL, () => this.wake());
+    this.wake();
+  }
+
+  /** Live subscribers (the event stream) see every state change this process makes. */
+  subscribe(listener: (change: EventChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Something may be due: claim it soon. Cheap and idempotent; wake-ups coalesce. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = this.pump().finally(() => {
+      this.pumping = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Delivers everything that is due now, waiting for it to finish (tests drive this with a fake clock). */
+  async drain(): Promise<void> {
+    for (;;) {
+      // A wake-up may be claiming right now: let it finish so its deliveries are tracked.
+      await this.pumping;
+      await this.pump();
+      await this.pumping;
+      if (this.inFlight.size > 0) {
+        await Promise.race(this.inFlight);
+        continue;
+      }
+      const next = await this.events.nextDueAt();
+      if (next === null || next > this.deps.clock.now()) return;
+    }
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        const capacity = this.options.concurrency - this.active;
+        if (capacity <= 0) return; // a finishing event wakes us again
+        const claimed = await this.events.claimDue({
+          now: this.deps.clock.now(),
+          owner: this.options.nodeId,
+          leaseMs: this.options.leaseMs,
+          limit: capacity,
+        });
+        for (const event of claimed) this.track(this.deliver(event));
+        if (claimed.length < capacity) break;
+      }
+      await this.arm();
+    } catch (error) {
+      this.deps.logger.error({ err: error }, "event dispatch failed; retrying shortly");
+      void this.arm(1_000);
+    }
+  }
+
+  private track(delivery: Promise<void>): void {
+    this.active++;
+    this.inFlight.add(delivery);
+    void delivery.finally(() => {
+      this.active--;
+      this.inFlight.delete(delivery);
+      this.wake();
+    });
+  }
+
+  /** One timer, set to the next due retry or lease expiry. */
+  private async arm(fixedDelayMs?: number): Promise<void> {
+    if (this.stopped) return;
+    const next = fixedDelayMs === undefined ? await this.events.nextDueAt() : this.deps.clock.now() + fixedDelayMs;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (next === null) return;
+    const delay = Math.min(Math.max(0, next - this.deps.clock.now()), this.options.maxSleepMs);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.wake();
+    }, delay);
+    this.timer.unref();
+  }
+
+  private emit(change: EventChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+
+  private async deliver(event: EventRecord): Promise<void> {
+    const startedAt = this.deps.clock.now();
+    let error: InvocationError | null = null;
+    let invocation: string | null = null;
+    let version: number | null = null;
+    try {
+      this.emit({ event, status: "running" });
+      const target = await this.deps.scripts.get(event.app, event.script);
+      if (!target) {
+        error = { code: "SCRIPT_NOT_FOUND", message: `No script '${event.script}' in app '${event.app}'.` };
+      } else {
+        const result = await this.deps.invoker.run(target, {
+          trigger: event.kind,
+          event: event.payload,
+          attempt: event.attempts,
+          eventId: event.id,
+          chainDepth: event.chainDepth,
+          isDeadLetterHandler: event.isDeadLetterHandler,
+        });
+        invocation = result.id;
+        version = result.version;
+        if (!result.outcome.ok) error = result.outcome.error;
+      }
+      await this.settle(event, startedAt, { error, invocation, version });
+    } catch (failure) {
+      // The database is unreachable or similar: the lease expires and the event is retried then.
+      this.deps.logger.error({ err: failure, event: event.id }, "could not record an event's outcome");
+    }
+  }
+
+  private async settle(
+    event: EventRecord,
+    startedAt: number,
+    result: { error: InvocationError | null; invocation: string | null; version: number | null },
+  ): Promise<void> {
+    const now = this.deps.clock.now();
+    const owner = this.options.nodeId;
+    const { db } = this.deps;
+    if (!result.error) {
+      const applied = await db.transaction(async (tx) => {
+        const ok = await this.events.finishAttempt(tx, event, owner, now, { status: "done" });
+        if (ok && event.isDeadLetterHandler) await DeadLetterStore.setHandlerStatus(tx, String(event.payload.deadLetterId), "ok");
+        return ok;
+      });
+      if (applied) this.emit({ event, status: "done" });
+      return;
+    }
+    const { stack: _stack, ...errorData } = result.error;
+    const attempt: AttemptRecord = {
+      attempt: event.attempts,
+      at: new Date(startedAt).toISOString(),
+      durationMs: now - startedAt,
+      invocation: result.invocation,
+      version: result.version,
+      error: errorData,
+    };
+    const retriable = result.error.retriable !== false;
+    if (retriable && event.attempts < event.maxAttempts) {
+      const runAt = now + backoffDelay(event, event.attempts + 1, this.deps.random);
+      if (await this.events.finishAttempt(db, event, owner, now, { status: "pending", runAt, attempt })) {
+        this.emit({ event, status: "pending" });
+      }
+      return;
+    }
+    if (event.isDeadLetterHandler) {
+      // A failing dead-letter handler is recorded, and never produces another dead letter.
+      const applied = await db.transaction(async (tx) => {
+        const ok = await this.events.finishAttempt(tx, event, owner, now, { status: "failed", attempt });
+        if (ok) await DeadLetterStore.setHandlerStatus(tx, String(event.payload.deadLetterId), "failed");
+        return ok;
+      });
+      if (applied) this.emit({ event, status: "failed" });
+      return;
+    }
+    const handler = await this.deps.triggers.deadLetterHandler(event.app, event.script);
+    const deadLetterId = newId(now);
+    const attempts = [...event.errors, attempt];
+    const applied = await db.transaction(async (tx) => {
+      if (!(await this.events.finishAttempt(tx, event, owner, now, { status: "dead", attempt }))) return false;
+      await DeadLetterStore.insert(tx, deadLetterId, event, attempts, handler ? "pending" : null, now);
+      if (handler) {
+        const payload = {
+          type: "dead_letter",
+          deadLetterId,
+          eventId: event.id,
+          script: event.script,
+          version: result.version,
+          event: event.payload,
+          attempts: attempts.map((a) => ({ attempt: a.attempt, at: a.at, error: a.error })),
+          firstAttemptAt: attempts[0]?.at ?? null,
+          deadAt: new Date(now).toISOString(),
+        };
+        await EventStore.insert(tx, [
+          {
+            app: event.app,
+            triggerId: handler.id,
+            script: handler.script,
+            kind: "dead_letter",
+            payloadJson: JSON.stringify(payload),
+            chainDepth: event.chainDepth,
+            isDeadLetterHandler: true,
+            maxAttempts: handler.maxAttempts,
+            backoffMs: handler.backoffMs,
+            backoffMaxMs: handler.backoffMaxMs,
+            runAt: now,
+          },
+        ]);
+        await tx.query("select pg_notify($1, '')", [EVENTS_CHANNEL]);
+      }
+      return true;
+    });
+    if (applied) {
+      this.emit({ event, status: "dead", deadLetterId });
+      if (handler) this.wake();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.unlisten?.();
+    await this.pumping;
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

@@ -1,0 +1,236 @@
+// The event outbox and its delivery state. Every row is one delivery of one event to one script;
+// rows are claimed with row locks and a lease, so any node may take any event and a node that
+// dies mid-event only delays it until the lease expires.
+import { newId } from "../shared/ids.js";
+import type { Db, Queryable } from "./db.js";
+import type { InvocationError } from "./invocations.js";
+import type { RetryPolicy } from "./triggers.js";
+
+export type EventStatus = "pending" | "running" | "done" | "dead" | "failed";
+export type EventKind = "kv" | "schedule" | "dead_letter";
+
+export interface AttemptRecord {
+  readonly attempt: number;
+  readonly at: string;
+  readonly durationMs: number;
+  readonly invocation: string | null;
+  readonly version: number | null;
+  readonly error: InvocationError;
+}
+
+export interface EventRecord {
+  readonly id: string;
+  readonly app: string;
+  readonly triggerId: string | null;
+  readonly script: string;
+  readonly kind: EventKind;
+  readonly payload: Record<string, unknown>;
+  readonly status: EventStatus;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly backoffMs: number;
+  readonly backoffMaxMs: number;
+  readonly chainDepth: number;
+  readonly isDeadLetterHandler: boolean;
+  readonly runAt: string;
+  readonly leaseOwner: string | null;
+  readonly errors: AttemptRecord[];
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+}
+
+export interface NewEvent extends RetryPolicy {
+  readonly app: string;
+  readonly triggerId: string | null;
+  readonly script: string;
+  readonly kind: EventKind;
+  /** JSON text of ctx.event. */
+  readonly payloadJson: string;
+  readonly chainDepth: number;
+  readonly isDeadLetterHandler?: boolean;
+  readonly runAt: number;
+  readonly id?: string;
+}
+
+interface EventRow extends Record<string, unknown> {
+  id: string;
+  app_id: string;
+  trigger_id: string | null;
+  script_name: string;
+  kind: EventKind;
+  payload: Record<string, unknown>;
+  status: EventStatus;
+  attempts: number;
+  max_attempts: number;
+  backoff_ms: number;
+  backoff_max_ms: number;
+  chain_depth: number;
+  is_dead_letter_handler: boolean;
+  run_at: Date;
+  lease_owner: string | null;
+  errors: AttemptRecord[];
+  created_at: Date;
+  finished_at: Date | null;
+}
+
+const toEvent = (r: EventRow): EventRecord => ({
+  id: r.id,
+  app: r.app_id,
+  triggerId: r.trigger_id,
+  script: r.script_name,
+  kind: r.kind,
+  payload: r.payload,
+  status: r.status,
+  attempts: r.attempts,
+  maxAttempts: r.max_attempts,
+  backoffMs: r.backoff_ms,
+  backoffMaxMs: r.backoff_max_ms,
+  chainDepth: r.chain_depth,
+  isDeadLetterHandler: r.is_dead_letter_handler,
+  runAt: r.run_at.toISOString(),
+  leaseOwner: r.lease_owner,
+  errors: r.errors,
+  createdAt: r.created_at.toISOString(),
+  finishedAt: r.finished_at?.toISOString() ?? null,
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export interface EventFilter {
+  readonly app?: string | undefined;
+  readonly script?: string | undefined;
+  readonly status?: EventStatus | undefined;
+  readonly before?: string | undefined;
+  readonly limit?: number | undefined;
+}
+
+export class EventStore {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts events inside the caller's transaction (the outbox write). */
+  static async insert(q: Queryable, events: readonly NewEvent[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const event of events) {
+      const id = event.id ?? newId(event.runAt);
+      ids.push(id);
+      await q.query(
+        `insert into events (id, app_id, trigger_id, script_name, kind, payload, status, max_attempts, backoff_ms, backoff_max_ms,
+                             chain_depth, is_dead_letter_handler, run_at, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6::jsonb, 'pending', $7, $8, $9, $10, $11, $12, $12, $12)`,
+        [
+          id,
+          event.app,
+          event.triggerId,
+          event.script,
+          event.kind,
+          event.payloadJson,
+          event.maxAttempts,
+          event.backoffMs,
+          event.backoffMaxMs,
+          event.chainDepth,
+          event.isDeadLetterHandler ?? false,
+          iso(event.runAt),
+        ],
+      );
+    }
+    return ids;
+  }
+
+  /**
+   * Claims up to `limit` due events: pending ones whose time has come, and running ones whose
+   * lease expired (their node died). SKIP LOCKED lets several nodes claim side by side.
+   */
+  async claimDue(options: { now: number; owner: string; leaseMs: number; limit: number }): Promise<EventRecord[]> {
+    const rows = await this.db.query<EventRow>(
+      `update events set status = 'running', attempts = attempts + 1, lease_owner = $2, lease_until = $3, updated_at = $1
+       where id in (
+         select id from events
+         where (status = 'pending' and run_at <= $1) or (status = 'running' and lease_until <= $1)
+         order by run_at, id
+         limit $4
+         for update skip locked
+       )
+       returning *`,
+      [iso(options.now), options.owner, iso(options.now + options.leaseMs), options.limit],
+    );
+    return rows.map(toEvent).sort((a, b) => (a.runAt < b.runAt ? -1 : a.runAt > b.runAt ? 1 : a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * Records the outcome of an attempt, only if this node still holds the lease for it
+   * (fencing: a node whose lease expired must not overwrite the newer holder's state).
+   * `next` is the next due time for a retry, or the final status.
+   */
+  async finishAttempt(
+    q: Queryable,
+    event: EventRecord,
+    owner: string,
+    now: number,
+    outcome:
+      | { status: "done" }
+      | { status: "pending"; runAt: number; attempt: AttemptRecord }
+      | { status: "dead" | "failed"; attempt: AttemptRecord },
+  ): Promise<boolean> {
+    const attempt = "attempt" in outcome ? JSON.stringify([outcome.attempt]) : "[]";
+    const runAt = outcome.status === "pending" ? iso(outcome.runAt) : null;
+    const rows = await q.query(
+      `update events set status = $4, errors = errors || $5::jsonb, run_at = coalesce($6::timestamptz, run_at),
+              lease_until = null, updated_at = $7, finished_at = case when $4 = 'pending' then null else $7::timestamptz end
+       where id = $1 and lease_owner = $2 and attempts = $3 and status = 'running'
+       returning id`,
+      [event.id, owner, event.attempts, outcome.status, attempt, runAt, iso(now)],
+    );
+    return rows.length > 0;
+  }
+
+  /** The earliest moment something becomes due: a pending event's time or a lease's expiry. */
+  async nextDueAt(): Promise<number | null> {
+    const rows = await this.db.query<{ at: Date | null }>(
+      `select least(
+         (select min(run_at) from events where status = 'pending'),
+         (select min(lease_until) from events where status = 'running')
+       ) as at`,
+    );
+    return rows[0]?.at ? rows[0].at.getTime() : null;
+  }
+
+  async list(filter: EventFilter = {}): Promise<EventRecord[]> {
+    const rows = await this.db.query<EventRow>(
+      `select * from events
+       where ($1::text is null or app_id = $1) and ($2::text is null or script_name = $2)
+         and ($3::text is null or status = $3) and ($4::text is null or id < $4)
+       order by id desc limit $5`,
+      [filter.app ?? null, filter.script ?? null, filter.status ?? null, filter.before ?? null, filter.limit ?? 50],
+    );
+    return rows.map(toEvent);
+  }
+
+  async get(id: string): Promise<EventRecord | undefined> {
+    const rows = await this.db.query<EventRow>("select * from events where id = $1", [id]);
+    return rows[0] && toEvent(rows[0]);
+  }
+
+  async counts(app?: string): Promise<Record<EventStatus, number>> {
+    const rows = await this.db.query<{ status: EventStatus; n: number }>(
+      "select status, count(*)::int as n from events where ($1::text is null or app_id = $1) group by status",
+      [app ?? null],
+    );
+    const counts: Record<EventStatus, number> = { pending: 0, running: 0, done: 0, dead: 0, failed: 0 };
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
+  /** Finished events are history: keep at most `maxCount` and none older than `maxAgeMs`. */
+  async prune(options: { maxCount: number; maxAgeMs: number; now: number }): Promise<number> {
+    const byAge = await this.db.query("delete from events where status in ('done', 'dead', 'failed') and finished_at < $1 returning 1", [
+      iso(options.now - options.maxAgeMs),
+    ]);
+    const byCount = await this.db.query(
+      `delete from events where status in ('done', 'dead', 'failed') and id < (
+         select id from events where status in ('done', 'dead', 'failed') order by id desc offset $1 limit 1
+       ) returning 1`,
+      [options.maxCount - 1],
+    );
+    return byAge.length + byCount.length;
+  }
+}
