@@ -124,7 +124,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger: logger.child({ role: "dispatcher" }),
         ...(options.random && { random: options.random }),
       },
-      { nodeId: config.nodeId, leaseMs: config.eventLeaseMs, concurrency: config.eventConcurrency, maxSleepMs: 60 * 60_000 },
+      {
+        nodeId: config.nodeId,
+        leaseMs: config.eventLeaseMs,
+        concurrency: config.eventConcurrency,
+        maxSleepMs: 60 * 60_000,
+        exclusive: embedded,
+      },
     );
     const scheduler = new Scheduler({
       db,

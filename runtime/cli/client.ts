@@ -21,17 +21,33 @@ export class ApiClient {
     return this.options.url.replace(/\/+$/, "");
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
+  /** Follows a Server-Sent Events stream until it ends, calling `onMessage` per message. */
+  async stream(path: string, onMessage: (type: string, data: unknown) => void): Promise<void> {
+    const response = await this.fetch(`${this.baseUrl}/api/v1${path}`, { headers: this.authHeaders() });
+    if (!response.ok || !response.body) await this.fail(response);
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end = buffer.indexOf("\n\n");
+      while (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const type = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (type && data) onMessage(type, JSON.parse(data));
+        end = buffer.indexOf("\n\n");
+      }
+    }
+  }
+
+  private authHeaders(): Record<string, string> {
+    return this.options.token ? { authorization: `Bearer ${this.options.token}` } : {};
+  }
+
+  private async fetch(url: string, init: RequestInit): Promise<Response> {
     try {
-      response = await fetch(`${this.baseUrl}/api/v1${path}`, {
-        method,
-        headers: {
-          ...(this.options.token && { authorization: `Bearer ${this.options.token}` }),
-          ...(body !== undefined && { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      return await fetch(url, init);
     } catch (error) {
       const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       throw new ApiError(
@@ -40,18 +56,32 @@ export class ApiClient {
         `Cannot reach PiCloud at ${this.baseUrl} (${reason}). Is 'picloud serve' running? Set --url or PICLOUD_URL.`,
       );
     }
-    if (response.status === 204) return undefined as T;
+  }
+
+  private async fail(response: Response): Promise<never> {
     const text = await response.text();
-    let parsed: unknown;
+    let error: { code?: string; message?: string } | undefined;
     try {
-      parsed = text ? JSON.parse(text) : undefined;
+      error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
     } catch {
       throw new ApiError(response.status, "BAD_RESPONSE", `Unexpected response from ${this.baseUrl} (HTTP ${response.status}).`);
     }
-    if (!response.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new ApiError(response.status, error?.code ?? "HTTP_ERROR", error?.message ?? `HTTP ${response.status}`);
+    throw new ApiError(response.status, error?.code ?? "HTTP_ERROR", error?.message ?? `HTTP ${response.status}`);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.fetch(`${this.baseUrl}/api/v1${path}`, {
+      method,
+      headers: { ...this.authHeaders(), ...(body !== undefined && { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) await this.fail(response);
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch {
+      throw new ApiError(response.status, "BAD_RESPONSE", `Unexpected response from ${this.baseUrl} (HTTP ${response.status}).`);
     }
-    return parsed as T;
   }
 }

@@ -337,6 +337,244 @@ token
     print(json, { revoked: id }, () => `Revoked token ${id}`);
   });
 
+// ---- triggers ----
+interface TriggerView {
+  id: string;
+  app: string;
+  script: string;
+  kind: string;
+  collection?: string;
+  ops?: string[];
+  prefix?: string | null;
+  cron?: string;
+  timezone?: string;
+  forScript?: string | null;
+  maxAttempts: number;
+  backoffMs: number;
+}
+
+function describeTrigger(t: TriggerView): string {
+  if (t.kind === "kv") return `kv ${t.collection} [${t.ops?.join(",")}]${t.prefix ? ` prefix ${t.prefix}` : ""}`;
+  if (t.kind === "schedule") return `cron "${t.cron}" ${t.timezone}`;
+  return `dead letters${t.forScript ? ` of ${t.forScript}` : ""}`;
+}
+
+const triggers = program.command("triggers").description("bind scripts to KV changes, schedules and dead letters");
+triggers
+  .command("add")
+  .description("add a trigger: exactly one of --kv, --cron, --dead-letter")
+  .requiredOption("--app <app>", "app")
+  .requiredOption("--script <script>", "script to run")
+  .option("--kv <collection>", "run on changes to this KV collection")
+  .option("--ops <ops>", "which changes: insert,update,delete (default all)")
+  .option("--prefix <prefix>", "only keys starting with this")
+  .option("--cron <expr>", "run on this cron schedule (5 fields, or 6 with seconds first)")
+  .option("--tz <zone>", "time zone of the schedule (default UTC)")
+  .option("--dead-letter", "run for the app's dead letters")
+  .option("--for-script <script>", "with --dead-letter: only dead letters of this script")
+  .option("--max-attempts <n>", "attempts in all before the event is dead-lettered (default 5)", parseInteger)
+  .option("--backoff <ms>", "first retry delay in ms, doubling per attempt (default 1000)", parseInteger)
+  .action(
+    async (o: {
+      app: string;
+      script: string;
+      kv?: string;
+      ops?: string;
+      prefix?: string;
+      cron?: string;
+      tz?: string;
+      deadLetter?: boolean;
+      forScript?: string;
+      maxAttempts?: number;
+      backoff?: number;
+    }) => {
+      const { api, json } = client();
+      const kinds = [o.kv !== undefined, o.cron !== undefined, o.deadLetter === true].filter(Boolean).length;
+      if (kinds !== 1) throw new PiCloudError("TRIGGER_INVALID", "Give exactly one of --kv COLLECTION, --cron EXPR or --dead-letter.");
+      const retry = {
+        ...(o.maxAttempts !== undefined && { maxAttempts: o.maxAttempts }),
+        ...(o.backoff !== undefined && { backoffMs: o.backoff }),
+      };
+      const body = o.kv
+        ? {
+            kind: "kv",
+            script: o.script,
+            collection: o.kv,
+            ...(o.ops && { ops: o.ops.split(",").map((op) => op.trim()) }),
+            ...(o.prefix && { prefix: o.prefix }),
+            ...retry,
+          }
+        : o.cron
+          ? { kind: "schedule", script: o.script, cron: o.cron, ...(o.tz && { timezone: o.tz }), ...retry }
+          : { kind: "dead_letter", script: o.script, ...(o.forScript && { forScript: o.forScript }), ...retry };
+      const created = await api.request<TriggerView>("POST", `/apps/${enc(o.app)}/triggers`, body);
+      print(json, created, () => `Added trigger ${created.id}: ${created.script} on ${describeTrigger(created)}`);
+    },
+  );
+triggers
+  .command("list")
+  .description("list an app's triggers")
+  .requiredOption("--app <app>", "app")
+  .action(async (o: { app: string }) => {
+    const { api, json } = client();
+    const result = await api.request<{ triggers: TriggerView[] }>("GET", `/apps/${enc(o.app)}/triggers`);
+    print(json, result.triggers, () =>
+      result.triggers.length
+        ? table([
+            ["ID", "SCRIPT", "ON", "ATTEMPTS", "BACKOFF"],
+            ...result.triggers.map((t) => [t.id, t.script, describeTrigger(t), String(t.maxAttempts), `${t.backoffMs}ms`]),
+          ])
+        : "No triggers.",
+    );
+  });
+triggers
+  .command("remove <id>")
+  .description("remove a trigger")
+  .action(async (id: string) => {
+    const { api, json } = client();
+    await api.request("DELETE", `/triggers/${enc(id)}`);
+    print(json, { removed: id }, () => `Removed trigger ${id}`);
+  });
+
+// ---- dead letters ----
+interface DeadLetterView {
+  id: string;
+  app: string;
+  script: string;
+  eventId: string;
+  event: unknown;
+  attempts: { attempt: number; at: string; error: { code: string; message: string } }[];
+  createdAt: string;
+  handlerStatus: string | null;
+}
+
+const deadletters = program.command("deadletters").description("inspect, replay and delete events that failed for good");
+deadletters
+  .command("list")
+  .description("list dead letters, newest first")
+  .requiredOption("--app <app>", "app")
+  .option("--script <script>", "only this script's")
+  .option("--since <time>", "only newer than this ISO time")
+  .option("--limit <n>", "how many", parseInteger, 50)
+  .action(async (o: { app: string; script?: string; since?: string; limit: number }) => {
+    const { api, json } = client();
+    const query = new URLSearchParams({
+      app: o.app,
+      limit: String(o.limit),
+      ...(o.script && { script: o.script }),
+      ...(o.since && { since: o.since }),
+    });
+    const result = await api.request<{ deadLetters: DeadLetterView[]; total: number }>("GET", `/deadletters?${query}`);
+    print(json, result.deadLetters, () =>
+      result.deadLetters.length
+        ? table([
+            ["ID", "SCRIPT", "CREATED", "ATTEMPTS", "LAST ERROR"],
+            ...result.deadLetters.map((d) => [
+              d.id,
+              d.script,
+              d.createdAt,
+              String(d.attempts.length),
+              d.attempts.at(-1)?.error.message.slice(0, 60) ?? "",
+            ]),
+          ])
+        : "No dead letters.",
+    );
+  });
+deadletters
+  .command("show <id>")
+  .description("show a dead letter with its event and every attempt")
+  .action(async (id: string) => {
+    const { api, json } = client();
+    const letter = await api.request<DeadLetterView>("GET", `/deadletters/${enc(id)}`);
+    print(json, letter, () =>
+      [
+        `Dead letter ${letter.id} (app ${letter.app}, script ${letter.script}, event ${letter.eventId})`,
+        `Event: ${JSON.stringify(letter.event)}`,
+        ...letter.attempts.map((a) => `  attempt ${a.attempt} at ${a.at}: ${a.error.code}: ${a.error.message}`),
+        ...(letter.handlerStatus ? [`Dead-letter handler: ${letter.handlerStatus}`] : []),
+      ].join("\n"),
+    );
+  });
+deadletters
+  .command("replay <ids...>")
+  .description("replay dead letters as fresh events against the current script version")
+  .action(async (ids: string[]) => {
+    const { api, json } = client();
+    const result = await api.request<{ replayed: { deadLetter: string; event: string }[]; missing: string[] }>(
+      "POST",
+      "/deadletters/replay",
+      { ids },
+    );
+    print(json, result, () =>
+      [...result.replayed.map((r) => `Replayed ${r.deadLetter} as event ${r.event}`), ...result.missing.map((m) => `Not found: ${m}`)].join(
+        "\n",
+      ),
+    );
+    if (result.missing.length > 0) throw new ApiError(404, "DEAD_LETTER_NOT_FOUND", `No dead letter ${result.missing.join(", ")}.`);
+  });
+deadletters
+  .command("delete <ids...>")
+  .description("delete dead letters")
+  .action(async (ids: string[]) => {
+    const { api, json } = client();
+    const result = await api.request<{ deleted: string[]; missing: string[] }>("POST", "/deadletters/delete", { ids });
+    print(json, result, () => [...result.deleted.map((d) => `Deleted ${d}`), ...result.missing.map((m) => `Not found: ${m}`)].join("\n"));
+    if (result.missing.length > 0) throw new ApiError(404, "DEAD_LETTER_NOT_FOUND", `No dead letter ${result.missing.join(", ")}.`);
+  });
+
+// ---- events ----
+interface EventView {
+  id: string;
+  script: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  maxAttempts: number;
+  createdAt: string;
+  payload: unknown;
+}
+
+const events = program.command("events").description("recent events and a live stream");
+events
+  .command("list")
+  .description("recent events with their delivery status, newest first")
+  .requiredOption("--app <app>", "app")
+  .option("--status <status>", "pending, running, done, dead or failed")
+  .option("--limit <n>", "how many", parseInteger, 50)
+  .action(async (o: { app: string; status?: string; limit: number }) => {
+    const { api, json } = client();
+    const query = new URLSearchParams({ app: o.app, limit: String(o.limit), ...(o.status && { status: o.status }) });
+    const result = await api.request<{ events: EventView[]; counts: Record<string, number> }>("GET", `/events?${query}`);
+    print(json, result.events, () =>
+      result.events.length
+        ? table([
+            ["ID", "SCRIPT", "KIND", "STATUS", "ATTEMPTS", "CREATED"],
+            ...result.events.map((e) => [e.id, e.script, e.kind, e.status, `${e.attempts}/${e.maxAttempts}`, e.createdAt]),
+          ])
+        : "No events.",
+    );
+  });
+events
+  .command("tail")
+  .description("follow events and invocations live (Ctrl-C to stop)")
+  .requiredOption("--app <app>", "app")
+  .action(async (o: { app: string }) => {
+    const { api, json } = client();
+    await api.stream(`/stream?app=${enc(o.app)}`, (type, data) => {
+      const item = data as Record<string, unknown>;
+      if (json) process.stdout.write(`${JSON.stringify({ type, ...item })}\n`);
+      else if (type === "invocation") {
+        const error = item.error as { code: string; message: string } | null;
+        process.stdout.write(
+          `${item.startedAt} invocation ${item.script} ${item.trigger} ${item.status} ${Number(item.durationMs).toFixed(1)}ms${error ? ` ${error.code}: ${error.message}` : ""}\n`,
+        );
+      } else
+        process.stdout.write(
+          `${new Date().toISOString()} event ${item.id} ${item.script} ${item.kind} ${item.status} attempt ${item.attempt}\n`,
+        );
+    });
+  });
+
 export async function runCli(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);

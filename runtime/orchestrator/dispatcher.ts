@@ -14,6 +14,9 @@ import { backoffDelay } from "./retry-policy.js";
 import type { ScriptCache } from "./script-cache.js";
 import type { TriggerCache } from "./trigger-cache.js";
 
+/** Time a lease outlasts the longest possible run: room for recording the outcome. */
+const LEASE_MARGIN_MS = 30_000;
+
 export interface DispatcherOptions {
   /** Names this process in leases. */
   readonly nodeId: string;
@@ -21,6 +24,8 @@ export interface DispatcherOptions {
   readonly leaseMs: number;
   /** Events handled at once by this process. */
   readonly concurrency: number;
+  /** Only this process uses the database (embedded PGlite): events left running by a crash are retried at start. */
+  readonly exclusive: boolean;
   /** Longest sleep between wake-ups when nothing is due (a safety net, not a poll). */
   readonly maxSleepMs: number;
 }
@@ -59,6 +64,10 @@ export class Dispatcher {
 
   async start(): Promise<void> {
     this.stopped = false;
+    if (this.options.exclusive) {
+      const released = await this.events.releaseAllLeases(this.deps.clock.now());
+      if (released > 0) this.deps.logger.warn({ released }, "retrying events left running by a previous process");
+    }
     this.unlisten = await this.deps.db.listen(EVENTS_CHANNEL, () => this.wake());
     this.wake();
   }
@@ -162,6 +171,9 @@ export class Dispatcher {
       if (!target) {
         error = { code: "SCRIPT_NOT_FOUND", message: `No script '${event.script}' in app '${event.app}'.` };
       } else {
+        // The lease must outlast the run, or another node could start the same attempt meanwhile.
+        const needed = target.limits.wallMs + LEASE_MARGIN_MS;
+        if (needed > this.options.leaseMs) await this.events.extendLease(event, this.options.nodeId, this.deps.clock.now() + needed);
         const result = await this.deps.invoker.run(target, {
           trigger: event.kind,
           event: event.payload,

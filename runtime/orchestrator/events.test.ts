@@ -273,3 +273,43 @@ describe.each(BACKENDS)("events on %s", (backend) => {
     expect((await api("GET", `/apps/${id}/kv/hits`)).items.map((i: { key: string }) => i.key)).toEqual(["before"]);
   });
 });
+
+describe("schedules with two runtimes on one Postgres", () => {
+  it("each tick fires exactly once", async () => {
+    const clock = new FakeClock(Date.parse("2026-03-01T08:00:30.000Z"));
+    const first = await startTestRuntime({ backend: "postgres", clock });
+    const databaseUrl = first.runtime.services.config.databaseUrl as string;
+    const second = await startTestRuntime({ databaseUrl, clock });
+    try {
+      await first.api("POST", "/apps", { id: "cron" });
+      await first.deploy(
+        "cron",
+        "beat",
+        "export default async function (ctx) { await kv.collection('beats').set(ctx.event.scheduledAt, 1); }",
+      );
+      expect(
+        (await first.api("POST", "/apps/cron/triggers", { kind: "schedule", script: "beat", cron: "*/10 * * * * *" })).statusCode,
+      ).toBe(201);
+      await Promise.all([first.runtime.services.scheduler.reload(), second.runtime.services.scheduler.reload()]);
+      for (let tick = 0; tick < 5; tick++) {
+        clock.advance(10_000);
+        const fired = await Promise.all([first.runtime.services.scheduler.tick(), second.runtime.services.scheduler.tick()]);
+        expect(fired[0] + fired[1]).toBe(1);
+      }
+      await Promise.all([first.runtime.services.dispatcher.drain(), second.runtime.services.dispatcher.drain()]);
+      const beats = (await first.api("GET", "/apps/cron/kv/beats")).json().items.map((i: { key: string }) => i.key);
+      expect(beats).toEqual([
+        "2026-03-01T08:00:40.000Z",
+        "2026-03-01T08:00:50.000Z",
+        "2026-03-01T08:01:00.000Z",
+        "2026-03-01T08:01:10.000Z",
+        "2026-03-01T08:01:20.000Z",
+      ]);
+      const events = (await first.api("GET", "/events?app=cron")).json().events;
+      expect(events).toHaveLength(5);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+});

@@ -61,6 +61,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     adminToken: env.PICLOUD_ADMIN_TOKEN || undefined,
     logLevel: env.PICLOUD_LOG_LEVEL,
     executorWorkers: envInt(env.PICLOUD_EXECUTOR_WORKERS),
+    eventLeaseMs: envInt(env.PICLOUD_EVENT_LEASE_MS),
   });
   const input = {
     host: "127.0.0.1",

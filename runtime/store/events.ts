@@ -183,6 +183,27 @@ export class EventStore {
     return rows.length > 0;
   }
 
+  /**
+   * Makes every claimed event due again at once. Only for a database no other process can use
+   * (embedded PGlite behind its lock file): the previous holder of those leases is known dead.
+   */
+  async releaseAllLeases(now: number): Promise<number> {
+    const rows = await this.db.query(
+      "update events set status = 'pending', run_at = $1, lease_until = null, lease_owner = null where status = 'running' returning id",
+      [iso(now)],
+    );
+    return rows.length;
+  }
+
+  /** Extends this node's lease on a running event (for scripts whose wall-time limit outlasts the default lease). */
+  async extendLease(event: EventRecord, owner: string, until: number): Promise<boolean> {
+    const rows = await this.db.query(
+      "update events set lease_until = greatest(lease_until, $4) where id = $1 and lease_owner = $2 and attempts = $3 and status = 'running' returning id",
+      [event.id, owner, event.attempts, iso(until)],
+    );
+    return rows.length > 0;
+  }
+
   /** The earliest moment something becomes due: a pending event's time or a lease's expiry. */
   async nextDueAt(): Promise<number | null> {
     const rows = await this.db.query<{ at: Date | null }>(
