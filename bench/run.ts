@@ -9,11 +9,17 @@ import { createPostgresDatabase } from "../runtime/testing/databases.js";
 import { KvStore } from "../runtime/store/kv.js";
 import { openDatabase } from "../runtime/store/open-db.js";
 import type { Db } from "../runtime/store/db.js";
+import { startRuntime } from "../runtime/main.js";
+import { loadConfig } from "../runtime/shared/config.js";
+import { silentLogger } from "../runtime/shared/log.js";
+import { dispatchThroughput, type EventFigures, idleCpuPercent, measureEvents } from "./events.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = 50;
 const TOKEN = "pc_benchmark_token_0123456789";
+const IDLE_S = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
+const EVENT_BURST = Number(process.env.BENCH_EVENT_BURST ?? 3000);
 
 interface Row {
   case: string;
@@ -74,13 +80,15 @@ async function load(url: string, label: string): Promise<Row> {
   };
 }
 
-async function api(base: string, method: string, route: string, body?: unknown): Promise<void> {
+async function api(base: string, method: string, route: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${base}/api/v1${route}`, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { "content-type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
 }
 
 const HELLO = "export default async function () { return { message: 'Hello, world!' } }";
@@ -113,6 +121,7 @@ async function directKv(db: Db, label: string): Promise<Row> {
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
+  const eventRows: EventFigures[] = [];
   const extra: Record<string, number | string> = {};
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-"));
   const postgres = await createPostgresDatabase();
@@ -137,7 +146,24 @@ async function main(): Promise<void> {
     rows.push(await load(`${base}/strict/hello`, "(c) hello script, strict mode"));
     rows.push(await load(`${base}/bench/kv`, "(d) kv get+set script, PGlite"));
     extra.rssAfterRunMiB = rssMiB(serve.child.pid as number);
+    eventRows.push(await measureEvents((m, r, b) => api(base, m, r, b), "PGlite", { latencySamples: 300, burst: EVENT_BURST }));
     await stop(serve.child);
+
+    // Idle CPU: a fresh runtime with an app, a script and a KV trigger, doing nothing.
+    const idleDir = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-idle-"));
+    const idle = await spawnUntil(["bin/picloud", "serve", "--port", "0", "--data-dir", idleDir], /listening on (\S+)/, {
+      PICLOUD_ADMIN_TOKEN: TOKEN,
+    });
+    const idleBase = idle.match[1] as string;
+    await api(idleBase, "POST", "/apps", { id: "idle" });
+    await api(idleBase, "PUT", "/apps/idle/scripts/s", { source: HELLO });
+    await api(idleBase, "POST", "/apps/idle/triggers", { kind: "kv", script: "s", collection: "c" });
+    // Let start-up work settle (V8 finishes its post-start garbage collection) before measuring.
+    await new Promise((r) => setTimeout(r, 10_000));
+    extra[`idleCpuPercentOfOneCore (${IDLE_S}s)`] = await idleCpuPercent(idle.child.pid as number, IDLE_S);
+    extra.idleRssMiB = rssMiB(idle.child.pid as number);
+    await stop(idle.child);
+    rmSync(idleDir, { recursive: true, force: true });
 
     // (d) on Postgres
     const pgServe = await spawnUntil(["bin/picloud", "serve", "--port", "0", "--database-url", postgres.url], /listening on (\S+)/, {
@@ -148,6 +174,7 @@ async function main(): Promise<void> {
     await api(pgBase, "PUT", "/apps/bench/scripts/kv", { source: KV_SCRIPT });
     rows.push(await load(`${pgBase}/bench/kv`, "(d) kv get+set script, Postgres"));
     extra.rssAfterRunPostgresMiB = rssMiB(pgServe.child.pid as number);
+    eventRows.push(await measureEvents((m, r, b) => api(pgBase, m, r, b), "Postgres", { latencySamples: 300, burst: EVENT_BURST }));
     await stop(pgServe.child);
 
     // (e) storage ceiling, in-process
@@ -156,6 +183,20 @@ async function main(): Promise<void> {
     rows.push(await directKv(pgliteDb, "(e) direct get+set, PGlite (file)"));
     await pgliteDb.close();
     rmSync(pgliteDir, { recursive: true, force: true });
+    // Dispatcher throughput, in-process, on each backend.
+    for (const [label, location] of [
+      ["PGlite", "memory://"],
+      ["Postgres", undefined],
+    ] as const) {
+      const fresh = location ? undefined : await createPostgresDatabase();
+      const config = loadConfig({ adminToken: TOKEN, ...(fresh && { databaseUrl: fresh.url }) }, {});
+      const runtime = await startRuntime({ config, logger: silentLogger(), ...(location && { pgliteLocation: location }) });
+      const figures = eventRows.find((e) => e.backend === label);
+      if (figures) figures.dispatchEventsPerSec = await dispatchThroughput(runtime, EVENT_BURST);
+      await runtime.close();
+      await fresh?.drop();
+    }
+
     const pgDb = await openDatabase({ databaseUrl: postgres.url, pgliteLocation: "" });
     await pgDb.query("truncate kv");
     rows.push(await directKv(pgDb, "(e) direct get+set, Postgres"));
@@ -182,12 +223,23 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.case} | ${r.reqPerSec} | ${r.p50Ms ?? ""} | ${r.p99Ms ?? ""} | ${r.note ?? ""} |`),
     "",
     ...Object.entries(ratios).map(([k, v]) => `${k}: ${v}`),
+    "",
+    `| events | write-to-handler p50 ms | p99 ms | events/s, ${EVENT_BURST} HTTP writes to all handled | events/s, dispatcher on a ${EVENT_BURST}-event backlog |`,
+    "|---|---:|---:|---:|---:|",
+    ...eventRows.map(
+      (e) => `| ${e.backend} | ${e.latencyP50Ms} | ${e.latencyP99Ms} | ${e.endToEndEventsPerSec} | ${e.dispatchEventsPerSec ?? ""} |`,
+    ),
+    "targets: p50 < 10 ms on PGlite; >= 1000 events/s on Postgres",
+    "",
     ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   const out = path.join(ROOT, "bench", "results");
   mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, "latest.json"), JSON.stringify({ rows, ratios, extra, at: new Date().toISOString() }, null, 2));
+  writeFileSync(
+    path.join(out, "latest.json"),
+    JSON.stringify({ rows, ratios, events: eventRows, extra, at: new Date().toISOString() }, null, 2),
+  );
 }
 
 await main();

@@ -52,11 +52,21 @@ interface PiScheduleEvent {
 /** A dead letter handed to the app's dead-letter handler. */
 interface PiDeadLetterEvent {
   readonly type: "dead_letter";
+  readonly deadLetterId: string;
+  /** Id of the event that failed. */
+  readonly eventId: string;
   /** The original event that failed for good. */
   readonly event: PiKvEvent | PiScheduleEvent;
-  /** The script that failed to handle it. */
+  /** The script that failed to handle it, and its version at the last attempt. */
   readonly script: string;
-  readonly attempts: readonly { readonly at: string; readonly error: { readonly code: string; readonly message: string } }[];
+  readonly version: number | null;
+  readonly attempts: readonly {
+    readonly attempt: number;
+    readonly at: string;
+    readonly error: { readonly code: string; readonly message: string; readonly line?: number };
+  }[];
+  readonly firstAttemptAt: string | null;
+  readonly deadAt: string;
 }
 
 type PiEvent = PiKvEvent | PiScheduleEvent | PiDeadLetterEvent;
@@ -75,6 +85,8 @@ interface PiContext {
   readonly attempt?: number;
   /** Stable id of the event across retries: use it to make handlers idempotent. */
   readonly eventId?: string;
+  /** True when this run is the app's dead-letter handler (triggered runs only). */
+  readonly isDeadLetterHandler?: boolean;
 }
 
 /**
@@ -169,3 +181,13 @@ declare const console: {
   error(...args: unknown[]): void;
   debug(...args: unknown[]): void;
 };
+
+/**
+ * Throw from a triggered handler to skip the remaining retries: the event becomes a dead letter
+ * at once.
+ * @example if (!ctx.event.value.address) throw new NonRetriableError("order has no address");
+ */
+declare class NonRetriableError extends Error {
+  constructor(message?: string);
+  readonly name: "NonRetriableError";
+}

@@ -3,7 +3,6 @@
 import { compileScript } from "../executor/compile.js";
 import type { Executor } from "../executor/executor.js";
 import type { Dispatcher } from "../orchestrator/dispatcher.js";
-import { EVENTS_CHANNEL } from "../orchestrator/event-outbox.js";
 import { DEFAULT_RETRY } from "../orchestrator/retry-policy.js";
 import { parseCron } from "../orchestrator/scheduler.js";
 import type { ScriptCache } from "../orchestrator/script-cache.js";
@@ -172,7 +171,6 @@ export class ControlPlane {
         ]);
         out.push({ deadLetter: letter.id, event: eventId as string });
       }
-      if (out.length > 0) await tx.query("select pg_notify($1, '')", [EVENTS_CHANNEL]);
       return out;
     });
     this.deps.dispatcher.wake();

@@ -8,7 +8,7 @@ import type { Db } from "../store/db.js";
 import { DeadLetterStore } from "../store/dead-letters.js";
 import { type AttemptRecord, type EventRecord, EventStore } from "../store/events.js";
 import type { InvocationError } from "../store/invocations.js";
-import { EVENTS_CHANNEL } from "./event-outbox.js";
+import { EVENTS_CHANNEL } from "../store/events.js";
 import type { Invoker } from "./invoker.js";
 import { backoffDelay } from "./retry-policy.js";
 import type { ScriptCache } from "./script-cache.js";
@@ -46,6 +46,7 @@ export class Dispatcher {
   private unlisten: (() => Promise<void>) | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly listeners = new Set<(change: EventChange) => void>();
+  private readonly completions: CompletionBatch;
 
   constructor(
     private readonly deps: {
@@ -60,6 +61,7 @@ export class Dispatcher {
     private readonly options: DispatcherOptions,
   ) {
     this.events = new EventStore(deps.db);
+    this.completions = new CompletionBatch((events) => this.events.finishDone(events, this.options.nodeId, this.deps.clock.now()));
   }
 
   async start(): Promise<void> {
@@ -202,11 +204,13 @@ export class Dispatcher {
     const owner = this.options.nodeId;
     const { db } = this.deps;
     if (!result.error) {
-      const applied = await db.transaction(async (tx) => {
-        const ok = await this.events.finishAttempt(tx, event, owner, now, { status: "done" });
-        if (ok && event.isDeadLetterHandler) await DeadLetterStore.setHandlerStatus(tx, String(event.payload.deadLetterId), "ok");
-        return ok;
-      });
+      const applied = event.isDeadLetterHandler
+        ? await db.transaction(async (tx) => {
+            const ok = await this.events.finishAttempt(tx, event, owner, now, { status: "done" });
+            if (ok) await DeadLetterStore.setHandlerStatus(tx, String(event.payload.deadLetterId), "ok");
+            return ok;
+          })
+        : await this.completions.done(event);
       if (applied) this.emit({ event, status: "done" });
       return;
     }
@@ -270,7 +274,6 @@ export class Dispatcher {
             runAt: now,
           },
         ]);
-        await tx.query("select pg_notify($1, '')", [EVENTS_CHANNEL]);
       }
       return true;
     });
@@ -286,5 +289,29 @@ export class Dispatcher {
     await this.unlisten?.();
     await this.pumping;
     await Promise.allSettled([...this.inFlight]);
+  }
+}
+
+/** Successful deliveries finishing in the same event-loop turn are marked done in one statement. */
+class CompletionBatch {
+  private pending: { event: EventRecord; resolve: (applied: boolean) => void; reject: (error: unknown) => void }[] = [];
+
+  constructor(private readonly flushBatch: (events: EventRecord[]) => Promise<Set<string>>) {}
+
+  done(event: EventRecord): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.push({ event, resolve, reject }) === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      const applied = await this.flushBatch(batch.map((item) => item.event));
+      for (const item of batch) item.resolve(applied.has(item.event.id));
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
   }
 }

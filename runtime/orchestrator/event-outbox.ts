@@ -8,8 +8,6 @@ import type { KvTrigger } from "../store/triggers.js";
 import type { Clock } from "../shared/clock.js";
 import type { TriggerCache } from "./trigger-cache.js";
 
-export const EVENTS_CHANNEL = "picloud_events";
-
 function matches(trigger: KvTrigger, change: KvChange): boolean {
   return (
     trigger.collection === change.collection &&
@@ -55,9 +53,8 @@ export class EventOutbox implements KvChangeHook {
       backoffMaxMs: trigger.backoffMaxMs,
       runAt: now,
     }));
+    // The insert also notifies every listening process (delivered on commit); this one is poked directly.
     await EventStore.insert(tx, events);
-    // Delivered on commit to every listening process (cluster mode); this process is poked directly.
-    await tx.query("select pg_notify($1, '')", [EVENTS_CHANNEL]);
     return events.length;
   }
 

@@ -9,7 +9,6 @@ import type { Logger } from "../shared/log.js";
 import type { Db } from "../store/db.js";
 import { EventStore } from "../store/events.js";
 import { listTriggers, type ScheduleTrigger } from "../store/triggers.js";
-import { EVENTS_CHANNEL } from "./event-outbox.js";
 import type { TriggerCache } from "./trigger-cache.js";
 
 /** Validates a cron expression (5 fields, or 6 with seconds first) and time zone; returns the parsed job. */
@@ -121,7 +120,6 @@ export class Scheduler {
           [trigger.id, scheduledAt, eventId],
         );
         if (won.length === 0) throw new AlreadyFired();
-        await tx.query("select pg_notify($1, '')", [EVENTS_CHANNEL]);
         return true;
       });
     } catch (error) {

@@ -76,7 +76,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     instanceMaxUses: 10_000,
     instanceMaxAgeMs: 10 * 60_000,
     eventLeaseMs: 330_000,
-    eventConcurrency: 16,
+    eventConcurrency: 32,
     eventMaxChainDepth: 8,
     nodeId: `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     limits: {},

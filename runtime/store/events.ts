@@ -96,6 +96,9 @@ const toEvent = (r: EventRow): EventRecord => ({
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** NOTIFY channel that wakes dispatchers in every process when events are added. */
+export const EVENTS_CHANNEL = "picloud_events";
+
 export interface EventFilter {
   readonly app?: string | undefined;
   readonly script?: string | undefined;
@@ -107,33 +110,56 @@ export interface EventFilter {
 export class EventStore {
   constructor(private readonly db: Db) {}
 
-  /** Inserts events inside the caller's transaction (the outbox write). */
+  /**
+   * Inserts events inside the caller's transaction (the outbox write), in one statement, and
+   * notifies listeners (delivered on commit).
+   */
   static async insert(q: Queryable, events: readonly NewEvent[]): Promise<string[]> {
-    const ids: string[] = [];
-    for (const event of events) {
-      const id = event.id ?? newId(event.runAt);
-      ids.push(id);
-      await q.query(
-        `insert into events (id, app_id, trigger_id, script_name, kind, payload, status, max_attempts, backoff_ms, backoff_max_ms,
+    if (events.length === 0) return [];
+    const ids = events.map((event) => event.id ?? newId(event.runAt));
+    const column = <T>(pick: (e: NewEvent) => T) => events.map(pick);
+    await q.query(
+      `with inserted as (
+         insert into events (id, app_id, trigger_id, script_name, kind, payload, status, max_attempts, backoff_ms, backoff_max_ms,
                              chain_depth, is_dead_letter_handler, run_at, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6::jsonb, 'pending', $7, $8, $9, $10, $11, $12, $12, $12)`,
-        [
-          id,
-          event.app,
-          event.triggerId,
-          event.script,
-          event.kind,
-          event.payloadJson,
-          event.maxAttempts,
-          event.backoffMs,
-          event.backoffMaxMs,
-          event.chainDepth,
-          event.isDeadLetterHandler ?? false,
-          iso(event.runAt),
-        ],
-      );
-    }
+         select id, app_id, trigger_id, script_name, kind, payload, 'pending', max_attempts, backoff_ms, backoff_max_ms,
+                chain_depth, is_dead_letter_handler, run_at, run_at, run_at
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::int[], $8::int[], $9::int[],
+                     $10::int[], $11::boolean[], $12::timestamptz[])
+              as e(id, app_id, trigger_id, script_name, kind, payload, max_attempts, backoff_ms, backoff_max_ms,
+                   chain_depth, is_dead_letter_handler, run_at)
+         returning id
+       )
+       select pg_notify($13, '') from inserted limit 1`,
+      [
+        ids,
+        column((e) => e.app),
+        column((e) => e.triggerId),
+        column((e) => e.script),
+        column((e) => e.kind),
+        column((e) => e.payloadJson),
+        column((e) => e.maxAttempts),
+        column((e) => e.backoffMs),
+        column((e) => e.backoffMaxMs),
+        column((e) => e.chainDepth),
+        column((e) => e.isDeadLetterHandler ?? false),
+        column((e) => iso(e.runAt)),
+        EVENTS_CHANNEL,
+      ],
+    );
     return ids;
+  }
+
+  /** Marks several successfully handled events done in one statement; returns the ids this node still held. */
+  async finishDone(events: readonly EventRecord[], owner: string, now: number): Promise<Set<string>> {
+    const rows = await this.db.query<{ id: string }>(
+      `update events set status = 'done', lease_until = null, updated_at = $3, finished_at = $3
+       from unnest($1::text[], $2::int[]) as f(id, attempts)
+       where events.id = f.id and events.attempts = f.attempts and events.lease_owner = $4 and events.status = 'running'
+       returning events.id`,
+      [events.map((e) => e.id), events.map((e) => e.attempts), iso(now), owner],
+    );
+    return new Set(rows.map((r) => r.id));
   }
 
   /**
