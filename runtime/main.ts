@@ -40,6 +40,8 @@ export interface RuntimeOptions {
   readonly pgliteLocation?: string;
   /** Backoff jitter source (tests make it deterministic). */
   readonly random?: () => number;
+  /** The built renderer to serve at / (the Electron build passes its own). */
+  readonly uiDir?: string;
 }
 
 export interface Runtime {
@@ -175,7 +177,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger.child({ role: "retention" }),
       ),
     );
-    const app = await buildHttpApp(services, { logger, version: PICLOUD_VERSION });
+    const app = await buildHttpApp(services, { logger, version: PICLOUD_VERSION, ...(options.uiDir && { uiDir: options.uiDir }) });
     let closing: Promise<void> | undefined;
 
     return {

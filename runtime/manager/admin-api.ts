@@ -1,4 +1,5 @@
 // The admin API under /api/v1: rate-limited, token-authenticated, schema-checked.
+import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import { PiCloudError } from "../shared/errors.js";
@@ -23,6 +24,14 @@ export async function registerAdminApi(
 ): Promise<void> {
   await app.register(
     async (scope) => {
+      // Bearer tokens are not ambient credentials, so any origin may call the API with one:
+      // the desktop app and dashboards of other nodes manage this runtime cross-origin.
+      await scope.register(cors, {
+        origin: "*",
+        methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allowedHeaders: ["authorization", "content-type"],
+        maxAge: 600,
+      });
       await scope.register(rateLimit, {
         max: services.config.adminRateLimitPerMinute,
         timeWindow: 60_000,
@@ -33,7 +42,7 @@ export async function registerAdminApi(
           ),
       });
       scope.addHook("onRequest", async (request) => {
-        if (request.routeOptions.config?.public === true) return;
+        if (request.routeOptions.config?.public === true || request.method === "OPTIONS") return;
         await services.auth.check(request);
       });
       scope.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());

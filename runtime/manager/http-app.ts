@@ -1,9 +1,10 @@
 // buildHttpApp(deps) assembles the HTTP server without listening, so tests can use inject().
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, LogController, type FastifyInstance } from "fastify";
 import { registerIngress } from "../orchestrator/ingress.js";
 import type { Logger } from "../shared/log.js";
 import { registerAdminApi, type RouteModule } from "./admin-api.js";
+import { DEFAULT_UI_DIR, registerDashboard } from "./dashboard.js";
 import { installErrorHandling } from "./error-handler.js";
 import { installValidation } from "./validation.js";
 import type { ApiServices } from "./services.js";
@@ -12,8 +13,8 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   readonly version: string;
   readonly extraApiRoutes?: readonly RouteModule[];
-  /** Mounted before the ingress, e.g. the dashboard. */
-  readonly beforeIngress?: (app: FastifyInstance) => Promise<void>;
+  /** The built renderer to serve at /; the dashboard is skipped when it has not been built. */
+  readonly uiDir?: string;
 }
 
 export async function buildHttpApp(services: ApiServices, options: HttpAppOptions): Promise<FastifyInstance> {
@@ -49,7 +50,7 @@ export async function buildHttpApp(services: ApiServices, options: HttpAppOption
   });
   app.get("/health", async () => ({ ok: true, version: options.version }));
   await registerAdminApi(app, services, options.extraApiRoutes);
-  await options.beforeIngress?.(app);
+  await registerDashboard(app, options.uiDir ?? DEFAULT_UI_DIR);
   await registerIngress(app, { scripts: services.scriptCache, invoker: services.invoker, bodyLimitBytes: services.config.bodyLimitBytes });
   return app;
 }

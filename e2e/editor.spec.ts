@@ -1,0 +1,91 @@
+// Scripts from the editor: deploy with Ctrl+S and call the endpoint, SDK autocompletion, deploy
+// errors at their line, test runs with logs, and version history with restore.
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EditorPage } from "./pages/editor.js";
+import { Shell } from "./pages/shell.js";
+import { launchBrowser, newPage, screenshot } from "./support/browser.js";
+import { type E2eServer, startE2eServer } from "./support/server.js";
+
+describe("script editor", { timeout: 120_000 }, () => {
+  let server: E2eServer;
+  let browser: Browser;
+  let page: Page;
+  let editor: EditorPage;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);
+    page = await newPage(browser);
+    await screenshot(page, "00-blank").catch(() => {});
+    const shell = new Shell(page);
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid="login-token"]');
+    await screenshot(page, "01-login");
+    await shell.signIn(server.url, server.token);
+    await shell.createApp("web");
+    editor = new EditorPage(page);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("deploys a script with Ctrl+S and its endpoint answers at once", async () => {
+    await editor.open("web", "greet");
+    await editor.setSource(
+      "export default async function (ctx) {\n  console.log('greeting', ctx.request.query.name);\n  return { hello: ctx.request.query.name ?? 'world' };\n}\n",
+    );
+    await editor.saveWithKeyboard();
+    await editor.waitDeployed(1);
+    const url = await editor.endpointUrl();
+    expect(url).toBe(`${server.url}/web/greet`);
+    const response = await fetch(`${url}?name=Ada`);
+    expect(await response.json()).toEqual({ hello: "Ada" });
+    await page.waitForSelector('[data-testid="script-greet"]');
+  });
+
+  it("test run shows the response, status and logs", async () => {
+    const result = await editor.testRun();
+    expect(result.status).toBe("200");
+    expect(result.response).toBe('{"hello":"world"}');
+    expect(result.logs).toContain("greeting");
+    await screenshot(page, "02-editor-test-run");
+  });
+
+  it("autocompletes the SDK: `collection` after `kv.`", async () => {
+    await editor.setSource("export default async function (ctx) {\n  const c = kv");
+    await page.keyboard.type(".");
+    const suggestion = page.locator('.suggest-widget .monaco-list-row[aria-label*="collection"]');
+    await suggestion.first().waitFor({ timeout: 20_000 });
+    expect(await suggestion.count()).toBeGreaterThan(0);
+    await screenshot(page, "03-editor-autocomplete");
+    await page.keyboard.press("Escape");
+  });
+
+  it("shows a deploy error at its line in the editor", async () => {
+    await editor.setSource("export default async function () {\n  return {\n    a: 1,,\n  };\n}\n");
+    await editor.saveWithKeyboard();
+    const error = page.locator('[data-testid="deploy-error"]');
+    await error.waitFor();
+    expect(await error.innerText()).toMatch(/line 3, column \d+.*SCRIPT_SYNTAX/);
+    await page.waitForSelector('[data-testid="editor"] .squiggly-error');
+    await screenshot(page, "04-editor-deploy-error");
+    const versions = await server.api<{ versions: unknown[] }>("GET", "/apps/web/scripts/greet/versions");
+    expect(versions.versions).toHaveLength(1);
+  });
+
+  it("keeps a version history with a diff and restores an earlier version", async () => {
+    await editor.setSource("export default async function () {\n  return 'second';\n}\n");
+    await editor.saveWithKeyboard();
+    await editor.waitDeployed(2);
+    expect(await (await fetch(`${server.url}/web/greet`)).text()).toBe("second");
+    await page.click('[data-testid="panel-history"]');
+    await page.click('[data-testid="version-1"]');
+    await page.waitForSelector('[data-testid="history"] .monaco-diff-editor');
+    await screenshot(page, "05-editor-history-diff");
+    await page.click('[data-testid="restore"]');
+    await page.waitForSelector('[data-testid="version-3"]');
+    expect(await (await fetch(`${server.url}/web/greet?name=Bo`)).json()).toEqual({ hello: "Bo" });
+  });
+});

@@ -1,0 +1,32 @@
+// The typed surface the preload exposes to the renderer as `window.picloud`: one method per
+// action, no generic channel. The main process validates every argument again.
+export interface ConnectionInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly url: string;
+  readonly kind: "local" | "remote";
+}
+
+export interface NewConnection {
+  readonly name: string;
+  readonly url: string;
+  readonly token: string;
+}
+
+export interface PiCloudDesktopApi {
+  /** How remote tokens are stored: encrypted by the OS keychain, or (warned) plain text. */
+  storage(): Promise<"encrypted" | "plain">;
+  listConnections(): Promise<ConnectionInfo[]>;
+  connectionToken(id: string): Promise<string | undefined>;
+  saveConnection(connection: NewConnection): Promise<ConnectionInfo>;
+  removeConnection(id: string): Promise<void>;
+}
+
+/** Channel names: renderer-to-main requests, named by domain and action. */
+export const IPC = {
+  storage: "connections:storage",
+  list: "connections:list",
+  token: "connections:token",
+  save: "connections:save",
+  remove: "connections:remove",
+} as const;

@@ -1,0 +1,127 @@
+// A typed client for one PiCloud runtime's admin API (local or remote): bearer token, coded errors.
+import type {
+  App,
+  CurrentScript,
+  DeadLetter,
+  EventRecord,
+  InvocationRecord,
+  KvEntry,
+  ScriptListItem,
+  TestRunResult,
+  Trigger,
+  VersionMeta,
+} from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const enc = encodeURIComponent;
+
+export class PiCloudClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl.replace(/\/+$/, "")}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { "content-type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, "UNREACHABLE", `Cannot reach ${this.baseUrl}. Is the runtime running and the URL right?`);
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new ApiError(
+        response.status,
+        "BAD_RESPONSE",
+        `${this.baseUrl} did not answer like a PiCloud runtime (HTTP ${response.status}).`,
+      );
+    }
+    if (!response.ok) {
+      const {
+        code = "HTTP_ERROR",
+        message = `HTTP ${response.status}`,
+        ...details
+      } = (parsed as { error?: { code?: string; message?: string } & Record<string, unknown> })?.error ?? {};
+      throw new ApiError(response.status, code, message, details);
+    }
+    return parsed as T;
+  }
+
+  /** URL of the live event stream (EventSource cannot send headers, so the token rides along). */
+  streamUrl(app?: string): string {
+    const query = new URLSearchParams({ access_token: this.token, ...(app && { app }) });
+    return `${this.baseUrl.replace(/\/+$/, "")}/api/v1/stream?${query}`;
+  }
+
+  listApps = () => this.request<{ apps: App[] }>("GET", "/apps").then((r) => r.apps);
+  createApp = (id: string, strict = false) => this.request<App>("POST", "/apps", { id, ...(strict && { settings: { strict: true } }) });
+  deleteApp = (id: string) => this.request<void>("DELETE", `/apps/${enc(id)}`);
+
+  listScripts = (app: string) => this.request<{ scripts: ScriptListItem[] }>("GET", `/apps/${enc(app)}/scripts`).then((r) => r.scripts);
+  getScript = (app: string, name: string) => this.request<CurrentScript>("GET", `/apps/${enc(app)}/scripts/${enc(name)}`);
+  deploy = (app: string, name: string, source: string, language: "javascript" | "typescript") =>
+    this.request<{ version: number; url: string }>("PUT", `/apps/${enc(app)}/scripts/${enc(name)}`, { source, language });
+  deleteScript = (app: string, name: string) => this.request<void>("DELETE", `/apps/${enc(app)}/scripts/${enc(name)}`);
+  listVersions = (app: string, name: string) =>
+    this.request<{ versions: VersionMeta[] }>("GET", `/apps/${enc(app)}/scripts/${enc(name)}/versions`).then((r) => r.versions);
+  getVersion = (app: string, name: string, version: number) =>
+    this.request<CurrentScript>("GET", `/apps/${enc(app)}/scripts/${enc(name)}/versions/${version}`);
+  restore = (app: string, name: string, version: number) =>
+    this.request<{ version: number }>("POST", `/apps/${enc(app)}/scripts/${enc(name)}/versions/${version}/restore`);
+  testRun = (app: string, name: string, input: { request?: unknown; event?: unknown }) =>
+    this.request<TestRunResult>("POST", `/apps/${enc(app)}/scripts/${enc(name)}/invoke`, input);
+
+  listTriggers = (app: string) => this.request<{ triggers: Trigger[] }>("GET", `/apps/${enc(app)}/triggers`).then((r) => r.triggers);
+  addTrigger = (app: string, body: Record<string, unknown>) => this.request<Trigger>("POST", `/apps/${enc(app)}/triggers`, body);
+  removeTrigger = (id: string) => this.request<void>("DELETE", `/triggers/${enc(id)}`);
+
+  listCollections = (app: string) =>
+    this.request<{ collections: { name: string; count: number }[] }>("GET", `/apps/${enc(app)}/kv`).then((r) => r.collections);
+  listKeys = (app: string, collection: string, options: { prefix?: string; cursor?: string | null; limit?: number }) => {
+    const query = new URLSearchParams({
+      ...(options.prefix && { prefix: options.prefix }),
+      ...(options.cursor && { cursor: options.cursor }),
+      limit: String(options.limit ?? 200),
+    });
+    return this.request<{ items: KvEntry[]; cursor: string | null }>("GET", `/apps/${enc(app)}/kv/${enc(collection)}?${query}`);
+  };
+  putValue = (app: string, collection: string, key: string, value: unknown) =>
+    this.request<{ op: string }>("PUT", `/apps/${enc(app)}/kv/${enc(collection)}/${enc(key)}`, { value });
+  deleteKey = (app: string, collection: string, key: string) =>
+    this.request<void>("DELETE", `/apps/${enc(app)}/kv/${enc(collection)}/${enc(key)}`);
+
+  listInvocations = (filter: Record<string, string | undefined>) => {
+    const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => Boolean(e[1])));
+    return this.request<{ invocations: InvocationRecord[] }>("GET", `/invocations?${query}`).then((r) => r.invocations);
+  };
+  listEvents = (filter: Record<string, string | undefined>) => {
+    const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => Boolean(e[1])));
+    return this.request<{ events: EventRecord[]; counts: Record<string, number> }>("GET", `/events?${query}`);
+  };
+  getEvent = (id: string) => this.request<EventRecord>("GET", `/events/${enc(id)}`);
+  listDeadLetters = (app?: string) =>
+    this.request<{ deadLetters: DeadLetter[]; total: number }>(
+      "GET",
+      `/deadletters?${new URLSearchParams(app ? { app, limit: "500" } : { limit: "500" })}`,
+    );
+  replayDeadLetters = (ids: string[]) => this.request<{ replayed: unknown[]; missing: string[] }>("POST", "/deadletters/replay", { ids });
+  deleteDeadLetters = (ids: string[]) => this.request<{ deleted: string[]; missing: string[] }>("POST", "/deadletters/delete", { ids });
+}

@@ -1,0 +1,63 @@
+// The admin API's contract types, taken from the runtime by type-only imports (nothing of the
+// runtime's code reaches the renderer bundle).
+export type { App, AppSettings } from "../../../runtime/store/apps.js";
+export type { DeadLetter } from "../../../runtime/store/dead-letters.js";
+export type { AttemptRecord, EventRecord, EventStatus } from "../../../runtime/store/events.js";
+export type { InvocationError, InvocationRecord, LogLine } from "../../../runtime/store/invocations.js";
+export type { ScriptLanguage, ScriptSummary, ScriptVersion } from "../../../runtime/store/scripts.js";
+export type { Trigger } from "../../../runtime/store/triggers.js";
+export type { TokenInfo } from "../../../runtime/store/tokens.js";
+
+export interface ScriptListItem {
+  app: string;
+  name: string;
+  currentVersion: number;
+  createdAt: string;
+  updatedAt: string;
+  url: string;
+}
+
+export interface CurrentScript {
+  app: string;
+  name: string;
+  version: number;
+  language: "javascript" | "typescript";
+  source: string;
+  restoredFrom: number | null;
+  createdAt: string;
+  url: string;
+}
+
+export interface VersionMeta {
+  version: number;
+  language: "javascript" | "typescript";
+  restoredFrom: number | null;
+  createdAt: string;
+}
+
+export interface TestRunResult {
+  invocation: string;
+  version: number;
+  ok: boolean;
+  status: number;
+  headers: Record<string, string>;
+  body: string | null;
+  logs: { level: string; message: string; at: number }[];
+  durationMs: number;
+  error: { code: string; message: string; line?: number; column?: number } | null;
+}
+
+export interface KvEntry {
+  key: string;
+  value: unknown;
+}
+
+export interface StreamEvent {
+  id: string;
+  app: string;
+  script: string;
+  kind: string;
+  status: string;
+  attempt: number;
+  deadLetterId: string | null;
+}

@@ -1,0 +1,59 @@
+// Small shared pieces: loading, empty and error states, copy button, status pills.
+import { useState, type ReactNode } from "react";
+import { ApiError } from "../api/client";
+
+export function Spinner({ label }: { label?: string }) {
+  return (
+    <span className="row muted small" role="status">
+      <span className="spinner" /> {label ?? "Loading…"}
+    </span>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="empty">{children}</div>;
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) return `${error.message} (${error.code})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function ErrorNotice({ error, title }: { error: unknown; title?: string }) {
+  if (!error) return null;
+  return (
+    <div className="notice error" role="alert">
+      {title && <strong>{title}: </strong>}
+      {errorText(error)}
+    </div>
+  );
+}
+
+export function Pill({ value, kind }: { value: string; kind?: string }) {
+  return <span className={`pill ${kind ?? value}`}>{value}</span>;
+}
+
+export function CopyButton({ text, label = "Copy" }: { text: string; label?: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      className="btn small"
+      onClick={async () => {
+        await navigator.clipboard?.writeText(text).catch(() => {});
+        setCopied(true);
+        setTimeout(() => setCopied(false), 1200);
+      }}
+    >
+      {copied ? "Copied" : label}
+    </button>
+  );
+}
+
+export function Json({ value, testId }: { value: unknown; testId?: string }) {
+  return (
+    <pre className="json" data-testid={testId}>
+      {JSON.stringify(value, null, 2)}
+    </pre>
+  );
+}

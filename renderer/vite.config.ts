@@ -1,0 +1,19 @@
+// The renderer build, shared by `picloud serve` (served at /) and the Electron app.
+import { fileURLToPath } from "node:url";
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+export const rendererRoot = fileURLToPath(new URL(".", import.meta.url));
+
+export default defineConfig({
+  root: rendererRoot,
+  base: "./",
+  plugins: [react()],
+  build: {
+    outDir: fileURLToPath(new URL("../out/renderer", import.meta.url)),
+    emptyOutDir: true,
+    minify: true,
+    chunkSizeWarningLimit: 8_000,
+  },
+  worker: { format: "es" },
+});
