@@ -13,6 +13,7 @@ import { startRuntime } from "../runtime/main.js";
 import { loadConfig } from "../runtime/shared/config.js";
 import { silentLogger } from "../runtime/shared/log.js";
 import { dispatchThroughput, type EventFigures, idleCpuPercent, measureEvents } from "./events.js";
+import { ApiClient } from "../runtime/cli/client.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
@@ -80,16 +81,8 @@ async function load(url: string, label: string): Promise<Row> {
   };
 }
 
-async function api(base: string, method: string, route: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${base}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const api = (base: string, method: string, route: string, body?: unknown): Promise<unknown> =>
+  new ApiClient({ url: base, token: TOKEN }).request(method, route, body);
 
 const HELLO = "export default async function () { return { message: 'Hello, world!' } }";
 const KV_SCRIPT = `export default async function () {

@@ -1,17 +1,20 @@
 // The desktop shell under Playwright's Electron driver. It needs the Electron binary, which this
 // build machine cannot download: without it, the test is reported as skipped, never as passed.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import path from "node:path";
 import { _electron } from "playwright-core";
 import { describe, expect, it } from "vitest";
 
+/** The Electron binary, if one is installed, found without `require("electron")` (which would try to download it). */
 function electronBinary(): string | undefined {
-  try {
-    const binary = createRequire(import.meta.url)("electron") as unknown;
-    return typeof binary === "string" && existsSync(binary) ? binary : undefined;
-  } catch {
-    return undefined;
-  }
+  const packageDir = path.dirname(createRequire(import.meta.url).resolve("electron/package.json"));
+  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
+  const pathFile = path.join(packageDir, "path.txt");
+  const relative = existsSync(pathFile) ? readFileSync(pathFile, "utf8").trim() : process.platform === "linux" ? "electron" : undefined;
+  if (!relative) return undefined;
+  const candidate = override ? path.join(override, relative) : path.join(packageDir, "dist", relative);
+  return existsSync(candidate) ? candidate : undefined;
 }
 
 const binary = electronBinary();

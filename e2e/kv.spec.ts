@@ -52,6 +52,7 @@ describe("KV browser", { timeout: 120_000 }, () => {
       await page.waitForTimeout(150);
     }
     await page.waitForSelector("text=3000 keys loaded");
+    await page.locator('[data-testid="kv-keys"]').evaluate((el) => el.scrollTo(0, el.scrollHeight));
     await page.waitForSelector('[data-testid="kv-key"]:has-text("item-02999")');
     await screenshot(page, "06-kv-browser");
   });

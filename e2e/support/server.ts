@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ApiClient } from "../../runtime/cli/client.js";
 import { type ServeProcess, startServe } from "../../runtime/testing/processes.js";
 
 export interface E2eServer {
@@ -20,19 +21,11 @@ export async function startE2eServer(token = `pc_e2e_${Math.random().toString(36
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
+  const client = new ApiClient({ url: serving.url, token });
   return {
     url: serving.url,
     token,
-    async api<T>(method: string, route: string, body?: unknown): Promise<T> {
-      const response = await fetch(`${serving.url}/api/v1${route}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
-      return (text ? JSON.parse(text) : undefined) as T;
-    },
+    api: <T>(method: string, route: string, body?: unknown) => client.request<T>(method, route, body),
     async stop() {
       serving.child.kill("SIGTERM");
       await serving.exited;

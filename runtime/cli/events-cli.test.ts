@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDatabase } from "../testing/databases.js";
 import { PICLOUD_BIN, runCli, type ServeProcess, startServe } from "../testing/processes.js";
+import { ApiClient } from "./client.js";
 
 const TOKEN = "pc_events_cli_test_token_000";
 let workDir: string;
@@ -34,16 +35,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-async function api<T>(base: string, method: string, route: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${base}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const api = <T>(base: string, method: string, route: string, body?: unknown): Promise<T> =>
+  new ApiClient({ url: base, token: TOKEN }).request<T>(method, route, body);
 
 async function stop(server: ServeProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (server.child.exitCode === null) server.child.kill(signal);
@@ -271,7 +264,7 @@ describe("two runtime processes on one Postgres", () => {
           });
           return response.ok ? ((await response.json()) as { value: number }).value : undefined;
         },
-        30_000,
+        45_000,
       );
       expect(attempt).toBe(2);
     } finally {

@@ -77,3 +77,14 @@ function scriptStack(fileName: string, stack: string | undefined): string | unde
         .slice(0, 4096)
     : undefined;
 }
+
+/** The engine itself threw (WASM abort, poisoned module): nothing in that module can be trusted. */
+export function engineFault(error: unknown): RawOutcome {
+  return {
+    ok: false,
+    error: { code: "ENGINE_FAULT", message: `The script engine failed: ${String((error as Error)?.message ?? error).slice(0, 200)}` },
+    logs: [],
+    discard: true,
+    retireModule: true,
+  };
+}

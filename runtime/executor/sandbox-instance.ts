@@ -6,7 +6,7 @@ import type { KvCall, KvOperation } from "../shared/wire.js";
 import type { LogLine } from "../store/invocations.js";
 import type { EngineModule } from "./engine-module.js";
 import { GUEST_PRELUDE } from "./guest-prelude.js";
-import { classifyGuestError, type GuestError } from "./guest-errors.js";
+import { classifyGuestError, engineFault, type GuestError } from "./guest-errors.js";
 
 export type { RawOutcome } from "./guest-errors.js";
 import type { RawOutcome } from "./guest-errors.js";
@@ -132,14 +132,7 @@ export class SandboxInstance {
         this.guest(() => this.drainJobs());
       }
     } catch (error) {
-      // A throw from the engine itself (WASM abort, poisoned module): nothing here can be trusted.
-      return {
-        ok: false,
-        error: { code: "ENGINE_FAULT", message: `The script engine failed: ${String((error as Error)?.message ?? error).slice(0, 200)}` },
-        logs: [],
-        discard: true,
-        retireModule: true,
-      };
+      return engineFault(error);
     } finally {
       this.hostCall = undefined;
       this.wake = undefined;

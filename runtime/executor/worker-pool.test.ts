@@ -35,7 +35,12 @@ describe("worker pool", () => {
   });
 
   it("a worker that dies mid-invocation fails that invocation with ENGINE_FAULT and is replaced", async () => {
-    const busy = pool.invoke(request("export default async function () { const end = Date.now() + 3000; while (Date.now() < end) {} return 'done' }", { version: 2 }), noSdk);
+    const busy = pool.invoke(
+      request("export default async function () { const end = Date.now() + 3000; while (Date.now() < end) {} return 'done' }", {
+        version: 2,
+      }),
+      noSdk,
+    );
     await new Promise((r) => setTimeout(r, 200));
     const slot = workersOf(pool).find((s) => s.inFlight.size > 0);
     expect(slot).toBeDefined();

@@ -5,7 +5,7 @@ import type { Limits } from "../shared/limits.js";
 import type { KvCall } from "../shared/wire.js";
 import { EngineModule } from "./engine-module.js";
 import { MessageBatcher } from "./message-batcher.js";
-import { classifyGuestError, type GuestError, type RawOutcome } from "./guest-errors.js";
+import { classifyGuestError, engineFault, type GuestError, type RawOutcome } from "./guest-errors.js";
 import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
 import { SandboxInstance } from "./sandbox-instance.js";
 
@@ -123,16 +123,6 @@ function hostCallFor(id: number) {
       kvCalls.set(callId, { resolve, reject });
       send({ t: "kv", id, callId, call });
     });
-}
-
-function engineFault(error: unknown): RawOutcome {
-  return {
-    ok: false,
-    error: { code: "ENGINE_FAULT", message: `The script engine failed: ${String((error as Error)?.message ?? error).slice(0, 200)}` },
-    logs: [],
-    discard: true,
-    retireModule: true,
-  };
 }
 
 async function invoke(message: Extract<ToWorker, { t: "invoke" }>): Promise<void> {

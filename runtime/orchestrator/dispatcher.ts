@@ -15,7 +15,7 @@ import type { ScriptCache } from "./script-cache.js";
 import type { TriggerCache } from "./trigger-cache.js";
 
 /** Time a lease outlasts the longest possible run: room for recording the outcome. */
-const LEASE_MARGIN_MS = 30_000;
+const LEASE_MARGIN_MS = 5_000;
 
 export interface DispatcherOptions {
   /** Names this process in leases. */

@@ -57,3 +57,18 @@ export function Json({ value, testId }: { value: unknown; testId?: string }) {
     </pre>
   );
 }
+
+export function LogLines({ logs, testId }: { logs: readonly { level: string; message: string; at: number }[]; testId?: string }) {
+  return (
+    <div className="logs" data-testid={testId}>
+      {logs.length === 0 && <span className="at">no output</span>}
+      {logs.map((line, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no identity
+        <div key={i} className={line.level}>
+          <span className="at">+{line.at}ms</span>
+          {line.message}
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { InvocationRecord, StreamEvent } from "../api/types";
-import { Empty, ErrorNotice, Json, Pill, Spinner } from "../components/ui";
+import { Empty, ErrorNotice, Json, LogLines, Pill, Spinner } from "../components/ui";
 import { useConnection } from "../connections/context";
 import { formatDuration, formatTime } from "../lib/format";
 import { itemScript, itemStatus, itemTrigger, matchesFilter, pushBounded, type StreamItem } from "../lib/stream-filter";
@@ -199,16 +199,7 @@ function InvocationDetail({ record }: { record: InvocationRecord }) {
         <div className="muted small" style={{ marginBottom: 4 }}>
           Logs
         </div>
-        <div className="logs">
-          {record.logs.length === 0 && <span className="at">no output</span>}
-          {record.logs.map((line, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no identity
-            <div key={i} className={line.level}>
-              <span className="at">+{line.at}ms</span>
-              {line.message}
-            </div>
-          ))}
-        </div>
+        <LogLines logs={record.logs} />
       </div>
       {record.eventId && <EventDetail id={record.eventId} />}
     </div>

@@ -1,7 +1,7 @@
 // Invoke the deployed version with a sample HTTP request or a sample event; see response, logs, duration and errors inline.
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
-import { ErrorNotice, Pill } from "../components/ui";
+import { ErrorNotice, LogLines, Pill } from "../components/ui";
 import { useConnection } from "../connections/context";
 import { formatDuration } from "../lib/format";
 import { parseJsonInput, pretty } from "../lib/json";
@@ -150,16 +150,7 @@ export function TestRunPanel({ app, name, deployed }: { app: string; name: strin
               <div className="muted small" style={{ marginBottom: 4 }}>
                 Logs
               </div>
-              <div className="logs" data-testid="test-logs">
-                {result.logs.length === 0 && <span className="at">no output</span>}
-                {result.logs.map((line, i) => (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no identity
-                  <div key={i} className={line.level}>
-                    <span className="at">+{line.at}ms</span>
-                    {line.message}
-                  </div>
-                ))}
-              </div>
+              <LogLines logs={result.logs} testId="test-logs" />
             </div>
           </div>
         )}
