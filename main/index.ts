@@ -17,7 +17,7 @@ function localToken(dir: string): string {
   const file = path.join(dir, "local-token");
   if (existsSync(file)) {
     const stored = readFileSync(file);
-    return safeStorage.isEncryptionAvailable() && stored.subarray(0, 4).toString() !== "pc_"
+    return safeStorage.isEncryptionAvailable() && stored.subarray(0, 3).toString() !== "pc_"
       ? safeStorage.decryptString(stored)
       : stored.toString();
   }
