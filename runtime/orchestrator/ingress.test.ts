@@ -120,6 +120,9 @@ describe("response mapping", () => {
     expect(response.statusCode).toBe(500);
     expect(response.json().error.code).toBe("SCRIPT_BAD_RESPONSE");
     expect(response.json().error.message).toContain(mention);
+    // The invocation record says the same: a response that could not be sent is a failure.
+    const record = (await t.api("GET", `/invocations/${response.json().error.invocation}`)).json();
+    expect(record).toMatchObject({ status: "error", error: { code: "SCRIPT_BAD_RESPONSE" } });
   });
 });
 

@@ -5,7 +5,7 @@ import secureJson from "secure-json-parse";
 import { PiCloudError } from "../shared/errors.js";
 import type { HttpRequestContext } from "../shared/wire.js";
 import type { Invoker } from "./invoker.js";
-import { BadResponseError, errorResponse, mapResult, type HttpResponse } from "./response-mapping.js";
+import { errorResponse, type HttpResponse } from "./response-mapping.js";
 import type { ScriptCache } from "./script-cache.js";
 
 export interface IngressDeps {
@@ -77,18 +77,9 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
         headers: headerRecord(request),
         body: parseBody(request),
       };
-      const { id, outcome } = await deps.invoker.run(target, { trigger: "http", request: context });
+      const { id, outcome, response } = await deps.invoker.run(target, { trigger: "http", request: context });
       if (!outcome.ok) return send(reply, errorResponse(outcome.error, id), id);
-      if (outcome.resultJson !== undefined && outcome.resultJson.length > target.limits.responseBytes) {
-        const message = `The response is ${outcome.resultJson.length} bytes; the limit is ${target.limits.responseBytes}.`;
-        return send(reply, errorResponse({ code: "SCRIPT_RESPONSE_TOO_LARGE", message }, id), id);
-      }
-      try {
-        return send(reply, mapResult(outcome.resultJson), id);
-      } catch (error) {
-        if (!(error instanceof BadResponseError)) throw error;
-        return send(reply, errorResponse({ code: "SCRIPT_BAD_RESPONSE", message: `Bad response: ${error.message}` }, id), id);
-      }
+      return send(reply, response ?? { status: 204, headers: {}, body: null }, id);
     };
 
     scope.route({ method: [...METHODS], url: "/:app/:script", handler: handle });

@@ -7,6 +7,7 @@ import type { TriggerKind } from "../store/invocations.js";
 import type { KvStore } from "../store/kv.js";
 import type { InvocationRecorder } from "./invocation-recorder.js";
 import type { ResolvedScript } from "./script-cache.js";
+import { type HttpResponse, toHttpResponse } from "./response-mapping.js";
 import { createSdkHost } from "./sdk-host.js";
 
 export interface InvocationInput {
@@ -24,6 +25,8 @@ export interface InvocationResult {
   readonly id: string;
   readonly version: number;
   readonly outcome: InvokeOutcome;
+  /** For runs with a request: the HTTP response the return value maps to (when the outcome is ok). */
+  readonly response?: HttpResponse;
 }
 
 export class Invoker {
@@ -44,7 +47,7 @@ export class Invoker {
         isDeadLetterHandler: input.isDeadLetterHandler ?? false,
       }),
     };
-    const outcome = await this.deps.executor.invoke(
+    let outcome = await this.deps.executor.invoke(
       {
         app: target.app,
         script: target.script,
@@ -57,6 +60,13 @@ export class Invoker {
       },
       createSdkHost(this.deps.kv, target.app, { chainDepth: input.event ? (input.chainDepth ?? 0) + 1 : 0 }),
     );
+    // A return value that cannot be sent as a response fails the invocation, and is recorded so.
+    let response: HttpResponse | undefined;
+    if (input.request && outcome.ok) {
+      const mapped = toHttpResponse(outcome.resultJson, target.limits.responseBytes);
+      if ("error" in mapped) outcome = { ok: false, error: mapped.error, logs: outcome.logs, durationMs: outcome.durationMs };
+      else response = mapped.response;
+    }
     this.deps.recorder.record({
       id,
       app: target.app,
@@ -70,6 +80,6 @@ export class Invoker {
       error: outcome.ok ? null : outcome.error,
       eventId: input.eventId ?? null,
     });
-    return { id, version: target.version, outcome };
+    return { id, version: target.version, outcome, ...(response && { response }) };
   }
 }

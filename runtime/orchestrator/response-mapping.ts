@@ -61,6 +61,27 @@ export function mapResult(resultJson: string | undefined): HttpResponse {
   return { status, headers: { "content-type": JSON_TYPE, ...headers }, body: JSON.stringify(body) };
 }
 
+/**
+ * Maps a successful HTTP invocation's return value to its response, enforcing the response size
+ * limit; a value that cannot be sent becomes a failed invocation (so its record says so too).
+ */
+export function toHttpResponse(
+  resultJson: string | undefined,
+  responseBytes: number,
+): { response: HttpResponse } | { error: InvocationError } {
+  if (resultJson !== undefined && resultJson.length > responseBytes) {
+    return {
+      error: { code: "SCRIPT_RESPONSE_TOO_LARGE", message: `The response is ${resultJson.length} bytes; the limit is ${responseBytes}.` },
+    };
+  }
+  try {
+    return { response: mapResult(resultJson) };
+  } catch (error) {
+    if (!(error instanceof BadResponseError)) throw error;
+    return { error: { code: "SCRIPT_BAD_RESPONSE", message: `Bad response: ${error.message}` } };
+  }
+}
+
 export function errorResponse(error: InvocationError, invocationId: string): HttpResponse {
   const status = isErrorCode(error.code) ? ERROR_CODES[error.code].status : 500;
   const body = {

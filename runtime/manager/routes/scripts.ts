@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { PiCloudError } from "../../shared/errors.js";
-import { mapResult, BadResponseError } from "../../orchestrator/response-mapping.js";
 import type { ApiServices } from "../services.js";
 import { AppParams, InvocationErrorSchema, LogLineSchema, ScriptParams, VersionParams } from "./schemas.js";
 
@@ -190,17 +189,19 @@ export async function scriptRoutes(scope: FastifyInstance, services: ApiServices
               body: sample.body ?? null,
             },
           };
-      const { id, version, outcome } = await services.invoker.run(target, input);
+      const { id, version, outcome, response } = await services.invoker.run(target, input);
       const base = { invocation: id, version, logs: outcome.logs, durationMs: outcome.durationMs };
       if (!outcome.ok) return { ...base, ok: false, status: 500, headers: {}, body: null, error: outcome.error };
-      try {
-        const response = mapResult(outcome.resultJson);
-        const body = response.body === null ? null : response.body.toString();
-        return { ...base, ok: true, status: response.status, headers: response.headers, body, error: null };
-      } catch (error) {
-        if (!(error instanceof BadResponseError)) throw error;
-        return { ...base, ok: false, status: 500, headers: {}, body: null, error: { code: "SCRIPT_BAD_RESPONSE", message: error.message } };
-      }
+      // Event runs have no HTTP response: their return value is shown as JSON.
+      const shown = response ?? { status: 200, headers: {}, body: outcome.resultJson ?? null };
+      return {
+        ...base,
+        ok: true,
+        status: shown.status,
+        headers: shown.headers,
+        body: shown.body === null ? null : shown.body.toString(),
+        error: null,
+      };
     },
   );
 }
