@@ -54,15 +54,25 @@ describe("script editor", { timeout: 120_000 }, () => {
   });
 
   it("autocompletes the SDK: `collection` after `kv.`", async () => {
-    await editor.setSource("export default async function (ctx) {\n  const c = kv");
-    await page.keyboard.type(".");
     const suggestion = page.locator('.suggest-widget .monaco-list-row[aria-label*="collection"]');
-    // The TypeScript worker may still be starting (slow under load): ask again, as a user would with Ctrl+Space.
-    const deadline = Date.now() + 60_000;
-    while ((await suggestion.count()) === 0) {
-      if (Date.now() > deadline) throw new Error("no completion for kv.");
-      await page.waitForTimeout(1_000);
-      if ((await suggestion.count()) === 0) await page.keyboard.press("Control+Space");
+    const tryCompletion = async (waitMs: number) => {
+      await editor.setSource("export default async function (ctx) {\n  const c = kv");
+      await page.keyboard.type(".");
+      // The TypeScript worker may still be starting (slow under load): ask again, as a user would with Ctrl+Space.
+      const deadline = Date.now() + waitMs;
+      while ((await suggestion.count()) === 0 && Date.now() < deadline) {
+        await page.waitForTimeout(1_000);
+        if ((await suggestion.count()) === 0) await page.keyboard.press("Control+Space");
+      }
+      return (await suggestion.count()) > 0;
+    };
+    if (!(await tryCompletion(15_000))) {
+      // Known flake (see the issue note): the TypeScript worker sometimes answers "No suggestions"
+      // until the editor is opened again. Reopen once; a second miss fails the test.
+      console.warn("editor.spec: no completion on the first try; reopening the editor once");
+      await page.reload();
+      await editor.open("web", "greet");
+      expect(await tryCompletion(30_000)).toBe(true);
     }
     expect(await suggestion.count()).toBeGreaterThan(0);
     await screenshot(page, "03-editor-autocomplete");
@@ -93,5 +103,11 @@ describe("script editor", { timeout: 120_000 }, () => {
     await page.click('[data-testid="restore"]');
     await page.waitForSelector('[data-testid="version-3"]');
     expect(await (await fetch(`${server.url}/web/greet?name=Bo`)).json()).toEqual({ hello: "Bo" });
+  });
+
+  it("deletes a script: its endpoint is gone at once", async () => {
+    await page.click('[data-testid="delete-script"]');
+    await page.waitForSelector('[data-testid="new-script-name"]');
+    expect((await fetch(`${server.url}/web/greet`)).status).toBe(404);
   });
 });

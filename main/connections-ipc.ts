@@ -16,6 +16,16 @@ export interface ConnectionsIpcDeps {
   readonly local: { readonly url: string; readonly token: string };
 }
 
+/**
+ * Whether secrets are really encrypted: on Linux without a keyring, Electron falls back to a
+ * "basic_text" backend that reports encryption as available but protects nothing.
+ */
+export function encryptionIsReal(): boolean {
+  if (!safeStorage.isEncryptionAvailable()) return false;
+  const backend = (safeStorage as { getSelectedStorageBackend?: () => string }).getSelectedStorageBackend?.();
+  return backend !== "basic_text";
+}
+
 export function registerConnectionsIpc(deps: ConnectionsIpcDeps): void {
   const read = (): StoredConnection[] => {
     try {
@@ -27,7 +37,7 @@ export function registerConnectionsIpc(deps: ConnectionsIpcDeps): void {
   const write = (connections: StoredConnection[]) => writeFileSync(deps.file, JSON.stringify(connections, null, 2), { mode: 0o600 });
   const local: ConnectionInfo = { id: "local", name: "This computer", url: deps.local.url, kind: "local" };
 
-  ipcMain.handle(IPC.storage, () => (safeStorage.isEncryptionAvailable() ? "encrypted" : "plain"));
+  ipcMain.handle(IPC.storage, () => (encryptionIsReal() ? "encrypted" : "plain"));
   ipcMain.handle(IPC.list, () => [local, ...read().map(({ secret: _secret, encrypted: _encrypted, ...info }) => info)]);
   ipcMain.handle(IPC.token, (_event, rawId: unknown) => {
     const id = validateId(rawId);

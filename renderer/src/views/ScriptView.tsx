@@ -188,6 +188,13 @@ function ScriptEditor({ app, name }: { app: string; name: string }) {
       }
     },
   });
+  const removeScript = useMutation({
+    mutationFn: () => client.deleteScript(app, name),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ["scripts", info.id, app] });
+      navigate({ page: "script", app, script: null });
+    },
+  });
   saveRef.current = () => {
     if (!deploy.isPending) deploy.mutate();
   };
@@ -230,6 +237,18 @@ function ScriptEditor({ app, name }: { app: string; name: string }) {
             {url} <CopyButton text={url} />
           </span>
         )}
+        {current.data && (
+          <button
+            type="button"
+            className="btn danger"
+            onClick={() => {
+              if (confirm(`Delete script '${name}' with its versions and triggers?`)) removeScript.mutate();
+            }}
+            data-testid="delete-script"
+          >
+            Delete
+          </button>
+        )}
         <button
           type="button"
           className="btn primary"
@@ -251,7 +270,7 @@ function ScriptEditor({ app, name }: { app: string; name: string }) {
           {saved}
         </div>
       )}
-      <ErrorNotice error={current.error} />
+      <ErrorNotice error={current.error ?? removeScript.error} />
       <div className="grid2">
         <div className="editor-wrap" data-testid="editor" data-ready={source !== undefined ? "true" : "false"}>
           {source === undefined ? (
