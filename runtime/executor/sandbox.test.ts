@@ -226,12 +226,14 @@ describe("script errors", () => {
   });
 
   it("many concurrent invocations with awaited SDK calls all complete", async () => {
+    // Wall time includes waiting for the database, which serialises 400 SDK calls: give it room on a loaded machine.
+    await t.api("POST", "/apps", { id: "busyapp", settings: { limits: { wallMs: 60_000 } } });
     await deployOk(
-      "alpha",
+      "busyapp",
       "busy",
       "export default async function (ctx) { const c = kv.collection('busy'); const k = ctx.request.query.i; await c.set(k, Number(k)); return await c.get(k) }",
     );
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call(`/alpha/busy?i=${i}`)));
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call(`/busyapp/busy?i=${i}`)));
     expect(results.map((r) => r.json())).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });
 });
