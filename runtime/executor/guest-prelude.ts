@@ -1,7 +1,9 @@
+import { transformSync } from "esbuild";
+
 // Guest-side JavaScript evaluated in every sandbox instance before the script: the `console` and
 // `kv` globals and the invocation wrapper. It receives the single host function (`hostCall`) as an
 // argument, so the script can never reach it; everything crossing the boundary is JSON text.
-export const GUEST_PRELUDE = String.raw`(function (hostCall) {
+export const GUEST_PRELUDE = `(function (hostCall) {
   "use strict";
   let logs = [];
   let logBytes = 0;
@@ -33,13 +35,10 @@ export const GUEST_PRELUDE = String.raw`(function (hostCall) {
     logs.push({ level: level, message: message, at: Date.now() - startedAt });
   }
 
-  const console = Object.freeze({
-    log: (...args) => record("log", args),
-    info: (...args) => record("info", args),
-    warn: (...args) => record("warn", args),
-    error: (...args) => record("error", args),
-    debug: (...args) => record("debug", args),
-  });
+  // One function literal per concern: QuickJS compiles every literal for every new instance.
+  const console = {};
+  for (const level of ["log", "info", "warn", "error", "debug"]) console[level] = (...args) => record(level, args);
+  Object.freeze(console);
 
   class KvError extends Error {
     constructor(code, message) {
@@ -72,11 +71,15 @@ export const GUEST_PRELUDE = String.raw`(function (hostCall) {
     if (typeof name !== "string" || name.length === 0) {
       throw new KvError("KV_INVALID_COLLECTION", "Invalid collection name: use a non-empty string.");
     }
+    const keyed = (op) => async (key) => {
+      checkKey(key);
+      return call(op, name, key);
+    };
     return Object.freeze({
       name: name,
-      async get(key) { checkKey(key); return call("get", name, key); },
-      async has(key) { checkKey(key); return call("has", name, key); },
-      async delete(key) { checkKey(key); return call("delete", name, key); },
+      get: keyed("get"),
+      has: keyed("has"),
+      delete: keyed("delete"),
       async set(key, value) {
         checkKey(key);
         const json = JSON.stringify(value);
@@ -133,3 +136,18 @@ export const GUEST_PRELUDE = String.raw`(function (hostCall) {
     }
   };
 })`;
+
+let minified: string | undefined;
+
+/**
+ * The prelude as the sandbox evaluates it: minified once per process, since QuickJS compiles it for
+ * every new instance (strict mode: every invocation) and compiling is most of an instance's cost.
+ */
+export function preludeForSandbox(): string {
+  if (minified === undefined) {
+    // Assigning the expression keeps the minifier from dropping it as unused.
+    const code = transformSync(`__prelude = ${GUEST_PRELUDE};`, { minify: true, target: "es2020", charset: "utf8" }).code.trim();
+    minified = code.replace(/^__prelude=/, "").replace(/;$/, "");
+  }
+  return minified;
+}

@@ -6,6 +6,8 @@ import type { RawOutcome } from "./guest-errors.js";
 export interface WorkerSettings {
   readonly instanceMaxUses: number;
   readonly instanceMaxAgeMs: number;
+  /** The guest prelude's source, prepared once by the pool. */
+  readonly prelude: string;
 }
 
 export type ToWorker =

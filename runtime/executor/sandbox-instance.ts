@@ -5,7 +5,6 @@ import type { Limits } from "../shared/limits.js";
 import type { KvCall, KvOperation } from "../shared/wire.js";
 import type { LogLine } from "../store/invocations.js";
 import type { EngineModule } from "./engine-module.js";
-import { GUEST_PRELUDE } from "./guest-prelude.js";
 import { classifyGuestError, engineFault, type GuestError } from "./guest-errors.js";
 
 export type { RawOutcome } from "./guest-errors.js";
@@ -35,6 +34,7 @@ export class SandboxInstance {
     readonly fileName: string,
     source: string,
     limits: Limits,
+    private readonly prelude: string,
   ) {
     this.runtime = engine.module.newRuntime();
     this.runtime.setMaxStackSize(limits.stackKiB * 1024);
@@ -54,7 +54,7 @@ export class SandboxInstance {
     const ctx = this.context;
     this.cpuLeftMs = limits.cpuMs;
     const hostCall = ctx.newFunction("hostCall", (...args) => this.onHostCall(args));
-    const preludeFactory = this.guest(() => ctx.evalCode(GUEST_PRELUDE, "picloud:prelude"));
+    const preludeFactory = this.guest(() => ctx.evalCode(this.prelude, "picloud:prelude"));
     const factory = ctx.unwrapResult(preludeFactory);
     const run = ctx.callFunction(factory, ctx.undefined, hostCall);
     factory.dispose();

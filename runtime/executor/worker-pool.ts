@@ -8,6 +8,7 @@ import { PiCloudError, coerceError } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
 import type { InvokeOutcome, InvokeRequest } from "../shared/wire.js";
 import type { Executor, SdkHost } from "./executor.js";
+import { preludeForSandbox } from "./guest-prelude.js";
 import { MessageBatcher } from "./message-batcher.js";
 import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
 
@@ -36,7 +37,7 @@ function workerUrl(): URL {
   return existsSync(fileURLToPath(compiled)) ? compiled : new URL("./worker-entry.mjs", import.meta.url);
 }
 
-export interface WorkerPoolOptions extends WorkerSettings {
+export interface WorkerPoolOptions extends Omit<WorkerSettings, "prelude"> {
   readonly workers: number;
   readonly logger: Logger;
 }
@@ -58,6 +59,7 @@ export class WorkerPool implements Executor {
     const settings: WorkerSettings = {
       instanceMaxUses: this.options.instanceMaxUses,
       instanceMaxAgeMs: this.options.instanceMaxAgeMs,
+      prelude: preludeForSandbox(),
     };
     const worker = new Worker(workerUrl(), { workerData: settings });
     const outbox = new MessageBatcher<ToWorker>((batch) => worker.postMessage(batch));

@@ -143,7 +143,7 @@ async function invoke(message: Extract<ToWorker, { t: "invoke" }>): Promise<void
   try {
     engine = await engineFor(message.app, message.limits.memoryMiB);
     let instance = message.strict ? undefined : takeIdle(key, engine);
-    if (!instance) instance = new SandboxInstance(engine, fileName, source, message.limits as Limits);
+    if (!instance) instance = new SandboxInstance(engine, fileName, source, message.limits as Limits, settings.prelude);
     outcome = await instance.invoke(message.contextJson, message.limits, hostCallFor(message.id));
     release(key, instance, !message.strict && !outcome.discard);
   } catch (error) {
