@@ -125,3 +125,8 @@ export class PiCloudClient {
   replayDeadLetters = (ids: string[]) => this.request<{ replayed: unknown[]; missing: string[] }>("POST", "/deadletters/replay", { ids });
   deleteDeadLetters = (ids: string[]) => this.request<{ deleted: string[]; missing: string[] }>("POST", "/deadletters/delete", { ids });
 }
+
+/** Checks that `url` is a PiCloud runtime that accepts `token`, before anything is saved. */
+export async function checkConnection(url: string, token: string): Promise<void> {
+  await new PiCloudClient(url, token).listApps();
+}

@@ -72,3 +72,20 @@ export function LogLines({ logs, testId }: { logs: readonly { level: string; mes
     </div>
   );
 }
+
+/** The admin-token input used wherever a runtime is connected to. */
+export function TokenField({ value, onChange, testId }: { value: string; onChange: (value: string) => void; testId: string }) {
+  return (
+    <label className="field">
+      Admin token
+      <input
+        className="input mono"
+        type="password"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder="pc_…"
+        data-testid={testId}
+      />
+    </label>
+  );
+}

@@ -1,7 +1,7 @@
 // Local runtime plus any number of remote nodes (URL + token). A connection is checked before it is saved.
 import { useState } from "react";
-import { PiCloudClient } from "../api/client";
-import { ErrorNotice } from "../components/ui";
+import { checkConnection } from "../api/client";
+import { ErrorNotice, TokenField } from "../components/ui";
 import { useConnection } from "../connections/context";
 import type { ConnectionInfo } from "../connections/store";
 
@@ -16,7 +16,7 @@ export function ConnectionsView(props: { connections: ConnectionInfo[]; onChange
     setBusy(true);
     setError(undefined);
     try {
-      await new PiCloudClient(url.trim(), token.trim()).listApps();
+      await checkConnection(url.trim(), token.trim());
       const saved = await store.save({ name: name.trim() || url.trim(), url: url.trim(), token: token.trim() });
       setName("");
       setUrl("");
@@ -119,17 +119,7 @@ export function ConnectionsView(props: { connections: ConnectionInfo[]; onChange
               />
             </label>
           </div>
-          <label className="field">
-            Admin token
-            <input
-              className="input mono"
-              type="password"
-              value={token}
-              onChange={(e) => setToken(e.target.value)}
-              placeholder="pc_…"
-              data-testid="remote-token"
-            />
-          </label>
+          <TokenField value={token} onChange={setToken} testId="remote-token" />
           <ErrorNotice error={error} title="Could not connect" />
           <div>
             <button type="submit" className="btn primary" disabled={busy || !url.trim() || !token.trim()} data-testid="remote-add">

@@ -1,7 +1,7 @@
 // Browser mode: the runtime's dashboard asks for the admin token printed by `picloud serve`.
 import { useState } from "react";
-import { PiCloudClient } from "../api/client";
-import { ErrorNotice } from "../components/ui";
+import { checkConnection } from "../api/client";
+import { ErrorNotice, TokenField } from "../components/ui";
 import type { ConnectionInfo } from "../connections/store";
 
 export function LoginView({ connection, onToken }: { connection: ConnectionInfo; onToken: (token: string) => void }) {
@@ -12,7 +12,7 @@ export function LoginView({ connection, onToken }: { connection: ConnectionInfo;
     setBusy(true);
     setError(undefined);
     try {
-      await new PiCloudClient(connection.url, token.trim()).listApps();
+      await checkConnection(connection.url, token.trim());
       onToken(token.trim());
     } catch (e) {
       setError(e);
@@ -40,17 +40,7 @@ export function LoginView({ connection, onToken }: { connection: ConnectionInfo;
           Enter the admin token of <span className="mono">{connection.url}</span>. <span className="mono">picloud serve</span> prints it on
           first start; <span className="mono">picloud token create NAME</span> makes another.
         </p>
-        <label className="field">
-          Admin token
-          <input
-            className="input mono"
-            type="password"
-            value={token}
-            onChange={(e) => setToken(e.target.value)}
-            placeholder="pc_…"
-            data-testid="login-token"
-          />
-        </label>
+        <TokenField value={token} onChange={setToken} testId="login-token" />
         <ErrorNotice error={error} title="Sign-in failed" />
         <button type="submit" className="btn primary" disabled={busy || token.trim() === ""} data-testid="login-submit">
           {busy ? "Checking…" : "Sign in"}
