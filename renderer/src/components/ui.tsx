@@ -89,3 +89,21 @@ export function TokenField({ value, onChange, testId }: { value: string; onChang
     </label>
   );
 }
+
+/** A two-column label/value table for detail panes. */
+export function DetailTable({ rows }: { rows: readonly ({ label: string; value: ReactNode } | null)[] }) {
+  return (
+    <table className="kv-table">
+      <tbody>
+        {rows.map((row) =>
+          row ? (
+            <tr key={row.label}>
+              <td>{row.label}</td>
+              <td>{row.value}</td>
+            </tr>
+          ) : null,
+        )}
+      </tbody>
+    </table>
+  );
+}

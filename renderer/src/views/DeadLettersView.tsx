@@ -1,7 +1,7 @@
 // Dead letters: list, inspect the original event and every attempt, replay or delete one or many.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Empty, ErrorNotice, Json, Spinner } from "../components/ui";
+import { DetailTable, Empty, ErrorNotice, Json, Spinner } from "../components/ui";
 import { useConnection } from "../connections/context";
 import { formatDateTime, formatTime } from "../lib/format";
 
@@ -138,24 +138,13 @@ export function DeadLettersView() {
             {!selected && <Empty>Select a dead letter to see its event and attempts.</Empty>}
             {selected && (
               <>
-                <table className="kv-table">
-                  <tbody>
-                    <tr>
-                      <td>Script</td>
-                      <td className="mono">
-                        {selected.app}/{selected.script} v{selected.version}
-                      </td>
-                    </tr>
-                    <tr>
-                      <td>Event</td>
-                      <td className="mono small">{selected.eventId}</td>
-                    </tr>
-                    <tr>
-                      <td>Handler</td>
-                      <td>{selected.handlerStatus ?? "no dead-letter handler"}</td>
-                    </tr>
-                  </tbody>
-                </table>
+                <DetailTable
+                  rows={[
+                    { label: "Script", value: <span className="mono">{`${selected.app}/${selected.script} v${selected.version}`}</span> },
+                    { label: "Event", value: <span className="mono small">{selected.eventId}</span> },
+                    { label: "Handler", value: selected.handlerStatus ?? "no dead-letter handler" },
+                  ]}
+                />
                 <div className="muted small">Original event</div>
                 <Json value={selected.event} testId="dl-event" />
                 <div className="muted small">Attempts</div>

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { InvocationRecord, StreamEvent } from "../api/types";
-import { Empty, ErrorNotice, Json, LogLines, Pill, Spinner } from "../components/ui";
+import { DetailTable, Empty, ErrorNotice, Json, LogLines, Pill, Spinner } from "../components/ui";
 import { useConnection } from "../connections/context";
 import { formatDuration, formatTime } from "../lib/format";
 import { itemScript, itemStatus, itemTrigger, matchesFilter, pushBounded, type StreamItem } from "../lib/stream-filter";
@@ -150,44 +150,17 @@ export function EventsView() {
 function InvocationDetail({ record }: { record: InvocationRecord }) {
   return (
     <div className="stack">
-      <table className="kv-table">
-        <tbody>
-          <tr>
-            <td>Script</td>
-            <td className="mono">
-              {record.app}/{record.script} v{record.version}
-            </td>
-          </tr>
-          <tr>
-            <td>Trigger</td>
-            <td>{record.trigger}</td>
-          </tr>
-          <tr>
-            <td>Status</td>
-            <td>
-              <Pill value={record.status} />
-            </td>
-          </tr>
-          <tr>
-            <td>Started</td>
-            <td>{new Date(record.startedAt).toLocaleString()}</td>
-          </tr>
-          <tr>
-            <td>Duration</td>
-            <td>{formatDuration(record.durationMs)}</td>
-          </tr>
-          <tr>
-            <td>Invocation</td>
-            <td className="mono small">{record.id}</td>
-          </tr>
-          {record.eventId && (
-            <tr>
-              <td>Event</td>
-              <td className="mono small">{record.eventId}</td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+      <DetailTable
+        rows={[
+          { label: "Script", value: <span className="mono">{`${record.app}/${record.script} v${record.version}`}</span> },
+          { label: "Trigger", value: record.trigger },
+          { label: "Status", value: <Pill value={record.status} /> },
+          { label: "Started", value: new Date(record.startedAt).toLocaleString() },
+          { label: "Duration", value: formatDuration(record.durationMs) },
+          { label: "Invocation", value: <span className="mono small">{record.id}</span> },
+          record.eventId ? { label: "Event", value: <span className="mono small">{record.eventId}</span> } : null,
+        ]}
+      />
       {record.error && (
         <div className="notice error">
           <strong>{record.error.code}</strong>: {record.error.message}
