@@ -22,6 +22,7 @@ import { AppStore } from "./store/apps.js";
 import { type DataDirLock, lockDataDir } from "./store/data-dir-lock.js";
 import type { Db } from "./store/db.js";
 import { InvocationStore } from "./store/invocations.js";
+import { InvocationStatsStore } from "./store/invocation-stats.js";
 import { KvStore } from "./store/kv.js";
 import { openDatabase, pgliteDirectory } from "./store/open-db.js";
 import { ScriptStore } from "./store/scripts.js";
@@ -31,6 +32,8 @@ import { EventStore } from "./store/events.js";
 import { listTriggers, TriggerStore } from "./store/triggers.js";
 
 const RETENTION_INTERVAL_MS = 5 * 60_000;
+/** Per-minute aggregates are small (one row per active script and minute): kept for 30 days. */
+const STATS_RETENTION_MS = 30 * 24 * 3_600_000;
 
 export interface RuntimeOptions {
   readonly config: Config;
@@ -108,7 +111,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
     cleanups.push(() => executor.close());
 
-    const recorder = new InvocationRecorder(invocations, DEFAULT_RECORDER_OPTIONS, logger.child({ role: "recorder" }));
+    const invocationStats = new InvocationStatsStore(db);
+    const recorder = new InvocationRecorder(
+      { invocations, stats: invocationStats },
+      DEFAULT_RECORDER_OPTIONS,
+      logger.child({ role: "recorder" }),
+    );
     cleanups.push(() => recorder.stop());
 
     const scriptCache = new ScriptCache({ apps, scripts, db, config });
@@ -148,6 +156,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       scripts,
       kv,
       invocations,
+      invocationStats,
       tokens,
       auth: new AdminAuth(tokens),
       control: new ControlPlane({ db, apps, scripts, triggerStore, scriptCache, triggerCache, executor, dispatcher, clock }),
@@ -171,6 +180,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       startRetention(
         {
           invocations: () => invocations.prune({ ...retention, now: clock.now() }),
+          invocationStats: () => invocationStats.prune({ maxAgeMs: STATS_RETENTION_MS, now: clock.now() }),
           events: () => events.prune({ ...retention, now: clock.now() }),
         },
         RETENTION_INTERVAL_MS,

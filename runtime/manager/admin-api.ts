@@ -7,6 +7,7 @@ import { appRoutes } from "./routes/apps.js";
 import { invocationRoutes } from "./routes/invocations.js";
 import { kvRoutes } from "./routes/kv.js";
 import { scriptRoutes } from "./routes/scripts.js";
+import { statsRoutes } from "./routes/stats.js";
 import { tokenRoutes } from "./routes/tokens.js";
 import { eventRoutes } from "./routes/events.js";
 import { streamRoutes } from "./routes/stream.js";
@@ -51,6 +52,7 @@ export async function registerAdminApi(
         scriptRoutes,
         kvRoutes,
         invocationRoutes,
+        statsRoutes,
         tokenRoutes,
         triggerRoutes,
         eventRoutes,

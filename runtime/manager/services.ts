@@ -12,6 +12,7 @@ import type { ScriptCache } from "../orchestrator/script-cache.js";
 import type { Config } from "../shared/config.js";
 import type { AppStore } from "../store/apps.js";
 import type { InvocationStore } from "../store/invocations.js";
+import type { InvocationStatsStore } from "../store/invocation-stats.js";
 import type { KvStore } from "../store/kv.js";
 import type { ScriptStore } from "../store/scripts.js";
 import type { TokenStore } from "../store/tokens.js";
@@ -24,6 +25,7 @@ export interface ApiServices {
   readonly scripts: ScriptStore;
   readonly kv: KvStore;
   readonly invocations: InvocationStore;
+  readonly invocationStats: InvocationStatsStore;
   readonly tokens: TokenStore;
   readonly auth: AdminAuth;
   readonly control: ControlPlane;

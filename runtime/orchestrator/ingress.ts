@@ -47,11 +47,13 @@ function keyMatches(given: string | string[] | undefined, expected: string): boo
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function send(reply: FastifyReply, response: HttpResponse, invocationId: string): FastifyReply {
+/** `x-picloud-record` says whether `GET /api/v1/invocations/{id}` finds this run ("full") or not ("aggregate"). */
+function send(reply: FastifyReply, response: HttpResponse, invocationId: string, stored: boolean): FastifyReply {
   return reply
     .code(response.status)
     .headers(response.headers)
     .header("x-picloud-invocation", invocationId)
+    .header("x-picloud-record", stored ? "full" : "aggregate")
     .send(response.body ?? undefined);
 }
 
@@ -77,9 +79,9 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
         headers: headerRecord(request),
         body: parseBody(request),
       };
-      const { id, outcome, response } = await deps.invoker.run(target, { trigger: "http", request: context });
-      if (!outcome.ok) return send(reply, errorResponse(outcome.error, id), id);
-      return send(reply, response ?? { status: 204, headers: {}, body: null }, id);
+      const { id, outcome, response, stored } = await deps.invoker.run(target, { trigger: "http", request: context });
+      if (!outcome.ok) return send(reply, errorResponse(outcome.error, id), id, stored);
+      return send(reply, response ?? { status: 204, headers: {}, body: null }, id, stored);
     };
 
     scope.route({ method: [...METHODS], url: "/:app/:script", handler: handle });

@@ -1,8 +1,13 @@
-// Invocation records are buffered and written in batches, one statement per batch, so recording
-// never caps request throughput. The buffer is bounded: under overload the oldest unwritten records
-// are dropped and counted rather than letting memory grow without limit.
+// Every invocation is counted in per-minute aggregates and shown on the live stream; a full record
+// (logs, error, timing) is stored for every failure, every run that wrote console output, every
+// triggered or test run, and a sample of silent successful HTTP runs (the app's `recordSampleRate`).
+// Records and aggregates are buffered and written in batches, one statement each, so recording never
+// caps request throughput. The buffer is bounded: under overload the oldest unwritten records are
+// dropped and counted (the aggregates still count them) rather than letting memory grow without limit.
 import type { Logger } from "../shared/log.js";
+import type { InvocationStatsStore } from "../store/invocation-stats.js";
 import type { InvocationRecord, InvocationStore } from "../store/invocations.js";
+import { StatsAccumulator } from "./invocation-stats.js";
 
 export interface RecorderOptions {
   readonly flushIntervalMs: number;
@@ -17,52 +22,97 @@ export const DEFAULT_RECORDER_OPTIONS: RecorderOptions = {
   maxBuffered: 50_000,
 };
 
-type Listener = (record: InvocationRecord) => void;
+/** Share of silent successful HTTP runs stored in full when an app does not say. */
+export const DEFAULT_RECORD_SAMPLE_RATE = 0.01;
+
+export interface RecordOptions {
+  /** 0..1: the chance that a silent successful HTTP run is stored in full. Default 1 (store all). */
+  readonly sampleRate?: number;
+  /** Guest CPU time of the run, for the aggregates. */
+  readonly cpuMs?: number;
+}
+
+/** `stored`: whether `GET /invocations/:id` will find this record once flushed. */
+type Listener = (record: InvocationRecord, stored: boolean) => void;
+
+/** Whether a run is kept as a full record; everything else lives only in the aggregates and the live stream. */
+export function keepsFullRecord(record: InvocationRecord, sampleRate: number, random: () => number = Math.random): boolean {
+  if (record.status !== "ok" || record.logs.length > 0 || record.trigger !== "http") return true;
+  return sampleRate >= 1 || (sampleRate > 0 && random() < sampleRate);
+}
+
+export interface RecorderStores {
+  readonly invocations: InvocationStore;
+  readonly stats: InvocationStatsStore;
+}
 
 export class InvocationRecorder {
   private buffer: InvocationRecord[] = [];
+  private readonly stats = new StatsAccumulator();
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<Listener>();
   dropped = 0;
 
   constructor(
-    private readonly store: InvocationStore,
+    private readonly stores: RecorderStores,
     private readonly options: RecorderOptions,
     private readonly logger: Logger,
+    private readonly random: () => number = Math.random,
   ) {}
 
-  /** Live subscribers (the event stream) see records before they are written. */
+  /** Live subscribers (the event stream, metrics) see every run, before it is written. */
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  record(record: InvocationRecord): void {
-    for (const listener of this.listeners) listener(record);
-    this.buffer.push(record);
-    if (this.buffer.length > this.options.maxBuffered) {
-      const excess = this.buffer.length - this.options.maxBuffered;
-      this.buffer.splice(0, excess);
-      this.dropped += excess;
+  /** Counts the run and stores it in full when the policy says so; returns whether it was stored. */
+  record(record: InvocationRecord, options: RecordOptions = {}): boolean {
+    const stored = keepsFullRecord(record, options.sampleRate ?? 1, this.random);
+    for (const listener of this.listeners) listener(record, stored);
+    this.stats.add({
+      app: record.app,
+      script: record.script,
+      startedAtMs: Date.parse(record.startedAt),
+      durationMs: record.durationMs,
+      errorCode: record.error ? record.error.code : null,
+      cpuMs: options.cpuMs ?? 0,
+    });
+    if (stored) {
+      this.buffer.push(record);
+      if (this.buffer.length > this.options.maxBuffered) {
+        const excess = this.buffer.length - this.options.maxBuffered;
+        this.buffer.splice(0, excess);
+        this.dropped += excess;
+      }
     }
     if (this.buffer.length >= this.options.batchSize) void this.flush();
     else if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => void this.flush(), this.options.flushIntervalMs);
     }
+    return stored;
   }
 
-  /** Writes everything buffered so far; resolves when it is stored. */
+  /** Writes everything buffered so far (records and aggregates); resolves when it is stored. */
   flush(): Promise<void> {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
     this.flushing = this.flushing.then(async () => {
+      const stats = this.stats.drain();
+      if (stats.length > 0) {
+        try {
+          await this.stores.stats.addMany(stats);
+        } catch (error) {
+          this.logger.error({ err: error, count: stats.length }, "could not store invocation aggregates");
+        }
+      }
       while (this.buffer.length > 0) {
         const batch = this.buffer.splice(0, this.options.batchSize);
         try {
-          await this.store.insertMany(batch);
+          await this.stores.invocations.insertMany(batch);
         } catch (error) {
           this.dropped += batch.length;
           this.logger.error({ err: error, count: batch.length }, "could not store invocation records");

@@ -25,6 +25,8 @@ export interface InvocationResult {
   readonly id: string;
   readonly version: number;
   readonly outcome: InvokeOutcome;
+  /** Whether a full record is stored under `id` (otherwise the run is only in the aggregates and the live stream). */
+  readonly stored: boolean;
   /** For runs with a request: the HTTP response the return value maps to (when the outcome is ok). */
   readonly response?: HttpResponse;
 }
@@ -67,19 +69,22 @@ export class Invoker {
       if ("error" in mapped) outcome = { ok: false, error: mapped.error, logs: outcome.logs, durationMs: outcome.durationMs };
       else response = mapped.response;
     }
-    this.deps.recorder.record({
-      id,
-      app: target.app,
-      script: target.script,
-      version: target.version,
-      trigger: input.trigger,
-      status: outcome.ok ? "ok" : "error",
-      startedAt: new Date(startedAt).toISOString(),
-      durationMs: Math.round(outcome.durationMs * 1000) / 1000,
-      logs: outcome.logs,
-      error: outcome.ok ? null : outcome.error,
-      eventId: input.eventId ?? null,
-    });
-    return { id, version: target.version, outcome, ...(response && { response }) };
+    const stored = this.deps.recorder.record(
+      {
+        id,
+        app: target.app,
+        script: target.script,
+        version: target.version,
+        trigger: input.trigger,
+        status: outcome.ok ? "ok" : "error",
+        startedAt: new Date(startedAt).toISOString(),
+        durationMs: Math.round(outcome.durationMs * 1000) / 1000,
+        logs: outcome.logs,
+        error: outcome.ok ? null : outcome.error,
+        eventId: input.eventId ?? null,
+      },
+      { sampleRate: target.recordSampleRate, ...(outcome.cpuMs !== undefined && { cpuMs: outcome.cpuMs }) },
+    );
+    return { id, version: target.version, outcome, stored, ...(response && { response }) };
   }
 }

@@ -5,6 +5,7 @@ import { resolveLimits, type Limits } from "../shared/limits.js";
 import type { AppStore } from "../store/apps.js";
 import type { Db } from "../store/db.js";
 import type { ScriptStore } from "../store/scripts.js";
+import { DEFAULT_RECORD_SAMPLE_RATE } from "./invocation-recorder.js";
 
 export interface ResolvedScript {
   readonly app: string;
@@ -14,6 +15,8 @@ export interface ResolvedScript {
   readonly limits: Limits;
   readonly strict: boolean;
   readonly appKey: string | null;
+  /** Share of silent successful HTTP runs stored as full records. */
+  readonly recordSampleRate: number;
 }
 
 export const SCRIPT_CHANGES_CHANNEL = "picloud_script_changes";
@@ -63,6 +66,7 @@ export class ScriptCache {
       limits: resolveLimits(this.deps.config.limits, appRow.settings.limits),
       strict: appRow.settings.strict ?? false,
       appKey: appRow.settings.appKey ?? null,
+      recordSampleRate: appRow.settings.recordSampleRate ?? DEFAULT_RECORD_SAMPLE_RATE,
     };
   }
 

@@ -45,12 +45,15 @@ export type InvokeOutcome =
       readonly resultJson: string | undefined;
       readonly logs: LogLine[];
       readonly durationMs: number;
+      /** Guest CPU time, when the executor measures it. */
+      readonly cpuMs?: number;
     }
   | {
       readonly ok: false;
       readonly error: InvocationError;
       readonly logs: LogLine[];
       readonly durationMs: number;
+      readonly cpuMs?: number;
     };
 
 export type KvOperation = "get" | "set" | "has" | "delete" | "list";

@@ -11,6 +11,11 @@ export const AppSettingsSchema = Type.Object(
     limits: Type.Optional(LimitsOverrideSchema),
     /** When set, script endpoints require this key in the `x-picloud-app-key` header. */
     appKey: Type.Optional(Type.Union([Type.String({ minLength: 16, maxLength: 256 }), Type.Null()])),
+    /**
+     * Share (0..1) of successful HTTP runs without console output that are stored as full invocation
+     * records; every run is counted in the per-minute aggregates regardless. Default 0.01.
+     */
+    recordSampleRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   },
   { additionalProperties: false },
 );
@@ -71,7 +76,8 @@ export class AppStore {
   async delete(id: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query("delete from apps where id = $1 returning id", [id]);
-      for (const table of ["invocations", "events", "dead_letters"]) await tx.query(`delete from ${table} where app_id = $1`, [id]);
+      for (const table of ["invocations", "invocation_stats", "events", "dead_letters"])
+        await tx.query(`delete from ${table} where app_id = $1`, [id]);
       return rows.length > 0;
     });
   }

@@ -4,6 +4,8 @@ import { BACKENDS, type TestDatabase, testDatabase } from "../testing/databases.
 import { AppStore } from "./apps.js";
 import type { Db } from "./db.js";
 import { InvocationStore, type InvocationRecord } from "./invocations.js";
+import { MIGRATIONS } from "./migrations/index.js";
+import { InvocationStatsStore } from "./invocation-stats.js";
 import { KvStore } from "./kv.js";
 import { migrate } from "./migrate.js";
 import { ScriptStore } from "./scripts.js";
@@ -34,7 +36,7 @@ describe.each(BACKENDS)("storage on %s", (backend) => {
   it("migrations apply once: a second run applies nothing", async () => {
     expect(await migrate(db)).toEqual([]);
     const rows = await db.query<{ version: number }>("select version from schema_migrations order by version");
-    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
   });
 
   it("apps: create, list, reject duplicates", async () => {
@@ -188,6 +190,37 @@ describe.each(BACKENDS)("storage on %s", (backend) => {
     const deleted = await invocations.prune({ maxCount: 5, maxAgeMs: 9.5 * 60_000, now });
     expect(deleted).toBe(25);
     expect((await invocations.list({ limit: 100 })).map((r) => r.id)).toEqual(["inv-029", "inv-028", "inv-027", "inv-026", "inv-025"]);
+  });
+
+  it("invocation stats: rows for the same app, script and minute add up (counts, errors by code, histogram, CPU)", async () => {
+    const stats = new InvocationStatsStore(db);
+    const minute = Date.parse("2026-01-10T00:05:00Z");
+    const row = (errors: Record<string, number>, hist: number[]) => ({
+      app: "shop",
+      script: "s",
+      minute,
+      count: hist.reduce((a, b) => a + b, 0),
+      errorCount: Object.values(errors).reduce((a, b) => a + b, 0),
+      errors,
+      durationHist: hist,
+      durationSumMs: 10,
+      cpuMs: 2,
+    });
+    await stats.addMany([row({ SCRIPT_ERROR: 1 }, [3, 1]), { ...row({}, [1]), script: "t" }]);
+    await stats.addMany([row({ SCRIPT_ERROR: 2, SCRIPT_TIMEOUT: 1 }, [0, 2, 0, 4])]);
+    const [s, t] = await stats.list({ app: "shop", from: minute, to: minute + 60_000 });
+    expect(s).toMatchObject({
+      script: "s",
+      count: 10,
+      errorCount: 4,
+      errors: { SCRIPT_ERROR: 3, SCRIPT_TIMEOUT: 1 },
+      durationSumMs: 20,
+      cpuMs: 4,
+    });
+    expect(s?.durationHist.slice(0, 5)).toEqual([3, 3, 0, 4, 0]);
+    expect(t).toMatchObject({ script: "t", count: 1, errors: {} });
+    expect(await stats.list({ app: "shop", script: "t", from: minute + 60_000, to: minute + 120_000 })).toEqual([]);
+    expect(await stats.prune({ maxAgeMs: 60_000, now: minute + 120_001 })).toBe(2);
   });
 
   it("tokens: stored hashed, verified, revoked", async () => {

@@ -28,8 +28,8 @@ export async function streamRoutes(scope: FastifyInstance, services: ApiServices
       });
       out.write(": connected\n\n");
       const send = (type: string, data: unknown) => out.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
-      const unsubscribeInvocations = services.recorder.subscribe((record) => {
-        if (!app || record.app === app) send("invocation", record);
+      const unsubscribeInvocations = services.recorder.subscribe((record, stored) => {
+        if (!app || record.app === app) send("invocation", { ...record, stored });
       });
       const unsubscribeEvents = services.dispatcher.subscribe(({ event, status, deadLetterId }) => {
         if (!app || event.app === app) {

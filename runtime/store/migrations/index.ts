@@ -1,6 +1,7 @@
 // Ordered schema migrations, applied once each. Kept as TypeScript strings so bundlers carry them along.
 import { initial } from "./001-initial.js";
 import { events } from "./002-events.js";
+import { invocationStats } from "./003-invocation-stats.js";
 
 export interface Migration {
   readonly version: number;
@@ -8,4 +9,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial, events];
+export const MIGRATIONS: readonly Migration[] = [initial, events, invocationStats];
