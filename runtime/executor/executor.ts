@@ -1,8 +1,8 @@
 // The executor role's interface: run one invocation of a script version in a sandbox.
-import type { InvokeOutcome, InvokeRequest, KvCall } from "../shared/wire.js";
+import type { SdkHost } from "../bindings/channel.js";
+import type { InvokeOutcome, InvokeRequest } from "../shared/wire.js";
 
-/** Serves the SDK calls of one invocation; bound to that invocation's app by the caller, never by the guest. */
-export type SdkHost = (call: KvCall) => Promise<string>;
+export type { SdkHost } from "../bindings/channel.js";
 
 export interface Executor {
   invoke(request: InvokeRequest, sdk: SdkHost): Promise<InvokeOutcome>;

@@ -1,52 +1,53 @@
 import { transformSync } from "esbuild";
+import type { GuestBinding } from "../bindings/channel.js";
+import { GUEST_BINDINGS, LAZY_MODULES } from "../bindings/registry.js";
 
-// Guest-side JavaScript evaluated in every sandbox instance before the script: the `console` and
-// `kv` globals and the invocation wrapper. It receives the single host function (`hostCall`) as an
-// argument, so the script can never reach it; everything crossing the boundary is JSON text.
-export const GUEST_PRELUDE = `(function (hostCall) {
+// Guest-side JavaScript evaluated in every sandbox instance before the script: the binding channel,
+// each binding's guest part (console, kv, ...) and the invocation wrapper. It receives the two host
+// functions as arguments, so the script can never reach them; everything crossing is JSON text.
+//   hostCall(binding, op, argsJson) -> Promise<json>   asynchronous, served on the main thread
+//   hostSync(binding, op, argsJson) -> json            synchronous, served in the executor worker
+// hostSync("prelude", "load", name) returns the factory of a lazy module (see bindings/channel.ts).
+function preludeSource(bindings: readonly GuestBinding[]): string {
+  const parts = bindings.flatMap((b) => (b.guest ? [b.guest] : [])).join(",\n");
+  return `(function (hostCall, hostSync) {
   "use strict";
-  let logs = [];
-  let logBytes = 0;
-  let logLimit = 65536;
-  let logFull = false;
-  let startedAt = 0;
-
-  function format(value) {
-    if (typeof value === "string") return value;
-    if (value instanceof Error) return value.name + ": " + value.message;
-    try {
-      const json = JSON.stringify(value);
-      return json === undefined ? String(value) : json;
-    } catch (e) {
-      return String(value);
+  const starts = [];
+  const finishes = [];
+  const define = (name, value) => Object.defineProperty(globalThis, name, { value: value, writable: true, configurable: true });
+  const loaded = {};
+  function load(module) {
+    if (!loaded[module]) {
+      loaded[module] = true;
+      const exported = hostSync("prelude", "load", module)(api);
+      for (const name of Object.keys(exported)) define(name, exported[name]);
     }
   }
-
-  function record(level, args) {
-    if (logFull) return;
-    let message = "";
-    for (let i = 0; i < args.length; i++) message += (i ? " " : "") + format(args[i]);
-    logBytes += message.length + 32;
-    if (logBytes > logLimit) {
-      logFull = true;
-      logs.push({ level: "warn", message: "[picloud] log limit reached; further output dropped", at: Date.now() - startedAt });
-      return;
-    }
-    logs.push({ level: level, message: message, at: Date.now() - startedAt });
-  }
-
-  // One function literal per concern: QuickJS compiles every literal for every new instance.
-  const console = {};
-  for (const level of ["log", "info", "warn", "error", "debug"]) console[level] = (...args) => record(level, args);
-  Object.freeze(console);
-
-  class KvError extends Error {
-    constructor(code, message) {
-      super(message);
-      this.name = "KvError";
-      this.code = code;
-    }
-  }
+  const api = {
+    call: hostCall,
+    sync: hostSync,
+    define: define,
+    // Globals whose implementation is evaluated on first access, so the plain path never pays for it.
+    lazy(module, names) {
+      for (const name of names) {
+        Object.defineProperty(globalThis, name, {
+          get() {
+            load(module);
+            return globalThis[name];
+          },
+          set(value) {
+            define(name, value);
+          },
+          configurable: true,
+        });
+      }
+    },
+    load: load,
+    onInvocation(start, finish) {
+      if (start) starts.push(start);
+      if (finish) finishes.push(finish);
+    },
+  };
 
   // Thrown by a triggered handler to skip the remaining retries and dead-letter the event at once.
   class NonRetriableError extends Error {
@@ -55,48 +56,9 @@ export const GUEST_PRELUDE = `(function (hostCall) {
       this.name = "NonRetriableError";
     }
   }
+  define("NonRetriableError", NonRetriableError);
 
-  function checkKey(key) {
-    if (typeof key !== "string" || key.length === 0) {
-      throw new KvError("KV_INVALID_KEY", "Invalid key: keys are non-empty strings.");
-    }
-  }
-
-  async function call(op, collection, key, valueJson, optionsJson) {
-    const json = await hostCall(op, collection, key, valueJson, optionsJson);
-    return JSON.parse(json);
-  }
-
-  function collection(name) {
-    if (typeof name !== "string" || name.length === 0) {
-      throw new KvError("KV_INVALID_COLLECTION", "Invalid collection name: use a non-empty string.");
-    }
-    const keyed = (op) => async (key) => {
-      checkKey(key);
-      return call(op, name, key);
-    };
-    return Object.freeze({
-      name: name,
-      get: keyed("get"),
-      has: keyed("has"),
-      delete: keyed("delete"),
-      async set(key, value) {
-        checkKey(key);
-        const json = JSON.stringify(value);
-        if (json === undefined) throw new KvError("KV_INVALID_VALUE", "Values must be JSON-serialisable (got " + typeof value + ").");
-        await call("set", name, key, json);
-      },
-      async list(options) {
-        const opts = options === undefined ? {} : options;
-        if (opts === null || typeof opts !== "object") throw new KvError("VALIDATION_FAILED", "list() takes an options object.");
-        return call("list", name, undefined, undefined, JSON.stringify(opts));
-      },
-    });
-  }
-
-  Object.defineProperty(globalThis, "console", { value: console, writable: true, configurable: true });
-  Object.defineProperty(globalThis, "NonRetriableError", { value: NonRetriableError, writable: true, configurable: true });
-  Object.defineProperty(globalThis, "kv", { value: Object.freeze({ collection: collection }), writable: true, configurable: true });
+  for (const install of [${parts}]) install(api);
 
   function describeError(e) {
     if (e !== null && typeof e === "object") {
@@ -110,13 +72,15 @@ export const GUEST_PRELUDE = `(function (hostCall) {
     return { name: "Error", message: String(e) };
   }
 
+  function finish(outcome) {
+    for (let i = 0; i < finishes.length; i++) finishes[i](outcome);
+    return outcome;
+  }
+
   // Returns JSON text: {ok:true, result?, logs} or {ok:false, error, logs}.
   return async function run(handler, contextJson, maxLogBytes) {
-    logs = [];
-    logBytes = 0;
-    logFull = false;
-    logLimit = maxLogBytes;
-    startedAt = Date.now();
+    const invocation = { maxLogBytes: maxLogBytes, startedAt: Date.now() };
+    for (let i = 0; i < starts.length; i++) starts[i](invocation);
     let outcome;
     try {
       if (typeof handler !== "function") {
@@ -128,26 +92,37 @@ export const GUEST_PRELUDE = `(function (hostCall) {
     } catch (e) {
       outcome = { ok: false, error: describeError(e) };
     }
-    outcome.logs = logs;
     try {
-      return JSON.stringify(outcome);
+      return JSON.stringify(finish(outcome));
     } catch (e) {
-      return JSON.stringify({ ok: false, error: { name: "TypeError", code: "SCRIPT_BAD_RESPONSE", message: "The return value cannot be serialised as JSON: " + describeError(e).message }, logs: logs });
+      return JSON.stringify(finish({ ok: false, error: { name: "TypeError", code: "SCRIPT_BAD_RESPONSE", message: "The return value cannot be serialised as JSON: " + describeError(e).message } }));
     }
   };
 })`;
+}
+
+export const GUEST_PRELUDE = preludeSource(GUEST_BINDINGS);
+
+function minify(expression: string): string {
+  // Assigning the expression keeps the minifier from dropping it as unused.
+  const code = transformSync(`__prelude = ${expression};`, { minify: true, target: "es2020", charset: "utf8" }).code.trim();
+  return code.replace(/^__prelude=/, "").replace(/;$/, "");
+}
 
 let minified: string | undefined;
+let lazyMinified: Record<string, string> | undefined;
 
 /**
  * The prelude as the sandbox evaluates it: minified once per process, since QuickJS compiles it for
  * every new instance (strict mode: every invocation) and compiling is most of an instance's cost.
  */
 export function preludeForSandbox(): string {
-  if (minified === undefined) {
-    // Assigning the expression keeps the minifier from dropping it as unused.
-    const code = transformSync(`__prelude = ${GUEST_PRELUDE};`, { minify: true, target: "es2020", charset: "utf8" }).code.trim();
-    minified = code.replace(/^__prelude=/, "").replace(/;$/, "");
-  }
+  minified ??= minify(GUEST_PRELUDE);
   return minified;
+}
+
+/** The lazy modules' sources, minified once per process: module name -> function expression. */
+export function lazyModulesForSandbox(): Record<string, string> {
+  lazyMinified ??= Object.fromEntries([...LAZY_MODULES].map(([name, module]) => [name, minify(module.source)]));
+  return lazyMinified;
 }

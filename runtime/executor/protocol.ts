@@ -1,6 +1,5 @@
 // Messages between the executor pool (main thread) and its worker threads.
 import type { Limits } from "../shared/limits.js";
-import type { KvCall } from "../shared/wire.js";
 import type { RawOutcome } from "./guest-errors.js";
 
 export interface WorkerSettings {
@@ -8,6 +7,8 @@ export interface WorkerSettings {
   readonly instanceMaxAgeMs: number;
   /** The guest prelude's source, prepared once by the pool. */
   readonly prelude: string;
+  /** Lazy guest modules (polyfills evaluated on first use): name -> source, prepared once by the pool. */
+  readonly lazyModules: Readonly<Record<string, string>>;
 }
 
 export type ToWorker =
@@ -23,12 +24,20 @@ export type ToWorker =
       readonly limits: Limits;
       readonly strict: boolean;
     }
-  | { readonly t: "kv-result"; readonly callId: number; readonly ok: true; readonly json: string }
-  | { readonly t: "kv-result"; readonly callId: number; readonly ok: false; readonly code: string; readonly message: string }
+  | { readonly t: "call-result"; readonly callId: number; readonly ok: true; readonly json: string }
+  | { readonly t: "call-result"; readonly callId: number; readonly ok: false; readonly code: string; readonly message: string }
   | { readonly t: "forget"; readonly app: string };
 
 export type FromWorker =
   | { readonly t: "ready" }
   | { readonly t: "need-source"; readonly id: number }
-  | { readonly t: "kv"; readonly id: number; readonly callId: number; readonly call: KvCall }
+  /** A binding call from the sandbox: {binding, op, args} with JSON text args. */
+  | {
+      readonly t: "call";
+      readonly id: number;
+      readonly callId: number;
+      readonly binding: string;
+      readonly op: string;
+      readonly args: string;
+    }
   | { readonly t: "done"; readonly id: number; readonly outcome: RawOutcome };

@@ -2,7 +2,8 @@
 // It runs one invocation at a time, so CPU accounting and captured logs are exact.
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import type { Limits } from "../shared/limits.js";
-import type { KvCall, KvOperation } from "../shared/wire.js";
+import type { BindingCall } from "../bindings/channel.js";
+import { ERROR_NAMES, WORKER_OPS } from "../bindings/registry.js";
 import type { LogLine } from "../store/invocations.js";
 import type { EngineModule } from "./engine-module.js";
 import { classifyGuestError, engineFault, type GuestError } from "./guest-errors.js";
@@ -10,9 +11,24 @@ import { classifyGuestError, engineFault, type GuestError } from "./guest-errors
 export type { RawOutcome } from "./guest-errors.js";
 import type { RawOutcome } from "./guest-errors.js";
 
-export type HostCall = (call: KvCall) => Promise<string>;
+export type HostCall = (call: BindingCall) => Promise<string>;
 
-const KV_OPS = new Set<KvOperation>(["get", "set", "has", "delete", "list"]);
+/** What every instance of a worker shares: the prelude and the lazy modules' sources. */
+export interface GuestSources {
+  readonly prelude: string;
+  readonly lazyModules: Readonly<Record<string, string>>;
+}
+
+/** A coded failure of a synchronous in-worker binding op, thrown into the guest as an Error with `code`. */
+export class GuestCallError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly errorName = "Error",
+  ) {
+    super(message);
+  }
+}
 
 export class SandboxInstance {
   uses = 0;
@@ -34,7 +50,7 @@ export class SandboxInstance {
     readonly fileName: string,
     source: string,
     limits: Limits,
-    private readonly prelude: string,
+    private readonly sources: GuestSources,
   ) {
     this.runtime = engine.module.newRuntime();
     this.runtime.setMaxStackSize(limits.stackKiB * 1024);
@@ -54,11 +70,13 @@ export class SandboxInstance {
     const ctx = this.context;
     this.cpuLeftMs = limits.cpuMs;
     const hostCall = ctx.newFunction("hostCall", (...args) => this.onHostCall(args));
-    const preludeFactory = this.guest(() => ctx.evalCode(this.prelude, "picloud:prelude"));
+    const hostSync = ctx.newFunction("hostSync", (...args) => this.onHostSync(args));
+    const preludeFactory = this.guest(() => ctx.evalCode(this.sources.prelude, "picloud:prelude"));
     const factory = ctx.unwrapResult(preludeFactory);
-    const run = ctx.callFunction(factory, ctx.undefined, hostCall);
+    const run = ctx.callFunction(factory, ctx.undefined, hostCall, hostSync);
     factory.dispose();
     hostCall.dispose();
+    hostSync.dispose();
     this.runFn = ctx.unwrapResult(run);
 
     const evaluated = this.guest(() => ctx.evalCode(source, this.fileName, { type: "module" }));
@@ -182,17 +200,22 @@ export class SandboxInstance {
     }
   }
 
+  private text(handle: QuickJSHandle | undefined): string | undefined {
+    return handle && this.context.typeof(handle) === "string" ? this.context.getString(handle) : undefined;
+  }
+
+  private guestError(name: string, code: string, message: string): QuickJSHandle {
+    const ctx = this.context;
+    const error = ctx.newError({ name, message });
+    ctx.newString(code).consume((c) => ctx.setProp(error, "code", c));
+    return error;
+  }
+
+  /** hostCall(binding, op, argsJson): an asynchronous binding call, served on the main thread. */
   private onHostCall(args: QuickJSHandle[]): QuickJSHandle {
     const ctx = this.context;
-    const text = (h: QuickJSHandle | undefined) => (h && ctx.typeof(h) === "string" ? ctx.getString(h) : undefined);
-    const op = text(args[0]) as KvOperation;
-    const call: KvCall = {
-      op,
-      collection: text(args[1]) ?? (args[1] ? ctx.typeof(args[1]) : undefined),
-      key: args[2] && ctx.typeof(args[2]) !== "undefined" ? (text(args[2]) ?? { type: ctx.typeof(args[2]) }) : undefined,
-      valueJson: text(args[3]),
-      optionsJson: text(args[4]),
-    };
+    const binding = this.text(args[0]) ?? "";
+    const call: BindingCall = { binding, op: this.text(args[1]) ?? "", args: this.text(args[2]) ?? "null" };
     const deferred = ctx.newPromise();
     this.pending.add(deferred);
     const host = this.hostCall;
@@ -202,22 +225,51 @@ export class SandboxInstance {
       deferred.dispose();
       this.wake?.();
     };
+    const errorName = ERROR_NAMES.get(binding) ?? "Error";
     const reject = (code: string, message: string) =>
       settle(() => {
-        const error = ctx.newError({ name: "KvError", message });
-        ctx.newString(code).consume((c) => ctx.setProp(error, "code", c));
+        const error = this.guestError(errorName, code, message);
         deferred.reject(error);
         error.dispose();
       });
-    if (!host || !KV_OPS.has(op)) {
+    if (!host || !ERROR_NAMES.has(binding)) {
       queueMicrotask(() => reject("SDK_UNAVAILABLE", "The SDK is not available here."));
     } else {
       host(call).then(
         (json) => settle(() => ctx.newString(json).consume((v) => deferred.resolve(v))),
-        (error: { code?: string; message?: string }) => reject(error?.code ?? "INTERNAL", error?.message ?? "KV call failed."),
+        (error: { code?: string; message?: string }) => reject(error?.code ?? "INTERNAL", error?.message ?? `The ${binding} call failed.`),
       );
     }
     return deferred.handle;
+  }
+
+  /** hostSync(binding, op, argsJson): a synchronous op run here in the worker (pure functions, no app data). */
+  private onHostSync(args: QuickJSHandle[]): QuickJSHandle | { error: QuickJSHandle } {
+    const ctx = this.context;
+    const binding = this.text(args[0]) ?? "";
+    const op = this.text(args[1]) ?? "";
+    const argsJson = this.text(args[2]) ?? "null";
+    if (binding === "prelude" && op === "load") {
+      // The argument is the module's bare name (the prelude passes it, never the script).
+      const source = Object.hasOwn(this.sources.lazyModules, argsJson) ? this.sources.lazyModules[argsJson] : undefined;
+      if (source === undefined) return { error: this.guestError("Error", "SDK_UNAVAILABLE", "No such module.") };
+      const evaluated = ctx.evalCode(source, "picloud:prelude");
+      return evaluated.error ? { error: evaluated.error } : evaluated.value;
+    }
+    const fn = WORKER_OPS.get(binding)?.[op];
+    if (!fn) return { error: this.guestError("Error", "SDK_UNAVAILABLE", "The SDK is not available here.") };
+    try {
+      return ctx.newString(fn(argsJson));
+    } catch (error) {
+      const coded = error instanceof GuestCallError ? error : undefined;
+      return {
+        error: this.guestError(
+          coded?.errorName ?? ERROR_NAMES.get(binding) ?? "Error",
+          coded?.code ?? "INTERNAL",
+          coded ? coded.message : `The ${binding} call failed.`,
+        ),
+      };
+    }
   }
 
   private fromRunResult(text: string): RawOutcome {

@@ -8,7 +8,7 @@ import { PiCloudError, coerceError } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
 import type { InvokeOutcome, InvokeRequest } from "../shared/wire.js";
 import type { Executor, SdkHost } from "./executor.js";
-import { preludeForSandbox } from "./guest-prelude.js";
+import { lazyModulesForSandbox, preludeForSandbox } from "./guest-prelude.js";
 import { MessageBatcher } from "./message-batcher.js";
 import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
 
@@ -37,7 +37,7 @@ function workerUrl(): URL {
   return existsSync(fileURLToPath(compiled)) ? compiled : new URL("./worker-entry.mjs", import.meta.url);
 }
 
-export interface WorkerPoolOptions extends Omit<WorkerSettings, "prelude"> {
+export interface WorkerPoolOptions extends Omit<WorkerSettings, "prelude" | "lazyModules"> {
   readonly workers: number;
   readonly logger: Logger;
 }
@@ -60,6 +60,7 @@ export class WorkerPool implements Executor {
       instanceMaxUses: this.options.instanceMaxUses,
       instanceMaxAgeMs: this.options.instanceMaxAgeMs,
       prelude: preludeForSandbox(),
+      lazyModules: lazyModulesForSandbox(),
     };
     const worker = new Worker(workerUrl(), { workerData: settings });
     const outbox = new MessageBatcher<ToWorker>((batch) => worker.postMessage(batch));
@@ -122,14 +123,14 @@ export class WorkerPool implements Executor {
       case "need-source":
         this.post(slot, message.id, flight.request, true);
         break;
-      case "kv":
-        flight.sdk(message.call).then(
-          (json) => this.send(slot, { t: "kv-result", callId: message.callId, ok: true, json }),
+      case "call":
+        flight.sdk(message).then(
+          (json) => this.send(slot, { t: "call-result", callId: message.callId, ok: true, json }),
           (error: unknown) => {
             const coded = coerceError(error);
-            const text = coded.code === "INTERNAL" ? "The KV call failed." : coded.message;
-            if (coded.code === "INTERNAL") this.options.logger.error({ err: error }, "kv call failed");
-            this.send(slot, { t: "kv-result", callId: message.callId, ok: false, code: coded.code, message: text });
+            const text = coded.code === "INTERNAL" ? `The ${message.binding} call failed.` : coded.message;
+            if (coded.code === "INTERNAL") this.options.logger.error({ err: error, binding: message.binding }, "binding call failed");
+            this.send(slot, { t: "call-result", callId: message.callId, ok: false, code: coded.code, message: text });
           },
         );
         break;

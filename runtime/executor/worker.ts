@@ -2,7 +2,7 @@
 // Everything here is disposable: the pool replaces a worker that dies, losing only warm state.
 import { parentPort, workerData } from "node:worker_threads";
 import type { Limits } from "../shared/limits.js";
-import type { KvCall } from "../shared/wire.js";
+import type { BindingCall } from "../bindings/channel.js";
 import { EngineModule } from "./engine-module.js";
 import { MessageBatcher } from "./message-batcher.js";
 import { classifyGuestError, engineFault, type GuestError, type RawOutcome } from "./guest-errors.js";
@@ -20,7 +20,7 @@ const modules = new Map<string, EngineModule>();
 const creating = new Map<string, Promise<EngineModule>>();
 const idle = new Map<string, SandboxInstance[]>();
 const sources = new Map<string, string>();
-const kvCalls = new Map<number, { resolve: (json: string) => void; reject: (error: { code: string; message: string }) => void }>();
+const hostCalls = new Map<number, { resolve: (json: string) => void; reject: (error: { code: string; message: string }) => void }>();
 let nextCallId = 1;
 let sweepTimer: NodeJS.Timeout | undefined;
 
@@ -117,11 +117,11 @@ function scheduleSweep(): void {
 }
 
 function hostCallFor(id: number) {
-  return (call: KvCall): Promise<string> =>
+  return (call: BindingCall): Promise<string> =>
     new Promise((resolve, reject) => {
       const callId = nextCallId++;
-      kvCalls.set(callId, { resolve, reject });
-      send({ t: "kv", id, callId, call });
+      hostCalls.set(callId, { resolve, reject });
+      send({ t: "call", id, callId, binding: call.binding, op: call.op, args: call.args });
     });
 }
 
@@ -143,7 +143,7 @@ async function invoke(message: Extract<ToWorker, { t: "invoke" }>): Promise<void
   try {
     engine = await engineFor(message.app, message.limits.memoryMiB);
     let instance = message.strict ? undefined : takeIdle(key, engine);
-    if (!instance) instance = new SandboxInstance(engine, fileName, source, message.limits as Limits, settings.prelude);
+    if (!instance) instance = new SandboxInstance(engine, fileName, source, message.limits as Limits, settings);
     outcome = await instance.invoke(message.contextJson, message.limits, hostCallFor(message.id));
     release(key, instance, !message.strict && !outcome.discard);
   } catch (error) {
@@ -159,10 +159,10 @@ function receive(message: ToWorker): void {
     case "invoke":
       void invoke(message);
       break;
-    case "kv-result": {
-      const pending = kvCalls.get(message.callId);
+    case "call-result": {
+      const pending = hostCalls.get(message.callId);
       if (!pending) return;
-      kvCalls.delete(message.callId);
+      hostCalls.delete(message.callId);
       if (message.ok) pending.resolve(message.json);
       else pending.reject({ code: message.code, message: message.message });
       break;

@@ -1,4 +1,5 @@
 // Runs one invocation of a resolved script and records it: the single path every trigger takes.
+import { createSdkHost } from "../bindings/host-registry.js";
 import type { Executor } from "../executor/executor.js";
 import type { Clock } from "../shared/clock.js";
 import { newId } from "../shared/ids.js";
@@ -8,7 +9,6 @@ import type { KvStore } from "../store/kv.js";
 import type { InvocationRecorder } from "./invocation-recorder.js";
 import type { ResolvedScript } from "./script-cache.js";
 import { type HttpResponse, toHttpResponse } from "./response-mapping.js";
-import { createSdkHost } from "./sdk-host.js";
 
 export interface InvocationInput {
   readonly trigger: TriggerKind;
@@ -60,7 +60,12 @@ export class Invoker {
         strict: target.strict,
         trigger: input.trigger,
       },
-      createSdkHost(this.deps.kv, target.app, { chainDepth: input.event ? (input.chainDepth ?? 0) + 1 : 0 }),
+      createSdkHost(this.deps, {
+        app: target.app,
+        origin: { chainDepth: input.event ? (input.chainDepth ?? 0) + 1 : 0 },
+        limits: target.limits,
+        deadline: performance.now() + target.limits.wallMs,
+      }),
     );
     // A return value that cannot be sent as a response fails the invocation, and is recorded so.
     let response: HttpResponse | undefined;

@@ -55,13 +55,3 @@ export type InvokeOutcome =
       readonly durationMs: number;
       readonly cpuMs?: number;
     };
-
-export type KvOperation = "get" | "set" | "has" | "delete" | "list";
-
-export interface KvCall {
-  readonly op: KvOperation;
-  readonly collection: unknown;
-  readonly key?: unknown;
-  readonly valueJson?: string | undefined;
-  readonly optionsJson?: string | undefined;
-}
