@@ -4,7 +4,9 @@ import { GUEST_BINDINGS, LAZY_MODULES } from "../bindings/registry.js";
 
 // Guest-side JavaScript evaluated in every sandbox instance before the script: the binding channel,
 // each binding's guest part (console, kv, ...) and the invocation wrapper. It receives the two host
-// functions as arguments, so the script can never reach them; everything crossing is JSON text.
+// functions as arguments, so the script can never reach them; everything crossing is JSON text, sent
+// as pure ASCII (boundary-text.ts: the engine's string export truncates at NUL and mangles lone
+// surrogates, while \uXXXX escapes survive exactly).
 //   hostCall(binding, op, argsJson) -> Promise<json>   asynchronous, served on the main thread
 //   hostSync(binding, op, argsJson) -> json            synchronous, served in the executor worker
 // hostSync("prelude", "load", name) returns the factory of a lazy module (see bindings/channel.ts).
@@ -23,9 +25,17 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
       for (const name of Object.keys(exported)) define(name, exported[name]);
     }
   }
+  // JSON text -> pure ASCII JSON text, exact: every other code unit becomes a \\uXXXX escape.
+  const NON_ASCII = /[^\\x20-\\x7e]/g;
+  const escapeUnit = (c) => "\\\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4);
+  function wire(json) {
+    NON_ASCII.lastIndex = 0;
+    return NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeUnit) : json;
+  }
+
   const api = {
-    call: hostCall,
-    sync: hostSync,
+    call: (binding, op, args) => hostCall(binding, op, wire(args)),
+    sync: (binding, op, args) => hostSync(binding, op, wire(args)),
     define: define,
     // Globals whose implementation is evaluated on first access, so the plain path never pays for it.
     lazy(module, names) {
@@ -93,9 +103,9 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
       outcome = { ok: false, error: describeError(e) };
     }
     try {
-      return JSON.stringify(finish(outcome));
+      return wire(JSON.stringify(finish(outcome)));
     } catch (e) {
-      return JSON.stringify(finish({ ok: false, error: { name: "TypeError", code: "SCRIPT_BAD_RESPONSE", message: "The return value cannot be serialised as JSON: " + describeError(e).message } }));
+      return wire(JSON.stringify(finish({ ok: false, error: { name: "TypeError", code: "SCRIPT_BAD_RESPONSE", message: "The return value cannot be serialised as JSON: " + describeError(e).message } })));
     }
   };
 })`;

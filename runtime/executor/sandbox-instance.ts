@@ -5,6 +5,7 @@ import type { Limits } from "../shared/limits.js";
 import type { BindingCall } from "../bindings/channel.js";
 import { ERROR_NAMES, WORKER_OPS } from "../bindings/registry.js";
 import type { LogLine } from "../store/invocations.js";
+import { jsonForGuest, textForGuest } from "./boundary-text.js";
 import type { EngineModule } from "./engine-module.js";
 import { classifyGuestError, engineFault, type GuestError } from "./guest-errors.js";
 
@@ -112,7 +113,7 @@ export class SandboxInstance {
     const wallDeadline = performance.now() + limits.wallMs;
     let promise: QuickJSHandle | undefined;
     try {
-      const contextArg = ctx.newString(contextJson);
+      const contextArg = ctx.newString(jsonForGuest(contextJson));
       const logLimit = ctx.newNumber(limits.logBytes);
       const called = this.guest(() =>
         ctx.callFunction(this.runFn as QuickJSHandle, ctx.undefined, this.handler as QuickJSHandle, contextArg, logLimit),
@@ -200,14 +201,15 @@ export class SandboxInstance {
     }
   }
 
+  /** The guest sends only ASCII (its prelude escapes the rest), so reading is exact. */
   private text(handle: QuickJSHandle | undefined): string | undefined {
     return handle && this.context.typeof(handle) === "string" ? this.context.getString(handle) : undefined;
   }
 
   private guestError(name: string, code: string, message: string): QuickJSHandle {
     const ctx = this.context;
-    const error = ctx.newError({ name, message });
-    ctx.newString(code).consume((c) => ctx.setProp(error, "code", c));
+    const error = ctx.newError({ name, message: textForGuest(message) });
+    ctx.newString(textForGuest(code)).consume((c) => ctx.setProp(error, "code", c));
     return error;
   }
 
@@ -236,7 +238,7 @@ export class SandboxInstance {
       queueMicrotask(() => reject("SDK_UNAVAILABLE", "The SDK is not available here."));
     } else {
       host(call).then(
-        (json) => settle(() => ctx.newString(json).consume((v) => deferred.resolve(v))),
+        (json) => settle(() => ctx.newString(jsonForGuest(json)).consume((v) => deferred.resolve(v))),
         (error: { code?: string; message?: string }) => reject(error?.code ?? "INTERNAL", error?.message ?? `The ${binding} call failed.`),
       );
     }
@@ -259,7 +261,7 @@ export class SandboxInstance {
     const fn = WORKER_OPS.get(binding)?.[op];
     if (!fn) return { error: this.guestError("Error", "SDK_UNAVAILABLE", "The SDK is not available here.") };
     try {
-      return ctx.newString(fn(argsJson));
+      return ctx.newString(jsonForGuest(fn(argsJson)));
     } catch (error) {
       const coded = error instanceof GuestCallError ? error : undefined;
       return {

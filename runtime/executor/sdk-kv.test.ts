@@ -84,6 +84,92 @@ describe.each(BACKENDS)("kv SDK on %s", (backend) => {
     ]);
   });
 
+  it("NUL and lone surrogates cross the boundary exactly: such keys are refused, never truncated", async () => {
+    const result = await run(
+      "app-a",
+      `const c = kv.collection('exact');
+       await c.set('user', 'original');
+       const codes = [];
+       for (const attempt of [() => c.set('user\\u0000evil', 'x'), () => c.has('user\\u0000evil'), () => c.delete('user\\u0000evil'),
+                              () => c.get('user\\u0000evil'), () => c.set('\\ud800', 1), () => c.get('a\\udc00b'),
+                              () => kv.collection('t\\u0000x').get('k'), () => kv.collection('\\ud800').get('k'),
+                              () => c.list({ prefix: 'a\\u0000' }), () => c.list({ prefix: '\\udfff' })]) {
+         try { await attempt(); codes.push('accepted'); } catch (e) { codes.push(e.code); }
+       }
+       return { codes, user: await c.get('user'), listed: (await c.list()).items.map((i) => i.key) };`,
+    );
+    expect(result).toEqual({
+      codes: [
+        "KV_INVALID_KEY",
+        "KV_INVALID_KEY",
+        "KV_INVALID_KEY",
+        "KV_INVALID_KEY",
+        "KV_INVALID_KEY",
+        "KV_INVALID_KEY",
+        "KV_INVALID_COLLECTION",
+        "KV_INVALID_COLLECTION",
+        "KV_INVALID_KEY",
+        "KV_INVALID_KEY",
+      ],
+      user: "original",
+      listed: ["user"],
+    });
+  });
+
+  it("values are stored exactly or refused: a lone surrogate or NUL in a value is KV_INVALID_VALUE", async () => {
+    const result = await run(
+      "app-a",
+      `const c = kv.collection('exact-values');
+       const codes = [];
+       for (const value of ['\\ud800', { s: 'a\\u0000b' }, ['x\\udc00']]) {
+         try { await c.set('v', value); codes.push('accepted'); } catch (e) { codes.push(e.code); }
+       }
+       const fancy = 'é€😀\\u2028\\u007f\\u0001';
+       await c.set('ключ😀', fancy);
+       const back = await c.get('ключ😀');
+       return { codes, same: back === fancy, units: back.length, keys: (await c.list()).items.map((i) => i.key) };`,
+    );
+    expect(result).toEqual({
+      codes: ["KV_INVALID_VALUE", "KV_INVALID_VALUE", "KV_INVALID_VALUE"],
+      same: true,
+      units: 7,
+      keys: ["ключ😀"],
+    });
+  });
+
+  it("a cyclic value is KV_INVALID_VALUE, catchable", async () => {
+    expect(
+      await run(
+        "app-a",
+        "const a = {}; a.self = a; try { await kv.collection('c').set('k', a); return 'accepted'; } catch (e) { return { name: e.name, code: e.code }; }",
+      ),
+    ).toEqual({ name: "KvError", code: "KV_INVALID_VALUE" });
+  });
+
+  it("request bodies, results and logs keep NUL and lone surrogates exactly", async () => {
+    const name = "exactecho";
+    const deployed = await t.deploy(
+      "app-a",
+      name,
+      "export default async function (ctx) { const s = ctx.request.body.s; console.log(s); return { s, units: [...s].map((c) => c.charCodeAt(0)) }; }",
+    );
+    expect(deployed.statusCode, deployed.body).toBe(201);
+    const s = "a\u0000b\ud800c\udfff€😀";
+    const response = await t.runtime.app.inject({
+      method: "POST",
+      url: `/app-a/${name}`,
+      headers: { "content-type": "application/json" },
+      payload: JSON.stringify({ s }),
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toEqual({ s, units: [...s].map((c) => c.charCodeAt(0)) });
+    const id = response.headers["x-picloud-invocation"] as string;
+    // The record keeps the line; only what jsonb cannot hold (NUL, lone surrogates) becomes U+FFFD.
+    const record = await t.api("GET", `/invocations/${id}`);
+    expect(record.statusCode).toBe(200);
+    expect(record.json().logs[0].message).toBe("a\ufffdb\ufffdc\ufffd€😀");
+  });
+
   it("an uncaught SDK error fails the invocation with its code in the message", async () => {
     expect(await run("app-a", "await kv.collection('widgets').get('');")).toMatchObject({
       status: 500,

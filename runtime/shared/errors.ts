@@ -56,7 +56,7 @@ export const ERROR_CODES = {
     "caller",
     "Collection names are 1-128 characters: letters, digits, '_', '-', '.'; not starting with '.' or '-'.",
   ),
-  KV_INVALID_KEY: spec(400, "caller", "Keys are non-empty strings of at most 512 bytes without NUL characters."),
+  KV_INVALID_KEY: spec(400, "caller", "Keys are non-empty strings of at most 512 bytes without NUL characters or lone surrogates."),
   KV_VALUE_TOO_LARGE: spec(413, "caller", "The value exceeds the KV value size limit."),
   KV_INVALID_VALUE: spec(400, "caller", "Values must be JSON-serialisable."),
   KV_INVALID_CURSOR: spec(400, "caller", "The cursor is malformed."),

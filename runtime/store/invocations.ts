@@ -73,6 +73,21 @@ const toRecord = (r: InvocationRow): InvocationRecord => ({
   eventId: r.event_id,
 });
 
+/** V8 writes NUL and lone surrogates as these escapes; jsonb refuses both. */
+const UNSTORABLE_ESCAPE = /\\u0000|\\ud[89a-f][0-9a-f]{2}/i;
+const storableString = (text: string) => (text.replaceAll("\u0000", "\ufffd") as unknown as { toWellFormed(): string }).toWellFormed();
+
+/**
+ * JSON text jsonb accepts. Scripts may log any string (the sandbox boundary keeps them exact);
+ * a record keeps everything but NUL and lone surrogates, which become U+FFFD rather than failing
+ * the whole batch.
+ */
+function storableJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (!UNSTORABLE_ESCAPE.test(json)) return json;
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? storableString(v) : v));
+}
+
 export class InvocationStore {
   constructor(private readonly db: Db) {}
 
@@ -94,8 +109,8 @@ export class InvocationStore {
         column((r) => r.status),
         column((r) => r.startedAt),
         column((r) => r.durationMs),
-        column((r) => (r.logs.length === 0 ? "[]" : JSON.stringify(r.logs))),
-        column((r) => (r.error ? JSON.stringify(r.error) : null)),
+        column((r) => (r.logs.length === 0 ? "[]" : storableJson(r.logs))),
+        column((r) => (r.error ? storableJson(r.error) : null)),
         column((r) => r.eventId),
       ],
     );

@@ -21,11 +21,16 @@ export function assertCollection(name: unknown): asserts name is string {
   }
 }
 
+/** Text the database stores exactly: no NUL, no lone surrogate (UTF-8 would turn it into U+FFFD). */
+function storableText(text: string): boolean {
+  return !text.includes("\u0000") && (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
 export function assertKey(key: unknown): asserts key is string {
-  if (typeof key !== "string" || key.length === 0 || key.includes("\u0000") || Buffer.byteLength(key) > KV_LIMITS.keyBytes) {
+  if (typeof key !== "string" || key.length === 0 || !storableText(key) || Buffer.byteLength(key) > KV_LIMITS.keyBytes) {
     throw new PiCloudError(
       "KV_INVALID_KEY",
-      `Invalid key ${describe(key)}: keys are non-empty strings of at most ${KV_LIMITS.keyBytes} bytes without NUL.`,
+      `Invalid key ${describe(key)}: keys are non-empty strings of at most ${KV_LIMITS.keyBytes} bytes without NUL or lone surrogates.`,
     );
   }
 }
@@ -189,6 +194,7 @@ export class KvStore {
     }
     const prefix = options.prefix ?? "";
     if (typeof prefix !== "string") throw new PiCloudError("VALIDATION_FAILED", "prefix must be a string.");
+    if (!storableText(prefix)) throw new PiCloudError("KV_INVALID_KEY", `Invalid prefix ${describe(prefix)}: no NUL or lone surrogates.`);
     const after = options.cursor ? decodeCursor(options.cursor) : null;
     const upper = prefix ? prefixUpperBound(prefix) : null;
     const rows = await this.db.query<{ key: string; value: string }>(

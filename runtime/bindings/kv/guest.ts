@@ -39,14 +39,26 @@ export const kvGuest: GuestBinding = {
       delete: keyed("delete"),
       async set(key, value) {
         checkKey(key);
-        const json = JSON.stringify(value);
+        let json;
+        try {
+          json = JSON.stringify(value);
+        } catch (e) {
+          // A cycle or a BigInt: the same coded error as any other value JSON cannot hold.
+          throw new KvError("KV_INVALID_VALUE", "Values must be JSON-serialisable: " + (e && e.message));
+        }
         if (json === undefined) throw new KvError("KV_INVALID_VALUE", "Values must be JSON-serialisable (got " + typeof value + ").");
         await call("set", prefix + JSON.stringify(key) + "," + json + "]");
       },
       async list(options) {
         const opts = options === undefined ? {} : options;
         if (opts === null || typeof opts !== "object") throw new KvError("VALIDATION_FAILED", "list() takes an options object.");
-        return call("list", prefix + JSON.stringify(opts) + "]");
+        let json;
+        try {
+          json = JSON.stringify(opts);
+        } catch (e) {
+          throw new KvError("VALIDATION_FAILED", "list() options must be JSON-serialisable: " + (e && e.message));
+        }
+        return call("list", prefix + json + "]");
       },
     });
   }
