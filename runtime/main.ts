@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { WorkerPool } from "./executor/worker-pool.js";
 import { AdminAuth } from "./manager/auth.js";
 import { ControlPlane } from "./manager/control-plane.js";
+import { RuntimeMetrics } from "./manager/metrics.js";
 import { buildHttpApp } from "./manager/http-app.js";
 import type { ApiServices } from "./manager/services.js";
 import { DEFAULT_RECORDER_OPTIONS, InvocationRecorder } from "./orchestrator/invocation-recorder.js";
@@ -170,7 +171,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       deadLetters: new DeadLetterStore(db),
       dispatcher,
       scheduler,
+      metrics: new RuntimeMetrics({
+        recorder,
+        version: PICLOUD_VERSION,
+        executor: { workers: () => config.executorWorkers, inFlight: () => executor.inFlightCount() },
+        db,
+      }),
     };
+    cleanups.push(() => services.metrics.stop());
     await dispatcher.start();
     cleanups.push(() => dispatcher?.stop());
     await scheduler.start();

@@ -6,6 +6,7 @@ import type { Logger } from "../shared/log.js";
 import { registerAdminApi, type RouteModule } from "./admin-api.js";
 import { DEFAULT_UI_DIR, registerDashboard } from "./dashboard.js";
 import { installErrorHandling } from "./error-handler.js";
+import { registerMetricsRoute } from "./routes/metrics.js";
 import { installValidation } from "./validation.js";
 import type { ApiServices } from "./services.js";
 
@@ -49,6 +50,7 @@ export async function buildHttpApp(services: ApiServices, options: HttpAppOption
     hideUntagged: true,
   });
   app.get("/health", async () => ({ ok: true, version: options.version }));
+  registerMetricsRoute(app, { metrics: services.metrics, auth: services.auth, public: services.config.metricsPublic });
   await registerAdminApi(app, services, options.extraApiRoutes);
   await registerDashboard(app, options.uiDir ?? DEFAULT_UI_DIR);
   await registerIngress(app, { scripts: services.scriptCache, invoker: services.invoker, bodyLimitBytes: services.config.bodyLimitBytes });

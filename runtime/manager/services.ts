@@ -18,6 +18,7 @@ import type { ScriptStore } from "../store/scripts.js";
 import type { TokenStore } from "../store/tokens.js";
 import type { AdminAuth } from "./auth.js";
 import type { ControlPlane } from "./control-plane.js";
+import type { RuntimeMetrics } from "./metrics.js";
 
 export interface ApiServices {
   readonly config: Config;
@@ -39,4 +40,5 @@ export interface ApiServices {
   readonly deadLetters: DeadLetterStore;
   readonly dispatcher: Dispatcher;
   readonly scheduler: Scheduler;
+  readonly metrics: RuntimeMetrics;
 }

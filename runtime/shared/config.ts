@@ -26,6 +26,8 @@ export const ConfigSchema = Type.Object({
   eventConcurrency: Type.Integer({ minimum: 1, maximum: 1_000 }),
   /** Handler runs in one trigger chain before writes stop producing events (loop bound). */
   eventMaxChainDepth: Type.Integer({ minimum: 0, maximum: 1_000 }),
+  /** Serve GET /metrics without an admin token (for a Prometheus on a trusted network). */
+  metricsPublic: Type.Boolean(),
   /** Names this process in event leases; unique per process. */
   nodeId: Type.String({ minLength: 1, maxLength: 200 }),
   limits: LimitsOverrideSchema,
@@ -50,6 +52,13 @@ function envInt(value: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : (value as unknown as number); // let the schema name the bad value
 }
 
+function envBool(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  return value as unknown as boolean; // let the schema name the bad value
+}
+
 /** Precedence: flags > environment > defaults. A bad value fails here, naming the setting. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -62,6 +71,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     logLevel: env.PICLOUD_LOG_LEVEL,
     executorWorkers: envInt(env.PICLOUD_EXECUTOR_WORKERS),
     eventLeaseMs: envInt(env.PICLOUD_EVENT_LEASE_MS),
+    metricsPublic: envBool(env.PICLOUD_METRICS_PUBLIC),
   });
   const input = {
     host: "127.0.0.1",
@@ -78,6 +88,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     eventLeaseMs: 330_000,
     eventConcurrency: 32,
     eventMaxChainDepth: 8,
+    metricsPublic: false,
     nodeId: `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     limits: {},
     ...fromEnv,

@@ -1,0 +1,104 @@
+// GET /metrics: Prometheus text that parses, with invocation, event, executor and memory figures.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../shared/config.js";
+import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
+
+interface Sample {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+
+/** The Prometheus text exposition format: HELP/TYPE comments, then `name{label="v",...} value` lines. */
+function parse(text: string): { samples: Sample[]; types: Map<string, string> } {
+  const samples: Sample[] = [];
+  const types = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const type = /^# TYPE (\w+) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+    if (type) types.set(type[1] as string, type[2] as string);
+    if (line.startsWith("#")) {
+      expect(line).toMatch(/^# (HELP|TYPE) \w+ /);
+      continue;
+    }
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (-?[\d.e+-]+|NaN|[+-]Inf)$/.exec(line);
+    expect(match, line).not.toBeNull();
+    const labels: Record<string, string> = {};
+    for (const [, key, value] of (match?.[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key as string] = value as string;
+    samples.push({ name: match?.[1] as string, labels, value: Number(match?.[3]) });
+  }
+  return { samples, types };
+}
+
+const find = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+  samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+
+describe("GET /metrics", () => {
+  let t: TestRuntime;
+  beforeAll(async () => {
+    t = await startTestRuntime();
+    await t.api("POST", "/apps", { id: "shop" });
+    await t.deploy(
+      "shop",
+      "cart",
+      "export default async function (ctx) { if (ctx.request.query.fail) throw new Error('no'); return 'ok' }",
+    );
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("needs the admin token", async () => {
+    expect((await t.runtime.app.inject({ method: "GET", url: "/metrics" })).statusCode).toBe(401);
+    const wrong = await t.runtime.app.inject({ method: "GET", url: "/metrics", headers: { authorization: "Bearer nope-nope-nope-nope" } });
+    expect(wrong.json().error.code).toBe("AUTH_INVALID");
+  });
+
+  it("reports invocations, errors by code, latency histograms, events, the executor and memory", async () => {
+    for (let i = 0; i < 3; i++) await t.runtime.app.inject({ method: "GET", url: "/shop/cart" });
+    await t.runtime.app.inject({ method: "GET", url: "/shop/cart?fail=1" });
+    const response = await t.runtime.app.inject({
+      method: "GET",
+      url: "/metrics",
+      headers: { authorization: "Bearer pc_test_token_0123456789abcdef" },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+    const { samples, types } = parse(response.body);
+    const cart = { app: "shop", script: "cart" };
+    expect(find(samples, "picloud_invocations_total", { ...cart, trigger: "http", status: "ok" })[0]?.value).toBe(3);
+    expect(find(samples, "picloud_invocations_total", { ...cart, status: "error" })[0]?.value).toBe(1);
+    expect(find(samples, "picloud_invocation_errors_total", { ...cart, code: "SCRIPT_ERROR" })[0]?.value).toBe(1);
+    expect(types.get("picloud_invocation_duration_seconds")).toBe("histogram");
+    expect(find(samples, "picloud_invocation_duration_seconds_count", cart)[0]?.value).toBe(4);
+    expect(find(samples, "picloud_invocation_duration_seconds_bucket", { ...cart, le: "+Inf" })[0]?.value).toBe(4);
+    const buckets = find(samples, "picloud_invocation_duration_seconds_bucket", cart).map((s) => s.value);
+    expect(buckets).toEqual([...buckets].sort((a, b) => a - b)); // cumulative
+    for (const status of ["pending", "running", "dead", "failed"]) expect(find(samples, "picloud_events", { status })).toHaveLength(1);
+    expect(find(samples, "picloud_events_retrying")[0]?.value).toBe(0);
+    expect(find(samples, "picloud_dead_letters")[0]?.value).toBe(0);
+    expect(find(samples, "picloud_executor_workers")[0]?.value).toBe(2);
+    expect(find(samples, "picloud_executor_in_flight")).toHaveLength(1);
+    expect(find(samples, "picloud_memory_bytes", { kind: "rss" })[0]?.value).toBeGreaterThan(10 * 1024 * 1024);
+    expect(find(samples, "process_cpu_seconds_total")[0]?.value).toBeGreaterThan(0);
+  });
+});
+
+describe("metricsPublic", () => {
+  it("is read from PICLOUD_METRICS_PUBLIC and rejects values that are not booleans", () => {
+    expect(loadConfig({}, { PICLOUD_METRICS_PUBLIC: "1" }).metricsPublic).toBe(true);
+    expect(loadConfig({}, {}).metricsPublic).toBe(false);
+    expect(() => loadConfig({}, { PICLOUD_METRICS_PUBLIC: "maybe" })).toThrow(/metricsPublic/);
+  });
+
+  it("opens /metrics without a token", async () => {
+    const t = await startTestRuntime({ flags: { metricsPublic: true } });
+    try {
+      const response = await t.runtime.app.inject({ method: "GET", url: "/metrics" });
+      expect(response.statusCode).toBe(200);
+      expect(parse(response.body).samples.length).toBeGreaterThan(5);
+    } finally {
+      await t.close();
+    }
+  });
+});
