@@ -7,6 +7,7 @@ import type {
   InvocationRecord,
   KvEntry,
   ScriptListItem,
+  StatsResponse,
   TestRunResult,
   Trigger,
   VersionMeta,
@@ -116,6 +117,15 @@ export class PiCloudClient {
     const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => Boolean(e[1])));
     return this.request<{ events: EventRecord[]; counts: Record<string, number> }>("GET", `/events?${query}`);
   };
+  stats = (filter: { app?: string; script?: string; minutes: number; by: "app" | "script" }) =>
+    this.request<StatsResponse>(
+      "GET",
+      `/stats?${new URLSearchParams(
+        Object.entries(filter)
+          .filter((e) => e[1] !== undefined)
+          .map(([k, v]) => [k, String(v)]),
+      )}`,
+    );
   getEvent = (id: string) => this.request<EventRecord>("GET", `/events/${enc(id)}`);
   listDeadLetters = (app?: string) =>
     this.request<{ deadLetters: DeadLetter[]; total: number }>(

@@ -7,6 +7,15 @@ export type { InvocationError, InvocationRecord, LogLine } from "../../../runtim
 export type { ScriptLanguage, ScriptSummary, ScriptVersion } from "../../../runtime/store/scripts.js";
 export type { Trigger } from "../../../runtime/store/triggers.js";
 export type { TokenInfo } from "../../../runtime/store/tokens.js";
+import type { StatsSeries } from "../../../runtime/orchestrator/stats-series.js";
+export type { StatsPoint, StatsSeries } from "../../../runtime/orchestrator/stats-series.js";
+
+export interface StatsResponse {
+  from: number;
+  to: number;
+  stepMs: number;
+  series: StatsSeries[];
+}
 
 export interface ScriptListItem {
   app: string;

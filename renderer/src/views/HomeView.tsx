@@ -1,4 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
+import { StatsOverview } from "../components/charts/StatsCharts";
 import { Empty, ErrorNotice, Spinner } from "../components/ui";
 import { useConnection } from "../connections/context";
 import { formatDateTime } from "../lib/format";
@@ -14,6 +15,7 @@ export function HomeView() {
         <span className="muted">on {info.name}</span>
       </div>
       {apps.isLoading && <Spinner />}
+      {apps.data && apps.data.length > 0 && <StatsOverview />}
       <ErrorNotice error={apps.error} />
       {apps.data?.length === 0 && (
         <div className="card">

@@ -4,6 +4,7 @@ import Editor, { type OnMount } from "@monaco-editor/react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { ApiError } from "../api/client";
+import { ScriptStats } from "../components/charts/StatsCharts";
 import { CopyButton, Empty, ErrorNotice, Spinner, errorText } from "../components/ui";
 import { useConnection } from "../connections/context";
 import { formatDateTime } from "../lib/format";
@@ -323,6 +324,7 @@ function ScriptEditor({ app, name }: { app: string; name: string }) {
           )}
         </div>
       </div>
+      {!isNew && <ScriptStats app={app} script={name} />}
     </div>
   );
 }
