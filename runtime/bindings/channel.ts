@@ -52,3 +52,14 @@ export interface GuestBinding {
   readonly lazy?: Readonly<Record<string, LazyModule>>;
   readonly worker?: WorkerOps;
 }
+
+/** A coded failure of a synchronous worker op: thrown into the guest as an error with this name and `code`. */
+export class GuestCallError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly errorName = "Error",
+  ) {
+    super(message);
+  }
+}

@@ -4,6 +4,7 @@ import { PiCloudError } from "../shared/errors.js";
 import type { KvStore } from "../store/kv.js";
 import type { HostOps, InvocationScope, SdkHost } from "./channel.js";
 import { kvHost } from "./kv/host.js";
+import { timersHost } from "./timers/host.js";
 
 /** Everything host bindings may use; each one reads only its own part. */
 export interface BindingDeps {
@@ -12,7 +13,10 @@ export interface BindingDeps {
 
 type HostFactory = (deps: BindingDeps, scope: InvocationScope) => HostOps;
 
-const HOST_BINDINGS: ReadonlyMap<string, HostFactory> = new Map<string, HostFactory>([["kv", kvHost]]);
+const HOST_BINDINGS: ReadonlyMap<string, HostFactory> = new Map<string, HostFactory>([
+  ["kv", kvHost],
+  ["timers", timersHost],
+]);
 
 /** The SDK host of one invocation: each binding's ops are created on its first call. */
 export function createSdkHost(deps: BindingDeps, scope: InvocationScope): SdkHost {

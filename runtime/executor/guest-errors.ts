@@ -1,5 +1,9 @@
 // Turns what a guest threw into a coded invocation error, and says whether the sandbox survives it.
+import type { GuestResponse } from "../shared/wire.js";
 import type { InvocationError, LogLine } from "../store/invocations.js";
+
+/** Codes of binding errors that, uncaught, fail the invocation with that code rather than SCRIPT_ERROR. */
+const PROPAGATED_CODES = new Set(["FETCH_DENIED", "FETCH_TIMEOUT", "FETCH_TOO_LARGE", "FETCH_LIMIT", "FETCH_FAILED", "FETCH_INVALID"]);
 
 export interface GuestError {
   name?: string;
@@ -11,6 +15,8 @@ export interface GuestError {
 export interface RawOutcome {
   readonly ok: boolean;
   readonly resultJson?: string | undefined;
+  /** A Response object the handler returned (instead of resultJson). */
+  readonly response?: GuestResponse | undefined;
   readonly error?: InvocationError;
   readonly logs: LogLine[];
   /** The instance must not serve again (limit violation or engine fault). */
@@ -40,6 +46,15 @@ export function classifyGuestError(error: GuestError, logs: LogLine[], fileName:
   }
   if (error.code === "SCRIPT_NO_HANDLER" || error.code === "SCRIPT_BAD_RESPONSE") {
     return { ok: false, error: { code: error.code, message, ...position }, logs, discard: false, retireModule: false };
+  }
+  if (error.code !== undefined && PROPAGATED_CODES.has(error.code)) {
+    return {
+      ok: false,
+      error: { code: error.code, message: message.slice(0, 4096), ...position, stack: scriptStack(fileName, error.stack) },
+      logs,
+      discard: false,
+      retireModule: false,
+    };
   }
   const name = error.name ?? "Error";
   const tag = error.code ? `${name} [${error.code}]` : name;

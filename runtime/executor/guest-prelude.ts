@@ -87,18 +87,67 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
     return outcome;
   }
 
-  // Returns JSON text: {ok:true, result?, logs} or {ok:false, error, logs}.
+  // A JSON request body arrives as text and is parsed on first access (a Workers-style Request reads the text).
+  function prepare(ctx) {
+    const request = ctx.request;
+    let raw;
+    if (request && request.bodyJson === true) {
+      raw = request.rawBody;
+      delete request.rawBody;
+      delete request.bodyJson;
+      let parsed;
+      let done = false;
+      Object.defineProperty(request, "body", {
+        get() {
+          if (!done) {
+            parsed = JSON.parse(raw);
+            done = true;
+          }
+          return parsed;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    if (ctx.env === undefined) ctx.env = {};
+    return raw;
+  }
+
+  // export default { fetch(request, env, ctx), scheduled(event, env, ctx) }: the Workers module style.
+  async function callModule(handler, ctx, raw) {
+    const waits = [];
+    const execution = Object.assign({}, ctx, { waitUntil: (p) => void waits.push(p), passThroughOnException() {} });
+    let result;
+    if (ctx.request && typeof handler.fetch === "function") {
+      api.load("fetch-api");
+      result = await handler.fetch(api.request(ctx.request, raw), ctx.env, execution);
+    } else if (ctx.event && ctx.event.type === "schedule" && typeof handler.scheduled === "function") {
+      const event = { type: "scheduled", cron: ctx.event.schedule, scheduledTime: Date.parse(ctx.event.scheduledAt) };
+      result = await handler.scheduled(event, ctx.env, execution);
+    } else {
+      throw { name: "TypeError", code: "SCRIPT_NO_HANDLER", message: "The default export has no handler for this trigger: fetch() serves HTTP, scheduled() serves schedules." };
+    }
+    await Promise.allSettled(waits);
+    return result;
+  }
+
+  // Returns JSON text: {ok:true, result?, response?, logs} or {ok:false, error, logs}.
   return async function run(handler, contextJson, maxLogBytes) {
     const invocation = { maxLogBytes: maxLogBytes, startedAt: Date.now() };
     for (let i = 0; i < starts.length; i++) starts[i](invocation);
     let outcome;
     try {
-      if (typeof handler !== "function") {
-        outcome = { ok: false, error: { name: "TypeError", code: "SCRIPT_NO_HANDLER", message: "The default export is not a function." } };
+      const ctx = JSON.parse(contextJson);
+      const raw = prepare(ctx);
+      let result;
+      if (typeof handler === "function") result = await handler(ctx);
+      else if (handler !== null && typeof handler === "object" && (typeof handler.fetch === "function" || typeof handler.scheduled === "function")) {
+        result = await callModule(handler, ctx, raw);
       } else {
-        const result = await handler(JSON.parse(contextJson));
-        outcome = { ok: true, result: result };
+        throw { name: "TypeError", code: "SCRIPT_NO_HANDLER", message: "The default export is not a function." };
       }
+      const response = api.response === undefined ? undefined : api.response(result);
+      outcome = response === undefined ? { ok: true, result: result } : { ok: true, response: response };
     } catch (e) {
       outcome = { ok: false, error: describeError(e) };
     }
@@ -115,7 +164,7 @@ export const GUEST_PRELUDE = preludeSource(GUEST_BINDINGS);
 
 function minify(expression: string): string {
   // Assigning the expression keeps the minifier from dropping it as unused.
-  const code = transformSync(`__prelude = ${expression};`, { minify: true, target: "es2020", charset: "utf8" }).code.trim();
+  const code = transformSync(`__prelude = ${expression};`, { minify: true, target: "es2022", charset: "utf8" }).code.trim();
   return code.replace(/^__prelude=/, "").replace(/;$/, "");
 }
 

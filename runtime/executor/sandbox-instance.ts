@@ -2,7 +2,8 @@
 // It runs one invocation at a time, so CPU accounting and captured logs are exact.
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import type { Limits } from "../shared/limits.js";
-import type { BindingCall } from "../bindings/channel.js";
+import { type BindingCall, GuestCallError } from "../bindings/channel.js";
+import type { GuestResponse } from "../shared/wire.js";
 import { ERROR_NAMES, WORKER_OPS } from "../bindings/registry.js";
 import type { LogLine } from "../store/invocations.js";
 import { jsonForGuest, textForGuest } from "./boundary-text.js";
@@ -18,17 +19,6 @@ export type HostCall = (call: BindingCall) => Promise<string>;
 export interface GuestSources {
   readonly prelude: string;
   readonly lazyModules: Readonly<Record<string, string>>;
-}
-
-/** A coded failure of a synchronous in-worker binding op, thrown into the guest as an Error with `code`. */
-export class GuestCallError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly errorName = "Error",
-  ) {
-    super(message);
-  }
 }
 
 export class SandboxInstance {
@@ -275,13 +265,15 @@ export class SandboxInstance {
   }
 
   private fromRunResult(text: string): RawOutcome {
-    let parsed: { ok: boolean; result?: unknown; error?: GuestError; logs: LogLine[] };
+    let parsed: { ok: boolean; result?: unknown; response?: GuestResponse; error?: GuestError; logs: LogLine[] };
     try {
       parsed = JSON.parse(text);
     } catch {
       return this.failed({ name: "Error", message: "The sandbox returned malformed output." }, []);
     }
     if (parsed.ok) {
+      if (parsed.response)
+        return { ok: true, resultJson: undefined, response: parsed.response, logs: parsed.logs, discard: false, retireModule: false };
       const resultJson = "result" in parsed ? JSON.stringify(parsed.result) : undefined;
       return { ok: true, resultJson, logs: parsed.logs, discard: false, retireModule: false };
     }

@@ -146,14 +146,14 @@ describe("isolation", () => {
     expect((await call("/alpha/ver")).body).toBe("clean");
   });
 
-  it("scripts have no host capabilities: no require, process, fetch, fs or host eval", async () => {
+  it("scripts have no host capabilities: no require, process, fs or host eval (fetch and timers are SDK bindings)", async () => {
     await deployOk(
       "alpha",
       "probe",
       `export default async function () {
         return {
           require: typeof require, process: typeof process, fetch: typeof fetch, setTimeout: typeof setTimeout,
-          Deno: typeof Deno, Bun: typeof Bun, std: typeof std, os: typeof os, hostCall: typeof hostCall,
+          Deno: typeof Deno, Bun: typeof Bun, std: typeof std, os: typeof os, hostCall: typeof hostCall, hostSync: typeof hostSync,
           evalWorks: eval('1 + 1'), fnWorks: new Function('return 2')(),
         };
       }`,
@@ -161,8 +161,9 @@ describe("isolation", () => {
     expect((await call("/alpha/probe")).json()).toEqual({
       require: "undefined",
       process: "undefined",
-      fetch: "undefined",
-      setTimeout: "undefined",
+      fetch: "function",
+      setTimeout: "function",
+      hostSync: "undefined",
       Deno: "undefined",
       Bun: "undefined",
       std: "undefined",

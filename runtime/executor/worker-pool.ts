@@ -115,7 +115,7 @@ export class WorkerPool implements Executor {
         const durationMs = performance.now() - flight.started;
         flight.resolve(
           outcome.ok
-            ? { ok: true, resultJson: outcome.resultJson, logs: outcome.logs, durationMs }
+            ? { ok: true, resultJson: outcome.resultJson, response: outcome.response, logs: outcome.logs, durationMs }
             : { ok: false, error: outcome.error ?? { code: "INTERNAL", message: "Unknown failure." }, logs: outcome.logs, durationMs },
         );
         break;

@@ -17,19 +17,24 @@ export interface IngressDeps {
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 export const APP_KEY_HEADER = "x-picloud-app-key";
 
-function parseBody(request: FastifyRequest): unknown {
+/**
+ * The body as the script sees it. JSON is validated here (malformed JSON gets a coded error) but
+ * travels as its text: the guest parses it on first access, and a Workers-style handler reads the exact text.
+ */
+function requestBody(request: FastifyRequest): Pick<HttpRequestContext, "body" | "bodyJson" | "rawBody"> {
   const raw = request.body as Buffer | undefined;
-  if (!raw || raw.length === 0) return null;
+  if (!raw || raw.length === 0) return { body: null };
   const type = request.headers["content-type"] ?? "";
   const text = raw.toString("utf8");
   if (/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
     try {
-      return secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
+      secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
     } catch (error) {
       throw new PiCloudError("INVALID_JSON", `The body is not valid JSON: ${(error as Error).message}`);
     }
+    return { body: null, bodyJson: true, rawBody: text };
   }
-  return text;
+  return { body: text };
 }
 
 function headerRecord(request: FastifyRequest): Record<string, string> {
@@ -77,7 +82,8 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
         subpath: `/${request.params["*"] ?? ""}`,
         query: request.query as Record<string, string | string[]>,
         headers: headerRecord(request),
-        body: parseBody(request),
+        url: request.url,
+        ...requestBody(request),
       };
       const { id, outcome, response, stored } = await deps.invoker.run(target, { trigger: "http", request: context });
       if (!outcome.ok) return send(reply, errorResponse(outcome.error, id), id, stored);

@@ -8,7 +8,7 @@ import type { TriggerKind } from "../store/invocations.js";
 import type { KvStore } from "../store/kv.js";
 import type { InvocationRecorder } from "./invocation-recorder.js";
 import type { ResolvedScript } from "./script-cache.js";
-import { type HttpResponse, toHttpResponse } from "./response-mapping.js";
+import { fromGuestResponse, type HttpResponse, toHttpResponse } from "./response-mapping.js";
 
 export interface InvocationInput {
   readonly trigger: TriggerKind;
@@ -70,7 +70,9 @@ export class Invoker {
     // A return value that cannot be sent as a response fails the invocation, and is recorded so.
     let response: HttpResponse | undefined;
     if (input.request && outcome.ok) {
-      const mapped = toHttpResponse(outcome.resultJson, target.limits.responseBytes);
+      const mapped = outcome.response
+        ? fromGuestResponse(outcome.response, target.limits.responseBytes)
+        : toHttpResponse(outcome.resultJson, target.limits.responseBytes);
       if ("error" in mapped) outcome = { ok: false, error: mapped.error, logs: outcome.logs, durationMs: outcome.durationMs };
       else response = mapped.response;
     }

@@ -2,6 +2,7 @@
 //   plain value -> JSON 200; string -> text/plain 200; undefined -> 204;
 //   { status, headers?, body? } (only those keys, numeric status) -> as given.
 import { ERROR_CODES, isErrorCode } from "../shared/errors.js";
+import type { GuestResponse } from "../shared/wire.js";
 import type { InvocationError } from "../store/invocations.js";
 
 export interface HttpResponse {
@@ -76,6 +77,25 @@ export function toHttpResponse(
   }
   try {
     return { response: mapResult(resultJson) };
+  } catch (error) {
+    if (!(error instanceof BadResponseError)) throw error;
+    return { error: { code: "SCRIPT_BAD_RESPONSE", message: `Bad response: ${error.message}` } };
+  }
+}
+
+/** A `Response` object the handler returned: its status, headers and body (text or bytes) as given. */
+export function fromGuestResponse(returned: GuestResponse, responseBytes: number): { response: HttpResponse } | { error: InvocationError } {
+  const body = returned.base64 !== undefined ? Buffer.from(returned.base64, "base64") : (returned.text ?? null);
+  const size = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
+  if (size > responseBytes) {
+    return { error: { code: "SCRIPT_RESPONSE_TOO_LARGE", message: `The response is ${size} bytes; the limit is ${responseBytes}.` } };
+  }
+  try {
+    const { status } = returned;
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new BadResponseError(`'status' must be an integer from 200 to 599 (got ${status}).`);
+    }
+    return { response: { status, headers: checkHeaders(returned.headers), body } };
   } catch (error) {
     if (!(error instanceof BadResponseError)) throw error;
     return { error: { code: "SCRIPT_BAD_RESPONSE", message: `Bad response: ${error.message}` } };

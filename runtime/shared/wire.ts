@@ -2,6 +2,14 @@
 import type { InvocationError, LogLine, TriggerKind } from "../store/invocations.js";
 import type { Limits } from "./limits.js";
 
+/** A Response object a handler returned, as the guest hands it over: a text body or a base64 one. */
+export interface GuestResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly text?: string;
+  readonly base64?: string;
+}
+
 export interface HttpRequestContext {
   readonly method: string;
   /** The full request path, e.g. /shop/orders/42 */
@@ -12,6 +20,14 @@ export interface HttpRequestContext {
   readonly headers: Record<string, string>;
   /** Parsed JSON for JSON requests, text otherwise, null when empty. */
   readonly body: unknown;
+  /** Path and query as received (the Request URL of a Workers-style handler). */
+  readonly url?: string;
+  /**
+   * Set by the ingress for JSON bodies: the body travels as its text (`rawBody`) and the guest
+   * parses it on first access of `body`, so a Workers-style handler can verify a signature over the exact bytes.
+   */
+  readonly bodyJson?: true;
+  readonly rawBody?: string;
 }
 
 /** What a script sees as `ctx` (besides the SDK globals). */
@@ -23,6 +39,8 @@ export interface ScriptContext {
   readonly attempt?: number;
   readonly eventId?: string;
   readonly isDeadLetterHandler?: boolean;
+  /** The app's secrets, by name (also the `env` argument of Workers-style handlers). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface InvokeRequest {
@@ -43,6 +61,8 @@ export type InvokeOutcome =
       readonly ok: true;
       /** JSON text of the handler's return value; undefined when it returned undefined. */
       readonly resultJson: string | undefined;
+      /** Set when the handler returned a Response object (then resultJson is undefined). */
+      readonly response?: GuestResponse | undefined;
       readonly logs: LogLine[];
       readonly durationMs: number;
       /** Guest CPU time, when the executor measures it. */

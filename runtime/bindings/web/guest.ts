@@ -1,0 +1,26 @@
+// The web-standard globals (WinterTC minimum common API subset) as lazy guest modules: nothing is
+// evaluated until a script touches one of them, so the plain path pays only for a few getters.
+import type { GuestBinding } from "../channel.js";
+import { CLONE_SOURCE } from "./clone.js";
+import { ENCODING_SOURCE } from "./encoding.js";
+import { FETCH_API_SOURCE } from "./fetch-api.js";
+import { URL_OPS, URL_SOURCE } from "./url.js";
+
+const MODULES = {
+  encoding: { globals: ["TextEncoder", "TextDecoder", "atob", "btoa", "DOMException"], source: ENCODING_SOURCE },
+  url: { globals: ["URL", "URLSearchParams"], source: URL_SOURCE },
+  "fetch-api": { globals: ["Headers", "Request", "Response"], source: FETCH_API_SOURCE },
+  clone: { globals: ["structuredClone"], source: CLONE_SOURCE },
+} as const;
+
+export const webBinding: GuestBinding = {
+  name: "url",
+  errorName: "TypeError",
+  guest: `function (api) {
+  ${Object.entries(MODULES)
+    .map(([name, module]) => `api.lazy(${JSON.stringify(name)}, ${JSON.stringify(module.globals)});`)
+    .join("\n  ")}
+}`,
+  lazy: MODULES,
+  worker: URL_OPS,
+};
