@@ -11,7 +11,11 @@ export class AdminAuth {
 
   constructor(private readonly tokens: TokenStore) {}
 
-  /** Reads the token from `Authorization: Bearer`, or `?access_token=` for EventSource, which cannot set headers. */
+  /**
+   * Reads the token from `Authorization: Bearer`, or from `?access_token=` on routes marked
+   * `queryToken` (the SSE stream: EventSource cannot set headers). Elsewhere a token in the URL
+   * is refused: URLs end up in logs, history and Referer headers.
+   */
   static tokenOf(request: FastifyRequest): string | undefined {
     const header = request.headers.authorization;
     if (header) {
@@ -20,7 +24,9 @@ export class AdminAuth {
       return match[1];
     }
     const query = request.query as Record<string, unknown> | undefined;
-    return typeof query?.access_token === "string" ? query.access_token : undefined;
+    if (typeof query?.access_token !== "string") return undefined;
+    if (request.routeOptions.config?.queryToken === true) return query.access_token;
+    throw new PiCloudError("AUTH_REQUIRED", "?access_token= is accepted only on the event stream; send 'Authorization: Bearer <token>'.");
   }
 
   async check(request: FastifyRequest): Promise<void> {

@@ -7,6 +7,8 @@ import type { HttpRequestContext } from "../shared/wire.js";
 import type { Invoker } from "./invoker.js";
 import { errorResponse, type HttpResponse } from "./response-mapping.js";
 import type { ScriptCache } from "./script-cache.js";
+import { isolateTenantResponse } from "./tenant-isolation.js";
+import { APP_ID_PATTERN, SCRIPT_NAME_PATTERN } from "../shared/ids.js";
 
 export interface IngressDeps {
   readonly scripts: ScriptCache;
@@ -16,6 +18,8 @@ export interface IngressDeps {
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 export const APP_KEY_HEADER = "x-picloud-app-key";
+const APP_ID = new RegExp(APP_ID_PATTERN);
+const SCRIPT_NAME = new RegExp(SCRIPT_NAME_PATTERN);
 
 /**
  * The body as the script sees it. JSON is validated here (malformed JSON gets a coded error) but
@@ -67,10 +71,17 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
     // Script endpoints take any body; it is parsed here so malformed JSON gets a coded error.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: deps.bodyLimitBytes }, (_request, body, done) => done(null, body));
+    // Requests whose app opted out of the browser sandbox; every other answer here is sandboxed.
+    const unsandboxed = new WeakSet<FastifyRequest>();
+    scope.addHook("onSend", async (request, reply) => {
+      isolateTenantResponse(reply, !unsandboxed.has(request));
+    });
 
     const handle = async (request: FastifyRequest<{ Params: { app: string; script: string; "*"?: string } }>, reply: FastifyReply) => {
       const { app, script } = request.params;
-      const target = await deps.scripts.get(app, script);
+      // Names that cannot exist are not looked up (and never reach the database).
+      const target = APP_ID.test(app) && SCRIPT_NAME.test(script) ? await deps.scripts.get(app, script) : undefined;
+      if (target && !target.browserSandbox) unsandboxed.add(request);
       if (!target) throw new PiCloudError("SCRIPT_NOT_FOUND", `No script '${script}' in app '${app}'.`);
       if (target.appKey !== null && !keyMatches(request.headers[APP_KEY_HEADER], target.appKey)) {
         throw new PiCloudError("APP_KEY_REQUIRED", `This endpoint requires the app key in the '${APP_KEY_HEADER}' header.`);

@@ -17,6 +17,8 @@ export interface ResolvedScript {
   readonly appKey: string | null;
   /** Share of silent successful HTTP runs stored as full records. */
   readonly recordSampleRate: number;
+  /** Whether responses carry the browser sandbox (the app's `browserSandbox` setting, default on). */
+  readonly browserSandbox: boolean;
 }
 
 export const SCRIPT_CHANGES_CHANNEL = "picloud_script_changes";
@@ -67,6 +69,7 @@ export class ScriptCache {
       strict: appRow.settings.strict ?? false,
       appKey: appRow.settings.appKey ?? null,
       recordSampleRate: appRow.settings.recordSampleRate ?? DEFAULT_RECORD_SAMPLE_RATE,
+      browserSandbox: appRow.settings.browserSandbox !== false,
     };
   }
 

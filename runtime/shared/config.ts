@@ -16,6 +16,12 @@ export const ConfigSchema = Type.Object({
   executorWorkers: Type.Integer({ minimum: 1, maximum: 64 }),
   bodyLimitBytes: Type.Integer({ minimum: 1_024, maximum: 256 * 1024 * 1024 }),
   adminRateLimitPerMinute: Type.Integer({ minimum: 1 }),
+  /** A request's headers and body must have arrived within this time (slow-body clients get 408). */
+  requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+  /** Bytes an event-stream client may leave unread before it is disconnected with a notice. */
+  streamBufferBytes: Type.Integer({ minimum: 1_024, maximum: 256 * 1024 * 1024 }),
+  /** The headers alone must have arrived within this time. */
+  headersTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
   invocationRetentionCount: Type.Integer({ minimum: 100 }),
   invocationRetentionHours: Type.Number({ exclusiveMinimum: 0 }),
   /** Warm sandbox instances are recycled after this many invocations or this age. */
@@ -81,6 +87,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     executorWorkers: Math.max(1, Math.min(os.availableParallelism(), 8)),
     bodyLimitBytes: 1024 * 1024,
     adminRateLimitPerMinute: 6_000,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    streamBufferBytes: 1024 * 1024,
     invocationRetentionCount: 100_000,
     invocationRetentionHours: 24 * 7,
     instanceMaxUses: 10_000,

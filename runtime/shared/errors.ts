@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: spec(415, "caller", "The content type is not accepted here."),
   RATE_LIMITED: spec(429, "caller", "Too many requests; slow down."),
   NOT_FOUND: spec(404, "caller", "No such route."),
+  METHOD_NOT_ALLOWED: spec(405, "caller", "This method is not allowed on this path."),
+  REQUEST_TIMEOUT: spec(408, "caller", "The request (headers and body) did not arrive within the request timeout."),
+  HEADERS_TOO_LARGE: spec(431, "caller", "The request headers exceed the size limit."),
   // Auth
   AUTH_REQUIRED: spec(401, "caller", "An admin token is required: send 'Authorization: Bearer <token>'."),
   AUTH_INVALID: spec(401, "caller", "The admin token is not valid."),
@@ -39,6 +42,7 @@ export const ERROR_CODES = {
   SCRIPT_IMPORT_UNSUPPORTED: spec(400, "caller", "Scripts cannot import modules; use the global SDK."),
   SCRIPT_TOO_LARGE: spec(413, "caller", "The script source exceeds the size limit."),
   TOKEN_NOT_FOUND: spec(404, "caller", "No such token."),
+  TOKEN_LAST: spec(409, "caller", "The last admin token cannot be deleted: create another one first."),
   // Script execution
   SCRIPT_ERROR: spec(500, "script", "The script threw an error."),
   SCRIPT_NO_HANDLER: spec(500, "script", "The script's default export is not a function."),

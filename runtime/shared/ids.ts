@@ -12,8 +12,14 @@ export function newId(now: number = Date.now()): string {
   return `${now.toString(16).padStart(12, "0")}${PROCESS_PREFIX}${counter.toString(16).padStart(8, "0")}`;
 }
 
-const APP_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const SCRIPT_NAME = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+/** The id patterns as text, for the API schemas (and so for the OpenAPI document and generated clients). */
+export const APP_ID_PATTERN = "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$";
+export const SCRIPT_NAME_PATTERN = "^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$";
+/** Record ids made by newId(). */
+export const RECORD_ID_PATTERN = "^[0-9a-f]{32}$";
+
+const APP_ID = new RegExp(APP_ID_PATTERN);
+const SCRIPT_NAME = new RegExp(SCRIPT_NAME_PATTERN);
 
 /** Top-level path segments the runtime itself uses; an app cannot take them. */
 export const RESERVED_APP_IDS = new Set(["api", "assets", "ui", "health", "favicon.ico", "static", "docs"]);

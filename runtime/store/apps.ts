@@ -10,12 +10,18 @@ export const AppSettingsSchema = Type.Object(
     strict: Type.Optional(Type.Boolean()),
     limits: Type.Optional(LimitsOverrideSchema),
     /** When set, script endpoints require this key in the `x-picloud-app-key` header. */
-    appKey: Type.Optional(Type.Union([Type.String({ minLength: 16, maxLength: 256 }), Type.Null()])),
+    appKey: Type.Optional(Type.Union([Type.String({ minLength: 16, maxLength: 256, pattern: "^[\\x21-\\x7e]+$" }), Type.Null()])),
     /**
      * Share (0..1) of successful HTTP runs without console output that are stored as full invocation
      * records; every run is counted in the per-minute aggregates regardless. Default 0.01.
      */
     recordSampleRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /**
+     * Script responses are sandboxed in browsers (`content-security-policy: sandbox`, no cookies)
+     * so tenant HTML cannot act on the dashboard's origin. `false` opts out: only for an app as
+     * trusted as the admin (see docs/security.md).
+     */
+    browserSandbox: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

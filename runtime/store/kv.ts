@@ -10,7 +10,8 @@ export const KV_LIMITS = {
   maxPageSize: 1000,
 } as const;
 
-const COLLECTION = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+export const COLLECTION_PATTERN = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
+const COLLECTION = new RegExp(COLLECTION_PATTERN);
 
 export function assertCollection(name: unknown): asserts name is string {
   if (typeof name !== "string" || !COLLECTION.test(name)) {

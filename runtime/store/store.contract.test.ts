@@ -225,14 +225,26 @@ describe.each(BACKENDS)("storage on %s", (backend) => {
 
   it("tokens: stored hashed, verified, revoked", async () => {
     const tokens = new TokenStore(db);
+    await tokens.create("keeper");
     const { token, info } = await tokens.create("ci");
     expect(token).toMatch(/^pc_/);
     const stored = await db.query<{ hash: string }>("select hash from admin_tokens where id = $1", [info.id]);
     expect(stored[0]?.hash).not.toContain(token);
     expect(await tokens.verify(token)).toBe(info.id);
     expect(await tokens.verify(`${token}x`)).toBeUndefined();
-    expect(await tokens.revoke(info.id)).toBe(true);
+    expect(await tokens.revoke(info.id)).toBe("revoked");
     expect(await tokens.verify(token)).toBeUndefined();
+    expect(await tokens.revoke(info.id)).toBe("missing");
+  });
+
+  it("tokens: the last one cannot be revoked, even by two revocations at once", async () => {
+    const tokens = new TokenStore(db);
+    await db.query("delete from admin_tokens");
+    const a = (await tokens.create("a")).info.id;
+    const b = (await tokens.create("b")).info.id;
+    const outcomes = await Promise.all([tokens.revoke(a), tokens.revoke(b)]);
+    expect(outcomes.sort()).toEqual(["last", "revoked"]);
+    expect(await tokens.count()).toBe(1);
   });
 
   it("LISTEN/NOTIFY delivers payloads", async () => {

@@ -72,7 +72,23 @@ export class TokenStore {
     return rows[0]?.id;
   }
 
-  async revoke(id: string): Promise<boolean> {
-    return (await this.db.query("delete from admin_tokens where id = $1 returning id", [id])).length > 0;
+  /**
+   * Deletes a token unless it is the last one: with none left nobody could sign in until a restart
+   * with PICLOUD_ADMIN_TOKEN. The table lock makes two concurrent revocations of the last two
+   * tokens take turns, so one of them sees it would remove the last.
+   */
+  async revoke(id: string): Promise<"revoked" | "missing" | "last"> {
+    return this.db.transaction(async (tx) => {
+      await tx.query("lock table admin_tokens in share row exclusive mode");
+      const rows = await tx.query<{ n: number; present: boolean }>(
+        "select count(*)::int as n, bool_or(id = $1) as present from admin_tokens",
+        [id],
+      );
+      const { n = 0, present = false } = rows[0] ?? {};
+      if (!present) return "missing";
+      if (n <= 1) return "last";
+      await tx.query("delete from admin_tokens where id = $1", [id]);
+      return "revoked";
+    });
   }
 }

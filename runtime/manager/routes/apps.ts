@@ -4,7 +4,7 @@ import { Type } from "typebox";
 import { PiCloudError } from "../../shared/errors.js";
 import { AppSettingsSchema } from "../../store/apps.js";
 import type { ApiServices } from "../services.js";
-import { AppParams } from "./schemas.js";
+import { AppId, AppParams, NoContent } from "./schemas.js";
 
 const AppSchema = Type.Object({ id: Type.String(), settings: AppSettingsSchema, createdAt: Type.String() });
 
@@ -20,7 +20,7 @@ export async function appRoutes(scope: FastifyInstance, services: ApiServices): 
     {
       schema: {
         tags: ["apps"],
-        body: Type.Object({ id: Type.String(), settings: Type.Optional(AppSettingsSchema) }, { additionalProperties: false }),
+        body: Type.Object({ id: AppId, settings: Type.Optional(AppSettingsSchema) }, { additionalProperties: false }),
         response: { 201: AppSchema },
       },
     },
@@ -37,9 +37,20 @@ export async function appRoutes(scope: FastifyInstance, services: ApiServices): 
     async (request) => services.control.updateApp(request.params.app, request.body.settings),
   );
 
-  api.delete("/apps/:app", { schema: { tags: ["apps"], params: AppParams } }, async (request, reply) => {
-    if (!(await services.control.deleteApp(request.params.app)))
-      throw new PiCloudError("APP_NOT_FOUND", `No app named '${request.params.app}'.`);
-    return reply.code(204).send();
-  });
+  api.delete(
+    "/apps/:app",
+    {
+      schema: {
+        tags: ["apps"],
+        summary: "Delete an app with its scripts, data and records",
+        params: AppParams,
+        response: { 204: NoContent },
+      },
+    },
+    async (request, reply) => {
+      if (!(await services.control.deleteApp(request.params.app)))
+        throw new PiCloudError("APP_NOT_FOUND", `No app named '${request.params.app}'.`);
+      return reply.code(204).send();
+    },
+  );
 }

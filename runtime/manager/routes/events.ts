@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { PiCloudError } from "../../shared/errors.js";
 import type { ApiServices } from "../services.js";
+import { AppId, IdParams, NoContent, RecordId, ScriptName, Text } from "./schemas.js";
 
 const EventStatus = Type.Union(["pending", "running", "done", "dead", "failed"].map((s) => Type.Literal(s)));
 
@@ -52,7 +53,22 @@ export const DeadLetterSchema = Type.Object({
   handlerStatus: Type.Union([Type.String(), Type.Null()]),
 });
 
-const Ids = Type.Object({ ids: Type.Array(Type.String(), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false });
+/**
+ * A date-time as UTC. RFC 3339 allows offsets up to ±23:59 while PostgreSQL takes ±15:59, so the
+ * offset is applied here instead of being handed to the database.
+ */
+function utcTime(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) throw new PiCloudError("VALIDATION_FAILED", `'${name}' is not a date-time within range.`);
+  return new Date(ms).toISOString();
+}
+
+// Ids that match nothing (of any form) are reported back as `missing`, so the list takes any text.
+const Ids = Type.Object(
+  { ids: Type.Array(Text({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+);
 
 export async function eventRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();
@@ -64,10 +80,10 @@ export async function eventRoutes(scope: FastifyInstance, services: ApiServices)
         tags: ["events"],
         summary: "Recent events with their delivery status, newest first; page with ?before=<last id>",
         querystring: Type.Object({
-          app: Type.Optional(Type.String()),
-          script: Type.Optional(Type.String()),
+          app: Type.Optional(AppId),
+          script: Type.Optional(ScriptName),
           status: Type.Optional(EventStatus),
-          before: Type.Optional(Type.String()),
+          before: Type.Optional(RecordId),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
         }),
         response: {
@@ -88,15 +104,11 @@ export async function eventRoutes(scope: FastifyInstance, services: ApiServices)
     },
   );
 
-  api.get(
-    "/events/:id",
-    { schema: { tags: ["events"], params: Type.Object({ id: Type.String() }), response: { 200: EventSchema } } },
-    async (request) => {
-      const event = await services.events.get(request.params.id);
-      if (!event) throw new PiCloudError("EVENT_NOT_FOUND", `No event '${request.params.id}'.`);
-      return event;
-    },
-  );
+  api.get("/events/:id", { schema: { tags: ["events"], params: IdParams, response: { 200: EventSchema } } }, async (request) => {
+    const event = await services.events.get(request.params.id);
+    if (!event) throw new PiCloudError("EVENT_NOT_FOUND", `No event '${request.params.id}'.`);
+    return event;
+  });
 
   api.get(
     "/deadletters",
@@ -105,18 +117,18 @@ export async function eventRoutes(scope: FastifyInstance, services: ApiServices)
         tags: ["dead letters"],
         summary: "Dead letters, newest first; filter by app, script and time",
         querystring: Type.Object({
-          app: Type.Optional(Type.String()),
-          script: Type.Optional(Type.String()),
+          app: Type.Optional(AppId),
+          script: Type.Optional(ScriptName),
           since: Type.Optional(Type.String({ format: "date-time" })),
           until: Type.Optional(Type.String({ format: "date-time" })),
-          before: Type.Optional(Type.String()),
+          before: Type.Optional(RecordId),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
         }),
         response: { 200: Type.Object({ deadLetters: Type.Array(DeadLetterSchema), total: Type.Integer() }) },
       },
     },
     async (request) => {
-      const q = request.query;
+      const q = { ...request.query, since: utcTime(request.query.since, "since"), until: utcTime(request.query.until, "until") };
       const [deadLetters, total] = await Promise.all([services.deadLetters.list(q), services.deadLetters.count(q.app)]);
       return { deadLetters, total };
     },
@@ -124,7 +136,7 @@ export async function eventRoutes(scope: FastifyInstance, services: ApiServices)
 
   api.get(
     "/deadletters/:id",
-    { schema: { tags: ["dead letters"], params: Type.Object({ id: Type.String() }), response: { 200: DeadLetterSchema } } },
+    { schema: { tags: ["dead letters"], params: IdParams, response: { 200: DeadLetterSchema } } },
     async (request) => {
       const letter = await services.deadLetters.get(request.params.id);
       if (!letter) throw new PiCloudError("DEAD_LETTER_NOT_FOUND", `No dead letter '${request.params.id}'.`);
@@ -165,7 +177,7 @@ export async function eventRoutes(scope: FastifyInstance, services: ApiServices)
 
   api.delete(
     "/deadletters/:id",
-    { schema: { tags: ["dead letters"], params: Type.Object({ id: Type.String() }) } },
+    { schema: { tags: ["dead letters"], summary: "Delete one dead letter", params: IdParams, response: { 204: NoContent } } },
     async (request, reply) => {
       const { deleted } = await services.control.deleteDeadLetters([request.params.id]);
       if (deleted.length === 0) throw new PiCloudError("DEAD_LETTER_NOT_FOUND", `No dead letter '${request.params.id}'.`);

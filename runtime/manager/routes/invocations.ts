@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { PiCloudError } from "../../shared/errors.js";
 import type { ApiServices } from "../services.js";
-import { InvocationErrorSchema, LogLineSchema } from "./schemas.js";
+import { AppId, IdParams, InvocationErrorSchema, LogLineSchema, RecordId, ScriptName } from "./schemas.js";
 
 const Trigger = Type.Union(["http", "kv", "schedule", "dead_letter", "test"].map((t) => Type.Literal(t)));
 const Status = Type.Union([Type.Literal("ok"), Type.Literal("error")]);
@@ -32,11 +32,11 @@ export async function invocationRoutes(scope: FastifyInstance, services: ApiServ
         tags: ["invocations"],
         summary: "Recent invocations, newest first; page with ?before=<last id>",
         querystring: Type.Object({
-          app: Type.Optional(Type.String()),
-          script: Type.Optional(Type.String()),
+          app: Type.Optional(AppId),
+          script: Type.Optional(ScriptName),
           status: Type.Optional(Status),
           trigger: Type.Optional(Trigger),
-          before: Type.Optional(Type.String()),
+          before: Type.Optional(RecordId),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
         }),
         response: { 200: Type.Object({ invocations: Type.Array(InvocationSchema) }) },
@@ -61,7 +61,7 @@ export async function invocationRoutes(scope: FastifyInstance, services: ApiServ
 
   api.get(
     "/invocations/:id",
-    { schema: { tags: ["invocations"], params: Type.Object({ id: Type.String() }), response: { 200: InvocationSchema } } },
+    { schema: { tags: ["invocations"], params: IdParams, response: { 200: InvocationSchema } } },
     async (request) => {
       await services.recorder.flush();
       const record = await services.invocations.get(request.params.id);

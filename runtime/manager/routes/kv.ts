@@ -3,10 +3,12 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { PiCloudError } from "../../shared/errors.js";
 import type { ApiServices } from "../services.js";
-import { AppParams } from "./schemas.js";
+import { COLLECTION_PATTERN } from "../../store/kv.js";
+import { AppId, AppParams, coded, NoContent, Text } from "./schemas.js";
 
-const CollectionParams = Type.Object({ app: Type.String(), collection: Type.String() });
-const KeyParams = Type.Object({ app: Type.String(), collection: Type.String(), key: Type.String() });
+const Collection = coded("KV_INVALID_COLLECTION", { pattern: COLLECTION_PATTERN, minLength: 1, maxLength: 128 });
+const CollectionParams = Type.Object({ app: AppId, collection: Collection });
+const KeyParams = Type.Object({ app: AppId, collection: Collection, key: Type.String({ minLength: 1 }) });
 const Entry = Type.Object({ key: Type.String(), value: Type.Unknown() });
 
 export async function kvRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
@@ -36,8 +38,8 @@ export async function kvRoutes(scope: FastifyInstance, services: ApiServices): P
         summary: "List keys and values, in key order, with cursor pagination",
         params: CollectionParams,
         querystring: Type.Object({
-          prefix: Type.Optional(Type.String()),
-          cursor: Type.Optional(Type.String()),
+          prefix: Type.Optional(Text()),
+          cursor: Type.Optional(Text()),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
         }),
         response: { 200: Type.Object({ items: Type.Array(Entry), cursor: Type.Union([Type.String(), Type.Null()]) }) },
@@ -78,12 +80,16 @@ export async function kvRoutes(scope: FastifyInstance, services: ApiServices): P
     },
   );
 
-  api.delete("/apps/:app/kv/:collection/:key", { schema: { tags: ["kv"], params: KeyParams } }, async (request, reply) => {
-    const { app, collection, key } = request.params;
-    await services.apps.require(app);
-    if (!(await services.kv.delete(app, collection, key))) {
-      throw new PiCloudError("KV_KEY_NOT_FOUND", `No key ${JSON.stringify(key)} in collection '${collection}'.`);
-    }
-    return reply.code(204).send();
-  });
+  api.delete(
+    "/apps/:app/kv/:collection/:key",
+    { schema: { tags: ["kv"], params: KeyParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const { app, collection, key } = request.params;
+      await services.apps.require(app);
+      if (!(await services.kv.delete(app, collection, key))) {
+        throw new PiCloudError("KV_KEY_NOT_FOUND", `No key ${JSON.stringify(key)} in collection '${collection}'.`);
+      }
+      return reply.code(204).send();
+    },
+  );
 }

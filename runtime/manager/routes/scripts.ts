@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { PiCloudError } from "../../shared/errors.js";
 import type { ApiServices } from "../services.js";
-import { AppParams, InvocationErrorSchema, LogLineSchema, ScriptParams, VersionParams } from "./schemas.js";
+import { AppParams, InvocationErrorSchema, LogLineSchema, NoContent, ScriptParams, Text, VersionParams } from "./schemas.js";
 
 const Language = Type.Union([Type.Literal("javascript"), Type.Literal("typescript")]);
 
@@ -21,9 +21,9 @@ const Deployed = Type.Intersect([VersionMeta, Type.Object({ url: Type.String() }
 const SampleRequest = Type.Object(
   {
     method: Type.Optional(Type.String({ pattern: "^[A-Za-z]+$" })),
-    path: Type.Optional(Type.String()),
-    query: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]))),
-    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    path: Type.Optional(Text()),
+    query: Type.Optional(Type.Record(Type.String(), Type.Union([Text(), Type.Array(Text())]))),
+    headers: Type.Optional(Type.Record(Type.String(), Text())),
     body: Type.Optional(Type.Unknown()),
   },
   { additionalProperties: false },
@@ -78,7 +78,7 @@ export async function scriptRoutes(scope: FastifyInstance, services: ApiServices
         tags: ["scripts"],
         summary: "Deploy a new version of a script",
         params: ScriptParams,
-        body: Type.Object({ source: Type.String(), language: Type.Optional(Language) }, { additionalProperties: false }),
+        body: Type.Object({ source: Text(), language: Type.Optional(Language) }, { additionalProperties: false }),
         response: { 201: Deployed },
       },
     },
@@ -107,12 +107,16 @@ export async function scriptRoutes(scope: FastifyInstance, services: ApiServices
     },
   );
 
-  api.delete("/apps/:app/scripts/:name", { schema: { tags: ["scripts"], params: ScriptParams } }, async (request, reply) => {
-    const { app, name } = request.params;
-    if (!(await services.control.deleteScript(app, name)))
-      throw new PiCloudError("SCRIPT_NOT_FOUND", `No script '${name}' in app '${app}'.`);
-    return reply.code(204).send();
-  });
+  api.delete(
+    "/apps/:app/scripts/:name",
+    { schema: { tags: ["scripts"], summary: "Delete a script and its versions", params: ScriptParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const { app, name } = request.params;
+      if (!(await services.control.deleteScript(app, name)))
+        throw new PiCloudError("SCRIPT_NOT_FOUND", `No script '${name}' in app '${app}'.`);
+      return reply.code(204).send();
+    },
+  );
 
   api.get(
     "/apps/:app/scripts/:name/versions",

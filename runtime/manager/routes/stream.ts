@@ -1,19 +1,37 @@
 // A live stream (Server-Sent Events) of invocations and event state changes, for the UI and
 // `picloud events tail`. EventSource cannot send headers, so the token may come as ?access_token=.
+// Each client has a bounded send buffer: one that does not read fast enough is told so
+// (`event: dropped`) and disconnected, so a stalled reader never holds more than the bound.
+import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import type { ApiServices } from "../services.js";
+import { AppId, Text } from "./schemas.js";
 
 const HEARTBEAT_MS = 15_000;
+/** After the drop notice, how long a client gets to read what is buffered before the socket is cut. */
+const DROP_GRACE_MS = 2_000;
 
 export async function streamRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+  const maxBuffered = services.config.streamBufferBytes;
+  const open = new Set<ServerResponse>();
+  // Let a shutting-down server finish: end open streams before it waits for connections to close.
+  // (One hook for all streams: a listener per connection on the server would leak.)
+  scope.addHook("preClose", async () => {
+    for (const out of open) out.end();
+  });
+
   scope.get(
     "/stream",
     {
+      config: { queryToken: true },
       schema: {
         tags: ["events"],
         summary: "Server-Sent Events: 'invocation' and 'event' messages, optionally for one app",
-        querystring: Type.Object({ app: Type.Optional(Type.String()), access_token: Type.Optional(Type.String()) }),
+        querystring: Type.Object({ app: Type.Optional(AppId), access_token: Type.Optional(Text()) }),
+        response: {
+          200: Type.String({ description: "text/event-stream: 'invocation', 'event' and, for a too slow client, a final 'dropped'" }),
+        },
       },
     },
     (request, reply) => {
@@ -25,9 +43,25 @@ export async function streamRoutes(scope: FastifyInstance, services: ApiServices
         "cache-control": "no-store",
         connection: "keep-alive",
         "x-accel-buffering": "no",
+        "x-content-type-options": "nosniff",
       });
       out.write(": connected\n\n");
-      const send = (type: string, data: unknown) => out.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+      open.add(out);
+      let dropped = false;
+      const send = (type: string, data: unknown) => {
+        if (dropped || out.writableEnded) return;
+        if (out.writableLength > maxBuffered) {
+          dropped = true;
+          request.log.warn({ bufferedBytes: out.writableLength }, "event stream client too slow: disconnected");
+          out.end(
+            `event: dropped\ndata: ${JSON.stringify({ reason: "slow-client", bufferedBytes: out.writableLength, limit: maxBuffered })}\n\n`,
+          );
+          setTimeout(() => out.destroy(), DROP_GRACE_MS).unref();
+          close();
+          return;
+        }
+        out.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
       const unsubscribeInvocations = services.recorder.subscribe((record, stored) => {
         if (!app || record.app === app) send("invocation", { ...record, stored });
       });
@@ -44,15 +78,19 @@ export async function streamRoutes(scope: FastifyInstance, services: ApiServices
           });
         }
       });
-      const heartbeat = setInterval(() => out.write(": ping\n\n"), HEARTBEAT_MS);
+      const heartbeat = setInterval(() => {
+        if (!dropped) out.write(": ping\n\n");
+      }, HEARTBEAT_MS);
+      let closed = false;
       const close = () => {
+        if (closed) return;
+        closed = true;
         clearInterval(heartbeat);
         unsubscribeInvocations();
         unsubscribeEvents();
+        open.delete(out);
       };
-      request.raw.on("close", close);
-      // Let a shutting-down server finish: end open streams when it closes.
-      scope.server.once("close", () => out.end());
+      out.on("close", close);
     },
   );
 }

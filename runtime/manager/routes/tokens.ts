@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { PiCloudError } from "../../shared/errors.js";
 import type { ApiServices } from "../services.js";
+import { IdParams, NoContent, Text } from "./schemas.js";
 
 const TokenInfo = Type.Object({
   id: Type.String(),
@@ -24,7 +25,7 @@ export async function tokenRoutes(scope: FastifyInstance, services: ApiServices)
       schema: {
         tags: ["tokens"],
         summary: "Create an admin token; the response is the only time it is shown",
-        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+        body: Type.Object({ name: Text({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
         response: { 201: Type.Intersect([TokenInfo, Type.Object({ token: Type.String() })]) },
       },
     },
@@ -34,9 +35,22 @@ export async function tokenRoutes(scope: FastifyInstance, services: ApiServices)
     },
   );
 
-  api.delete("/tokens/:id", { schema: { tags: ["tokens"], params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
-    if (!(await services.tokens.revoke(request.params.id))) throw new PiCloudError("TOKEN_NOT_FOUND");
-    services.auth.forgetAll();
-    return reply.code(204).send();
-  });
+  api.delete(
+    "/tokens/:id",
+    {
+      schema: {
+        tags: ["tokens"],
+        summary: "Revoke an admin token; the last one cannot be revoked (409 TOKEN_LAST)",
+        params: IdParams,
+        response: { 204: NoContent },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await services.tokens.revoke(request.params.id);
+      if (outcome === "missing") throw new PiCloudError("TOKEN_NOT_FOUND");
+      if (outcome === "last") throw new PiCloudError("TOKEN_LAST");
+      services.auth.forgetAll();
+      return reply.code(204).send();
+    },
+  );
 }

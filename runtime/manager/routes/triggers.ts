@@ -2,7 +2,9 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import type { ApiServices } from "../services.js";
-import { AppParams } from "./schemas.js";
+import { ERROR_CODES } from "../../shared/errors.js";
+import { COLLECTION_PATTERN } from "../../store/kv.js";
+import { AppParams, coded, IdParams, NoContent, ScriptName, Text } from "./schemas.js";
 
 const Retry = {
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: "Attempts in all, including the first (default 5)" })),
@@ -16,10 +18,15 @@ const NewTrigger = Type.Union([
   Type.Object(
     {
       kind: Type.Literal("kv"),
-      script: Type.String(),
-      collection: Type.String(),
+      script: ScriptName,
+      collection: coded("TRIGGER_INVALID", {
+        pattern: COLLECTION_PATTERN,
+        minLength: 1,
+        maxLength: 128,
+        description: ERROR_CODES.KV_INVALID_COLLECTION.message,
+      }),
       ops: Type.Optional(Type.Array(Type.String(), { minItems: 1, maxItems: 3 })),
-      prefix: Type.Optional(Type.String()),
+      prefix: Type.Optional(Text()),
       ...Retry,
     },
     { additionalProperties: false },
@@ -27,15 +34,15 @@ const NewTrigger = Type.Union([
   Type.Object(
     {
       kind: Type.Literal("schedule"),
-      script: Type.String(),
-      cron: Type.String({ minLength: 1 }),
-      timezone: Type.Optional(Type.String()),
+      script: ScriptName,
+      cron: Text({ minLength: 1, maxLength: 200 }),
+      timezone: Type.Optional(Text({ maxLength: 100 })),
       ...Retry,
     },
     { additionalProperties: false },
   ),
   Type.Object(
-    { kind: Type.Literal("dead_letter"), script: Type.String(), forScript: Type.Optional(Type.String()), ...Retry },
+    { kind: Type.Literal("dead_letter"), script: ScriptName, forScript: Type.Optional(ScriptName), ...Retry },
     { additionalProperties: false },
   ),
 ]);
@@ -86,8 +93,12 @@ export async function triggerRoutes(scope: FastifyInstance, services: ApiService
     async (request, reply) => reply.code(201).send(await services.control.addTrigger(request.params.app, request.body)),
   );
 
-  api.delete("/triggers/:id", { schema: { tags: ["triggers"], params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
-    await services.control.removeTrigger(request.params.id);
-    return reply.code(204).send();
-  });
+  api.delete(
+    "/triggers/:id",
+    { schema: { tags: ["triggers"], summary: "Remove a trigger", params: IdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await services.control.removeTrigger(request.params.id);
+      return reply.code(204).send();
+    },
+  );
 }
