@@ -1,6 +1,8 @@
 // Bearer-token authentication for the admin API. Verified tokens are cached briefly so the hot
-// admin path does not write `last_used_at` on every request; revoking clears the cache at once.
+// admin path does not write `last_used_at` on every request; revoking clears the cache at once,
+// in every process (through the bus).
 import type { FastifyRequest } from "fastify";
+import type { Bus } from "../core/bus.js";
 import { PiCloudError } from "../shared/errors.js";
 import { hashToken, type TokenStore } from "../store/tokens.js";
 
@@ -9,7 +11,16 @@ const CACHE_MS = 30_000;
 export class AdminAuth {
   private readonly verified = new Map<string, number>();
 
-  constructor(private readonly tokens: TokenStore) {}
+  private readonly unsubscribe: (() => void)[];
+
+  constructor(
+    private readonly tokens: TokenStore,
+    private readonly bus: Bus,
+  ) {
+    const clear = () => this.verified.clear();
+    // Revocations notified while LISTEN was away are unknown: verify every token again.
+    this.unsubscribe = [bus.subscribe("tokens.revoked", clear), bus.onReconnect(clear)];
+  }
 
   /**
    * Reads the token from `Authorization: Bearer`, or from `?access_token=` on routes marked
@@ -43,7 +54,12 @@ export class AdminAuth {
     this.verified.set(hash, now);
   }
 
-  forgetAll(): void {
-    this.verified.clear();
+  /** A token was revoked: forget every verified token here at once, and in every other process. */
+  forgetAll(id = "*"): Promise<void> {
+    return this.bus.publish("tokens.revoked", { id });
+  }
+
+  stop(): void {
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
   }
 }

@@ -1,8 +1,7 @@
 // Manager operations that span stores and caches: every change that affects ingress or event
-// routing invalidates the caches that serve them, here and (via NOTIFY) in other processes.
+// routing invalidates the caches that serve them, here and (via the bus) in other processes.
+import type { Bus } from "../core/bus.js";
 import { compileScript } from "../executor/compile.js";
-import type { Executor } from "../executor/executor.js";
-import type { Dispatcher } from "../orchestrator/dispatcher.js";
 import { DEFAULT_RETRY } from "../orchestrator/retry-policy.js";
 import { parseCron } from "../orchestrator/scheduler.js";
 import type { ScriptCache } from "../orchestrator/script-cache.js";
@@ -43,8 +42,7 @@ export class ControlPlane {
       triggerStore: TriggerStore;
       scriptCache: ScriptCache;
       triggerCache: TriggerCache;
-      executor: Executor;
-      dispatcher: Dispatcher;
+      bus: Bus;
       clock: Clock;
     },
   ) {}
@@ -56,16 +54,14 @@ export class ControlPlane {
 
   async updateApp(id: string, settings: AppSettings): Promise<App> {
     const app = await this.deps.apps.updateSettings(id, settings);
-    await this.deps.scriptCache.invalidate(id);
-    this.deps.executor.forgetApp(id);
+    // Cached scripts carry the app's limits and key; nodes also drop the app's warm sandboxes.
+    await this.deps.bus.publish("apps.changed", { app: id });
     return app;
   }
 
   async deleteApp(id: string): Promise<boolean> {
     const deleted = await this.deps.apps.delete(id);
-    await this.deps.scriptCache.invalidate(id);
-    await this.deps.triggerCache.invalidate(id);
-    this.deps.executor.forgetApp(id);
+    await this.deps.bus.publish("apps.changed", { app: id });
     return deleted;
   }
 
@@ -173,7 +169,8 @@ export class ControlPlane {
       }
       return out;
     });
-    this.deps.dispatcher.wake();
+    // Other processes learn of the new events from their insert's NOTIFY.
+    await this.deps.bus.publish("events.due", {});
     const found = new Set(replayed.map((r) => r.deadLetter));
     return { replayed, missing: ids.filter((id) => !found.has(id)) };
   }

@@ -1,44 +1,45 @@
-// buildHttpApp(deps) assembles the HTTP server without listening, so tests can use inject().
+// buildHttpApp(options, roles) assembles one process's HTTP server without listening, so tests can
+// use inject(). The shared parts (error shape, validation, OpenAPI, health) are here; each role
+// adds its own routes: the manager the admin API and dashboard, the node the script endpoints.
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, LogController, type FastifyInstance } from "fastify";
-import { registerIngress } from "../orchestrator/ingress.js";
+import type { Config } from "../shared/config.js";
 import type { Logger } from "../shared/log.js";
-import { registerAdminApi, type RouteModule } from "./admin-api.js";
-import { DEFAULT_UI_DIR, registerDashboard } from "./dashboard.js";
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from "./error-handler.js";
 import { PiCloudError } from "../shared/errors.js";
-import { registerMetricsRoute } from "./routes/metrics.js";
 import { installValidation } from "./validation.js";
 import { ErrorBody } from "./routes/schemas.js";
-import type { ApiServices } from "./services.js";
 
 const SERVED_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 export interface HttpAppOptions {
+  readonly config: Config;
   readonly logger: Logger;
   readonly version: string;
-  readonly extraApiRoutes?: readonly RouteModule[];
-  /** The built renderer to serve at /; the dashboard is skipped when it has not been built. */
-  readonly uiDir?: string;
 }
 
-export async function buildHttpApp(services: ApiServices, options: HttpAppOptions): Promise<FastifyInstance> {
+/** A role that serves HTTP routes. */
+export interface HttpRole {
+  registerHttp(app: FastifyInstance): Promise<void>;
+}
+
+export async function buildHttpApp(options: HttpAppOptions, roles: readonly HttpRole[]): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger.child({ role: "http" }) as FastifyBaseLogger,
     // Per-request log lines would cost more than a warm invocation; invocations are recorded instead.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: services.config.bodyLimitBytes,
+    bodyLimit: options.config.bodyLimitBytes,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,
     forceCloseConnections: "idle",
     routerOptions: { maxParamLength: 1024 },
     // Slow clients cannot hold a connection open forever: headers and body must arrive in time (408).
-    requestTimeout: services.config.requestTimeoutMs,
+    requestTimeout: options.config.requestTimeoutMs,
     http: {
-      headersTimeout: Math.min(services.config.headersTimeoutMs, services.config.requestTimeoutMs),
+      headersTimeout: Math.min(options.config.headersTimeoutMs, options.config.requestTimeoutMs),
       // How often Node checks those deadlines (its default is 30 s, longer than a short timeout).
-      connectionsCheckingInterval: Math.min(1_000, services.config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, options.config.requestTimeoutMs),
     },
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
@@ -77,9 +78,6 @@ export async function buildHttpApp(services: ApiServices, options: HttpAppOption
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
   });
   app.get("/health", async () => ({ ok: true, version: options.version }));
-  registerMetricsRoute(app, { metrics: services.metrics, auth: services.auth, public: services.config.metricsPublic });
-  await registerAdminApi(app, services, options.extraApiRoutes);
-  await registerDashboard(app, options.uiDir ?? DEFAULT_UI_DIR);
-  await registerIngress(app, { scripts: services.scriptCache, invoker: services.invoker, bodyLimitBytes: services.config.bodyLimitBytes });
+  for (const role of roles) await role.registerHttp(app);
   return app;
 }

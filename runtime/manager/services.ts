@@ -1,14 +1,13 @@
-// What the admin API routes are given: the stores and the role services they act through.
-import type { Executor } from "../executor/executor.js";
-import type { Dispatcher } from "../orchestrator/dispatcher.js";
-import type { Scheduler } from "../orchestrator/scheduler.js";
-import type { TriggerCache } from "../orchestrator/trigger-cache.js";
+// Everything the admin API's route modules may be given. Each route module declares the part it
+// uses (`Pick<ApiServices, ...>`), so a module's signature says what it depends on.
+import type { EventChange } from "../orchestrator/dispatcher.js";
 import type { DeadLetterStore } from "../store/dead-letters.js";
 import type { EventStore } from "../store/events.js";
 import type { TriggerStore } from "../store/triggers.js";
 import type { InvocationRecorder } from "../orchestrator/invocation-recorder.js";
 import type { Invoker } from "../orchestrator/invoker.js";
 import type { ScriptCache } from "../orchestrator/script-cache.js";
+import type { TriggerCache } from "../orchestrator/trigger-cache.js";
 import type { Config } from "../shared/config.js";
 import type { AppStore } from "../store/apps.js";
 import type { InvocationStore } from "../store/invocations.js";
@@ -18,7 +17,11 @@ import type { ScriptStore } from "../store/scripts.js";
 import type { TokenStore } from "../store/tokens.js";
 import type { AdminAuth } from "./auth.js";
 import type { ControlPlane } from "./control-plane.js";
-import type { RuntimeMetrics } from "./metrics.js";
+
+/** Event state changes made in this process (the node's dispatcher), for the live stream. */
+export interface EventFeed {
+  subscribe(listener: (change: EventChange) => void): () => void;
+}
 
 export interface ApiServices {
   readonly config: Config;
@@ -31,14 +34,12 @@ export interface ApiServices {
   readonly auth: AdminAuth;
   readonly control: ControlPlane;
   readonly scriptCache: ScriptCache;
+  /** Runs test invocations (the node's in `serve`, the manager's own otherwise). */
   readonly invoker: Invoker;
   readonly recorder: InvocationRecorder;
-  readonly executor: Executor;
   readonly triggers: TriggerStore;
   readonly triggerCache: TriggerCache;
   readonly events: EventStore;
   readonly deadLetters: DeadLetterStore;
-  readonly dispatcher: Dispatcher;
-  readonly scheduler: Scheduler;
-  readonly metrics: RuntimeMetrics;
+  readonly dispatcher: EventFeed;
 }

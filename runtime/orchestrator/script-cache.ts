@@ -1,9 +1,9 @@
 // The ingress lookup, cached: a script's current version with its app's effective settings.
-// Invalidated on deploy, restore and settings changes, locally at once and in other processes via NOTIFY.
+// Invalidated on deploy, restore and settings changes, locally at once and in other processes via the bus.
+import type { Bus } from "../core/bus.js";
 import type { Config } from "../shared/config.js";
 import { resolveLimits, type Limits } from "../shared/limits.js";
 import type { AppStore } from "../store/apps.js";
-import type { Db } from "../store/db.js";
 import type { ScriptStore } from "../store/scripts.js";
 import { DEFAULT_RECORD_SAMPLE_RATE } from "./invocation-recorder.js";
 
@@ -21,21 +21,25 @@ export interface ResolvedScript {
   readonly browserSandbox: boolean;
 }
 
-export const SCRIPT_CHANGES_CHANNEL = "picloud_script_changes";
-
 export class ScriptCache {
   private readonly entries = new Map<string, Promise<ResolvedScript | undefined>>();
-  private unlisten: (() => Promise<void>) | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
 
-  constructor(private readonly deps: { apps: AppStore; scripts: ScriptStore; db: Db; config: Config }) {}
+  constructor(private readonly deps: { apps: AppStore; scripts: ScriptStore; bus: Bus; config: Config }) {}
 
   /** Follows other processes' changes (cluster mode: several runtimes on one Postgres). */
   async start(): Promise<void> {
-    this.unlisten = await this.deps.db.listen(SCRIPT_CHANGES_CHANNEL, (payload) => this.invalidateLocal(payload));
+    const { bus } = this.deps;
+    this.unsubscribe.push(
+      bus.subscribe("scripts.changed", ({ target }) => this.invalidateLocal(target)),
+      bus.subscribe("apps.changed", ({ app }) => this.invalidateLocal(app)),
+      // Changes notified while LISTEN was away are unknown: forget everything.
+      bus.onReconnect(() => this.entries.clear()),
+    );
   }
 
   async stop(): Promise<void> {
-    await this.unlisten?.();
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
   }
 
   get(app: string, script: string): Promise<ResolvedScript | undefined> {
@@ -75,8 +79,7 @@ export class ScriptCache {
 
   /** `target` is "app" or "app/script". */
   async invalidate(target: string): Promise<void> {
-    this.invalidateLocal(target);
-    await this.deps.db.notify(SCRIPT_CHANGES_CHANNEL, target).catch(() => {});
+    await this.deps.bus.publish("scripts.changed", { target });
   }
 
   private invalidateLocal(target: string): void {

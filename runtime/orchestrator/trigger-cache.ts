@@ -1,27 +1,32 @@
 // Triggers per app, cached for the write path (is there any KV trigger to feed?) and the
-// dispatcher (who handles this app's dead letters?). Invalidated locally and, through NOTIFY,
+// dispatcher (who handles this app's dead letters?). Invalidated locally and, through the bus,
 // in every other process on the same database.
+import type { Bus } from "../core/bus.js";
 import type { Db, Queryable } from "../store/db.js";
 import type { DeadLetterTrigger, KvTrigger, Trigger } from "../store/triggers.js";
-
-export const TRIGGER_CHANGES_CHANNEL = "picloud_trigger_changes";
 
 export class TriggerCache {
   private readonly byApp = new Map<string, Trigger[]>();
   private readonly listeners = new Set<(app: string) => void>();
-  private unlisten: (() => Promise<void>) | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
+    private readonly bus: Bus,
     private readonly load: (q: Queryable, app: string) => Promise<Trigger[]>,
   ) {}
 
   async start(): Promise<void> {
-    this.unlisten = await this.db.listen(TRIGGER_CHANGES_CHANNEL, (app) => this.invalidateLocal(app));
+    this.unsubscribe.push(
+      this.bus.subscribe("triggers.changed", ({ app }) => this.invalidateLocal(app)),
+      this.bus.subscribe("apps.changed", ({ app }) => this.invalidateLocal(app)),
+      // Changes notified while LISTEN was away are unknown: reload everything.
+      this.bus.onReconnect(() => this.invalidateAllLocal()),
+    );
   }
 
   async stop(): Promise<void> {
-    await this.unlisten?.();
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
   }
 
   /** Called with the app whenever its triggers may have changed (the scheduler reloads). */
@@ -53,12 +58,17 @@ export class TriggerCache {
   }
 
   async invalidate(app: string): Promise<void> {
-    this.invalidateLocal(app);
-    await this.db.notify(TRIGGER_CHANGES_CHANNEL, app).catch(() => {});
+    await this.bus.publish("triggers.changed", { app });
   }
 
   private invalidateLocal(app: string): void {
     this.byApp.delete(app);
     for (const listener of this.listeners) listener(app);
+  }
+
+  private invalidateAllLocal(): void {
+    this.byApp.clear();
+    // "*": every app (the scheduler reloads all schedules either way).
+    for (const listener of this.listeners) listener("*");
   }
 }

@@ -15,5 +15,7 @@ export interface Db extends Queryable {
   /** Subscribes to a NOTIFY channel; resolves to an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
+  /** Called each time the LISTEN connection is back after a loss (notifications meanwhile are lost). */
+  onReconnect?(handler: () => void): () => void;
   close(): Promise<void>;
 }

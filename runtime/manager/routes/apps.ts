@@ -8,7 +8,7 @@ import { AppId, AppParams, NoContent } from "./schemas.js";
 
 const AppSchema = Type.Object({ id: Type.String(), settings: AppSettingsSchema, createdAt: Type.String() });
 
-export async function appRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+export async function appRoutes(scope: FastifyInstance, services: Pick<ApiServices, "apps" | "control">): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   api.get("/apps", { schema: { tags: ["apps"], response: { 200: Type.Object({ apps: Type.Array(AppSchema) }) } } }, async () => ({

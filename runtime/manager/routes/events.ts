@@ -70,7 +70,10 @@ const Ids = Type.Object(
   { additionalProperties: false },
 );
 
-export async function eventRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+export async function eventRoutes(
+  scope: FastifyInstance,
+  services: Pick<ApiServices, "control" | "deadLetters" | "events">,
+): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   api.get(

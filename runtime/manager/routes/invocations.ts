@@ -22,7 +22,7 @@ export const InvocationSchema = Type.Object({
   eventId: Type.Union([Type.String(), Type.Null()]),
 });
 
-export async function invocationRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+export async function invocationRoutes(scope: FastifyInstance, services: Pick<ApiServices, "invocations" | "recorder">): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   api.get(

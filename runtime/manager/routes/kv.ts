@@ -11,7 +11,7 @@ const CollectionParams = Type.Object({ app: AppId, collection: Collection });
 const KeyParams = Type.Object({ app: AppId, collection: Collection, key: Type.String({ minLength: 1 }) });
 const Entry = Type.Object({ key: Type.String(), value: Type.Unknown() });
 
-export async function kvRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+export async function kvRoutes(scope: FastifyInstance, services: Pick<ApiServices, "apps" | "kv">): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   api.get(

@@ -39,7 +39,10 @@ const withoutCode = <T extends { source: string; compiled: string }>(version: T)
   return rest;
 };
 
-export async function scriptRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+export async function scriptRoutes(
+  scope: FastifyInstance,
+  services: Pick<ApiServices, "apps" | "control" | "invoker" | "scriptCache" | "scripts">,
+): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   api.get(

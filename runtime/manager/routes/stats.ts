@@ -28,7 +28,7 @@ export const StatsSeriesSchema = Type.Object({
   points: Type.Array(PointSchema),
 });
 
-export async function statsRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+export async function statsRoutes(scope: FastifyInstance, services: Pick<ApiServices, "invocationStats" | "recorder">): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();
   api.get(
     "/stats",

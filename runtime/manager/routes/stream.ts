@@ -12,7 +12,10 @@ const HEARTBEAT_MS = 15_000;
 /** After the drop notice, how long a client gets to read what is buffered before the socket is cut. */
 const DROP_GRACE_MS = 2_000;
 
-export async function streamRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+export async function streamRoutes(
+  scope: FastifyInstance,
+  services: Pick<ApiServices, "config" | "dispatcher" | "recorder">,
+): Promise<void> {
   const maxBuffered = services.config.streamBufferBytes;
   const open = new Set<ServerResponse>();
   // Let a shutting-down server finish: end open streams before it waits for connections to close.

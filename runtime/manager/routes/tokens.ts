@@ -12,7 +12,7 @@ const TokenInfo = Type.Object({
   lastUsedAt: Type.Union([Type.String(), Type.Null()]),
 });
 
-export async function tokenRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+export async function tokenRoutes(scope: FastifyInstance, services: Pick<ApiServices, "auth" | "tokens">): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   api.get("/tokens", { schema: { tags: ["tokens"], response: { 200: Type.Object({ tokens: Type.Array(TokenInfo) }) } } }, async () => ({
@@ -49,7 +49,7 @@ export async function tokenRoutes(scope: FastifyInstance, services: ApiServices)
       const outcome = await services.tokens.revoke(request.params.id);
       if (outcome === "missing") throw new PiCloudError("TOKEN_NOT_FOUND");
       if (outcome === "last") throw new PiCloudError("TOKEN_LAST");
-      services.auth.forgetAll();
+      await services.auth.forgetAll(request.params.id);
       return reply.code(204).send();
     },
   );

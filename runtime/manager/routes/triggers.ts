@@ -67,7 +67,7 @@ export const TriggerSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export async function triggerRoutes(scope: FastifyInstance, services: ApiServices): Promise<void> {
+export async function triggerRoutes(scope: FastifyInstance, services: Pick<ApiServices, "apps" | "control" | "triggers">): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   api.get(

@@ -1,0 +1,132 @@
+// The core every process starts first: configuration, logger, clock, the database (migrated),
+// the bus, the stores, and the two caches both roles read (scripts for ingress and test runs,
+// triggers for the KV write path). Roles (node, manager) are started on top of it.
+import type { Config } from "../shared/config.js";
+import { type Clock, systemClock } from "../shared/clock.js";
+import type { Logger } from "../shared/log.js";
+import { AdminAuth } from "../manager/auth.js";
+import { EventOutbox } from "../orchestrator/event-outbox.js";
+import { ScriptCache } from "../orchestrator/script-cache.js";
+import { TriggerCache } from "../orchestrator/trigger-cache.js";
+import { AppStore } from "../store/apps.js";
+import { type DataDirLock, lockDataDir } from "../store/data-dir-lock.js";
+import type { Db } from "../store/db.js";
+import { DeadLetterStore } from "../store/dead-letters.js";
+import { EventStore } from "../store/events.js";
+import { InvocationStore } from "../store/invocations.js";
+import { InvocationStatsStore } from "../store/invocation-stats.js";
+import { KvStore } from "../store/kv.js";
+import { openDatabase, pgliteDirectory } from "../store/open-db.js";
+import { ScriptStore } from "../store/scripts.js";
+import { TokenStore } from "../store/tokens.js";
+import { listTriggers, TriggerStore } from "../store/triggers.js";
+import { Bus } from "./bus.js";
+import { Stoppers } from "./stoppers.js";
+
+export interface CoreOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Tests pass "memory://" to skip the data directory entirely. */
+  readonly pgliteLocation?: string;
+}
+
+export interface Core {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly db: Db;
+  readonly bus: Bus;
+  /** Embedded PGlite: this process is the only one on its database. */
+  readonly embedded: boolean;
+  /** Where data lives: the PGlite directory or the (password-less) database URL. */
+  readonly dataLocation: string;
+  readonly apps: AppStore;
+  readonly scripts: ScriptStore;
+  readonly triggerStore: TriggerStore;
+  readonly kv: KvStore;
+  readonly invocations: InvocationStore;
+  readonly invocationStats: InvocationStatsStore;
+  readonly tokens: TokenStore;
+  readonly events: EventStore;
+  readonly deadLetters: DeadLetterStore;
+  readonly scriptCache: ScriptCache;
+  readonly triggerCache: TriggerCache;
+  /** Admin-token checks: the admin API, and /metrics on every process. */
+  readonly auth: AdminAuth;
+  stop(): Promise<void>;
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "postgres://…";
+  }
+}
+
+export async function startCore(options: CoreOptions): Promise<Core> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const embedded = !config.databaseUrl;
+  const useDataDir = embedded && options.pgliteLocation === undefined;
+  const lock: DataDirLock | undefined = useDataDir ? lockDataDir(config.dataDir) : undefined;
+  const stoppers = new Stoppers();
+  if (lock) stoppers.push(() => lock.release());
+  try {
+    const pgliteLocation = options.pgliteLocation ?? pgliteDirectory(config.dataDir);
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteLocation });
+    stoppers.push(() => db.close());
+    const bus = new Bus(db);
+    await bus.start();
+    stoppers.push(() => bus.stop());
+
+    const apps = new AppStore(db);
+    const scripts = new ScriptStore(db);
+    const triggerCache = new TriggerCache(db, bus, (q, app) => listTriggers(q, { app }));
+    await triggerCache.start();
+    stoppers.push(() => triggerCache.stop());
+    const outbox = new EventOutbox({
+      triggers: triggerCache,
+      clock,
+      maxChainDepth: config.eventMaxChainDepth,
+      // Other processes hear of committed events from the insert's NOTIFY; this one at once.
+      onCommitted: () => void bus.publish("events.due", {}),
+    });
+    const scriptCache = new ScriptCache({ apps, scripts, bus, config });
+    await scriptCache.start();
+    stoppers.push(() => scriptCache.stop());
+
+    const tokens = new TokenStore(db);
+    const auth = new AdminAuth(tokens, bus);
+    stoppers.push(() => auth.stop());
+
+    return {
+      config,
+      logger,
+      clock,
+      db,
+      bus,
+      embedded,
+      dataLocation: config.databaseUrl ? redactUrl(config.databaseUrl) : pgliteLocation,
+      apps,
+      scripts,
+      triggerStore: new TriggerStore(db),
+      kv: new KvStore(db, outbox),
+      invocations: new InvocationStore(db),
+      invocationStats: new InvocationStatsStore(db),
+      tokens,
+      events: new EventStore(db),
+      deadLetters: new DeadLetterStore(db),
+      scriptCache,
+      triggerCache,
+      auth,
+      stop: () => stoppers.stopAll(),
+    };
+  } catch (error) {
+    await stoppers.stopAll().catch(() => {});
+    throw error;
+  }
+}

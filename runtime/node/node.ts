@@ -1,0 +1,99 @@
+// The node role: runs scripts. Script endpoints (ingress), the invoker over the QuickJS executor,
+// the event dispatcher, the scheduler and the invocation recorder. Any number of nodes share one
+// database; `serve` runs one node beside the manager in the same process.
+import type { FastifyInstance } from "fastify";
+import type { Core } from "../core/core.js";
+import { Stoppers } from "../core/stoppers.js";
+import { WorkerPool } from "../executor/worker-pool.js";
+import { Dispatcher } from "../orchestrator/dispatcher.js";
+import { registerIngress } from "../orchestrator/ingress.js";
+import { DEFAULT_RECORDER_OPTIONS, InvocationRecorder } from "../orchestrator/invocation-recorder.js";
+import { Invoker } from "../orchestrator/invoker.js";
+import { Scheduler } from "../orchestrator/scheduler.js";
+
+export interface NodeOptions {
+  /** Backoff jitter source (tests make it deterministic). */
+  readonly random?: () => number;
+}
+
+/** What a node runs; `serve` hands the same instances to the manager (test runs, live stream). */
+export interface NodeServices {
+  readonly executor: WorkerPool;
+  readonly recorder: InvocationRecorder;
+  readonly invoker: Invoker;
+  readonly dispatcher: Dispatcher;
+  readonly scheduler: Scheduler;
+}
+
+export interface NodeRole {
+  readonly services: NodeServices;
+  /** Adds this role's routes (the script endpoints) to the process's HTTP server. */
+  registerHttp(app: FastifyInstance): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startNode(core: Core, options: NodeOptions = {}): Promise<NodeRole> {
+  const { config, logger, clock, db, bus } = core;
+  const stoppers = new Stoppers();
+  try {
+    const executor = await WorkerPool.start({
+      workers: config.executorWorkers,
+      logger: logger.child({ role: "executor" }),
+      instanceMaxUses: config.instanceMaxUses,
+      instanceMaxAgeMs: config.instanceMaxAgeMs,
+    });
+    stoppers.push(() => executor.close());
+    // New settings (limits, strict mode) apply to fresh sandboxes only.
+    stoppers.push(bus.subscribe("apps.changed", ({ app }) => executor.forgetApp(app)));
+
+    const recorder = new InvocationRecorder(
+      { invocations: core.invocations, stats: core.invocationStats },
+      DEFAULT_RECORDER_OPTIONS,
+      logger.child({ role: "recorder" }),
+    );
+    stoppers.push(() => recorder.stop());
+
+    const invoker = new Invoker({ executor, kv: core.kv, recorder, clock });
+    const dispatcher = new Dispatcher(
+      {
+        db,
+        scripts: core.scriptCache,
+        triggers: core.triggerCache,
+        invoker,
+        clock,
+        logger: logger.child({ role: "dispatcher" }),
+        ...(options.random && { random: options.random }),
+      },
+      {
+        nodeId: config.nodeId,
+        leaseMs: config.eventLeaseMs,
+        concurrency: config.eventConcurrency,
+        maxSleepMs: 60 * 60_000,
+        exclusive: core.embedded,
+      },
+    );
+    const scheduler = new Scheduler({
+      db,
+      triggers: core.triggerCache,
+      clock,
+      logger: logger.child({ role: "scheduler" }),
+      onFired: () => void bus.publish("events.due", {}),
+    });
+    stoppers.push(bus.subscribe("events.due", () => dispatcher.wake()));
+    // Events inserted while LISTEN was away were not announced: look for due work now.
+    stoppers.push(bus.onReconnect(() => dispatcher.wake()));
+    await dispatcher.start();
+    stoppers.push(() => dispatcher.stop());
+    await scheduler.start();
+    stoppers.push(() => scheduler.stop());
+
+    return {
+      services: { executor, recorder, invoker, dispatcher, scheduler },
+      registerHttp: (app) => registerIngress(app, { scripts: core.scriptCache, invoker, bodyLimitBytes: config.bodyLimitBytes }),
+      stop: () => stoppers.stopAll(),
+    };
+  } catch (error) {
+    await stoppers.stopAll().catch(() => {});
+    throw error;
+  }
+}
