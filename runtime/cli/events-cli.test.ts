@@ -183,8 +183,12 @@ describe("durability", () => {
           return response.ok ? ((await response.json()) as { value: number }).value : undefined;
         });
         expect(handled).toBeGreaterThanOrEqual(1);
-        const { events } = await api<{ events: { status: string }[] }>(second.url, "GET", "/events?app=durable");
-        expect(events.map((e) => e.status)).toEqual(["done"]);
+        // The handler's write lands before the event is marked done: wait for that too.
+        const statuses = await until("event done", async () => {
+          const { events } = await api<{ events: { status: string }[] }>(second.url, "GET", "/events?app=durable");
+          return events.every((e) => e.status !== "running" && e.status !== "pending") ? events.map((e) => e.status) : undefined;
+        });
+        expect(statuses).toEqual(["done"]);
       } finally {
         await stop(second);
       }
