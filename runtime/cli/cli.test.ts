@@ -75,7 +75,7 @@ describe("client commands", () => {
     const missing = await runCli(["kv", "get", "notes", "a", "--app", "demo"], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("KV_KEY_NOT_FOUND");
-  });
+  }, 120_000);
 
   it("token create, list and revoke", async () => {
     const created = await runCli(["token", "create", "ci", "--json"], env);

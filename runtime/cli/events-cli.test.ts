@@ -133,7 +133,7 @@ describe("triggers, dead letters and events from the CLI", () => {
     const missing = await runCli(["deadletters", "delete", "nope"], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("DEAD_LETTER_NOT_FOUND");
-  });
+  }, 120_000);
 
   it("events tail streams events and invocations as they happen", async () => {
     const tail = spawn(process.execPath, [PICLOUD_BIN, "events", "tail", "--app", "shop", "--json"], { env: { ...process.env, ...env } });
