@@ -18,8 +18,8 @@ export const ConfigSchema = Type.Object({
   adminRateLimitPerMinute: Type.Integer({ minimum: 1 }),
   /** A request's headers and body must have arrived within this time (slow-body clients get 408). */
   requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
-  /** Bytes an event-stream client may leave unread before it is disconnected with a notice. */
-  streamBufferBytes: Type.Integer({ minimum: 1_024, maximum: 256 * 1024 * 1024 }),
+  /** Bytes an event-stream client may leave unread before its messages are skipped (it is told how many). */
+  streamBufferBytes: Type.Integer({ minimum: 64 * 1024, maximum: 256 * 1024 * 1024 }),
   /** The headers alone must have arrived within this time. */
   headersTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
   invocationRetentionCount: Type.Integer({ minimum: 100 }),

@@ -1,7 +1,8 @@
 // A live stream (Server-Sent Events) of invocations and event state changes, for the UI and
 // `picloud events tail`. EventSource cannot send headers, so the token may come as ?access_token=.
-// Each client has a bounded send buffer: one that does not read fast enough is told so
-// (`event: dropped`) and disconnected, so a stalled reader never holds more than the bound.
+// Each client has a bounded send buffer: while it is full, messages for that client are skipped;
+// once it drains the client is told how many it missed (`event: dropped`). A client that does not
+// read at all for STALL_LIMIT_MS is disconnected. Memory per client stays near the bound.
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
@@ -9,8 +10,8 @@ import type { ApiServices } from "../services.js";
 import { AppId, Text } from "./schemas.js";
 
 const HEARTBEAT_MS = 15_000;
-/** After the drop notice, how long a client gets to read what is buffered before the socket is cut. */
-const DROP_GRACE_MS = 2_000;
+/** How long a client may leave a full buffer unread before it is disconnected. */
+const STALL_LIMIT_MS = 60_000;
 
 export async function streamRoutes(
   scope: FastifyInstance,
@@ -50,17 +51,25 @@ export async function streamRoutes(
       });
       out.write(": connected\n\n");
       open.add(out);
-      let dropped = false;
+      // While the buffer is over the bound: how many messages were skipped, and the stall timer.
+      let skipped = 0;
+      let stall: NodeJS.Timeout | undefined;
+      const drained = () => {
+        clearTimeout(stall);
+        stall = undefined;
+        out.write(`event: dropped\ndata: ${JSON.stringify({ reason: "slow-client", skipped, limit: maxBuffered })}\n\n`);
+        skipped = 0;
+      };
       const send = (type: string, data: unknown) => {
-        if (dropped || out.writableEnded) return;
-        if (out.writableLength > maxBuffered) {
-          dropped = true;
-          request.log.warn({ bufferedBytes: out.writableLength }, "event stream client too slow: disconnected");
-          out.end(
-            `event: dropped\ndata: ${JSON.stringify({ reason: "slow-client", bufferedBytes: out.writableLength, limit: maxBuffered })}\n\n`,
-          );
-          setTimeout(() => out.destroy(), DROP_GRACE_MS).unref();
-          close();
+        if (out.writableEnded || out.destroyed) return;
+        if (stall || out.writableLength > maxBuffered) {
+          if (!stall) {
+            request.log.warn({ bufferedBytes: out.writableLength }, "event stream client too slow: skipping messages");
+            // The bound is above the stream's high-water mark, so a write has returned false and 'drain' will come.
+            out.once("drain", drained);
+            stall = setTimeout(() => out.destroy(), STALL_LIMIT_MS);
+          }
+          skipped++;
           return;
         }
         out.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -82,13 +91,14 @@ export async function streamRoutes(
         }
       });
       const heartbeat = setInterval(() => {
-        if (!dropped) out.write(": ping\n\n");
+        if (!stall) out.write(": ping\n\n");
       }, HEARTBEAT_MS);
       let closed = false;
       const close = () => {
         if (closed) return;
         closed = true;
         clearInterval(heartbeat);
+        clearTimeout(stall);
         unsubscribeInvocations();
         unsubscribeEvents();
         open.delete(out);
