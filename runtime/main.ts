@@ -16,6 +16,7 @@ import type { Config } from "./shared/config.js";
 import type { Logger } from "./shared/log.js";
 import { PICLOUD_VERSION } from "./shared/version.js";
 import type { Db } from "./store/db.js";
+import type { Resolver } from "./bindings/fetch/host.js";
 
 export interface RuntimeOptions {
   readonly config: Config;
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   readonly pgliteLocation?: string;
   /** Backoff jitter source (tests make it deterministic). */
   readonly random?: () => number;
+  /** DNS for scripts' outbound fetch (tests inject one so that no name leaves the machine). */
+  readonly resolver?: Resolver;
   /** The built renderer to serve at / (the Electron build passes its own). */
   readonly uiDir?: string;
 }

@@ -20,6 +20,8 @@ export interface InvocationScope {
   readonly limits: Limits;
   /** performance.now() by which the invocation's wall time is spent: host work must end before it. */
   readonly deadline: number;
+  /** Outbound calls made so far (fetch appends); the invoker shows them in the invocation's detail. */
+  readonly outbound: { method: string; host: string; status?: number; error?: string; durationMs: number; at: number }[];
 }
 
 /** The host half of a binding for one invocation: runs an operation, resolves to JSON text, rejects with a coded error. */

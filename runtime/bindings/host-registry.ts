@@ -3,12 +3,18 @@
 import { PiCloudError } from "../shared/errors.js";
 import type { KvStore } from "../store/kv.js";
 import type { HostOps, InvocationScope, SdkHost } from "./channel.js";
+import type { EgressPolicy } from "./fetch/egress-policy.js";
+import { fetchHost, type Resolver } from "./fetch/host.js";
 import { kvHost } from "./kv/host.js";
 import { timersHost } from "./timers/host.js";
 
 /** Everything host bindings may use; each one reads only its own part. */
 export interface BindingDeps {
   readonly kv: KvStore;
+  /** The app's egress policy (cached; changes apply to the next call). */
+  readonly egress: (app: string) => EgressPolicy | Promise<EgressPolicy>;
+  /** DNS for fetch; tests inject one. */
+  readonly resolver?: Resolver | undefined;
 }
 
 type HostFactory = (deps: BindingDeps, scope: InvocationScope) => HostOps;
@@ -16,6 +22,7 @@ type HostFactory = (deps: BindingDeps, scope: InvocationScope) => HostOps;
 const HOST_BINDINGS: ReadonlyMap<string, HostFactory> = new Map<string, HostFactory>([
   ["kv", kvHost],
   ["timers", timersHost],
+  ["fetch", fetchHost],
 ]);
 
 /** The SDK host of one invocation: each binding's ops are created on its first call. */

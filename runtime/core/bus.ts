@@ -16,6 +16,8 @@ export interface BusTopics {
   "tokens.revoked": { readonly id: string };
   /** Events became due (replay, schedule fired): dispatchers claim. In-process only. */
   "events.due": Record<string, never>;
+  /** An app's secrets or egress patterns changed: every process drops its cached copy. */
+  "bindings.changed": { readonly app: string };
   /** A node registered, changed state or left. */
   "nodes.changed": { readonly id: string; readonly status: string };
 }

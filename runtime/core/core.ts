@@ -20,6 +20,11 @@ import { openDatabase, pgliteDirectory } from "../store/open-db.js";
 import { ScriptStore } from "../store/scripts.js";
 import { TokenStore } from "../store/tokens.js";
 import { listTriggers, TriggerStore } from "../store/triggers.js";
+import type { Resolver } from "../bindings/fetch/host.js";
+import { AppBindingsCache } from "../orchestrator/app-bindings-cache.js";
+import { EgressStore } from "../store/egress.js";
+import { loadSecretBoxes } from "../store/secrets-key.js";
+import { SecretStore } from "../store/secrets.js";
 import { Bus } from "./bus.js";
 import { Stoppers } from "./stoppers.js";
 
@@ -29,6 +34,8 @@ export interface CoreOptions {
   readonly clock?: Clock;
   /** Tests pass "memory://" to skip the data directory entirely. */
   readonly pgliteLocation?: string;
+  /** DNS for scripts' outbound fetch (tests inject one so that no name leaves the machine). */
+  readonly resolver?: Resolver | undefined;
 }
 
 export interface Core {
@@ -54,6 +61,11 @@ export interface Core {
   readonly triggerCache: TriggerCache;
   /** Admin-token checks: the admin API, and /metrics on every process. */
   readonly auth: AdminAuth;
+  readonly secrets: SecretStore;
+  readonly egress: EgressStore;
+  /** Each app's secrets and egress policy, as the invoker reads them on every run (node and test runs). */
+  readonly appBindings: AppBindingsCache;
+  readonly resolver: Resolver | undefined;
   stop(): Promise<void>;
 }
 
@@ -99,6 +111,23 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     await scriptCache.start();
     stoppers.push(() => scriptCache.stop());
 
+    // Secrets are sealed with a key kept outside the database (store/secrets-key.ts says where from).
+    const boxes = loadSecretBoxes({
+      secretsKey: config.secretsKey,
+      secretsKeyFile: config.secretsKeyFile,
+      secretsOldKey: config.secretsOldKey,
+      dataDir: useDataDir ? config.dataDir : undefined,
+      ephemeral: embedded && !useDataDir,
+    });
+    const secrets = new SecretStore(db, boxes.current);
+    if (boxes.old && boxes.current) {
+      const resealed = await secrets.reseal(boxes.old);
+      if (resealed > 0) logger.info({ resealed }, "re-sealed secrets with the new key");
+    }
+    const egress = new EgressStore(db);
+    const appBindings = new AppBindingsCache({ secrets, egress, bus });
+    stoppers.push(appBindings.start());
+
     const tokens = new TokenStore(db);
     const auth = new AdminAuth(tokens, bus);
     stoppers.push(() => auth.stop());
@@ -123,6 +152,10 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       scriptCache,
       triggerCache,
       auth,
+      secrets,
+      egress,
+      appBindings,
+      resolver: options.resolver,
       stop: () => stoppers.stopAll(),
     };
   } catch (error) {

@@ -8,6 +8,7 @@ import { appRoutes } from "./routes/apps.js";
 import { invocationRoutes } from "./routes/invocations.js";
 import { kvRoutes } from "./routes/kv.js";
 import { scriptRoutes } from "./routes/scripts.js";
+import { secretRoutes } from "./routes/secrets.js";
 import { statsRoutes } from "./routes/stats.js";
 import { tokenRoutes } from "./routes/tokens.js";
 import { eventRoutes } from "./routes/events.js";
@@ -79,6 +80,7 @@ export async function registerAdminApi(
         invocationRoutes,
         statsRoutes,
         tokenRoutes,
+        secretRoutes,
         triggerRoutes,
         eventRoutes,
         streamRoutes,

@@ -50,6 +50,9 @@ export async function startManager(core: Core, options: ManagerOptions = {}): Pr
 
     const services: ApiServices = {
       config,
+      secrets: core.secrets,
+      egress: core.egress,
+      appBindings: core.appBindings,
       apps: core.apps,
       scripts: core.scripts,
       kv: core.kv,
@@ -122,5 +125,8 @@ async function startTestRunner(core: Core, stoppers: Stoppers): Promise<Pick<Nod
     logger.child({ role: "recorder" }),
   );
   stoppers.push(() => recorder.stop());
-  return { recorder, invoker: new Invoker({ executor, kv: core.kv, recorder, clock }) };
+  return {
+    recorder,
+    invoker: new Invoker({ executor, kv: core.kv, recorder, clock, appBindings: core.appBindings, resolver: core.resolver }),
+  };
 }

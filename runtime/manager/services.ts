@@ -8,7 +8,10 @@ import type { InvocationRecorder } from "../orchestrator/invocation-recorder.js"
 import type { Invoker } from "../orchestrator/invoker.js";
 import type { ScriptCache } from "../orchestrator/script-cache.js";
 import type { TriggerCache } from "../orchestrator/trigger-cache.js";
+import type { AppBindingsCache } from "../orchestrator/app-bindings-cache.js";
 import type { Config } from "../shared/config.js";
+import type { EgressStore } from "../store/egress.js";
+import type { SecretStore } from "../store/secrets.js";
 import type { AppStore } from "../store/apps.js";
 import type { InvocationStore } from "../store/invocations.js";
 import type { InvocationStatsStore } from "../store/invocation-stats.js";
@@ -25,6 +28,9 @@ export interface EventFeed {
 
 export interface ApiServices {
   readonly config: Config;
+  readonly secrets: SecretStore;
+  readonly egress: EgressStore;
+  readonly appBindings: AppBindingsCache;
   readonly apps: AppStore;
   readonly scripts: ScriptStore;
   readonly kv: KvStore;

@@ -53,7 +53,7 @@ export async function startNode(core: Core, options: NodeOptions = {}): Promise<
     );
     stoppers.push(() => recorder.stop());
 
-    const invoker = new Invoker({ executor, kv: core.kv, recorder, clock });
+    const invoker = new Invoker({ executor, kv: core.kv, recorder, clock, appBindings: core.appBindings, resolver: core.resolver });
     const dispatcher = new Dispatcher(
       {
         db,

@@ -1,13 +1,17 @@
 // Runs one invocation of a resolved script and records it: the single path every trigger takes.
-import { createSdkHost } from "../bindings/host-registry.js";
+import type { InvocationScope } from "../bindings/channel.js";
+import type { OutboundCall, Resolver } from "../bindings/fetch/host.js";
+import { type BindingDeps, createSdkHost } from "../bindings/host-registry.js";
 import type { Executor } from "../executor/executor.js";
 import type { Clock } from "../shared/clock.js";
 import { newId } from "../shared/ids.js";
 import type { HttpRequestContext, InvokeOutcome, ScriptContext } from "../shared/wire.js";
-import type { TriggerKind } from "../store/invocations.js";
+import type { LogLine, TriggerKind } from "../store/invocations.js";
 import type { KvStore } from "../store/kv.js";
 import type { InvocationRecorder } from "./invocation-recorder.js";
 import type { ResolvedScript } from "./script-cache.js";
+import type { AppBindingsCache } from "./app-bindings-cache.js";
+import { redactOutcome, secretRedactor } from "./secret-redaction.js";
 import { fromGuestResponse, type HttpResponse, toHttpResponse } from "./response-mapping.js";
 
 export interface InvocationInput {
@@ -31,16 +35,41 @@ export interface InvocationResult {
   readonly response?: HttpResponse;
 }
 
+/** An outbound call as a line of the invocation's log: method, host, status or error code, duration. */
+function outboundLine(call: OutboundCall): LogLine {
+  return {
+    level: "info",
+    message: `[fetch] ${call.method} ${call.host} -> ${call.status ?? call.error} (${call.durationMs} ms)`,
+    at: call.at,
+  };
+}
+
 export class Invoker {
-  constructor(private readonly deps: { executor: Executor; kv: KvStore; recorder: InvocationRecorder; clock: Clock }) {}
+  private readonly bindingDeps: BindingDeps;
+
+  constructor(
+    private readonly deps: {
+      executor: Executor;
+      kv: KvStore;
+      recorder: InvocationRecorder;
+      clock: Clock;
+      appBindings: AppBindingsCache;
+      /** DNS for outbound fetch (tests inject one). */
+      resolver?: Resolver | undefined;
+    },
+  ) {
+    this.bindingDeps = { kv: deps.kv, egress: (app) => deps.appBindings.egressFor(app), resolver: deps.resolver };
+  }
 
   async run(target: ResolvedScript, input: InvocationInput): Promise<InvocationResult> {
     const startedAt = this.deps.clock.now();
     const id = newId(startedAt);
     // `event` is only present for triggered runs, so scripts can test `"event" in ctx`.
+    const env = await this.deps.appBindings.envFor(target.app);
     const context: ScriptContext = {
       app: target.app,
       script: target.script,
+      env,
       ...(input.request && { request: input.request }),
       ...(input.event && {
         event: input.event,
@@ -48,6 +77,13 @@ export class Invoker {
         eventId: input.eventId,
         isDeadLetterHandler: input.isDeadLetterHandler ?? false,
       }),
+    };
+    const scope: InvocationScope = {
+      app: target.app,
+      origin: { chainDepth: input.event ? (input.chainDepth ?? 0) + 1 : 0 },
+      limits: target.limits,
+      deadline: performance.now() + target.limits.wallMs,
+      outbound: [],
     };
     let outcome = await this.deps.executor.invoke(
       {
@@ -60,13 +96,11 @@ export class Invoker {
         strict: target.strict,
         trigger: input.trigger,
       },
-      createSdkHost(this.deps, {
-        app: target.app,
-        origin: { chainDepth: input.event ? (input.chainDepth ?? 0) + 1 : 0 },
-        limits: target.limits,
-        deadline: performance.now() + target.limits.wallMs,
-      }),
+      createSdkHost(this.bindingDeps, scope),
     );
+    if (scope.outbound.length > 0) outcome = { ...outcome, logs: [...outcome.logs, ...scope.outbound.map(outboundLine)] };
+    const redact = secretRedactor(env);
+    if (redact) outcome = redactOutcome(outcome, redact);
     // A return value that cannot be sent as a response fails the invocation, and is recorded so.
     let response: HttpResponse | undefined;
     if (input.request && outcome.ok) {

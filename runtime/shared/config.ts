@@ -36,6 +36,12 @@ export const ConfigSchema = Type.Object({
   metricsPublic: Type.Boolean(),
   /** Names this process in event leases; unique per process. */
   nodeId: Type.String({ minLength: 1, maxLength: 200 }),
+  /** The key sealing app secrets (32 bytes, base64 or hex). Default for the embedded database: <dataDir>/secrets.key. */
+  secretsKey: Type.Optional(Type.String({ minLength: 32 })),
+  /** A file holding that key (e.g. a mounted secret in a cluster). */
+  secretsKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** The previous key during a rotation: values sealed with it are re-sealed with the current key at start. */
+  secretsOldKey: Type.Optional(Type.String({ minLength: 32 })),
   limits: LimitsOverrideSchema,
 });
 
@@ -78,6 +84,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     executorWorkers: envInt(env.PICLOUD_EXECUTOR_WORKERS),
     eventLeaseMs: envInt(env.PICLOUD_EVENT_LEASE_MS),
     metricsPublic: envBool(env.PICLOUD_METRICS_PUBLIC),
+    secretsKey: env.PICLOUD_SECRETS_KEY || undefined,
+    secretsKeyFile: env.PICLOUD_SECRETS_KEY_FILE || undefined,
+    secretsOldKey: env.PICLOUD_SECRETS_OLD_KEY || undefined,
   });
   const input = {
     host: "127.0.0.1",

@@ -9,6 +9,9 @@ export const LIMIT_BOUNDS = {
   stackKiB: { min: 32, max: 256, default: 256 },
   responseBytes: { min: 1_024, max: 64 * 1024 * 1024, default: 4 * 1024 * 1024 },
   logBytes: { min: 256, max: 4 * 1024 * 1024, default: 64 * 1024 },
+  fetchRequests: { min: 0, max: 1_000, default: 50 },
+  fetchResponseBytes: { min: 1_024, max: 64 * 1024 * 1024, default: 8 * 1024 * 1024 },
+  fetchTimeoutMs: { min: 100, max: 300_000, default: 10_000 },
 } as const;
 
 type LimitName = keyof typeof LIMIT_BOUNDS;
@@ -27,6 +30,13 @@ export const LimitsOverrideSchema = Type.Object(
     stackKiB: Type.Optional(limitSchema("stackKiB", "Sandbox stack size, in KiB")),
     responseBytes: Type.Optional(limitSchema("responseBytes", "Maximum serialised response size, in bytes")),
     logBytes: Type.Optional(limitSchema("logBytes", "Maximum captured console output per invocation, in bytes")),
+    fetchRequests: Type.Optional(
+      limitSchema("fetchRequests", "Outbound fetch requests per invocation (redirects included in the one call)"),
+    ),
+    fetchResponseBytes: Type.Optional(limitSchema("fetchResponseBytes", "Maximum size of one outbound response body, in bytes")),
+    fetchTimeoutMs: Type.Optional(
+      limitSchema("fetchTimeoutMs", "Timeout of one outbound request, in ms (never past the invocation's wall time)"),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,12 +1,13 @@
 // A real runtime for tests: real QuickJS workers and real SQL, on in-memory PGlite or a fresh Postgres database.
 import type { LightMyRequestResponse } from "fastify";
-import { type Runtime, startRuntime } from "../main.js";
+import { type Runtime, type RuntimeOptions, startRuntime } from "../main.js";
 import type { Clock } from "../shared/clock.js";
 import { type ConfigFlags, loadConfig } from "../shared/config.js";
 import { silentLogger } from "../shared/log.js";
 import { type Backend, createPostgresDatabase } from "./databases.js";
 
 export const TEST_TOKEN = "pc_test_token_0123456789abcdef";
+export const TEST_SECRETS_KEY = Buffer.alloc(32, 7).toString("base64");
 
 export interface TestRuntime {
   readonly runtime: Runtime;
@@ -32,6 +33,8 @@ export interface TestRuntimeOptions {
   readonly flags?: ConfigFlags;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /** DNS for scripts' fetch: tests resolve names to loopback or to addresses the policy must refuse. */
+  readonly resolver?: RuntimeOptions["resolver"];
   /** Share an existing Postgres database (cluster tests: two runtimes, one database). */
   readonly databaseUrl?: string;
 }
@@ -47,6 +50,8 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
       executorWorkers: 2,
       port: 0,
       ...(databaseUrl && { databaseUrl }),
+      // One key per test database: cluster tests share it between their runtimes.
+      secretsKey: TEST_SECRETS_KEY,
       ...options.flags,
     },
     {},
@@ -57,6 +62,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     ...(backend === "pglite" && { pgliteLocation: "memory://" }),
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),
+    ...(options.resolver && { resolver: options.resolver }),
   });
   const api: TestRuntime["api"] = (method, path, body, token = TEST_TOKEN) =>
     runtime.app.inject({

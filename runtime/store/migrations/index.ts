@@ -2,6 +2,7 @@
 import { initial } from "./001-initial.js";
 import { events } from "./002-events.js";
 import { invocationStats } from "./003-invocation-stats.js";
+import { secretsEgress } from "./004-secrets-egress.js";
 
 export interface Migration {
   readonly version: number;
@@ -9,4 +10,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial, events, invocationStats];
+export const MIGRATIONS: readonly Migration[] = [initial, events, invocationStats, secretsEgress];

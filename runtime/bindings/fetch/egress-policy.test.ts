@@ -1,0 +1,69 @@
+// The SSRF rules at the policy layer, on resolved addresses: no connection is ever made here.
+import { describe, expect, it } from "vitest";
+import { EgressPolicy, isPublicAddress, parseEgressPattern } from "./egress-policy.js";
+
+describe("egress policy", () => {
+  it("the default policy refuses loopback, private, link-local, metadata, CGNAT, IPv4-mapped and embedded-IPv4 IPv6", () => {
+    const policy = new EgressPolicy([]);
+    const refused = [
+      "127.0.0.1",
+      "127.1.2.3",
+      "0.0.0.0",
+      "10.0.0.5",
+      "172.16.4.4",
+      "192.168.1.10",
+      "169.254.169.254",
+      "169.254.1.1",
+      "100.64.0.1",
+      "224.0.0.1",
+      "255.255.255.255",
+      "::1",
+      "::",
+      "fe80::1",
+      "fd00:ec2::254",
+      "fc00::1",
+      "::ffff:127.0.0.1",
+      "::ffff:7f00:1",
+      "::ffff:169.254.169.254",
+      "::ffff:10.0.0.1",
+      "64:ff9b::7f00:1",
+      "2002:7f00:1::",
+      "ff02::1",
+    ];
+    for (const address of refused) expect(policy.allows("example.com", 80, address), address).toBe(false);
+    for (const address of ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8"]) {
+      expect(policy.allows("example.com", 443, address), address).toBe(true);
+    }
+  });
+
+  it("a name that resolves to 127.0.0.1 is refused: the address decides, not the name", () => {
+    expect(new EgressPolicy([]).allows("totally-public.example", 443, "127.0.0.1")).toBe(false);
+    expect(new EgressPolicy(["*.example.org"]).allows("totally-public.example", 443, "127.0.0.1")).toBe(false);
+  });
+
+  it("a pattern opens exactly what it names", () => {
+    const policy = new EgressPolicy(["127.0.0.1:8080", "homeassistant.lan", "*.home.arpa:8123", "192.168.1.0/24", "[::1]:9000"]);
+    expect(policy.allows("127.0.0.1", 8080, "127.0.0.1")).toBe(true);
+    expect(policy.allows("127.0.0.1", 8081, "127.0.0.1")).toBe(false);
+    expect(policy.allows("localhost", 8081, "127.0.0.1")).toBe(false);
+    expect(policy.allows("homeassistant.lan", 8123, "192.168.7.7")).toBe(true);
+    expect(policy.allows("other.lan", 8123, "192.168.7.7")).toBe(false);
+    expect(policy.allows("hub.home.arpa", 8123, "10.1.1.1")).toBe(true);
+    expect(policy.allows("hub.home.arpa", 80, "10.1.1.1")).toBe(false);
+    expect(policy.allows("home.arpa", 8123, "10.1.1.1")).toBe(false);
+    expect(policy.allows("nas", 445, "192.168.1.77")).toBe(true);
+    expect(policy.allows("nas", 445, "192.168.2.77")).toBe(false);
+    expect(policy.allows("nas", 445, "::ffff:192.168.1.77")).toBe(true);
+    expect(policy.allows("::1", 9000, "::1")).toBe(true);
+    expect(policy.allows("::1", 9001, "::1")).toBe(false);
+    expect(policy.allows("x", 80, "169.254.169.254")).toBe(false);
+  });
+
+  it("patterns are validated with a coded error", () => {
+    for (const bad of ["", "http://x", "a b", "*.com", "host:0", "host:99999", "10.0.0.0/99", "1.2.3"]) {
+      expect(() => parseEgressPattern(bad), bad).toThrow(expect.objectContaining({ code: "EGRESS_INVALID_PATTERN" }));
+    }
+    expect(parseEgressPattern("API.Example.com:8443")).toMatchObject({ kind: "host", host: "api.example.com", port: 8443 });
+    expect(isPublicAddress("not an ip")).toBe(false);
+  });
+});

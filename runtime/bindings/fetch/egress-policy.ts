@@ -1,0 +1,106 @@
+// Which destinations a script's fetch may reach. Decided on the address a connection will actually
+// use (after DNS, on every redirect hop), never on the name alone: public unicast addresses are open
+// by default; loopback, private, link-local (cloud metadata), CGNAT, multicast, reserved, and IPv6
+// forms that embed IPv4 (mapped, NAT64, 6to4, Teredo) are closed unless an app pattern opens them.
+// A pattern opens exactly what it names: a host (any port), host:port, *.domain, an IP or a CIDR.
+import ipaddr from "ipaddr.js";
+import { PiCloudError } from "../../shared/errors.js";
+
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+export type EgressPattern =
+  | { readonly kind: "host"; readonly host: string; readonly port?: number; readonly text: string }
+  | { readonly kind: "wildcard"; readonly suffix: string; readonly port?: number; readonly text: string }
+  | { readonly kind: "cidr"; readonly range: [Address, number]; readonly port?: number; readonly text: string };
+
+const HOST = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+
+function invalid(text: string, why: string): PiCloudError {
+  return new PiCloudError("EGRESS_INVALID_PATTERN", `Invalid egress pattern '${text}': ${why}`);
+}
+
+function parsePort(text: string, port: string): number {
+  const n = Number(port);
+  if (!/^\d{1,5}$/.test(port) || n < 1 || n > 65_535) throw invalid(text, "the port must be 1-65535.");
+  return n;
+}
+
+/** Parses `host`, `host:port`, `*.domain`, `*.domain:port`, an IPv4/IPv6 address (`[v6]:port`), or a CIDR. */
+export function parseEgressPattern(input: string): EgressPattern {
+  const text = String(input).trim().toLowerCase();
+  if (text.length === 0 || text.length > 300) throw invalid(String(input), "use a host, host:port, *.domain or a CIDR.");
+  if (text.includes("/")) {
+    try {
+      const range = ipaddr.parseCIDR(text);
+      return { kind: "cidr", range, text };
+    } catch {
+      throw invalid(text, "not a valid CIDR range.");
+    }
+  }
+  let host = text;
+  let port: number | undefined;
+  const bracketed = /^\[([0-9a-f:.]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) {
+    host = bracketed[1] as string;
+    if (bracketed[2] !== undefined) port = parsePort(text, bracketed[2]);
+  } else if (text.split(":").length === 2) {
+    const [h, p] = text.split(":") as [string, string];
+    host = h;
+    port = parsePort(text, p);
+  }
+  const withPort = port === undefined ? {} : { port };
+  if (ipaddr.isValid(host) && (host.includes(":") || ipaddr.IPv4.isValidFourPartDecimal(host))) {
+    const address = ipaddr.parse(host);
+    return { kind: "cidr", range: [address, address.kind() === "ipv4" ? 32 : 128], ...withPort, text };
+  }
+  if (host.startsWith("*.")) {
+    const suffix = host.slice(2);
+    if (!HOST.test(suffix) || !suffix.includes(".")) throw invalid(text, "a wildcard names a domain: *.example.com.");
+    return { kind: "wildcard", suffix, ...withPort, text };
+  }
+  if (!HOST.test(host) || /^[\d.]+$/.test(host)) throw invalid(text, "use a host name, an IP address or a CIDR.");
+  return { kind: "host", host, ...withPort, text };
+}
+
+/** The address as IPv4 when it is an IPv4-mapped IPv6 address (::ffff:a.b.c.d), so one rule set covers both. */
+function normalise(address: string): Address | undefined {
+  if (!ipaddr.isValid(address)) return undefined;
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) return (parsed as ipaddr.IPv6).toIPv4Address();
+  return parsed;
+}
+
+/** Public unicast: the only range open without a pattern. Everything ipaddr.js classes otherwise is closed. */
+export function isPublicAddress(address: string): boolean {
+  const parsed = normalise(address);
+  return parsed !== undefined && parsed.range() === "unicast";
+}
+
+export class EgressPolicy {
+  readonly patterns: readonly EgressPattern[];
+
+  constructor(patterns: readonly string[]) {
+    this.patterns = patterns.map(parseEgressPattern);
+  }
+
+  /**
+   * May a connection to `address` (what DNS gave for `host`, or `host` itself when it is an IP) on
+   * `port` be opened? `host` is the URL's host name, lower case, without brackets.
+   */
+  allows(host: string, port: number, address: string): boolean {
+    if (isPublicAddress(address)) return true;
+    const parsed = normalise(address);
+    const name = host.toLowerCase().replace(/\.$/, "");
+    return this.patterns.some((p) => {
+      if (p.port !== undefined && p.port !== port) return false;
+      if (p.kind === "host") return p.host === name;
+      if (p.kind === "wildcard") return name.endsWith(`.${p.suffix}`);
+      if (!parsed) return false;
+      const [base] = p.range;
+      const candidate = parsed.kind() === base.kind() ? parsed : undefined;
+      return candidate !== undefined && (candidate as ipaddr.IPv4).match(p.range as [ipaddr.IPv4, number]);
+    });
+  }
+}
+
+export const DEFAULT_EGRESS = new EgressPolicy([]);
