@@ -64,7 +64,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
   t = await startTestRuntime({
-    flags: { limits: { wallMs: 5_000, fetchTimeoutMs: 400, fetchResponseBytes: 1024 * 1024 } },
+    flags: { limits: { wallMs: 5_000, fetchTimeoutMs: 4_000, fetchResponseBytes: 1024 * 1024 } },
     // Names never reach real DNS: each resolves to loopback (the attack) or nothing.
     resolver: async (host) => {
       resolved.push(host);
@@ -78,7 +78,9 @@ beforeAll(async () => {
     },
   });
   adminPort = Number(new URL(await t.runtime.listen()).port);
-  for (const id of ["open", "closed", "few"]) await t.api("POST", "/apps", { id });
+  for (const id of ["open", "closed", "few", "impatient"]) await t.api("POST", "/apps", { id });
+  await t.api("POST", "/apps/impatient/egress", { patterns: [`127.0.0.1:${port}`] });
+  await t.api("PATCH", "/apps/impatient", { settings: { limits: { fetchTimeoutMs: 300 } } });
   expect((await t.api("POST", "/apps/open/egress", { patterns: [`127.0.0.1:${port}`, "localhost.test"] })).statusCode).toBe(200);
   await t.api("POST", "/apps/few/egress", { patterns: [`127.0.0.1:${port}`] });
   await t.api("PATCH", "/apps/few", { settings: { limits: { fetchRequests: 5 } } });
@@ -187,7 +189,7 @@ describe("hostile fetches end in coded errors and the server keeps answering", (
 
   it("a server that never answers ends with FETCH_TIMEOUT within the fetch timeout", async () => {
     const started = Date.now();
-    const { json } = await run("open", `await fetch("http://127.0.0.1:${port}/never")`);
+    const { json } = await run("impatient", `await fetch("http://127.0.0.1:${port}/never")`);
     expect(json.error).toMatchObject({ code: "FETCH_TIMEOUT" });
     expect(Date.now() - started).toBeLessThan(4_000);
   });

@@ -6,9 +6,9 @@ import { Type } from "typebox";
 import { parseEgressPattern } from "../../bindings/fetch/egress-policy.js";
 import { PiCloudError } from "../../shared/errors.js";
 import type { ApiServices } from "../services.js";
+import { AppId, AppParams, NoContent } from "./schemas.js";
 
-const AppParams = Type.Object({ app: Type.String() });
-const SecretParams = Type.Object({ app: Type.String(), name: Type.String() });
+const SecretParams = Type.Object({ app: AppId, name: Type.String({ minLength: 1, maxLength: 64 }) });
 const SecretInfo = Type.Object({ name: Type.String(), updatedAt: Type.String() });
 const EgressInfo = Type.Object({ pattern: Type.String(), createdAt: Type.String() });
 
@@ -57,13 +57,17 @@ export async function secretRoutes(
     },
   );
 
-  api.delete("/apps/:app/secrets/:name", { schema: { tags: ["secrets"], params: SecretParams } }, async (request, reply) => {
-    const { app, name } = request.params;
-    await appExists(app);
-    if (!(await services.secrets.delete(app, name))) throw new PiCloudError("SECRET_NOT_FOUND", `No secret '${name}' in app '${app}'.`);
-    await services.appBindings.changed(app);
-    return reply.code(204).send();
-  });
+  api.delete(
+    "/apps/:app/secrets/:name",
+    { schema: { tags: ["secrets"], params: SecretParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const { app, name } = request.params;
+      await appExists(app);
+      if (!(await services.secrets.delete(app, name))) throw new PiCloudError("SECRET_NOT_FOUND", `No secret '${name}' in app '${app}'.`);
+      await services.appBindings.changed(app);
+      return reply.code(204).send();
+    },
+  );
 
   api.get(
     "/apps/:app/egress",
@@ -111,7 +115,8 @@ export async function secretRoutes(
         tags: ["egress"],
         summary: "Remove an allowed pattern",
         params: AppParams,
-        querystring: Type.Object({ pattern: Type.String() }),
+        querystring: Type.Object({ pattern: Type.String({ minLength: 1, maxLength: 300 }) }),
+        response: { 204: NoContent },
       },
     },
     async (request, reply) => {
