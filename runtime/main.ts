@@ -10,7 +10,9 @@ import { RuntimeMetrics } from "./manager/metrics.js";
 import { registerMetricsRoute } from "./manager/routes/metrics.js";
 import { type ManagerRole, startManager } from "./manager/manager.js";
 import type { ApiServices } from "./manager/services.js";
-import { type NodeRole, type NodeServices, startNode } from "./node/node.js";
+import type { WorkerPool } from "./executor/worker-pool.js";
+import { type NodeRole, type NodeServices, startExecutor, startNode } from "./node/node.js";
+import { BootPhases } from "./shared/boot-phases.js";
 import type { Clock } from "./shared/clock.js";
 import type { Config } from "./shared/config.js";
 import type { Logger } from "./shared/log.js";
@@ -42,6 +44,8 @@ export interface Runtime {
   readonly db: Db;
   /** Set when this start created the first admin token: its only plain-text copy. */
   readonly initialAdminToken: string | undefined;
+  /** When each start-up step finished, in ms since the process started. */
+  readonly phases: BootPhases;
   /** Where data lives: the PGlite directory or the (password-less) database URL. */
   readonly dataLocation: string;
   listen(): Promise<string>;
@@ -113,16 +117,44 @@ async function compose<T>(options: RuntimeOptions, build: (core: Core, stoppers:
 }
 
 /** `serve`: core + node + manager in one process (the default, and the desktop app's mode). */
-export function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const phases = new BootPhases();
+  // The worker threads start (each compiles QuickJS) while the core opens the database.
+  const executor = startExecutor(options.config, options.logger).then((pool) => {
+    phases.mark("workers");
+    return pool;
+  });
+  executor.catch(() => {}); // observed below; a core failure is the one to report
+  let handedOver = false;
+  try {
+    return await composeServe(options, phases, () => {
+      handedOver = true;
+      return executor;
+    });
+  } catch (error) {
+    if (!handedOver) await executor.then((pool) => pool.close()).catch(() => {});
+    throw error;
+  }
+}
+
+function composeServe(options: RuntimeOptions, phases: BootPhases, takeExecutor: () => Promise<WorkerPool>): Promise<Runtime> {
   return compose(options, async (core, stoppers) => {
-    const node: NodeRole = await startNode(core, { ...(options.random && { random: options.random }) });
+    phases.mark("database");
+    const node: NodeRole = await startNode(core, { executor: takeExecutor(), ...(options.random && { random: options.random }) });
     stoppers.push(() => node.stop());
     const manager: ManagerRole = await startManager(core, { node: node.services, ...(options.uiDir && { uiDir: options.uiDir }) });
     stoppers.push(() => manager.stop());
     const metrics = startMetrics(core, node.services, stoppers);
     const served = await serveRoles(core, [metrics, manager, node], stoppers);
+    phases.mark("http");
     return {
       ...served,
+      phases,
+      async listen() {
+        const url = await served.listen();
+        phases.mark("listening");
+        return url;
+      },
       services: { ...manager.services, ...node.services, metrics: metrics.metrics },
       core,
       db: core.db,

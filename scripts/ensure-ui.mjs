@@ -1,4 +1,4 @@
-// `npm run serve` builds the dashboard first when it is missing or older than its sources.
+// `npm run serve` builds what it runs when missing or older than its sources: the dashboard, the runtime bundle, the PGlite template.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -24,3 +24,13 @@ if (!existsSync(built) || statSync(built).mtimeMs < sources) {
     stdio: "inherit",
   });
 }
+
+// The runtime bundle `bin/picloud` prefers (it falls back to the sources when this is stale), and
+// the PGlite template a new data directory is created from.
+const runtimeBundle = path.join(root, "out", "runtime", "picloud.js");
+if (!existsSync(runtimeBundle) || statSync(runtimeBundle).mtimeMs < newest(path.join(root, "runtime"))) {
+  const { buildRuntime } = await import("./build-runtime.mjs");
+  await buildRuntime();
+}
+const { buildTemplate } = await import("./build-pgdata-template.mjs");
+if (buildTemplate()) process.stderr.write("Built the PGlite data-directory template.\n");

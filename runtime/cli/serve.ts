@@ -1,4 +1,6 @@
 // `picloud serve`: the all-in-one runtime in the foreground, shut down gracefully on SIGTERM/SIGINT.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { startRuntime } from "../main.js";
 import { type ConfigFlags, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/log.js";
@@ -36,4 +38,6 @@ export async function serve(flags: ConfigFlags): Promise<void> {
     lines.push(`  export PICLOUD_URL=${url} PICLOUD_TOKEN=${runtime.initialAdminToken}`);
   }
   process.stdout.write(`${lines.join("\n")}\n`);
+  // `code` tells a bundle (out/runtime) from the TypeScript sources (runtime/cli).
+  logger.info({ phases: runtime.phases.toJSON(), code: path.dirname(fileURLToPath(import.meta.url)) }, "started (ms since process start)");
 }

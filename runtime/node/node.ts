@@ -14,6 +14,18 @@ import { Scheduler } from "../orchestrator/scheduler.js";
 export interface NodeOptions {
   /** Backoff jitter source (tests make it deterministic). */
   readonly random?: () => number;
+  /** A pool the caller started early (while the database opened); the node owns it from here on. */
+  readonly executor?: Promise<WorkerPool>;
+}
+
+/** The executor's worker threads; starting them takes a while (each compiles QuickJS), so callers may start it early. */
+export function startExecutor(config: Core["config"], logger: Core["logger"]): Promise<WorkerPool> {
+  return WorkerPool.start({
+    workers: config.executorWorkers,
+    logger: logger.child({ role: "executor" }),
+    instanceMaxUses: config.instanceMaxUses,
+    instanceMaxAgeMs: config.instanceMaxAgeMs,
+  });
 }
 
 /** What a node runs; `serve` hands the same instances to the manager (test runs, live stream). */
@@ -36,12 +48,7 @@ export async function startNode(core: Core, options: NodeOptions = {}): Promise<
   const { config, logger, clock, db, bus } = core;
   const stoppers = new Stoppers();
   try {
-    const executor = await WorkerPool.start({
-      workers: config.executorWorkers,
-      logger: logger.child({ role: "executor" }),
-      instanceMaxUses: config.instanceMaxUses,
-      instanceMaxAgeMs: config.instanceMaxAgeMs,
-    });
+    const executor = await (options.executor ?? startExecutor(config, logger));
     stoppers.push(() => executor.close());
     // New settings (limits, strict mode) apply to fresh sandboxes only.
     stoppers.push(bus.subscribe("apps.changed", ({ app }) => executor.forgetApp(app)));

@@ -1,10 +1,25 @@
 // Embedded PostgreSQL (PGlite, WASM), file-backed in a data directory, or in memory for tests.
 import { PGlite } from "@electric-sql/pglite";
 import type { Db, Queryable, Row } from "../db.js";
+import { dataDirTemplate, isFreshLocation } from "./template.js";
+
+/**
+ * Postgres's default 128 MiB of shared buffers would be WASM memory held for the life of the
+ * process; the data files are in the OS page cache anyway, so a small buffer pool costs little.
+ */
+export const DEFAULT_PGLITE_SHARED_BUFFERS_MIB = 16;
+
+export interface PgliteOptions {
+  readonly sharedBuffersMiB?: number;
+}
 
 /** `location`: a directory path, or "memory://" for a throwaway database. */
-export async function openPglite(location: string): Promise<Db> {
-  const pg = await PGlite.create(location);
+export async function openPglite(location: string, options: PgliteOptions = {}): Promise<Db> {
+  const template = isFreshLocation(location) ? dataDirTemplate() : undefined;
+  const pg = await PGlite.create(location, {
+    ...(template && { loadDataDir: template }),
+    startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffersMiB ?? DEFAULT_PGLITE_SHARED_BUFFERS_MIB}MB`],
+  });
   const asQueryable = (q: Pick<PGlite, "query">): Queryable => ({
     async query<R extends Row>(sql: string, params?: readonly unknown[]) {
       const result = await q.query<R>(sql, params as unknown[] | undefined);
