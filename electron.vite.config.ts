@@ -23,6 +23,6 @@ export default defineConfig({
   },
   renderer: {
     ...renderer,
-    build: { ...renderer.build, rollupOptions: { input: "renderer/index.html" } },
+    build: { ...renderer.build, rolldownOptions: { ...renderer.build?.rolldownOptions, input: "renderer/index.html" } },
   },
 });

@@ -41,7 +41,7 @@ describe("dead letters", { timeout: 120_000 }, () => {
     await page.waitForSelector('[data-testid="stream-status"]:has-text("live")');
     await server.api("PUT", "/apps/orders/kv/orders/o-1", { value: { address: null } });
     await page.waitForSelector('[data-testid="stream-item"]:has-text("dead")');
-    await page.locator('[data-testid="stream-item"]:has-text("error")').first().click();
+    await page.locator('[data-testid="stream-item"]:has-text("dead")').first().click();
     await page.waitForSelector('[data-testid="event-detail"]:has-text("has no address")');
     await screenshot(page, "09-events");
 

@@ -11,19 +11,26 @@ export function validateNewConnection(input: unknown): NewConnection {
   if (typeof token !== "string" || token.length < 16 || token.length > 512 || /\s/.test(token))
     throw new InvalidIpcInput("The token must be 16-512 characters without spaces.");
   if (typeof url !== "string") throw new InvalidIpcInput("The URL must be a string.");
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InvalidIpcInput(`'${url}' is not a URL.`);
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
-    throw new InvalidIpcInput("The URL must start with http:// or https://.");
-  if (parsed.username || parsed.password) throw new InvalidIpcInput("Put the token in the token field, not in the URL.");
+  const problem = connectionUrlProblem(url);
+  if (problem) throw new InvalidIpcInput(problem);
+  const parsed = new URL(url.trim());
   return { name: name.trim(), url: parsed.origin + parsed.pathname.replace(/\/+$/, ""), token };
 }
 
 export function validateId(input: unknown): string {
   if (typeof input !== "string" || !/^[A-Za-z0-9-]{1,64}$/.test(input)) throw new InvalidIpcInput("Invalid connection id.");
   return input;
+}
+
+/** What is wrong with a runtime URL, in words for the user; undefined when it is fine. Shared with the renderer's form. */
+export function connectionUrlProblem(url: string): string | undefined {
+  if (!/^https?:\/\//i.test(url.trim())) return "The URL must start with http:// or https://.";
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    return `'${url}' is not a URL.`;
+  }
+  if (parsed.username || parsed.password) return "Put the token in the token field, not in the URL.";
+  return undefined;
 }

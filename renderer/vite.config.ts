@@ -14,6 +14,8 @@ export default defineConfig({
     emptyOutDir: true,
     minify: true,
     chunkSizeWarningLimit: 8_000,
+    // The timing report is noise for someone running `npm run serve` (it lands in the start-up output).
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   worker: { format: "es" },
 });

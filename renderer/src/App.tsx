@@ -1,21 +1,12 @@
 // The shell: picks the connection, asks for a token when needed, and lays out navigation and views.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { PiCloudClient } from "./api/client";
-import { Spinner, errorText } from "./components/ui";
-import { type ActiveConnection, ConnectionContext, useConnection } from "./connections/context";
+import { Spinner } from "./components/ui";
+import { type ActiveConnection, ConnectionContext } from "./connections/context";
 import { type ConnectionInfo, type ConnectionStore, openConnectionStore } from "./connections/store";
-import { href, type Route, useRoute } from "./router";
-import { ConnectionsView } from "./views/ConnectionsView";
-import { DeadLettersView } from "./views/DeadLettersView";
-import { EventsView } from "./views/EventsView";
-import { HomeView } from "./views/HomeView";
-import { KvView } from "./views/KvView";
-import { LoginView } from "./views/LoginView";
-import { Sidebar } from "./views/Sidebar";
-
-// Monaco is large: load the editor view on demand so the rest of the UI starts fast.
-const ScriptView = lazy(() => import("./views/ScriptView").then((m) => ({ default: m.ScriptView })));
+import { LoginView } from "./views/connections/LoginView";
+import { Shell } from "./views/shell/Shell";
 
 const ACTIVE_KEY = "picloud.activeConnection";
 
@@ -93,92 +84,5 @@ export function App() {
         }}
       />
     </ConnectionContext.Provider>
-  );
-}
-
-function Shell(props: {
-  connections: ConnectionInfo[];
-  onSwitch: (id: string) => void;
-  onConnectionsChanged: () => void;
-  onSignOut: () => void;
-}) {
-  const route = useRoute();
-  const { client, info, store } = useConnection();
-  const health = useQuery({ queryKey: ["health", info.id], queryFn: () => client.listApps(), refetchInterval: 30_000, retry: 0 });
-  const deadLetters = useQuery({
-    queryKey: ["deadletters", "count", info.id],
-    queryFn: () => client.listDeadLetters(),
-    refetchInterval: 15_000,
-    enabled: health.isSuccess,
-  });
-  const nav = (target: Route, label: string, extra?: React.ReactNode) => (
-    <a href={href(target)} className={route.page === target.page ? "active" : ""}>
-      {label}
-      {extra}
-    </a>
-  );
-  const deadCount = deadLetters.data?.total ?? 0;
-  return (
-    <div className="shell">
-      <header className="topbar">
-        <div className="brand">
-          <span className="brand-mark">π</span> PiCloud
-        </div>
-        <nav className="topnav" aria-label="Main">
-          {nav({ page: "home" }, "Apps")}
-          {nav({ page: "events" }, "Events")}
-          {nav(
-            { page: "deadletters" },
-            "Dead letters",
-            deadCount > 0 ? (
-              <span className="badge" data-testid="deadletter-badge">
-                {deadCount}
-              </span>
-            ) : null,
-          )}
-          {nav({ page: "connections" }, "Connections")}
-        </nav>
-        <div className="spacer" />
-        <div className="conn-switch" title={health.isError ? errorText(health.error) : `Connected to ${info.url}`}>
-          <span className={`dot ${health.isSuccess ? "up" : health.isError ? "down" : ""}`} data-testid="connection-status" />
-          <select aria-label="Connection" value={info.id} onChange={(e) => props.onSwitch(e.target.value)} data-testid="connection-select">
-            {props.connections.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        {store.storage === "browser" && info.kind === "local" && (
-          <button type="button" className="btn small ghost" style={{ color: "#c9d1e0" }} onClick={props.onSignOut}>
-            Sign out
-          </button>
-        )}
-      </header>
-      <Sidebar route={route} />
-      <main className="main">
-        {health.isError && (
-          <div className="notice error" role="alert" style={{ margin: "12px 24px 0" }} data-testid="connection-error">
-            {info.name} ({info.url}) is not available: {errorText(health.error)}
-          </div>
-        )}
-        <Suspense
-          fallback={
-            <div className="page">
-              <Spinner label="Loading editor…" />
-            </div>
-          }
-        >
-          {route.page === "home" && <HomeView />}
-          {route.page === "script" && <ScriptView key={`${route.app}/${route.script}`} app={route.app} script={route.script} />}
-          {route.page === "kv" && <KvView key={route.app} app={route.app} />}
-          {route.page === "events" && <EventsView />}
-          {route.page === "deadletters" && <DeadLettersView />}
-          {route.page === "connections" && (
-            <ConnectionsView connections={props.connections} onChanged={props.onConnectionsChanged} onSwitch={props.onSwitch} />
-          )}
-        </Suspense>
-      </main>
-    </div>
   );
 }

@@ -368,7 +368,7 @@ triggers
   .option("--kv <collection>", "run on changes to this KV collection")
   .option("--ops <ops>", "which changes: insert,update,delete (default all)")
   .option("--prefix <prefix>", "only keys starting with this")
-  .option("--cron <expr>", "run on this cron schedule (5 fields, or 6 with seconds first)")
+  .option("--cron <expr>", "run on this cron schedule (5 fields, 6 with seconds first, 7 with a year last, or @daily etc.)")
   .option("--tz <zone>", "time zone of the schedule (default UTC)")
   .option("--dead-letter", "run for the app's dead letters")
   .option("--for-script <script>", "with --dead-letter: only dead letters of this script")
@@ -568,7 +568,8 @@ events
         process.stdout.write(
           `${item.startedAt} invocation ${item.script} ${item.trigger} ${item.status} ${Number(item.durationMs).toFixed(1)}ms${error ? ` ${error.code}: ${error.message}` : ""}\n`,
         );
-      } else
+      } else if (type === "change") process.stdout.write(`${new Date().toISOString()} change ${item.method} ${item.path}\n`);
+      else
         process.stdout.write(
           `${new Date().toISOString()} event ${item.id} ${item.script} ${item.kind} ${item.status} attempt ${item.attempt}\n`,
         );

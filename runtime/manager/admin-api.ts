@@ -4,6 +4,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { parseJsonBody } from "../shared/bounded-json.js";
 import { PiCloudError } from "../shared/errors.js";
+import { ChangeFeed, changeFromRequest } from "./change-feed.js";
 import { appRoutes } from "./routes/apps.js";
 import { invocationRoutes } from "./routes/invocations.js";
 import { kvRoutes } from "./routes/kv.js";
@@ -72,6 +73,12 @@ export async function registerAdminApi(
         if (request.routeOptions.config?.public === true || request.method === "OPTIONS") return;
         await services.auth.check(request);
       });
+      const changes = new ChangeFeed();
+      scope.decorate("changeFeed", changes);
+      scope.addHook("onResponse", async (request, reply) => {
+        const change = changeFromRequest(request.method, request.url, reply.statusCode, API_PREFIX);
+        if (change) changes.publish(change);
+      });
       scope.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
       for (const routes of [
         appRoutes,
@@ -110,6 +117,10 @@ export async function registerAdminApi(
 }
 
 declare module "fastify" {
+  interface FastifyInstance {
+    /** Successful admin-API writes, for the live stream (see change-feed.ts). */
+    changeFeed: ChangeFeed;
+  }
   interface FastifyContextConfig {
     /** Served without an admin token. */
     public?: boolean;

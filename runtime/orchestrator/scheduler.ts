@@ -3,6 +3,7 @@
 // Missed ticks (the process was down or stalled): only the most recent one runs, once, when the
 // scheduler next looks; older ones are skipped.
 import { Cron } from "croner";
+import { CRON_FORMAT } from "../shared/cron-format.js";
 import type { Clock } from "../shared/clock.js";
 import { PiCloudError } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
@@ -11,7 +12,7 @@ import { EventStore } from "../store/events.js";
 import { listTriggers, type ScheduleTrigger } from "../store/triggers.js";
 import type { TriggerCache } from "./trigger-cache.js";
 
-/** Validates a cron expression (5 fields, or 6 with seconds first) and time zone; returns the parsed job. */
+/** Validates a cron expression (see CRON_FORMAT) and time zone; returns the parsed job. */
 export function parseCron(expression: string, timezone: string): Cron {
   try {
     new Intl.DateTimeFormat("en", { timeZone: timezone });
@@ -21,7 +22,9 @@ export function parseCron(expression: string, timezone: string): Cron {
   try {
     return new Cron(expression, { timezone, paused: true });
   } catch (error) {
-    throw new PiCloudError("TRIGGER_INVALID", `Invalid cron expression '${expression}': ${(error as Error).message}`);
+    const reason = (error as Error).message.replace(/^CronPattern: /, "");
+    const format = /space separated parts/.test(reason) ? `use ${CRON_FORMAT}` : reason;
+    throw new PiCloudError("TRIGGER_INVALID", `Invalid cron expression '${expression}': ${format}.`);
   }
 }
 

@@ -1,18 +1,8 @@
 // Per-invocation resource limits: defaults, bounds, and the per-app override merge.
 import { Type, type Static } from "typebox";
+import { LIMIT_BOUNDS } from "./limit-bounds.js";
 
-/** Bounds keep an app setting from harming the host (e.g. a QuickJS stack above 256 KiB overflows Node's own stack). */
-export const LIMIT_BOUNDS = {
-  memoryMiB: { min: 16, max: 2048, default: 64 },
-  cpuMs: { min: 1, max: 60_000, default: 1_000 },
-  wallMs: { min: 10, max: 300_000, default: 15_000 },
-  stackKiB: { min: 32, max: 256, default: 256 },
-  responseBytes: { min: 1_024, max: 64 * 1024 * 1024, default: 4 * 1024 * 1024 },
-  logBytes: { min: 256, max: 4 * 1024 * 1024, default: 64 * 1024 },
-  fetchRequests: { min: 0, max: 1_000, default: 50 },
-  fetchResponseBytes: { min: 1_024, max: 64 * 1024 * 1024, default: 8 * 1024 * 1024 },
-  fetchTimeoutMs: { min: 100, max: 300_000, default: 10_000 },
-} as const;
+export { LIMIT_BOUNDS };
 
 type LimitName = keyof typeof LIMIT_BOUNDS;
 export type Limits = { readonly [K in LimitName]: number };

@@ -43,7 +43,12 @@ export interface InvocationFilter {
   /** Only records older than this id (ids are time-ordered): the next page. */
   readonly before?: string | undefined;
   readonly limit?: number | undefined;
+  /** Text that appears in the console output or the error (case-insensitive). */
+  readonly text?: string | undefined;
 }
+
+/** `%text%` for ILIKE, with the pattern characters in `text` taken literally. */
+const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 interface InvocationRow extends Record<string, unknown> {
   id: string;
@@ -122,8 +127,17 @@ export class InvocationStore {
        where ($1::text is null or app_id = $1) and ($2::text is null or script_name = $2)
          and ($3::text is null or status = $3) and ($4::text is null or trigger = $4)
          and ($5::text is null or id < $5)
+         and ($7::text is null or logs::text ilike $7 or error::text ilike $7)
        order by id desc limit $6`,
-      [filter.app ?? null, filter.script ?? null, filter.status ?? null, filter.trigger ?? null, filter.before ?? null, filter.limit ?? 50],
+      [
+        filter.app ?? null,
+        filter.script ?? null,
+        filter.status ?? null,
+        filter.trigger ?? null,
+        filter.before ?? null,
+        filter.limit ?? 50,
+        filter.text ? containsPattern(filter.text) : null,
+      ],
     );
     return rows.map(toRecord);
   }

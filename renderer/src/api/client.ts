@@ -1,6 +1,8 @@
 // A typed client for one PiCloud runtime's admin API (local or remote): bearer token, coded errors.
 import type {
   App,
+  AppSettings,
+  TokenInfo,
   CurrentScript,
   DeadLetter,
   EventRecord,
@@ -74,6 +76,8 @@ export class PiCloudClient {
 
   listApps = () => this.request<{ apps: App[] }>("GET", "/apps").then((r) => r.apps);
   createApp = (id: string, strict = false) => this.request<App>("POST", "/apps", { id, ...(strict && { settings: { strict: true } }) });
+  getApp = (id: string) => this.request<App>("GET", `/apps/${enc(id)}`);
+  updateApp = (id: string, settings: AppSettings) => this.request<App>("PATCH", `/apps/${enc(id)}`, { settings });
   deleteApp = (id: string) => this.request<void>("DELETE", `/apps/${enc(id)}`);
 
   listScripts = (app: string) => this.request<{ scripts: ScriptListItem[] }>("GET", `/apps/${enc(app)}/scripts`).then((r) => r.scripts);
@@ -126,6 +130,7 @@ export class PiCloudClient {
           .map(([k, v]) => [k, String(v)]),
       )}`,
     );
+  getInvocation = (id: string) => this.request<InvocationRecord>("GET", `/invocations/${enc(id)}`);
   getEvent = (id: string) => this.request<EventRecord>("GET", `/events/${enc(id)}`);
   listDeadLetters = (app?: string) =>
     this.request<{ deadLetters: DeadLetter[]; total: number }>(
@@ -134,6 +139,10 @@ export class PiCloudClient {
     );
   replayDeadLetters = (ids: string[]) => this.request<{ replayed: unknown[]; missing: string[] }>("POST", "/deadletters/replay", { ids });
   deleteDeadLetters = (ids: string[]) => this.request<{ deleted: string[]; missing: string[] }>("POST", "/deadletters/delete", { ids });
+
+  listTokens = () => this.request<{ tokens: TokenInfo[] }>("GET", "/tokens").then((r) => r.tokens);
+  createToken = (name: string) => this.request<TokenInfo & { token: string }>("POST", "/tokens", { name });
+  revokeToken = (id: string) => this.request<void>("DELETE", `/tokens/${enc(id)}`);
 }
 
 /** Checks that `url` is a PiCloud runtime that accepts `token`, before anything is saved. */

@@ -1,6 +1,7 @@
 // The active connection: which runtime the UI talks to, with its client, shared by every view.
-import { createContext, useContext } from "react";
+import { createContext, useContext, useMemo } from "react";
 import type { PiCloudClient } from "../api/client";
+import type { Api } from "../api/queries";
 import type { ConnectionInfo, ConnectionStore } from "./store";
 
 export interface ActiveConnection {
@@ -19,4 +20,10 @@ export function useConnection(): ActiveConnection {
 
 export function useClient(): PiCloudClient {
   return useConnection().client;
+}
+
+/** The active connection as the query factories take it (see api/queries.ts). */
+export function useApi(): Api {
+  const { info, client } = useConnection();
+  return useMemo(() => ({ id: info.id, client }), [info.id, client]);
 }

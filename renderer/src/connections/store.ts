@@ -17,6 +17,8 @@ export interface ConnectionStore {
   token(id: string): Promise<string | undefined>;
   save(connection: NewConnection): Promise<ConnectionInfo>;
   remove(id: string): Promise<void>;
+  /** Saves a changed remote (e.g. a new token after the old one was revoked); returns its info, whose id may differ. */
+  replace(id: string, connection: NewConnection): Promise<ConnectionInfo>;
   /** Browser only: remember the admin token for this server. */
   setLocalToken?(token: string | undefined): void;
 }
@@ -62,6 +64,18 @@ function browserStore(): ConnectionStore {
     async remove(id) {
       localStorage.setItem(REMOTES_KEY, JSON.stringify(remotes().filter((r) => r.id !== id)));
     },
+    async replace(id, connection) {
+      const updated = {
+        id,
+        kind: "remote" as const,
+        name: connection.name,
+        url: connection.url.replace(/\/+$/, ""),
+        token: connection.token,
+      };
+      localStorage.setItem(REMOTES_KEY, JSON.stringify(remotes().map((r) => (r.id === id ? updated : r))));
+      const { token: _token, ...info } = updated;
+      return info;
+    },
     setLocalToken(token) {
       if (token) localStorage.setItem(LOCAL_TOKEN_KEY, token);
       else localStorage.removeItem(LOCAL_TOKEN_KEY);
@@ -79,5 +93,11 @@ export async function openConnectionStore(): Promise<ConnectionStore> {
     token: (id) => desktop.connectionToken(id),
     save: (connection) => desktop.saveConnection(connection),
     remove: (id) => desktop.removeConnection(id),
+    // The desktop store has no update: save the new one first, so a failure loses nothing.
+    async replace(id, connection) {
+      const saved = await desktop.saveConnection(connection);
+      await desktop.removeConnection(id);
+      return saved;
+    },
   };
 }

@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
+import type { EventRecord, InvocationRecord } from "../api/types";
+import { activityRows, eventSubject, sources } from "./activity";
+import { previewCron } from "./cron";
+import { formatDateTime, formatTime } from "./format";
 import { parseJsonInput } from "./json";
+import { limitErrors } from "./limits";
 import { markerForError } from "./markers";
+import { splitPath, toQueryObject } from "./query-string";
 import { sampleEvent } from "./samples";
-import { matchesFilter, pushBounded, type StreamItem } from "./stream-filter";
 
 describe("parseJsonInput", () => {
   it("accepts JSON, maps empty input when asked, and locates errors", () => {
@@ -44,18 +49,96 @@ describe("sampleEvent", () => {
   });
 });
 
-describe("stream filter", () => {
-  const event = (script: string, status: string, kind = "kv"): StreamItem => ({
-    type: "event",
-    at: 0,
-    event: { id: "e", app: "a", script, kind, status, attempt: 1, deadLetterId: null },
+describe("activity rows", () => {
+  const event = (id: string, createdAt: string, status = "done"): EventRecord =>
+    ({ id, createdAt, status, kind: "kv", script: "s", app: "a", payload: { op: "insert", collection: "orders", key: "k1" } }) as never;
+  const invocation = (id: string, startedAt: string, eventId: string | null = null): InvocationRecord =>
+    ({ id, startedAt, eventId, status: "ok", trigger: eventId ? "kv" : "http", script: "s", app: "a", logs: [], error: null }) as never;
+
+  it("merges events and direct invocations newest first, one row per event", () => {
+    const rows = activityRows(
+      [event("e1", "2026-01-01T00:00:01.000Z"), event("e2", "2026-01-01T00:00:03.000Z")],
+      [invocation("i1", "2026-01-01T00:00:02.000Z"), invocation("i2", "2026-01-01T00:00:04.000Z", "e2")],
+      {},
+    );
+    expect(rows.map((r) => r.id)).toEqual(["e2", "i1", "e1"]);
   });
-  it("filters by script, status and trigger, and keeps the newest items", () => {
-    expect(matchesFilter(event("s", "done"), { script: "s", status: "done", trigger: "kv" })).toBe(true);
-    expect(matchesFilter(event("s", "dead"), { status: "done" })).toBe(false);
-    expect(matchesFilter(event("s", "done", "schedule"), { trigger: "kv" })).toBe(false);
-    let items: StreamItem[] = [];
-    for (let i = 0; i < 5; i++) items = pushBounded(items, event(`s${i}`, "done"), 3);
-    expect(items.map((i) => (i.type === "event" ? i.event.script : ""))).toEqual(["s4", "s3", "s2"]);
+
+  it("a text search lists every matching invocation, events' runs included", () => {
+    const rows = activityRows([], [invocation("i2", "2026-01-01T00:00:04.000Z", "e2")], { text: "boom" });
+    expect(rows.map((r) => r.id)).toEqual(["i2"]);
+  });
+
+  it("a status or trigger only one kind of row has rules out the other source", () => {
+    expect(sources({ status: "done" })).toEqual({ events: true, invocations: false });
+    expect(sources({ status: "error" })).toEqual({ events: false, invocations: true });
+    expect(sources({ trigger: "kv" })).toEqual({ events: true, invocations: false });
+    expect(sources({ trigger: "http" })).toEqual({ events: false, invocations: true });
+    expect(sources({})).toEqual({ events: true, invocations: true });
+  });
+
+  it("says which collection and key a kv event is about", () => {
+    expect(eventSubject({ kind: "kv", payload: { op: "update", collection: "orders", key: "o-7" } })).toBe("update orders/o-7");
+  });
+});
+
+describe("test-run query strings", () => {
+  it("moves a query typed into the path into parameters", () => {
+    expect(splitPath("/?name=Ada&x=%20y")).toEqual({
+      path: "/",
+      params: [
+        { key: "name", value: "Ada" },
+        { key: "x", value: " y" },
+      ],
+    });
+    expect(splitPath("/orders")).toEqual({ path: "/orders", params: [] });
+    expect(
+      toQueryObject([
+        { key: "a", value: "1" },
+        { key: " ", value: "x" },
+      ]),
+    ).toEqual({ a: "1" });
+  });
+});
+
+describe("cron preview", () => {
+  it("lists the next runs and explains a wrong field count", () => {
+    const preview = previewCron("*/5 * * * *", "UTC", 5, new Date("2026-01-01T00:01:00Z"));
+    expect(preview.ok && preview.runs.map((d) => d.toISOString())).toEqual([
+      "2026-01-01T00:05:00.000Z",
+      "2026-01-01T00:10:00.000Z",
+      "2026-01-01T00:15:00.000Z",
+      "2026-01-01T00:20:00.000Z",
+      "2026-01-01T00:25:00.000Z",
+    ]);
+    const bad = previewCron("* * *", "UTC");
+    expect(!bad.ok && bad.error).toMatch(/5 fields .* 6 with seconds first/);
+    expect(previewCron("* * * * *", "Mars/Base").ok).toBe(false);
+  });
+});
+
+describe("date format", () => {
+  it("is one local format, with milliseconds where asked", () => {
+    const d = new Date(2026, 0, 2, 3, 4, 5, 6);
+    expect(formatDateTime(d)).toBe("2026-01-02 03:04:05");
+    expect(formatDateTime(d, { ms: true })).toBe("2026-01-02 03:04:05.006");
+    expect(formatTime(d)).toBe("03:04:05.006");
+  });
+});
+
+describe("limit fields", () => {
+  it("accept empty (default) and whole numbers within the runtime's bounds", () => {
+    const values = {
+      memoryMiB: "",
+      cpuMs: "500",
+      wallMs: "1.5",
+      stackKiB: "1024",
+      responseBytes: "",
+      logBytes: "",
+      fetchRequests: "",
+      fetchResponseBytes: "",
+      fetchTimeoutMs: "",
+    };
+    expect(limitErrors(values)).toEqual({ wallMs: "a whole number", stackKiB: "between 32 and 256" });
   });
 });

@@ -38,6 +38,7 @@ export async function invocationRoutes(scope: FastifyInstance, services: Pick<Ap
           trigger: Type.Optional(Trigger),
           before: Type.Optional(RecordId),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "Text in the console output or the error" })),
         }),
         response: { 200: Type.Object({ invocations: Type.Array(InvocationSchema) }) },
       },
@@ -54,6 +55,7 @@ export async function invocationRoutes(scope: FastifyInstance, services: Pick<Ap
           trigger: q.trigger as never,
           before: q.before,
           limit: q.limit,
+          text: q.q,
         }),
       };
     },

@@ -31,10 +31,13 @@ export async function streamRoutes(
       config: { queryToken: true },
       schema: {
         tags: ["events"],
-        summary: "Server-Sent Events: 'invocation' and 'event' messages, optionally for one app",
+        summary:
+          "Server-Sent Events: 'invocation', 'event' and 'change' (a control-plane write: method, path, app) messages, optionally for one app",
         querystring: Type.Object({ app: Type.Optional(AppId), access_token: Type.Optional(Text()) }),
         response: {
-          200: Type.String({ description: "text/event-stream: 'invocation', 'event' and, for a too slow client, a final 'dropped'" }),
+          200: Type.String({
+            description: "text/event-stream: 'invocation', 'event', 'change' and, for a too slow client, a final 'dropped'",
+          }),
         },
       },
     },
@@ -90,6 +93,9 @@ export async function streamRoutes(
           });
         }
       });
+      const unsubscribeChanges = scope.changeFeed.subscribe((change) => {
+        if (!app || change.app === app) send("change", change);
+      });
       const heartbeat = setInterval(() => {
         if (!stall) out.write(": ping\n\n");
       }, HEARTBEAT_MS);
@@ -102,6 +108,7 @@ export async function streamRoutes(
         unsubscribeInvocations();
         unsubscribeEvents();
         open.delete(out);
+        unsubscribeChanges();
       };
       out.on("close", close);
     },

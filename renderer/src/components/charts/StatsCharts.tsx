@@ -3,7 +3,8 @@
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import type { StatsResponse, StatsSeries } from "../../api/types";
-import { useConnection } from "../../connections/context";
+import { statsQuery } from "../../api/queries";
+import { useApi } from "../../connections/context";
 import { ErrorNotice, Spinner } from "../ui";
 import { type ChartLine, TimeSeriesChart } from "./TimeSeriesChart";
 
@@ -18,12 +19,7 @@ const PALETTE = ["#3b6cf6", "#1f9d63", "#b7791f", "#9b51e0", "#d64545", "#0e9aa7
 const REFRESH_MS = 15_000;
 
 function useStats(filter: { app?: string; script?: string; by: "app" | "script" }, minutes: number) {
-  const { client, info } = useConnection();
-  return useQuery({
-    queryKey: ["stats", info.id, filter.app ?? null, filter.script ?? null, filter.by, minutes],
-    queryFn: () => client.stats({ ...filter, minutes }),
-    refetchInterval: REFRESH_MS,
-  });
+  return useQuery({ ...statsQuery(useApi(), filter, minutes), refetchInterval: REFRESH_MS });
 }
 
 function WindowPicker({ minutes, onChange }: { minutes: number; onChange: (minutes: number) => void }) {

@@ -1,8 +1,8 @@
 // Browser mode: the runtime's dashboard asks for the admin token printed by `picloud serve`.
 import { useState } from "react";
-import { checkConnection } from "../api/client";
-import { ErrorNotice, TokenField } from "../components/ui";
-import type { ConnectionInfo } from "../connections/store";
+import { checkConnection } from "../../api/client";
+import { ErrorNotice, TokenField } from "../../components/ui";
+import type { ConnectionInfo } from "../../connections/store";
 
 export function LoginView({ connection, onToken }: { connection: ConnectionInfo; onToken: (token: string) => void }) {
   const [token, setToken] = useState("");
@@ -29,14 +29,11 @@ export function LoginView({ connection, onToken }: { connection: ConnectionInfo;
           void submit();
         }}
       >
-        <div className="brand" style={{ color: "var(--ink)" }}>
-          <span className="brand-mark" style={{ color: "#fff" }}>
-            π
-          </span>{" "}
-          PiCloud
+        <div className="brand on-light">
+          <span className="brand-mark">π</span> PiCloud
         </div>
         <h1>Sign in</h1>
-        <p className="muted small" style={{ margin: 0 }}>
+        <p className="muted small flush">
           Enter the admin token of <span className="mono">{connection.url}</span>. <span className="mono">picloud serve</span> prints it on
           first start; <span className="mono">picloud token create NAME</span> makes another.
         </p>

@@ -1,10 +1,14 @@
 // Version history: every deploy, a diff against the editor, and restore (recorded as a new version).
-import { DiffEditor } from "@monaco-editor/react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
-import { ErrorNotice, Spinner } from "../components/ui";
-import { useConnection } from "../connections/context";
-import { formatDateTime } from "../lib/format";
+import { DiffEditor, type DiffOnMount } from "@monaco-editor/react";
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
+import { useRestoreVersion } from "../../api/mutations";
+import { versionQuery, versionsQuery } from "../../api/queries";
+import { ErrorNotice, Spinner } from "../../components/ui";
+import { useApi } from "../../connections/context";
+import { formatDateTime } from "../../lib/format";
+
+type DiffEditorInstance = Parameters<DiffOnMount>[0];
 
 export function VersionsPanel(props: {
   app: string;
@@ -14,25 +18,31 @@ export function VersionsPanel(props: {
   onRestored: (source: string) => void;
 }) {
   const { app, name } = props;
-  const { client, info } = useConnection();
-  const queryClient = useQueryClient();
-  const versions = useQuery({ queryKey: ["versions", info.id, app, name], queryFn: () => client.listVersions(app, name) });
+  const api = useApi();
+  const versions = useQuery(versionsQuery(api, app, name));
   const [selected, setSelected] = useState<number>();
   const chosen = selected ?? versions.data?.[1]?.version ?? versions.data?.[0]?.version;
-  const old = useQuery({
-    queryKey: ["version", info.id, app, name, chosen],
-    queryFn: () => client.getVersion(app, name, chosen as number),
-    enabled: chosen !== undefined,
-  });
-  const restore = useMutation({
-    mutationFn: (version: number) => client.restore(app, name, version),
-    onSuccess: async () => {
-      if (old.data) props.onRestored(old.data.source);
-      await queryClient.invalidateQueries({ queryKey: ["versions", info.id, app, name] });
-      await queryClient.invalidateQueries({ queryKey: ["script", info.id, app, name] });
-      await queryClient.invalidateQueries({ queryKey: ["scripts", info.id, app] });
+  const old = useQuery({ ...versionQuery(api, app, name, chosen ?? 0), enabled: chosen !== undefined });
+  const restore = useRestoreVersion(app, name);
+  const diffRef = useRef<DiffEditorInstance>(undefined);
+  // The library disposes the models before the diff editor lets go of them ("TextModel got
+  // disposed before DiffEditorWidget model got reset"): keep them, detach, then dispose ourselves.
+  useEffect(
+    () => () => {
+      const editor = diffRef.current;
+      const model = editor?.getModel();
+      try {
+        editor?.setModel(null);
+      } catch {
+        // Already disposed by the library: nothing holds the models any more.
+      }
+      setTimeout(() => {
+        model?.original.dispose();
+        model?.modified.dispose();
+      }, 0);
     },
-  });
+    [],
+  );
   return (
     <div className="card" data-testid="history">
       <div className="card-head">History</div>
@@ -41,7 +51,7 @@ export function VersionsPanel(props: {
           <Spinner />
         </div>
       )}
-      <div className="list scroll" style={{ maxHeight: 220 }}>
+      <div className="list scroll versions-list">
         {versions.data?.map((v, i) => (
           <button
             key={v.version}
@@ -67,6 +77,11 @@ export function VersionsPanel(props: {
               original={old.data.source}
               modified={props.editorSource}
               language={props.language}
+              keepCurrentOriginalModel
+              keepCurrentModifiedModel
+              onMount={(editor) => {
+                diffRef.current = editor;
+              }}
               options={{
                 readOnly: true,
                 renderSideBySide: false,
@@ -74,6 +89,7 @@ export function VersionsPanel(props: {
                 fontSize: 12,
                 automaticLayout: true,
                 scrollBeyondLastLine: false,
+                fixedOverflowWidgets: true,
               }}
             />
           </div>
@@ -83,7 +99,10 @@ export function VersionsPanel(props: {
               type="button"
               className="btn"
               disabled={restore.isPending || versions.data?.[0]?.version === old.data.version}
-              onClick={() => restore.mutate(old.data.version)}
+              onClick={() => {
+                const source = old.data.source;
+                restore.mutate(old.data.version, { onSuccess: () => props.onRestored(source) });
+              }}
               data-testid="restore"
             >
               Restore v{old.data.version}

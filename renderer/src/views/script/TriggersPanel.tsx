@@ -1,9 +1,12 @@
-// The script's triggers: KV changes, schedules and the dead-letter handler; add and remove.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+// The script's triggers: KV changes, schedules (with their next runs) and the dead-letter handler.
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { Trigger } from "../api/types";
-import { Empty, ErrorNotice, Spinner } from "../components/ui";
-import { useConnection } from "../connections/context";
+import { useAddTrigger, useRemoveTrigger } from "../../api/mutations";
+import { triggersQuery } from "../../api/queries";
+import type { Trigger } from "../../api/types";
+import { Empty, ErrorNotice, Spinner } from "../../components/ui";
+import { useApi } from "../../connections/context";
+import { CronField } from "./CronField";
 
 function describe(trigger: Trigger): string {
   if (trigger.kind === "kv")
@@ -12,11 +15,16 @@ function describe(trigger: Trigger): string {
   return `Dead letters${trigger.forScript ? ` of ${trigger.forScript}` : " of the app"}`;
 }
 
+type Kind = "kv" | "schedule" | "dead_letter";
+const KINDS: readonly { kind: Kind; label: string }[] = [
+  { kind: "kv", label: "KV change" },
+  { kind: "schedule", label: "Schedule" },
+  { kind: "dead_letter", label: "Dead letters" },
+];
+
 export function TriggersPanel({ app, name }: { app: string; name: string }) {
-  const { client, info } = useConnection();
-  const queryClient = useQueryClient();
-  const triggers = useQuery({ queryKey: ["triggers", info.id, app], queryFn: () => client.listTriggers(app) });
-  const [kind, setKind] = useState<"kv" | "schedule" | "dead_letter">("kv");
+  const triggers = useQuery(triggersQuery(useApi(), app));
+  const [kind, setKind] = useState<Kind>("kv");
   const [collection, setCollection] = useState("");
   const [ops, setOps] = useState({ insert: true, update: true, delete: true });
   const [prefix, setPrefix] = useState("");
@@ -24,26 +32,23 @@ export function TriggersPanel({ app, name }: { app: string; name: string }) {
   const [timezone, setTimezone] = useState("UTC");
   const [maxAttempts, setMaxAttempts] = useState("5");
   const [backoffMs, setBackoffMs] = useState("1000");
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ["triggers", info.id, app] });
-  const add = useMutation({
-    mutationFn: () =>
-      client.addTrigger(app, {
-        kind,
-        script: name,
-        maxAttempts: Number(maxAttempts),
-        backoffMs: Number(backoffMs),
-        ...(kind === "kv" && {
-          collection,
-          ops: Object.entries(ops)
-            .filter(([, on]) => on)
-            .map(([op]) => op),
-          ...(prefix && { prefix }),
-        }),
-        ...(kind === "schedule" && { cron, timezone }),
+  const add = useAddTrigger(app);
+  const remove = useRemoveTrigger(app);
+  const submit = () =>
+    add.mutate({
+      kind,
+      script: name,
+      maxAttempts: Number(maxAttempts),
+      backoffMs: Number(backoffMs),
+      ...(kind === "kv" && {
+        collection,
+        ops: Object.entries(ops)
+          .filter(([, on]) => on)
+          .map(([op]) => op),
+        ...(prefix && { prefix }),
       }),
-    onSuccess: refresh,
-  });
-  const remove = useMutation({ mutationFn: (id: string) => client.removeTrigger(id), onSuccess: refresh });
+      ...(kind === "schedule" && { cron, timezone }),
+    });
   const mine = triggers.data?.filter((t) => t.script === name) ?? [];
   return (
     <div className="card" data-testid="triggers">
@@ -56,7 +61,7 @@ export function TriggersPanel({ app, name }: { app: string; name: string }) {
       {triggers.data && mine.length === 0 && <Empty>Runs only on HTTP requests. Add a trigger below.</Empty>}
       <div className="list">
         {mine.map((t) => (
-          <div key={t.id} className="list-item" style={{ cursor: "default" }}>
+          <div key={t.id} className="list-item static">
             <span className="grow">{describe(t)}</span>
             <span className="muted small">
               {t.maxAttempts}× · {t.backoffMs}ms
@@ -64,7 +69,9 @@ export function TriggersPanel({ app, name }: { app: string; name: string }) {
             <button
               type="button"
               className="btn small danger"
-              onClick={() => remove.mutate(t.id)}
+              onClick={() => {
+                if (confirm(`Remove the trigger "${describe(t)}"?`)) remove.mutate(t.id);
+              }}
               aria-label={`Remove trigger ${describe(t)}`}
             >
               Remove
@@ -76,32 +83,31 @@ export function TriggersPanel({ app, name }: { app: string; name: string }) {
         className="card-body stack"
         onSubmit={(e) => {
           e.preventDefault();
-          add.mutate();
+          submit();
         }}
       >
-        <div className="row">
-          {(["kv", "schedule", "dead_letter"] as const).map((k) => (
-            <label key={k} className="row small">
-              <input type="radio" name="trigger-kind" checked={kind === k} onChange={() => setKind(k)} />{" "}
-              {k === "kv" ? "KV change" : k === "schedule" ? "Schedule" : "Dead letters"}
+        <div className="row" role="radiogroup" aria-label="Trigger kind">
+          {KINDS.map((k) => (
+            <label key={k.kind} className="row small">
+              <input type="radio" name="trigger-kind" checked={kind === k.kind} onChange={() => setKind(k.kind)} /> {k.label}
             </label>
           ))}
         </div>
         {kind === "kv" && (
           <>
-            <div className="row">
+            <div className="row nowrap">
               <input
-                className="input mono"
-                style={{ flex: 1 }}
+                className="input mono grow"
                 placeholder="collection"
+                aria-label="Collection"
                 value={collection}
                 onChange={(e) => setCollection(e.target.value)}
                 data-testid="trigger-collection"
               />
               <input
-                className="input mono"
-                style={{ width: 110 }}
+                className="input mono w-110"
                 placeholder="key prefix"
+                aria-label="Key prefix"
                 value={prefix}
                 onChange={(e) => setPrefix(e.target.value)}
               />
@@ -115,33 +121,15 @@ export function TriggersPanel({ app, name }: { app: string; name: string }) {
             </div>
           </>
         )}
-        {kind === "schedule" && (
-          <div className="row">
-            <input
-              className="input mono"
-              style={{ flex: 1 }}
-              value={cron}
-              onChange={(e) => setCron(e.target.value)}
-              aria-label="Cron expression"
-            />
-            <input
-              className="input"
-              style={{ width: 130 }}
-              value={timezone}
-              onChange={(e) => setTimezone(e.target.value)}
-              aria-label="Time zone"
-            />
-          </div>
-        )}
+        {kind === "schedule" && <CronField cron={cron} timezone={timezone} onCron={setCron} onTimezone={setTimezone} />}
         <div className="row small">
           <label className="field">
             Max attempts
             <input
-              className="input"
+              className="input w-90"
               type="number"
               min={1}
               max={100}
-              style={{ width: 90 }}
               value={maxAttempts}
               onChange={(e) => setMaxAttempts(e.target.value)}
               data-testid="trigger-attempts"
@@ -150,10 +138,9 @@ export function TriggersPanel({ app, name }: { app: string; name: string }) {
           <label className="field">
             First retry (ms)
             <input
-              className="input"
+              className="input w-110"
               type="number"
               min={1}
-              style={{ width: 110 }}
               value={backoffMs}
               onChange={(e) => setBackoffMs(e.target.value)}
               data-testid="trigger-backoff"

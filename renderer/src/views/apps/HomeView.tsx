@@ -1,13 +1,15 @@
+// The apps of the active runtime.
 import { useQuery } from "@tanstack/react-query";
-import { StatsOverview } from "../components/charts/StatsCharts";
-import { Empty, ErrorNotice, Spinner } from "../components/ui";
-import { useConnection } from "../connections/context";
-import { formatDateTime } from "../lib/format";
-import { href } from "../router";
+import { appsQuery } from "../../api/queries";
+import { StatsOverview } from "../../components/charts/StatsCharts";
+import { Empty, ErrorNotice, Spinner } from "../../components/ui";
+import { useApi, useConnection } from "../../connections/context";
+import { formatDateTime } from "../../lib/format";
+import { href } from "../../router";
 
 export function HomeView() {
-  const { client, info } = useConnection();
-  const apps = useQuery({ queryKey: ["apps", info.id], queryFn: () => client.listApps() });
+  const { info } = useConnection();
+  const apps = useQuery(appsQuery(useApi()));
   return (
     <div className="page">
       <div className="page-head">
@@ -33,6 +35,7 @@ export function HomeView() {
               <tr>
                 <th>App</th>
                 <th>Mode</th>
+                <th>Endpoints</th>
                 <th>Created</th>
               </tr>
             </thead>
@@ -40,9 +43,10 @@ export function HomeView() {
               {apps.data.map((app) => (
                 <tr key={app.id}>
                   <td>
-                    <a href={href({ page: "script", app: app.id, script: null })}>{app.id}</a>
+                    <a href={href({ page: "app", app: app.id, tab: "scripts" })}>{app.id}</a>
                   </td>
                   <td className="muted">{app.settings.strict ? "strict (fresh sandbox per call)" : "warm sandboxes"}</td>
+                  <td className="muted">{app.settings.appKey ? "app key required" : "public"}</td>
                   <td className="muted">{formatDateTime(app.createdAt)}</td>
                 </tr>
               ))}

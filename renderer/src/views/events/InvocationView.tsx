@@ -1,0 +1,46 @@
+// The invocation page (permalink #/invocations/ID): request outcome, logs, error, the event that
+// caused it and that event's retries.
+import { useQuery } from "@tanstack/react-query";
+import { invocationQuery } from "../../api/queries";
+import { ErrorNotice, Spinner } from "../../components/ui";
+import { useApi } from "../../connections/context";
+import { href } from "../../router";
+import { EventDetail } from "./EventDetail";
+import { InvocationDetail } from "./InvocationDetail";
+
+export function InvocationView({ id }: { id: string }) {
+  const invocation = useQuery(invocationQuery(useApi(), id));
+  return (
+    <div className="page" data-testid="invocation-page">
+      <div className="page-head">
+        <h1>
+          <a className="crumb" href={href({ page: "events" })}>
+            Events /
+          </a>{" "}
+          Invocation
+        </h1>
+        <span className="mono small muted break">{id}</span>
+      </div>
+      {invocation.isLoading && <Spinner />}
+      <ErrorNotice error={invocation.error} />
+      {invocation.data && (
+        <div className="detail-columns">
+          <section className="card">
+            <div className="card-head">Invocation</div>
+            <div className="card-body">
+              <InvocationDetail record={invocation.data} permalink={false} />
+            </div>
+          </section>
+          {invocation.data.eventId && (
+            <section className="card">
+              <div className="card-head">Event that caused it, with its retries</div>
+              <div className="card-body">
+                <EventDetail id={invocation.data.eventId} />
+              </div>
+            </section>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
