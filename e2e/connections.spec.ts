@@ -3,7 +3,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Shell } from "./pages/shell.js";
-import { launchBrowser, newPage, screenshot } from "./support/browser.js";
+import { allowBrowserErrors, launchBrowser, newPage, screenshot } from "./support/browser.js";
 import { type E2eServer, startE2eServer } from "./support/server.js";
 
 describe("connections", { timeout: 120_000 }, () => {
@@ -46,6 +46,8 @@ describe("connections", { timeout: 120_000 }, () => {
   });
 
   it("shows clearly when the connected runtime is down", async () => {
+    // The browser logs the refused connections of the health checks and the live stream.
+    allowBrowserErrors(page, /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|ERR_INCOMPLETE_CHUNKED_ENCODING/);
     await remote.stop();
     await page.reload();
     const banner = page.locator('[data-testid="connection-error"]');

@@ -123,7 +123,10 @@ interface KvListOptions {
   prefix?: string;
 }
 
-interface KvPage<T = PiJson> {
+// Collections are untyped by default, like JSON.parse: plain JavaScript such as
+// `((await c.get("n")) ?? 0) + 1` type-checks. Name a type to have values checked:
+// `kv.collection<Cart>("carts")`.
+interface KvPage<T = any> {
   /** Entries in key order (bytewise). */
   items: { key: string; value: T }[];
   /** Pass to the next `list` call; null on the last page. */
@@ -131,7 +134,7 @@ interface KvPage<T = PiJson> {
 }
 
 /** A named collection of JSON values in the current app. */
-interface KvCollection<T = PiJson> {
+interface KvCollection<T = any> {
   readonly name: string;
   /**
    * The value stored under `key`, or null when there is none.
@@ -167,7 +170,7 @@ interface PiKv {
    * starting with `.` or `-`. No argument can reach another app's data.
    * @example const widgets = kv.collection("widgets");
    */
-  collection<T = PiJson>(name: string): KvCollection<T>;
+  collection<T = any>(name: string): KvCollection<T>;
 }
 
 /** Key-value storage of the current app. */

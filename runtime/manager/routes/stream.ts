@@ -46,6 +46,8 @@ export async function streamRoutes(
       reply.hijack();
       const out = reply.raw;
       out.writeHead(200, {
+        // Headers set by hooks before the hijack (CORS, for dashboards of other origins) still apply.
+        ...(reply.getHeaders() as Record<string, string>),
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-store",
         connection: "keep-alive",

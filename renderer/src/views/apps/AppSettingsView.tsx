@@ -34,7 +34,7 @@ function DangerCard({ app }: { app: App }) {
     <section className="card danger-zone">
       <div className="card-head">Delete app</div>
       <div className="card-body stack">
-        <p className="muted small">
+        <p className="muted small flush">
           Deletes <span className="mono">{app.id}</span> with all its scripts, versions, triggers, KV data and invocation records. Its
           endpoints stop answering at once. This cannot be undone.
         </p>
