@@ -16,7 +16,8 @@ describe("KV browser", { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);
-    await server.api("POST", "/apps", { id: "store" });
+    // Thousands of sequential writes in one invocation: give it wall time on a loaded machine.
+    await server.api("POST", "/apps", { id: "store", settings: { limits: { wallMs: 180_000, cpuMs: 60_000 } } });
     // Seed through a script: thousands of keys in one invocation.
     await server.api("PUT", "/apps/store/scripts/seed", {
       source: `export default async function () {

@@ -16,6 +16,7 @@ import { BootPhases } from "./shared/boot-phases.js";
 import type { Clock } from "./shared/clock.js";
 import type { Config } from "./shared/config.js";
 import type { Logger } from "./shared/log.js";
+import { PiCloudError } from "./shared/errors.js";
 import { PICLOUD_VERSION } from "./shared/version.js";
 import type { Db } from "./store/db.js";
 import type { Resolver } from "./bindings/fetch/host.js";
@@ -42,8 +43,8 @@ export interface Runtime {
   readonly services: RuntimeServices;
   readonly core: Core;
   readonly db: Db;
-  /** Set when this start created the first admin token: its only plain-text copy. */
-  readonly initialAdminToken: string | undefined;
+  /** See ManagerRole.createInitialAdminToken: call after listen. */
+  createInitialAdminToken(): Promise<string | undefined>;
   /** When each start-up step finished, in ms since the process started. */
   readonly phases: BootPhases;
   /** Where data lives: the PGlite directory or the (password-less) database URL. */
@@ -66,7 +67,15 @@ async function serveRoles(core: Core, roles: readonly HttpRole[], stoppers: Stop
   return {
     app,
     async listen() {
-      await app.listen({ host: config.host, port: config.port });
+      try {
+        await app.listen({ host: config.host, port: config.port });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+        throw new PiCloudError(
+          "PORT_IN_USE",
+          `Port ${config.port} on ${config.host} is already in use (another PiCloud?). Start on another port with --port N, or --port 0 for any free one.`,
+        );
+      }
       const address = app.server.address();
       const port = typeof address === "object" && address ? address.port : config.port;
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -158,7 +167,7 @@ function composeServe(options: RuntimeOptions, phases: BootPhases, takeExecutor:
       services: { ...manager.services, ...node.services, metrics: metrics.metrics },
       core,
       db: core.db,
-      initialAdminToken: manager.initialAdminToken,
+      createInitialAdminToken: () => manager.createInitialAdminToken(),
       dataLocation: core.dataLocation,
     };
   });

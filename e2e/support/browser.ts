@@ -24,6 +24,10 @@ const HANDLED_API_ANSWER = /Failed to load resource: the server responded with a
 interface Watched {
   errors: string[];
   allowed: RegExp[];
+  /** Messages of the dialogs (confirm, alert) the page opened, in order. */
+  dialogs: string[];
+  /** Whether to accept the next dialogs (true by default). */
+  accept: boolean;
 }
 const watched = new Map<Page, Watched>();
 
@@ -46,7 +50,7 @@ export async function launchBrowser(): Promise<Browser> {
 export async function newPage(browser: Browser, viewport: { width: number; height: number } = DESKTOP): Promise<Page> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
-  const state: Watched = { errors: [], allowed: [] };
+  const state: Watched = { errors: [], allowed: [], dialogs: [], accept: true };
   watched.set(page, state);
   const record = (text: string) => {
     if (HANDLED_API_ANSWER.test(text) || state.allowed.some((pattern) => pattern.test(text))) return;
@@ -56,7 +60,10 @@ export async function newPage(browser: Browser, viewport: { width: number; heigh
     if (message.type() === "error") record(`console: ${message.text()} (${message.location().url})`);
   });
   page.on("pageerror", (error) => record(`pageerror: ${error.message}`));
-  page.on("dialog", (dialog) => void dialog.accept());
+  page.on("dialog", (dialog) => {
+    state.dialogs.push(dialog.message());
+    void (state.accept ? dialog.accept() : dialog.dismiss());
+  });
   page.on("close", () => watched.delete(page));
   page.setDefaultTimeout(20_000);
   return page;
@@ -67,12 +74,21 @@ export function allowBrowserErrors(page: Page, pattern: RegExp): void {
   watched.get(page)?.allowed.push(pattern);
 }
 
+/** From now on, dialogs are accepted (true) or dismissed (false); returns the messages seen so far. */
+export function answerDialogs(page: Page, accept: boolean): string[] {
+  const state = watched.get(page);
+  if (!state) throw new Error("not a watched page");
+  state.accept = accept;
+  return state.dialogs;
+}
+
 afterEach(() => {
   const problems: string[] = [];
   for (const state of watched.values()) {
     problems.push(...state.errors);
     state.errors = [];
     state.allowed = [];
+    state.accept = true;
   }
   if (problems.length > 0) throw new Error(`The browser reported errors:\n${problems.join("\n")}`);
 });

@@ -33,9 +33,10 @@ export async function serve(flags: ConfigFlags): Promise<void> {
   process.once("SIGINT", () => shutdown("SIGINT"));
   // One write, so a reader never sees the URL without the token line that belongs with it.
   const lines = [`PiCloud ${PICLOUD_VERSION} listening on ${url}`, `Data: ${runtime.dataLocation}`];
-  if (runtime.initialAdminToken) {
-    lines.push(`Admin token (shown once, store it now): ${runtime.initialAdminToken}`);
-    lines.push(`  export PICLOUD_URL=${url} PICLOUD_TOKEN=${runtime.initialAdminToken}`);
+  const token = await runtime.createInitialAdminToken();
+  if (token) {
+    lines.push(`Admin token (shown once, store it now): ${token}`);
+    lines.push(`  export PICLOUD_URL=${url} PICLOUD_TOKEN=${token}`);
   }
   process.stdout.write(`${lines.join("\n")}\n`);
   // `code` tells a bundle (out/runtime) from the TypeScript sources (runtime/cli).

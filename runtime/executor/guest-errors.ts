@@ -28,9 +28,11 @@ export interface RawOutcome {
 export function classifyGuestError(error: GuestError, logs: LogLine[], fileName: string): RawOutcome {
   const message = String(error.message ?? "");
   const position = scriptPosition(fileName, error.stack);
-  const limit = (code: string, text: string, retireModule = false): RawOutcome => ({
+  // An interrupt or an allocation failure can strike anywhere, and QuickJS then reports the
+  // enclosing function's position, not the running line: say no line rather than a wrong one.
+  const limit = (code: string, text: string, retireModule = false, where: { line?: number; column?: number } = {}): RawOutcome => ({
     ok: false,
-    error: { code, message: text, ...position },
+    error: { code, message: text, ...where },
     logs,
     discard: true,
     retireModule,
@@ -42,7 +44,7 @@ export function classifyGuestError(error: GuestError, logs: LogLine[], fileName:
     return limit("SCRIPT_MEMORY", "The script exceeded its memory limit.", true);
   }
   if (error.name === "InternalError" && message === "stack overflow") {
-    return limit("SCRIPT_STACK", "The script exceeded its stack depth limit.");
+    return limit("SCRIPT_STACK", "The script exceeded its stack depth limit.", false, position);
   }
   if (error.code === "SCRIPT_NO_HANDLER" || error.code === "SCRIPT_BAD_RESPONSE") {
     return { ok: false, error: { code: error.code, message, ...position }, logs, discard: false, retireModule: false };

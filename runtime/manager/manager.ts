@@ -27,8 +27,12 @@ export interface ManagerOptions {
 
 export interface ManagerRole {
   readonly services: ApiServices;
-  /** Set when this start created the first admin token: its only plain-text copy. */
-  readonly initialAdminToken: string | undefined;
+  /**
+   * Creates the first admin token when there is none and no PICLOUD_ADMIN_TOKEN, and returns its
+   * only plain-text copy. Call it once the server listens: a start that fails (a busy port) must
+   * not use up the one chance to see it.
+   */
+  createInitialAdminToken(): Promise<string | undefined>;
   /** Adds the admin API and the dashboard to the process's HTTP server. */
   registerHttp(app: FastifyInstance): Promise<void>;
   stop(): Promise<void>;
@@ -41,9 +45,7 @@ export async function startManager(core: Core, options: ManagerOptions = {}): Pr
   const { config, logger, clock, tokens } = core;
   const stoppers = new Stoppers();
   try {
-    let initialAdminToken: string | undefined;
     if (config.adminToken) await tokens.ensure("PICLOUD_ADMIN_TOKEN", config.adminToken);
-    else if ((await tokens.count()) === 0) initialAdminToken = (await tokens.create("initial")).token;
 
     // Test runs need an executor: the node's in `serve`, a small one of the manager's own otherwise.
     const runner: Pick<NodeServices, "invoker" | "recorder"> = options.node ?? (await startTestRunner(core, stoppers));
@@ -95,7 +97,10 @@ export async function startManager(core: Core, options: ManagerOptions = {}): Pr
 
     return {
       services,
-      initialAdminToken,
+      async createInitialAdminToken() {
+        if (config.adminToken || (await tokens.count()) > 0) return undefined;
+        return (await tokens.create("initial")).token;
+      },
       async registerHttp(app) {
         await registerAdminApi(app, services, options.extraApiRoutes);
         await registerDashboard(app, options.uiDir ?? DEFAULT_UI_DIR);

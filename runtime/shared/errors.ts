@@ -88,6 +88,7 @@ export const ERROR_CODES = {
   // System
   DATA_DIR_LOCKED: spec(500, "system", "Another PiCloud process is using this data directory."),
   CONFIG_INVALID: spec(500, "system", "The configuration is invalid."),
+  PORT_IN_USE: spec(500, "system", "The port is already in use: start on another one with --port."),
   INTERNAL: spec(500, "system", "Internal error."),
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -41,7 +41,7 @@ export function startServe(args: string[], env: Record<string, string | undefine
     let stdout = "";
     let stderr = "";
     const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stdout} ${stderr}`)), 45_000);
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stdout} ${stderr}`)), 120_000);
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.stdout.on("data", (chunk) => {
       stdout += chunk;

@@ -11,6 +11,8 @@ export function KeyList({ app, collection }: { app: string; collection: string }
   const [prefix, setPrefix] = useState("");
   const [selected, setSelected] = useState<string>();
   const [creating, setCreating] = useState(false);
+  /** The key just saved: its editor (remounted when a new key becomes a listed one) still says "Saved". */
+  const [savedKey, setSavedKey] = useState<string>();
   const keys = useInfiniteQuery(kvKeysQuery(useApi(), app, collection, prefix));
   const items = keys.data?.pages.flatMap((p) => p.items) ?? [];
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -69,6 +71,7 @@ export function KeyList({ app, collection }: { app: string; collection: string }
                   style={{ transform: `translateY(${row.start}px)`, height: row.size }}
                   onClick={() => {
                     setSelected(item.key);
+                    setSavedKey(undefined);
                     setCreating(false);
                   }}
                   data-testid="kv-key"
@@ -90,7 +93,9 @@ export function KeyList({ app, collection }: { app: string; collection: string }
           app={app}
           collection={collection}
           entry={creating ? undefined : entry}
+          justSaved={!creating && entry?.key === savedKey}
           onSaved={(key) => {
+            setSavedKey(key);
             setCreating(false);
             setSelected(key);
           }}

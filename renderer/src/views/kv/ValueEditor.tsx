@@ -8,12 +8,14 @@ export function ValueEditor(props: {
   app: string;
   collection: string;
   entry: { key: string; value: unknown } | undefined;
+  /** Opened right after this value was saved. */
+  justSaved?: boolean;
   onSaved: (key: string) => void;
   onDeleted: () => void;
 }) {
   const [key, setKey] = useState(props.entry?.key ?? "");
   const [text, setText] = useState(props.entry ? pretty(props.entry.value) : "{\n  \n}");
-  const [savedText, setSavedText] = useState<string>();
+  const [savedText, setSavedText] = useState<string | undefined>(() => (props.justSaved ? text : undefined));
   const parsed = parseJsonInput(text);
   const put = usePutValue(props.app, props.collection);
   const remove = useDeleteKey(props.app, props.collection);

@@ -31,6 +31,7 @@ export function ScriptEditor({ app, name }: { app: string; name: string }) {
   const [source, setSource] = useState<string>();
   const [panel, setPanel] = useState<Panel>("test");
   const [saved, setSaved] = useState<string>();
+  const [errorMarkers, setErrorMarkers] = useState(0);
   const editorRef = useRef<Parameters<OnMount>[0] | undefined>(undefined);
   const saveRef = useRef<() => void>(() => {});
   const deploy = useDeploy(app, name);
@@ -73,6 +74,15 @@ export function ScriptEditor({ app, name }: { app: string; name: string }) {
 
   const onMount: OnMount = (editor) => {
     editorRef.current = editor;
+    // How many errors the editor shows (type checker, deploy, test run): for the status line and tests.
+    const markers = monaco.editor.onDidChangeMarkers((uris) => {
+      const model = editor.getModel();
+      if (!model || !uris.some((uri) => uri.toString() === model.uri.toString())) return;
+      setErrorMarkers(
+        monaco.editor.getModelMarkers({ resource: model.uri }).filter((m) => m.severity === monaco.MarkerSeverity.Error).length,
+      );
+    });
+    editor.onDidDispose(() => markers.dispose());
     editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => saveRef.current());
     editor.focus();
   };
@@ -149,7 +159,7 @@ export function ScriptEditor({ app, name }: { app: string; name: string }) {
       )}
       <ErrorNotice error={current.error ?? removeScript.error} />
       <div className="editor-layout">
-        <div className="editor-wrap" data-testid="editor" data-ready={source !== undefined ? "true" : "false"}>
+        <div className="editor-wrap" data-testid="editor" data-ready={source !== undefined ? "true" : "false"} data-errors={errorMarkers}>
           {source === undefined ? (
             <div className="page">
               <Spinner />
