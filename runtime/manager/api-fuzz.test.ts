@@ -71,7 +71,18 @@ const hostileText = fc.constantFrom(
 /** Names that exist in the seeded data, so some requests reach real rows. */
 const knownText = fc.constantFrom("fz", "s", "c", "k", "a", "fz-b", "0123456789abcdef0123456789abcdef");
 const anyText = fc.oneof({ weight: 3, arbitrary: hostileText }, { weight: 3, arbitrary: knownText }, { weight: 2, arbitrary: fc.string() });
-const hostileNumber = fc.constantFrom(0, -1, 1, 2_147_483_647, 2_147_483_648, Number.MAX_SAFE_INTEGER, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.5, Number.NaN);
+const hostileNumber = fc.constantFrom(
+  0,
+  -1,
+  1,
+  2_147_483_647,
+  2_147_483_648,
+  Number.MAX_SAFE_INTEGER,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  0.5,
+  Number.NaN,
+);
 const deepJson = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
 
 function arbitraryFor(schema: Schema, depth = 0): fc.Arbitrary<unknown> {
