@@ -1,6 +1,8 @@
 // Where connections live: in the desktop app the main process keeps them (tokens encrypted with
 // safeStorage); in a browser, this server is the local connection and remotes are kept in
-// localStorage.
+// localStorage. In a browser, tokens live only in this tab's sessionStorage, never in
+// localStorage: a page on this origin opened in another tab (e.g. a script endpoint of an app that
+// opted out of the browser sandbox) cannot read them. See docs/security.md.
 import type { ConnectionInfo, NewConnection, PiCloudDesktopApi } from "../../../main/ipc-contract";
 
 declare global {
@@ -26,12 +28,30 @@ export interface ConnectionStore {
 const LOCAL_ID = "local";
 const REMOTES_KEY = "picloud.connections";
 const LOCAL_TOKEN_KEY = "picloud.localToken";
+const remoteTokenKey = (id: string) => `picloud.remoteToken.${id}`;
 
 interface StoredRemote extends ConnectionInfo {
-  readonly token: string;
+  /** Only in entries written by earlier versions: moved to sessionStorage on load. */
+  readonly token?: string;
+}
+
+/** Moves tokens that earlier versions persisted in localStorage into this tab's sessionStorage. */
+function migrateTokens(): void {
+  const legacy = localStorage.getItem(LOCAL_TOKEN_KEY);
+  if (legacy) sessionStorage.setItem(LOCAL_TOKEN_KEY, legacy);
+  localStorage.removeItem(LOCAL_TOKEN_KEY);
+  try {
+    const stored = JSON.parse(localStorage.getItem(REMOTES_KEY) ?? "[]") as StoredRemote[];
+    if (!stored.some((r) => r.token)) return;
+    for (const r of stored) if (r.token) sessionStorage.setItem(remoteTokenKey(r.id), r.token);
+    localStorage.setItem(REMOTES_KEY, JSON.stringify(stored.map(({ token: _token, ...info }) => info)));
+  } catch {
+    // An unreadable list is left for remotes() to ignore.
+  }
 }
 
 function browserStore(): ConnectionStore {
+  migrateTokens();
   const remotes = (): StoredRemote[] => {
     try {
       return JSON.parse(localStorage.getItem(REMOTES_KEY) ?? "[]") as StoredRemote[];
@@ -46,23 +66,22 @@ function browserStore(): ConnectionStore {
       return [local, ...remotes().map(({ token: _token, ...info }) => info)];
     },
     async token(id) {
-      if (id === LOCAL_ID) return localStorage.getItem(LOCAL_TOKEN_KEY) ?? undefined;
-      return remotes().find((r) => r.id === id)?.token;
+      return sessionStorage.getItem(id === LOCAL_ID ? LOCAL_TOKEN_KEY : remoteTokenKey(id)) ?? undefined;
     },
     async save(connection) {
-      const info: StoredRemote = {
+      const info: ConnectionInfo = {
         id: crypto.randomUUID(),
         kind: "remote",
         name: connection.name,
         url: connection.url.replace(/\/+$/, ""),
-        token: connection.token,
       };
       localStorage.setItem(REMOTES_KEY, JSON.stringify([...remotes(), info]));
-      const { token: _token, ...rest } = info;
-      return rest;
+      sessionStorage.setItem(remoteTokenKey(info.id), connection.token);
+      return info;
     },
     async remove(id) {
       localStorage.setItem(REMOTES_KEY, JSON.stringify(remotes().filter((r) => r.id !== id)));
+      sessionStorage.removeItem(remoteTokenKey(id));
     },
     async replace(id, connection) {
       const updated = {
@@ -77,8 +96,8 @@ function browserStore(): ConnectionStore {
       return info;
     },
     setLocalToken(token) {
-      if (token) localStorage.setItem(LOCAL_TOKEN_KEY, token);
-      else localStorage.removeItem(LOCAL_TOKEN_KEY);
+      if (token) sessionStorage.setItem(LOCAL_TOKEN_KEY, token);
+      else sessionStorage.removeItem(LOCAL_TOKEN_KEY);
     },
   };
 }
