@@ -32,20 +32,24 @@ describe("desktop main process bundle", () => {
     let stderr = "";
     child.stderr.on("data", (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    const opened = await new Promise<{ window: string; status: number; webPreferences: Record<string, unknown>; channels: string[] }>(
-      (resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (chunk) => {
-          out += chunk;
-          const line = out.split("\n").find((l) => l.startsWith("{"));
-          if (line) resolve(JSON.parse(line));
-        });
-        void exited.then((code) => reject(new Error(`main exited with ${code}: ${stderr}`)));
-      },
-    );
+    const opened = await new Promise<{
+      window: string;
+      status: number;
+      webPreferences: Record<string, unknown>;
+      channels: string[];
+      probe: Record<string, unknown>;
+    }>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (chunk) => {
+        out += chunk;
+        const line = out.split("\n").find((l) => l.startsWith("{"));
+        if (line) resolve(JSON.parse(line));
+      });
+      void exited.then((code) => reject(new Error(`main exited with ${code}: ${stderr}`)));
+    });
     try {
       expect(opened.status).toBe(200);
-      expect(opened.window).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(opened.window).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect(opened.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
       expect(existsSync(String(opened.webPreferences.preload))).toBe(true);
       expect(opened.channels).toEqual([
@@ -57,10 +61,23 @@ describe("desktop main process bundle", () => {
       ]);
       // Without a key store the local token is kept in plain text; with one it is encrypted.
       const token = readFileSync(path.join(userData, "local-token"), "utf8");
-      const api = new ApiClient({ url: opened.window, token });
+      // The window shows only the control panel; IPC answers only its top frame; permissions are denied.
+      expect(opened.probe).toEqual({
+        navigation: { ui: "allowed", scriptEndpoint: "blocked", elsewhere: "blocked", redirectToEndpoint: "blocked", subframe: "blocked" },
+        ipc: {
+          ui: { ok: token },
+          scriptEndpoint: { refused: expect.stringContaining("not the PiCloud control panel") },
+          subframe: { refused: expect.stringContaining("not the PiCloud control panel") },
+          none: { refused: expect.stringContaining("not the PiCloud control panel") },
+        },
+        permission: false,
+        permissionCheck: false,
+        cspAdded: [expect.stringContaining("default-src 'self'")],
+      });
+      const api = new ApiClient({ url: opened.window.replace(/\/$/, ""), token });
       await api.request("POST", "/apps", { id: "desk" });
       await api.request("PUT", "/apps/desk/scripts/hi", { source: "export default async function () { return { from: 'desktop' } }" });
-      expect(await (await fetch(`${opened.window}/desk/hi`)).json()).toEqual({ from: "desktop" });
+      expect(await (await fetch(`${opened.window}desk/hi`)).json()).toEqual({ from: "desktop" });
       expect(existsSync(path.join(userData, "data", "pgdata"))).toBe(true);
     } finally {
       child.kill("SIGTERM");

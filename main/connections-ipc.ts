@@ -1,10 +1,12 @@
 // Remote connections kept by the main process: name, URL and a token encrypted with safeStorage
-// (plain text only where the OS has no key store, and then the UI says so).
+// (plain text only where the OS has no key store, and then the UI says so). Every handler first
+// checks that the control panel's top frame sent the request: tokens go to nobody else.
 import { randomUUID } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
-import { ipcMain, safeStorage } from "electron";
+import { type IpcMainInvokeEvent, ipcMain, safeStorage } from "electron";
+import { readConnectionsFile, writeConnectionsFile } from "./connections-file.js";
 import { validateId, validateNewConnection } from "./connection-validation.js";
 import { type ConnectionInfo, IPC } from "./ipc-contract.js";
+import { isTrustedSender, UntrustedSenderError } from "./window-security.js";
 
 interface StoredConnection extends ConnectionInfo {
   readonly secret: string;
@@ -27,26 +29,27 @@ export function encryptionIsReal(): boolean {
 }
 
 export function registerConnectionsIpc(deps: ConnectionsIpcDeps): void {
-  const read = (): StoredConnection[] => {
-    try {
-      return JSON.parse(readFileSync(deps.file, "utf8")) as StoredConnection[];
-    } catch {
-      return [];
-    }
-  };
-  const write = (connections: StoredConnection[]) => writeFileSync(deps.file, JSON.stringify(connections, null, 2), { mode: 0o600 });
+  // A corrupt file throws here (and so fails the call) instead of reading as empty.
+  const read = (): StoredConnection[] => readConnectionsFile<StoredConnection>(deps.file);
+  const write = (connections: StoredConnection[]) => writeConnectionsFile(deps.file, connections);
   const local: ConnectionInfo = { id: "local", name: "This computer", url: deps.local.url, kind: "local" };
+  const uiOrigin = new URL(deps.local.url).origin;
+  const handle = (channel: string, fn: (event: IpcMainInvokeEvent, ...args: unknown[]) => unknown) =>
+    ipcMain.handle(channel, (event, ...args) => {
+      if (!isTrustedSender(event.senderFrame, uiOrigin)) throw new UntrustedSenderError(channel, event.senderFrame?.url);
+      return fn(event, ...args);
+    });
 
-  ipcMain.handle(IPC.storage, () => (encryptionIsReal() ? "encrypted" : "plain"));
-  ipcMain.handle(IPC.list, () => [local, ...read().map(({ secret: _secret, encrypted: _encrypted, ...info }) => info)]);
-  ipcMain.handle(IPC.token, (_event, rawId: unknown) => {
+  handle(IPC.storage, () => (encryptionIsReal() ? "encrypted" : "plain"));
+  handle(IPC.list, () => [local, ...read().map(({ secret: _secret, encrypted: _encrypted, ...info }) => info)]);
+  handle(IPC.token, (_event, rawId: unknown) => {
     const id = validateId(rawId);
     if (id === "local") return deps.local.token;
     const stored = read().find((c) => c.id === id);
     if (!stored) return undefined;
     return stored.encrypted ? safeStorage.decryptString(Buffer.from(stored.secret, "base64")) : stored.secret;
   });
-  ipcMain.handle(IPC.save, (_event, raw: unknown) => {
+  handle(IPC.save, (_event, raw: unknown) => {
     const input = validateNewConnection(raw);
     const encrypted = safeStorage.isEncryptionAvailable();
     const stored: StoredConnection = {
@@ -61,7 +64,7 @@ export function registerConnectionsIpc(deps: ConnectionsIpcDeps): void {
     const { secret: _secret, encrypted: _encrypted, ...info } = stored;
     return info;
   });
-  ipcMain.handle(IPC.remove, (_event, rawId: unknown) => {
+  handle(IPC.remove, (_event, rawId: unknown) => {
     const id = validateId(rawId);
     write(read().filter((c) => c.id !== id));
   });

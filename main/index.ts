@@ -3,11 +3,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { app, BrowserWindow, dialog, safeStorage, shell } from "electron";
+import { app, BrowserWindow, dialog, safeStorage } from "electron";
 import { type Runtime, startRuntime } from "../runtime/main.js";
 import { loadConfig } from "../runtime/shared/config.js";
 import { createLogger } from "../runtime/shared/log.js";
 import { registerConnectionsIpc } from "./connections-ipc.js";
+import { secureWindow } from "./secure-window.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let runtime: Runtime | undefined;
@@ -57,16 +58,9 @@ async function start(): Promise<void> {
       webSecurity: true,
     },
   });
-  const origin = new URL(url).origin;
-  // The renderer may only ever show the local runtime's UI; links elsewhere open in the browser.
-  window.webContents.on("will-navigate", (event, target) => {
-    if (new URL(target).origin !== origin) event.preventDefault();
-  });
-  window.webContents.setWindowOpenHandler(({ url: target }) => {
-    if (/^https?:\/\//.test(target)) void shell.openExternal(target);
-    return { action: "deny" };
-  });
-  await window.loadURL(url);
+  // The window only ever shows the control panel document; links elsewhere open in the browser.
+  secureWindow(window, new URL(url).origin);
+  await window.loadURL(`${new URL(url).origin}/`);
 }
 
 if (!app.requestSingleInstanceLock()) {

@@ -40,14 +40,85 @@ export class BrowserWindow {
   }
   constructor(options) {
     this.options = options;
-    this.webContents = { on() {}, setWindowOpenHandler() {} };
+    const events = new Map();
+    const session = {
+      permissionRequest: undefined,
+      permissionCheck: undefined,
+      headersReceived: undefined,
+      setPermissionRequestHandler(fn) {
+        this.permissionRequest = fn;
+      },
+      setPermissionCheckHandler(fn) {
+        this.permissionCheck = fn;
+      },
+      webRequest: {
+        onHeadersReceived: (fn) => {
+          session.headersReceived = fn;
+        },
+      },
+    };
+    this.webContents = {
+      events,
+      session,
+      windowOpen: undefined,
+      on(name, fn) {
+        events.set(name, fn);
+      },
+      setWindowOpenHandler(fn) {
+        this.windowOpen = fn;
+      },
+    };
     BrowserWindow.windows.push(this);
+  }
+  /** Plays what a hostile page would try, against the handlers the main process installed. */
+  async probe(url) {
+    const origin = new URL(url).origin;
+    const { events, session } = this.webContents;
+    const navigate = (name, target, extra = {}) => {
+      const handler = events.get(name);
+      if (!handler) return "no handler";
+      let prevented = false;
+      handler({ url: target, ...extra, preventDefault: () => (prevented = true) }, target);
+      return prevented ? "blocked" : "allowed";
+    };
+    const ipc = async (frame) => {
+      try {
+        return { ok: await handlers.get("connections:token")({ senderFrame: frame }, "local") };
+      } catch (error) {
+        return { refused: String(error.message) };
+      }
+    };
+    const permission = await new Promise((resolve) =>
+      session.permissionRequest ? session.permissionRequest(null, "media", resolve) : resolve("no handler"),
+    );
+    const csp = await new Promise((resolve) =>
+      session.headersReceived ? session.headersReceived({ responseHeaders: {} }, (r) => resolve(r.responseHeaders)) : resolve(null),
+    );
+    return {
+      navigation: {
+        ui: navigate("will-navigate", `${origin}/#/apps/x`),
+        scriptEndpoint: navigate("will-navigate", `${origin}/evil/page`),
+        elsewhere: navigate("will-navigate", "https://example.com/"),
+        redirectToEndpoint: navigate("will-redirect", `${origin}/evil/page`),
+        subframe: navigate("will-frame-navigate", `${origin}/`, { isMainFrame: false }),
+      },
+      ipc: {
+        ui: await ipc({ url: `${origin}/`, parent: null }),
+        scriptEndpoint: await ipc({ url: `${origin}/evil/page`, parent: null }),
+        subframe: await ipc({ url: `${origin}/`, parent: {} }),
+        none: await ipc(null),
+      },
+      permission,
+      permissionCheck: session.permissionCheck ? session.permissionCheck(null, "media") : "no handler",
+      cspAdded: csp?.["content-security-policy"] ?? null,
+    };
   }
   async loadURL(url) {
     const response = await fetch(url);
     const channels = [...handlers.keys()].sort();
+    const probe = await this.probe(url);
     process.stdout.write(
-      `${JSON.stringify({ window: url, status: response.status, webPreferences: this.options.webPreferences, channels })}\n`,
+      `${JSON.stringify({ window: url, status: response.status, webPreferences: this.options.webPreferences, channels, probe })}\n`,
     );
   }
   isMinimized() {
