@@ -77,6 +77,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const fromEnv = defined({
     host: env.PICLOUD_HOST,
     port: envInt(env.PICLOUD_PORT),
+    requestTimeoutMs: envInt(env.PICLOUD_REQUEST_TIMEOUT_MS),
+    headersTimeoutMs: envInt(env.PICLOUD_HEADERS_TIMEOUT_MS),
     dataDir: env.PICLOUD_DATA_DIR,
     databaseUrl: env.PICLOUD_DATABASE_URL || undefined,
     adminToken: env.PICLOUD_ADMIN_TOKEN || undefined,
