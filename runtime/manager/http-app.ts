@@ -51,10 +51,6 @@ export async function buildHttpApp(options: HttpAppOptions, roles: readonly Http
     reply.header("allow", [...SERVED_METHODS].join(", "));
     throw new PiCloudError("METHOD_NOT_ALLOWED", `${request.method} is not supported.`);
   });
-  // Every answer, whoever makes it, is never sniffed into another type.
-  app.addHook("onSend", async (_request, reply) => {
-    reply.header("x-content-type-options", "nosniff");
-  });
   // While draining on shutdown, answer in-flight requests with "Connection: close" so keep-alive
   // clients let go and close() can finish.
   let closing = false;
@@ -62,6 +58,8 @@ export async function buildHttpApp(options: HttpAppOptions, roles: readonly Http
     closing = true;
   });
   app.addHook("onSend", async (_request, reply) => {
+    // Every answer, whoever makes it, is never sniffed into another type.
+    reply.header("x-content-type-options", "nosniff");
     if (closing) reply.header("connection", "close");
   });
   // The one error shape, shared by every operation's error answers (components/schemas/PiCloudError).
