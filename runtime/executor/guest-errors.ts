@@ -23,6 +23,8 @@ export interface RawOutcome {
   readonly discard: boolean;
   /** The whole engine module must be retired (out of memory or an engine abort). */
   readonly retireModule: boolean;
+  /** Time the worker thread spent on this run: guest code, and loading the sandbox when it was new. */
+  readonly cpuMs?: number;
 }
 
 export function classifyGuestError(error: GuestError, logs: LogLine[], fileName: string): RawOutcome {

@@ -13,6 +13,11 @@ export class MessageBatcher<T> {
     setImmediate(this.flush);
   }
 
+  /** Sends what is pending now (e.g. before the thread blocks for a while). */
+  flushNow(): void {
+    this.flush();
+  }
+
   private readonly flush = (): void => {
     this.scheduled = false;
     const batch = this.pending;

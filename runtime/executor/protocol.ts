@@ -9,6 +9,8 @@ export interface WorkerSettings {
   readonly prelude: string;
   /** Lazy guest modules (polyfills evaluated on first use): name -> source, prepared once by the pool. */
   readonly lazyModules: Readonly<Record<string, string>>;
+  /** The worker's BusyMarker cells (see busy-marker.ts), read by the pool's watchdog. */
+  readonly busyBuffer: SharedArrayBuffer;
 }
 
 export type ToWorker =
@@ -23,10 +25,13 @@ export type ToWorker =
       readonly contextJson: string;
       readonly limits: Limits;
       readonly strict: boolean;
+      /** The pool's estimate of the thread time this run takes (ms), learned from earlier runs. */
+      readonly expectedMs: number;
     }
   | { readonly t: "call-result"; readonly callId: number; readonly ok: true; readonly json: string }
   | { readonly t: "call-result"; readonly callId: number; readonly ok: false; readonly code: string; readonly message: string }
-  | { readonly t: "forget"; readonly app: string };
+  | { readonly t: "forget"; readonly app: string }
+  | { readonly t: "stats" };
 
 export type FromWorker =
   | { readonly t: "ready" }
@@ -40,4 +45,6 @@ export type FromWorker =
       readonly op: string;
       readonly args: string;
     }
-  | { readonly t: "done"; readonly id: number; readonly outcome: RawOutcome };
+  /** `runMs`: from the worker taking the invocation up to its end (the pool derives queue time from it). */
+  | { readonly t: "done"; readonly id: number; readonly outcome: RawOutcome; readonly runMs: number }
+  | { readonly t: "stats"; readonly instancesCreated: number; readonly idleInstances: number };

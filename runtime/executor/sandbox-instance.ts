@@ -15,6 +15,12 @@ import type { RawOutcome } from "./guest-errors.js";
 
 export type HostCall = (call: BindingCall) => Promise<string>;
 
+/** Marks the thread as executing one invocation's guest code (see busy-marker.ts). */
+export interface BusySpan {
+  enter(): void;
+  leave(): void;
+}
+
 /** What every instance of a worker shares: the prelude and the lazy modules' sources. */
 export interface GuestSources {
   readonly prelude: string;
@@ -31,6 +37,8 @@ export class SandboxInstance {
   private readonly pending = new Set<QuickJSDeferredPromise>();
   private deadline = Number.POSITIVE_INFINITY;
   private cpuLeftMs = 0;
+  private wallDeadline = Number.POSITIVE_INFINITY;
+  private busy: BusySpan | undefined;
   private hostCall: HostCall | undefined;
   private wake: (() => void) | undefined;
   private disposed = false;
@@ -60,6 +68,7 @@ export class SandboxInstance {
   private load(source: string, limits: Limits): void {
     const ctx = this.context;
     this.cpuLeftMs = limits.cpuMs;
+    this.wallDeadline = performance.now() + limits.wallMs;
     const hostCall = ctx.newFunction("hostCall", (...args) => this.onHostCall(args));
     const hostSync = ctx.newFunction("hostSync", (...args) => this.onHostSync(args));
     const preludeFactory = this.guest(() => ctx.evalCode(this.sources.prelude, "picloud:prelude"));
@@ -95,12 +104,18 @@ export class SandboxInstance {
     evaluated.value.dispose();
   }
 
-  async invoke(contextJson: string, limits: Limits, hostCall: HostCall): Promise<RawOutcome> {
+  /**
+   * Runs one invocation. A script that finishes without awaiting a host call finishes within this
+   * call (the outcome, not a promise), so the worker can release the instance in the same turn and
+   * the next invocation of the batch reuses it.
+   */
+  run(contextJson: string, limits: Limits, hostCall: HostCall, busy?: BusySpan): RawOutcome | Promise<RawOutcome> {
     const ctx = this.context;
     this.uses++;
     this.hostCall = hostCall;
+    this.busy = busy;
     this.cpuLeftMs = limits.cpuMs;
-    const wallDeadline = performance.now() + limits.wallMs;
+    this.wallDeadline = performance.now() + limits.wallMs;
     let promise: QuickJSHandle | undefined;
     try {
       const contextArg = ctx.newString(jsonForGuest(contextJson));
@@ -110,49 +125,99 @@ export class SandboxInstance {
       );
       contextArg.dispose();
       logLimit.dispose();
-      if (called.error) return this.failed(this.dumpError(called.error), []);
+      if (called.error) return this.end(this.failed(this.dumpError(called.error), []), limits);
       promise = called.value;
       this.guest(() => this.drainJobs());
+      const settled = this.settled(promise);
+      if (settled) return this.end(settled, limits);
+    } catch (error) {
+      this.disposePromise(promise);
+      return this.end(engineFault(error), limits);
+    }
+    return this.awaitHost(promise, limits);
+  }
+
+  /** The rest of a run that awaits host calls: wake on each settled call until the promise settles. */
+  private async awaitHost(promise: QuickJSHandle, limits: Limits): Promise<RawOutcome> {
+    let pending: QuickJSHandle | undefined = promise;
+    try {
       for (;;) {
-        const state = ctx.getPromiseState(promise);
-        if (state.type === "fulfilled") {
-          const text = ctx.getString(state.value);
-          state.value.dispose();
-          promise.dispose();
-          promise = undefined;
-          return this.fromRunResult(text);
-        }
-        if (state.type === "rejected") {
-          const error = this.dumpError(state.error);
-          promise.dispose();
-          promise = undefined;
-          return this.failed(error, []);
-        }
-        const woke = await this.waitForHost(wallDeadline);
+        const woke = await this.waitForHost(this.wallDeadline);
         if (!woke) {
-          return {
-            ok: false,
-            error: { code: "SCRIPT_WALL_TIMEOUT", message: `The script did not finish within its wall-time limit of ${limits.wallMs} ms.` },
-            logs: [],
-            discard: true,
-            retireModule: false,
-          };
+          return this.end(
+            {
+              ok: false,
+              error: {
+                code: "SCRIPT_WALL_TIMEOUT",
+                message: `The script did not finish within its wall-time limit of ${limits.wallMs} ms.`,
+              },
+              logs: [],
+              discard: true,
+              retireModule: false,
+            },
+            limits,
+          );
         }
         this.guest(() => this.drainJobs());
-      }
-    } catch (error) {
-      return engineFault(error);
-    } finally {
-      this.hostCall = undefined;
-      this.wake = undefined;
-      if (promise && this.context.alive) {
-        try {
-          promise.dispose();
-        } catch {
-          // disposal is best effort once the instance is being discarded
+        const settled = this.settled(pending);
+        if (settled) {
+          pending = undefined;
+          return this.end(settled, limits);
         }
       }
+    } catch (error) {
+      return this.end(engineFault(error), limits);
+    } finally {
+      this.disposePromise(pending);
     }
+  }
+
+  /** The outcome once the run's promise settled (disposing it), or undefined while it is pending. */
+  private settled(promise: QuickJSHandle): RawOutcome | undefined {
+    const ctx = this.context;
+    const state = ctx.getPromiseState(promise);
+    if (state.type === "fulfilled") {
+      const text = ctx.getString(state.value);
+      state.value.dispose();
+      promise.dispose();
+      return this.fromRunResult(text);
+    }
+    if (state.type === "rejected") {
+      const error = this.dumpError(state.error);
+      promise.dispose();
+      return this.failed(error, []);
+    }
+    return undefined;
+  }
+
+  private disposePromise(promise: QuickJSHandle | undefined): void {
+    if (!promise?.alive || !this.context.alive) return;
+    try {
+      promise.dispose();
+    } catch {
+      // disposal is best effort once the instance is being discarded
+    }
+  }
+
+  /** Ends a run: forgets its host, reports its CPU time, and names a wall-time stop as such. */
+  private end(outcome: RawOutcome, limits: Limits): RawOutcome {
+    this.hostCall = undefined;
+    this.wake = undefined;
+    this.busy = undefined;
+    const cpuMs = Math.max(0, limits.cpuMs - this.cpuLeftMs);
+    // The CPU deadline is capped by the wall deadline; an interrupt with CPU budget left was the wall.
+    if (outcome.error?.code === "SCRIPT_TIMEOUT" && this.cpuLeftMs > 0 && performance.now() >= this.wallDeadline) {
+      return {
+        ...outcome,
+        error: {
+          ...outcome.error,
+          code: "SCRIPT_WALL_TIMEOUT",
+          message: `The script did not finish within its wall-time limit of ${limits.wallMs} ms.`,
+        },
+        cpuMs,
+      };
+    }
+    return { ...outcome, cpuMs };
   }
 
   /** Resolves true when a host call settled, false when the wall-time limit passed first. */
@@ -179,13 +244,18 @@ export class SandboxInstance {
     if (result.error) result.error.dispose();
   }
 
-  /** Runs guest code against the remaining CPU budget of the current invocation. */
+  /**
+   * Runs guest code against the remaining CPU budget of the current invocation, capped by its wall
+   * deadline (no stretch of guest code may outlive the run's wall time), and marks the thread busy.
+   */
   private guest<T>(fn: () => T): T {
     const start = performance.now();
-    this.deadline = start + Math.max(0, this.cpuLeftMs);
+    this.deadline = start + Math.max(0, Math.min(this.cpuLeftMs, this.wallDeadline - start));
+    this.busy?.enter();
     try {
       return fn();
     } finally {
+      this.busy?.leave();
       this.cpuLeftMs -= performance.now() - start;
       this.deadline = Number.POSITIVE_INFINITY;
     }

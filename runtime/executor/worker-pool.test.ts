@@ -68,3 +68,252 @@ describe("worker pool", () => {
     await expect(closing.invoke(request("export default async () => 1"), noSdk)).rejects.toMatchObject({ code: "EXECUTOR_UNAVAILABLE" });
   });
 });
+
+/** Burns `ms` of CPU in the guest, then answers. */
+const burn = (ms: number, answer = "'burnt'") =>
+  `export default async function () { const end = Date.now() + ${ms}; while (Date.now() < end) {} return ${answer} }`;
+
+const quick = "export default async function (ctx) { return ctx.app }";
+
+async function settledAll<T>(promises: Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
+  return Promise.allSettled(promises);
+}
+
+describe("worker pool admission", () => {
+  it("a CPU-heavy backlog never trips the watchdog: it watches only runs that execute", async () => {
+    // 8 runs of 250 ms on one worker take 2 s, far past wall (400 ms) + grace (300 ms) counted from dispatch.
+    const pool = await WorkerPool.start({
+      workers: 1,
+      logger: silentLogger(),
+      instanceMaxUses: 1_000,
+      instanceMaxAgeMs: 60_000,
+      queue: { watchdogGraceMs: 300, queueTimeoutMs: 60_000 },
+    });
+    try {
+      const limits = { ...DEFAULT_LIMITS, cpuMs: 2_000, wallMs: 400 };
+      const runs = Array.from({ length: 8 }, () => pool.invoke(request(burn(250), { limits }), noSdk));
+      const outcomes = await Promise.all(runs);
+      for (const outcome of outcomes) expect(outcome).toMatchObject({ ok: true, resultJson: '"burnt"' });
+      // Wall time counts from the start of execution; the wait is reported apart.
+      for (const outcome of outcomes) expect(outcome.durationMs).toBeLessThan(1_000);
+      expect(Math.max(...outcomes.map((o) => o.queuedMs ?? 0))).toBeGreaterThan(1_000);
+      expect(pool.stats()).toEqual({ queued: 0, inFlight: 0, watchdogsArmed: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a full app queue answers OVERLOADED at once, with a retry-after, and frees everything", async () => {
+    const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 1_000, instanceMaxAgeMs: 60_000 });
+    try {
+      const limits = { ...DEFAULT_LIMITS, cpuMs: 2_000, wallMs: 5_000, concurrency: 1, queue: 2 };
+      const runs = Array.from({ length: 5 }, () => pool.invoke(request(burn(150), { limits }), noSdk));
+      const results = await settledAll(runs);
+      const fulfilled = results.filter((r) => r.status === "fulfilled");
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+      expect(fulfilled).toHaveLength(3);
+      expect(refused).toHaveLength(2);
+      for (const r of refused) {
+        expect(r.reason).toMatchObject({ code: "OVERLOADED", status: 503 });
+        expect(r.reason.details.retryAfter).toBeGreaterThanOrEqual(1);
+      }
+      expect(pool.stats()).toEqual({ queued: 0, inFlight: 0, watchdogsArmed: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("an invocation that waits past the queue timeout is refused with OVERLOADED", async () => {
+    const pool = await WorkerPool.start({
+      workers: 1,
+      logger: silentLogger(),
+      instanceMaxUses: 1_000,
+      instanceMaxAgeMs: 60_000,
+      queue: { queueTimeoutMs: 100 },
+    });
+    try {
+      const limits = { ...DEFAULT_LIMITS, cpuMs: 5_000, wallMs: 5_000, concurrency: 1 };
+      const first = pool.invoke(request(burn(600), { limits }), noSdk);
+      const second = pool.invoke(request(burn(600), { limits }), noSdk);
+      await expect(second).rejects.toMatchObject({ code: "OVERLOADED" });
+      expect(pool.stats().queued).toBe(0);
+      expect(await first).toMatchObject({ ok: true });
+      expect(pool.stats()).toEqual({ queued: 0, inFlight: 0, watchdogsArmed: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("apps take turns: a calm app's request runs before a heavy app's backlog", async () => {
+    const pool = await WorkerPool.start({
+      workers: 1,
+      logger: silentLogger(),
+      instanceMaxUses: 1_000,
+      instanceMaxAgeMs: 60_000,
+      queue: { queueTimeoutMs: 60_000 },
+    });
+    try {
+      const limits = { ...DEFAULT_LIMITS, cpuMs: 5_000, wallMs: 5_000 };
+      const order: string[] = [];
+      const heavy = Array.from({ length: 6 }, (_, i) =>
+        pool.invoke(request(burn(150), { app: "heavy", limits }), noSdk).then(() => order.push(`heavy${i}`)),
+      );
+      // Let the first heavy run start, then the calm one arrives behind five queued heavy runs.
+      await new Promise((r) => setTimeout(r, 50));
+      const calm = pool
+        .invoke(request(quick, { app: "calm", script: "c", context: { app: "calm", script: "c" } }), noSdk)
+        .then((o) => order.push("calm") && o);
+      await Promise.all([...heavy, calm]);
+      expect(order.indexOf("calm")).toBeLessThanOrEqual(2);
+      expect(await calm).toBeTruthy();
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("sync scripts take, run and release one sandbox per worker turn: no churn above the idle cap", async () => {
+    const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 100_000, instanceMaxAgeMs: 60_000 });
+    try {
+      for (let round = 0; round < 5; round++) {
+        const outcomes = await Promise.all(Array.from({ length: 200 }, () => pool.invoke(request(quick, { version: 7 }), noSdk)));
+        for (const outcome of outcomes) expect(outcome).toMatchObject({ ok: true, resultJson: '"a"' });
+      }
+      const [stats] = await pool.workerStats();
+      // Before: every invocation of a batch took its own instance (200 in flight > 32 idle kept: ~170 rebuilt per round).
+      expect(stats?.instancesCreated).toBeLessThanOrEqual(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("scripts that await host calls still share instances once their runs end", async () => {
+    const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 100_000, instanceMaxAgeMs: 60_000 });
+    try {
+      const source = "export default async function () { return JSON.parse(await kv.collection('c').get('k')) }";
+      const sdk = async () => JSON.stringify(JSON.stringify("v"));
+      for (let round = 0; round < 5; round++) {
+        const outcomes = await Promise.all(Array.from({ length: 20 }, () => pool.invoke(request(source, { version: 8 }), sdk)));
+        for (const outcome of outcomes) expect(outcome).toMatchObject({ ok: true, resultJson: '"v"' });
+      }
+      const [stats] = await pool.workerStats();
+      expect(stats?.instancesCreated).toBeLessThanOrEqual(20);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe("every exit of an invocation releases its slot and watchdog", () => {
+  let pool: WorkerPool;
+  const idle = { queued: 0, inFlight: 0, watchdogsArmed: 0 };
+
+  beforeAll(async () => {
+    pool = await WorkerPool.start({
+      workers: 2,
+      logger: silentLogger(),
+      instanceMaxUses: 1_000,
+      instanceMaxAgeMs: 60_000,
+      queue: { queueTimeoutMs: 150 },
+    });
+  });
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  it("success", async () => {
+    expect(await pool.invoke(request(quick, { version: 20 }), noSdk)).toMatchObject({ ok: true });
+    expect(pool.stats()).toEqual(idle);
+  });
+
+  it("a script error, a load error and a missing handler", async () => {
+    for (const [version, source, code] of [
+      [21, "export default async function () { throw new Error('no') }", "SCRIPT_ERROR"],
+      [22, "throw new Error('at load')\nexport default async function () {}", "SCRIPT_ERROR"],
+      [23, "export default 42", "SCRIPT_NO_HANDLER"],
+    ] as const) {
+      expect(await pool.invoke(request(source, { version }), noSdk)).toMatchObject({ ok: false, error: { code } });
+    }
+    expect(pool.stats()).toEqual(idle);
+  });
+
+  it("CPU and wall timeouts", async () => {
+    const limits = { ...DEFAULT_LIMITS, cpuMs: 50, wallMs: 100 };
+    const spin = "export default async function () { for (;;) {} }";
+    expect(await pool.invoke(request(spin, { version: 24, limits: { ...limits, wallMs: 5_000 } }), noSdk)).toMatchObject({
+      ok: false,
+      error: { code: "SCRIPT_TIMEOUT" },
+    });
+    const hang = "export default async function () { await kv.collection('c').get('k') }";
+    expect(await pool.invoke(request(hang, { version: 25, limits }), () => new Promise(() => {}))).toMatchObject({
+      ok: false,
+      error: { code: "SCRIPT_WALL_TIMEOUT" },
+    });
+    expect(pool.stats()).toEqual(idle);
+  });
+
+  it("a CPU budget larger than the wall limit ends at the wall limit, as SCRIPT_WALL_TIMEOUT", async () => {
+    const limits = { ...DEFAULT_LIMITS, cpuMs: 10_000, wallMs: 100 };
+    const outcome = await pool.invoke(request("export default async function () { for (;;) {} }", { version: 26, limits }), noSdk);
+    expect(outcome).toMatchObject({ ok: false, error: { code: "SCRIPT_WALL_TIMEOUT" } });
+    expect(outcome.durationMs).toBeLessThan(2_000);
+    expect(pool.stats()).toEqual(idle);
+  });
+
+  it("a host call that fails", async () => {
+    const source = "export default async function () { return await kv.collection('c').get('k') }";
+    const failing = async () => {
+      throw new Error("database down");
+    };
+    expect(await pool.invoke(request(source, { version: 27 }), failing)).toMatchObject({ ok: false, error: { code: "SCRIPT_ERROR" } });
+    expect(pool.stats()).toEqual(idle);
+  });
+
+  it("input that cannot be serialised is refused before it holds anything", async () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const context = { app: "a", script: "s", event: cyclic };
+    await expect(pool.invoke(request(quick, { version: 28, context }), noSdk)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    let deep: unknown = 1;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    await expect(
+      pool.invoke(request(quick, { version: 28, context: { app: "a", script: "s", event: { deep } } }), noSdk),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
+    expect(pool.stats()).toEqual(idle);
+  });
+
+  it("a full queue and a queue timeout", async () => {
+    const limits = { ...DEFAULT_LIMITS, cpuMs: 2_000, wallMs: 2_000, concurrency: 1, queue: 1 };
+    const runs = Array.from({ length: 3 }, () => pool.invoke(request(burn(400), { version: 29, limits }), noSdk));
+    const results = await settledAll(runs);
+    expect(results.map((r) => (r.status === "fulfilled" ? "ok" : (r.reason as { code: string }).code)).sort()).toEqual([
+      "OVERLOADED",
+      "OVERLOADED",
+      "ok",
+    ]);
+    expect(pool.stats()).toEqual(idle);
+  });
+
+  it("a worker that dies mid-run", async () => {
+    const busy = pool.invoke(request(burn(3_000), { version: 30, limits: { ...DEFAULT_LIMITS, cpuMs: 5_000, wallMs: 10_000 } }), noSdk);
+    for (let i = 0; i < 100 && !workersOf(pool).some((s) => s.inFlight.size > 0); i++) await new Promise((r) => setTimeout(r, 10));
+    await workersOf(pool)
+      .find((s) => s.inFlight.size > 0)
+      ?.worker.terminate();
+    expect(await busy).toMatchObject({ ok: false, error: { code: "ENGINE_FAULT" } });
+    expect(pool.stats()).toEqual(idle);
+    expect(await pool.invoke(request(quick, { version: 31 }), noSdk)).toMatchObject({ ok: true });
+  });
+
+  it("a pool that closes while invocations wait", async () => {
+    const closing = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 10, instanceMaxAgeMs: 1_000 });
+    const limits = { ...DEFAULT_LIMITS, cpuMs: 2_000, wallMs: 2_000, concurrency: 1 };
+    const running = closing.invoke(request(burn(300), { limits }), noSdk);
+    const waiting = expect(closing.invoke(request(burn(300), { limits }), noSdk)).rejects.toMatchObject({ code: "EXECUTOR_UNAVAILABLE" });
+    await closing.close();
+    expect(await running).toMatchObject({ ok: false, error: { code: "ENGINE_FAULT" } });
+    await waiting;
+    expect(closing.stats()).toEqual(idle);
+  });
+});

@@ -1,35 +1,83 @@
 // Runs sandboxes in worker threads so both cores serve requests and a script burning its CPU budget
-// stalls only the thread it runs on. A worker that dies or stops answering is replaced; its
-// in-flight invocations fail with ENGINE_FAULT and nothing else is affected.
+// stalls only the thread it runs on. Invocations wait in a bounded admission queue on the main
+// thread (admission.ts) and go to a worker only when it has room (run-costs.ts), so what a worker
+// holds is always about to run. A worker that dies, or executes one run past its wall limit
+// (watchdog.ts), is replaced; its in-flight invocations fail with ENGINE_FAULT and nothing else is affected.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { Config } from "../shared/config.js";
 import { PiCloudError, coerceError } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
 import type { InvokeOutcome, InvokeRequest } from "../shared/wire.js";
+import { Admission, type AdmissionLimits, type Waiting } from "./admission.js";
+import { BusyMarker } from "./busy-marker.js";
 import type { Executor, SdkHost } from "./executor.js";
+import type { RawOutcome } from "./guest-errors.js";
 import { lazyModulesForSandbox, preludeForSandbox } from "./guest-prelude.js";
 import { MessageBatcher } from "./message-batcher.js";
 import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
+import { RunCosts } from "./run-costs.js";
+import { Watchdog } from "./watchdog.js";
 
-/** Extra time a worker gets past an invocation's wall limit before it is presumed hung. */
-const WATCHDOG_GRACE_MS = 5_000;
+export interface ExecutorQueueOptions extends AdmissionLimits {
+  /** Expected thread time (ms) a worker is sent ahead of what it runs; at least one run always goes. */
+  readonly dispatchBudgetMs: number;
+  /** Invocations in flight on one worker at most (each holds a sandbox instance). */
+  readonly maxInFlightPerWorker: number;
+  /** How long past its wall limit a run may execute before its worker is presumed hung. */
+  readonly watchdogGraceMs: number;
+}
 
-interface InFlight {
+export const DEFAULT_QUEUE_OPTIONS: ExecutorQueueOptions = Object.freeze({
+  queueLimit: 1_000,
+  queueTimeoutMs: 10_000,
+  dispatchBudgetMs: 50,
+  maxInFlightPerWorker: 512,
+  watchdogGraceMs: 5_000,
+});
+
+/** The queue settings of the server configuration. */
+export function queueOptionsOf(config: Pick<Config, "executorQueueLimit" | "executorQueueTimeoutMs" | "executorWatchdogGraceMs">) {
+  return {
+    queueLimit: config.executorQueueLimit,
+    queueTimeoutMs: config.executorQueueTimeoutMs,
+    watchdogGraceMs: config.executorWatchdogGraceMs,
+  } satisfies Partial<ExecutorQueueOptions>;
+}
+
+interface Job extends Waiting {
   readonly request: InvokeRequest;
   readonly sdk: SdkHost;
-  readonly started: number;
+  readonly contextJson: string;
+  readonly key: string;
   readonly resolve: (outcome: InvokeOutcome) => void;
-  readonly watchdog: NodeJS.Timeout;
+  cost: number;
 }
 
 interface Slot {
   worker: Worker;
   outbox: MessageBatcher<ToWorker>;
-  readonly inFlight: Map<number, InFlight>;
+  readonly inFlight: Map<number, Job>;
   /** Version keys whose source this worker has been sent. */
   readonly sent: Set<string>;
+  /** Expected thread time of the runs in flight here. */
+  committedMs: number;
+  watchdog: Watchdog;
+  statsWaiters: ((stats: WorkerStats) => void)[];
   closing: boolean;
+}
+
+export interface WorkerStats {
+  /** Sandbox instances the worker has built since it started. */
+  readonly instancesCreated: number;
+  readonly idleInstances: number;
+}
+
+export interface PoolStats {
+  readonly queued: number;
+  readonly inFlight: number;
+  readonly watchdogsArmed: number;
 }
 
 function workerUrl(): URL {
@@ -37,17 +85,27 @@ function workerUrl(): URL {
   return existsSync(fileURLToPath(compiled)) ? compiled : new URL("./worker-entry.mjs", import.meta.url);
 }
 
-export interface WorkerPoolOptions extends Omit<WorkerSettings, "prelude" | "lazyModules"> {
+export interface WorkerPoolOptions extends Omit<WorkerSettings, "prelude" | "lazyModules" | "busyBuffer"> {
   readonly workers: number;
   readonly logger: Logger;
+  readonly queue?: Partial<ExecutorQueueOptions>;
 }
+
+const versionKey = (request: InvokeRequest) => `${request.app}/${request.script}@${request.version}`;
 
 export class WorkerPool implements Executor {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private closed = false;
+  private readonly queue: ExecutorQueueOptions;
+  private readonly admission: Admission<Job>;
+  private readonly costs: RunCosts;
 
-  private constructor(private readonly options: WorkerPoolOptions) {}
+  private constructor(private readonly options: WorkerPoolOptions) {
+    this.queue = { ...DEFAULT_QUEUE_OPTIONS, ...options.queue };
+    this.costs = new RunCosts(this.queue.dispatchBudgetMs);
+    this.admission = new Admission<Job>(this.queue, () => this.retryAfterS());
+  }
 
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
@@ -56,18 +114,45 @@ export class WorkerPool implements Executor {
   }
 
   private spawn(existing?: Slot): Promise<void> {
+    const marker = new BusyMarker();
     const settings: WorkerSettings = {
       instanceMaxUses: this.options.instanceMaxUses,
       instanceMaxAgeMs: this.options.instanceMaxAgeMs,
       prelude: preludeForSandbox(),
       lazyModules: lazyModulesForSandbox(),
+      busyBuffer: marker.buffer,
     };
     const worker = new Worker(workerUrl(), { workerData: settings });
     const outbox = new MessageBatcher<ToWorker>((batch) => worker.postMessage(batch));
-    const slot: Slot = existing ?? { worker, outbox, inFlight: new Map(), sent: new Set(), closing: false };
+    const slot: Slot = existing ?? {
+      worker,
+      outbox,
+      inFlight: new Map(),
+      sent: new Set(),
+      committedMs: 0,
+      watchdog: undefined as unknown as Watchdog,
+      statsWaiters: [],
+      closing: false,
+    };
     slot.worker = worker;
     slot.outbox = outbox;
     slot.sent.clear();
+    slot.watchdog = new Watchdog({
+      marker,
+      allowedMs: (id) => {
+        const job = slot.inFlight.get(id);
+        return job ? job.request.limits.wallMs + this.queue.watchdogGraceMs : undefined;
+      },
+      onHung: (id, executingMs) => {
+        const job = slot.inFlight.get(id);
+        this.options.logger.error(
+          { app: job?.request.app, script: job?.request.script, executingMs: Math.round(executingMs) },
+          "executor worker stuck in one run past its wall limit; terminating it",
+        );
+        if (slot.worker === worker) void worker.terminate();
+      },
+      checkEveryMs: this.queue.watchdogGraceMs,
+    });
     if (!existing) this.slots.push(slot);
     return new Promise((resolve, reject) => {
       worker.on("message", (batch: FromWorker[]) => {
@@ -86,45 +171,63 @@ export class WorkerPool implements Executor {
         if (!this.closed && !slot.closing) {
           this.options.logger.warn({ code }, "executor worker exited; starting a replacement");
           void this.spawn(slot).catch((error) => this.options.logger.error({ err: error }, "could not restart executor worker"));
+          this.pump();
         }
       });
     });
   }
 
   private failAll(slot: Slot, message: string): void {
-    for (const [id, flight] of slot.inFlight) {
-      clearTimeout(flight.watchdog);
-      slot.inFlight.delete(id);
-      flight.resolve({
-        ok: false,
-        error: { code: "ENGINE_FAULT", message },
-        logs: [],
-        durationMs: performance.now() - flight.started,
-      });
+    for (const [id] of slot.inFlight) {
+      this.settle(slot, id, { ok: false, error: { code: "ENGINE_FAULT", message }, logs: [] }, undefined);
     }
   }
 
+  /** The one exit of a dispatched run: frees its worker share, app slot and watchdog, then resolves it. */
+  private settle(
+    slot: Slot,
+    id: number,
+    outcome: Pick<RawOutcome, "ok" | "resultJson" | "response" | "error" | "logs" | "cpuMs">,
+    runMs: number | undefined,
+  ): void {
+    const job = slot.inFlight.get(id);
+    if (!job) return;
+    slot.inFlight.delete(id);
+    slot.committedMs = slot.inFlight.size === 0 ? 0 : slot.committedMs - job.cost;
+    if (slot.inFlight.size === 0) slot.watchdog.disarm();
+    this.admission.finished(job.app);
+    if (outcome.cpuMs !== undefined) this.costs.learn(job.key, outcome.cpuMs);
+    const totalMs = performance.now() - job.enqueuedAt;
+    const durationMs = runMs ?? totalMs;
+    const timing = {
+      durationMs,
+      queuedMs: Math.max(0, totalMs - durationMs),
+      ...(outcome.cpuMs !== undefined && { cpuMs: outcome.cpuMs }),
+    };
+    job.resolve(
+      outcome.ok
+        ? { ok: true, resultJson: outcome.resultJson, response: outcome.response, logs: outcome.logs, ...timing }
+        : { ok: false, error: outcome.error ?? { code: "INTERNAL", message: "Unknown failure." }, logs: outcome.logs, ...timing },
+    );
+    this.pump();
+  }
+
   private onMessage(slot: Slot, message: FromWorker): void {
-    const flight = message.t === "ready" ? undefined : slot.inFlight.get(message.id);
-    if (!flight) return;
+    if (message.t === "stats") {
+      for (const waiter of slot.statsWaiters.splice(0)) waiter(message);
+      return;
+    }
+    const job = message.t === "ready" ? undefined : slot.inFlight.get(message.id);
+    if (!job) return;
     switch (message.t) {
-      case "done": {
-        clearTimeout(flight.watchdog);
-        slot.inFlight.delete(message.id);
-        const { outcome } = message;
-        const durationMs = performance.now() - flight.started;
-        flight.resolve(
-          outcome.ok
-            ? { ok: true, resultJson: outcome.resultJson, response: outcome.response, logs: outcome.logs, durationMs }
-            : { ok: false, error: outcome.error ?? { code: "INTERNAL", message: "Unknown failure." }, logs: outcome.logs, durationMs },
-        );
+      case "done":
+        this.settle(slot, message.id, message.outcome, message.runMs);
         break;
-      }
       case "need-source":
-        this.post(slot, message.id, flight.request, true);
+        this.post(slot, message.id, job, true);
         break;
       case "call":
-        flight.sdk(message).then(
+        job.sdk(message).then(
           (json) => this.send(slot, { t: "call-result", callId: message.callId, ok: true, json }),
           (error: unknown) => {
             const coded = coerceError(error);
@@ -141,10 +244,10 @@ export class WorkerPool implements Executor {
     slot.outbox.send(message);
   }
 
-  private post(slot: Slot, id: number, request: InvokeRequest, withSource: boolean): void {
-    const key = `${request.app}/${request.script}@${request.version}`;
-    const includeSource = withSource || !slot.sent.has(key);
-    if (includeSource) slot.sent.add(key);
+  private post(slot: Slot, id: number, job: Job, withSource: boolean): void {
+    const { request } = job;
+    const includeSource = withSource || !slot.sent.has(job.key);
+    if (includeSource) slot.sent.add(job.key);
     this.send(slot, {
       t: "invoke",
       id,
@@ -152,30 +255,85 @@ export class WorkerPool implements Executor {
       script: request.script,
       version: request.version,
       source: includeSource ? request.source : undefined,
-      contextJson: JSON.stringify(request.context),
+      contextJson: job.contextJson,
       limits: request.limits,
       strict: request.strict,
+      expectedMs: job.cost,
     });
   }
 
-  /** Least busy worker first: a worker stuck in a CPU-heavy script gets no new work while another is free. */
-  private pick(): Slot {
-    let best = this.slots[0] as Slot;
-    for (const slot of this.slots) if (slot.inFlight.size < best.inFlight.size) best = slot;
-    return best;
+  /** The least loaded worker, if it has room for more work (an idle worker always has). */
+  private roomy(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) if (!best || slot.committedMs < best.committedMs) best = slot;
+    if (!best || best.closing) return undefined;
+    if (best.inFlight.size === 0) return best;
+    return best.committedMs < this.queue.dispatchBudgetMs && best.inFlight.size < this.queue.maxInFlightPerWorker ? best : undefined;
+  }
+
+  private dispatch(slot: Slot, job: Job): void {
+    const id = this.nextId++;
+    slot.inFlight.set(id, job);
+    slot.committedMs += job.cost;
+    slot.watchdog.arm();
+    job.request.onStart?.();
+    this.post(slot, id, job, false);
+  }
+
+  /** Moves waiting invocations to workers while they have room, apps taking turns. */
+  private pump(): void {
+    while (this.admission.size > 0 && !this.closed) {
+      const slot = this.roomy();
+      if (!slot) return;
+      const job = this.admission.next();
+      if (!job) return;
+      job.cost = this.costs.expected(job.key);
+      this.dispatch(slot, job);
+    }
+  }
+
+  private retryAfterS(): number {
+    const backlogMs = Math.max(
+      this.admission.oldestWaitMs(),
+      (this.admission.size * this.costs.averageMs) / Math.max(1, this.slots.length),
+    );
+    return Math.min(60, Math.max(1, Math.ceil(backlogMs / 1000)));
   }
 
   invoke(request: InvokeRequest, sdk: SdkHost): Promise<InvokeOutcome> {
     if (this.closed) return Promise.reject(new PiCloudError("EXECUTOR_UNAVAILABLE"));
-    const slot = this.pick();
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      const watchdog = setTimeout(() => {
-        this.options.logger.error({ app: request.app, script: request.script }, "executor worker hung; terminating it");
-        void slot.worker.terminate();
-      }, request.limits.wallMs + WATCHDOG_GRACE_MS);
-      slot.inFlight.set(id, { request, sdk, started: performance.now(), resolve, watchdog });
-      this.post(slot, id, request, false);
+    let contextJson: string;
+    try {
+      contextJson = JSON.stringify(request.context);
+    } catch (error) {
+      // Nothing is held yet: refusing here leaks no slot (e.g. input nested too deep to serialise).
+      return Promise.reject(
+        new PiCloudError("BAD_REQUEST", `The invocation's input cannot be passed to the sandbox: ${(error as Error).message}`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const share = { concurrency: request.limits.concurrency, queue: request.limits.queue };
+      const key = versionKey(request);
+      const job: Job = {
+        app: request.app,
+        share,
+        enqueuedAt: performance.now(),
+        refuse: reject,
+        request,
+        sdk,
+        contextJson,
+        key,
+        resolve,
+        cost: this.costs.expected(key),
+      };
+      const slot = this.admission.canStart(request.app, share) ? this.roomy() : undefined;
+      if (slot && this.admission.size === 0) {
+        this.admission.started(request.app);
+        this.dispatch(slot, job);
+        return;
+      }
+      this.admission.enqueue(job); // throws OVERLOADED when full: the promise rejects with it
+      this.pump();
     });
   }
 
@@ -187,11 +345,35 @@ export class WorkerPool implements Executor {
     return this.slots.reduce((n, slot) => n + slot.inFlight.size, 0);
   }
 
+  /** What the pool holds right now: every exit path of an invocation must bring these back to zero. */
+  stats(): PoolStats {
+    return {
+      queued: this.admission.size,
+      inFlight: this.inFlightCount(),
+      watchdogsArmed: this.slots.filter((slot) => slot.watchdog.armed).length,
+    };
+  }
+
+  /** Per worker: how many sandbox instances it has built (churn) and holds idle. */
+  workerStats(): Promise<WorkerStats[]> {
+    return Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<WorkerStats>((resolve) => {
+            slot.statsWaiters.push(resolve);
+            this.send(slot, { t: "stats" });
+          }),
+      ),
+    );
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.admission.drain(() => new PiCloudError("EXECUTOR_UNAVAILABLE"));
     await Promise.all(
       this.slots.map(async (slot) => {
         slot.closing = true;
+        slot.watchdog.disarm();
         await slot.worker.terminate();
         this.failAll(slot, "The executor stopped.");
       }),

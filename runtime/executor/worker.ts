@@ -7,7 +7,8 @@ import { EngineModule } from "./engine-module.js";
 import { MessageBatcher } from "./message-batcher.js";
 import { classifyGuestError, engineFault, type GuestError, type RawOutcome } from "./guest-errors.js";
 import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
-import { SandboxInstance } from "./sandbox-instance.js";
+import { type BusySpan, SandboxInstance } from "./sandbox-instance.js";
+import { BusyMarker } from "./busy-marker.js";
 
 const port = parentPort;
 if (!port) throw new Error("worker.ts must run in a worker thread");
@@ -15,6 +16,8 @@ const settings = workerData as WorkerSettings;
 
 const MAX_IDLE_PER_VERSION = 32;
 const MAX_SOURCES = 2_000;
+/** Runs expected to take at least this long (ms) flush the pending results first. */
+const FLUSH_BEFORE_MS = 2;
 
 const modules = new Map<string, EngineModule>();
 const creating = new Map<string, Promise<EngineModule>>();
@@ -22,6 +25,9 @@ const idle = new Map<string, SandboxInstance[]>();
 const sources = new Map<string, string>();
 const hostCalls = new Map<number, { resolve: (json: string) => void; reject: (error: { code: string; message: string }) => void }>();
 let nextCallId = 1;
+/** Sandbox instances this worker has built: the measure of churn (each costs a prelude compile). */
+let instancesCreated = 0;
+const marker = new BusyMarker(settings.busyBuffer);
 let sweepTimer: NodeJS.Timeout | undefined;
 
 const outbox = new MessageBatcher<FromWorker>((batch) => port.postMessage(batch));
@@ -29,6 +35,12 @@ const send = (message: FromWorker) => outbox.send(message);
 
 function versionKey(app: string, script: string, version: number): string {
   return `${app}/${script}@${version}`;
+}
+
+/** The app's module when it is ready (the common case: no await, so a run can finish in this turn). */
+function readyEngine(app: string, memoryMiB: number): EngineModule | undefined {
+  const current = modules.get(app);
+  return current && current.memoryMiB === memoryMiB && !creating.has(app) ? current : undefined;
 }
 
 async function engineFor(app: string, memoryMiB: number): Promise<EngineModule> {
@@ -125,7 +137,9 @@ function hostCallFor(id: number) {
     });
 }
 
-async function invoke(message: Extract<ToWorker, { t: "invoke" }>): Promise<void> {
+type InvokeMessage = Extract<ToWorker, { t: "invoke" }>;
+
+function invoke(message: InvokeMessage): void {
   const key = versionKey(message.app, message.script, message.version);
   const source = message.source ?? sources.get(key);
   if (source === undefined) {
@@ -137,27 +151,81 @@ async function invoke(message: Extract<ToWorker, { t: "invoke" }>): Promise<void
     sources.set(key, source);
     if (sources.size > MAX_SOURCES) sources.delete(sources.keys().next().value as string);
   }
-  const fileName = `${message.script}.js`;
-  let outcome: RawOutcome;
-  let engine: EngineModule | undefined;
-  try {
-    engine = await engineFor(message.app, message.limits.memoryMiB);
-    let instance = message.strict ? undefined : takeIdle(key, engine);
-    if (!instance) instance = new SandboxInstance(engine, fileName, source, message.limits as Limits, settings);
-    outcome = await instance.invoke(message.contextJson, message.limits, hostCallFor(message.id));
-    release(key, instance, !message.strict && !outcome.discard);
-  } catch (error) {
-    // A plain object is what the guest threw while loading; an Error is the engine failing.
-    outcome = error instanceof Error ? engineFault(error) : classifyGuestError(error as GuestError, [], fileName);
+  // A run expected to hold the thread for a while first sends the results of the runs before it
+  // in this batch, so a quick answer never waits behind a slow neighbour.
+  if (message.expectedMs >= FLUSH_BEFORE_MS) outbox.flushNow();
+  const startedAt = performance.now();
+  const engine = readyEngine(message.app, message.limits.memoryMiB);
+  if (engine) {
+    runOn(engine, message, key, source, startedAt);
+    return;
   }
+  engineFor(message.app, message.limits.memoryMiB).then(
+    (created) => runOn(created, message, key, source, startedAt),
+    (error: unknown) => finish(message, undefined, engineFault(error), startedAt, 0),
+  );
+}
+
+/** Take, run and release in one turn when the script awaits no host call: the next run reuses the instance. */
+function runOn(engine: EngineModule, message: InvokeMessage, key: string, source: string, startedAt: number): void {
+  const fileName = `${message.script}.js`;
+  const busy = spanFor(message.id);
+  let loadMs = 0;
+  let instance = message.strict ? undefined : takeIdle(key, engine);
+  try {
+    if (!instance) {
+      const loadStart = performance.now();
+      busy.enter();
+      try {
+        instance = new SandboxInstance(engine, fileName, source, message.limits as Limits, settings);
+        instancesCreated++;
+      } finally {
+        busy.leave();
+        loadMs = performance.now() - loadStart;
+      }
+    }
+    const ran = instance.run(message.contextJson, message.limits, hostCallFor(message.id), busy);
+    const owned = instance;
+    if (!(ran instanceof Promise)) {
+      release(key, owned, !message.strict && !ran.discard);
+      finish(message, engine, ran, startedAt, loadMs);
+      return;
+    }
+    ran.then(
+      (outcome) => {
+        release(key, owned, !message.strict && !outcome.discard);
+        finish(message, engine, outcome, startedAt, loadMs);
+      },
+      (error: unknown) => {
+        discard(owned);
+        finish(message, engine, engineFault(error), startedAt, loadMs);
+      },
+    );
+  } catch (error) {
+    if (instance) discard(instance);
+    // A plain object is what the guest threw while loading; an Error is the engine failing.
+    const outcome = error instanceof Error ? engineFault(error) : classifyGuestError(error as GuestError, [], fileName);
+    finish(message, engine, outcome, startedAt, loadMs);
+  }
+}
+
+function finish(message: InvokeMessage, engine: EngineModule | undefined, outcome: RawOutcome, startedAt: number, loadMs: number): void {
   if (outcome.retireModule && engine && !engine.retired) retire(engine);
-  send({ t: "done", id: message.id, outcome });
+  const cpuMs = (outcome.cpuMs ?? 0) + loadMs;
+  send({ t: "done", id: message.id, outcome: { ...outcome, cpuMs }, runMs: performance.now() - startedAt });
+}
+
+function spanFor(id: number): BusySpan {
+  return { enter: () => marker.enter(id), leave: () => marker.leave() };
 }
 
 function receive(message: ToWorker): void {
   switch (message.t) {
     case "invoke":
-      void invoke(message);
+      invoke(message);
+      break;
+    case "stats":
+      send({ t: "stats", instancesCreated, idleInstances: [...idle.values()].reduce((n, list) => n + list.length, 0) });
       break;
     case "call-result": {
       const pending = hostCalls.get(message.callId);

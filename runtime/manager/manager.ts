@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Core } from "../core/core.js";
 import { Stoppers } from "../core/stoppers.js";
-import { WorkerPool } from "../executor/worker-pool.js";
+import { queueOptionsOf, WorkerPool } from "../executor/worker-pool.js";
 import type { NodeServices } from "../node/node.js";
 import { DEFAULT_RECORDER_OPTIONS, InvocationRecorder } from "../orchestrator/invocation-recorder.js";
 import { Invoker } from "../orchestrator/invoker.js";
@@ -121,6 +121,7 @@ async function startTestRunner(core: Core, stoppers: Stoppers): Promise<Pick<Nod
     logger: logger.child({ role: "executor" }),
     instanceMaxUses: config.instanceMaxUses,
     instanceMaxAgeMs: config.instanceMaxAgeMs,
+    queue: queueOptionsOf(config),
   });
   stoppers.push(() => executor.close());
   stoppers.push(core.bus.subscribe("apps.changed", ({ app }) => executor.forgetApp(app)));

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Core } from "../core/core.js";
 import { Stoppers } from "../core/stoppers.js";
-import { WorkerPool } from "../executor/worker-pool.js";
+import { queueOptionsOf, WorkerPool } from "../executor/worker-pool.js";
 import { Dispatcher } from "../orchestrator/dispatcher.js";
 import { registerIngress } from "../orchestrator/ingress.js";
 import { DEFAULT_RECORDER_OPTIONS, InvocationRecorder } from "../orchestrator/invocation-recorder.js";
@@ -25,6 +25,7 @@ export function startExecutor(config: Core["config"], logger: Core["logger"]): P
     logger: logger.child({ role: "executor" }),
     instanceMaxUses: config.instanceMaxUses,
     instanceMaxAgeMs: config.instanceMaxAgeMs,
+    queue: queueOptionsOf(config),
   });
 }
 

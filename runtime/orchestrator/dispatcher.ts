@@ -1,6 +1,7 @@
 // Delivers events to their scripts: at least once, with retries and backoff, then dead letters.
 // It never polls: it wakes on an in-process signal after a commit, on Postgres NOTIFY (another
 // process's writes), and on one timer set to the next due retry or expiring lease.
+import { PiCloudError } from "../shared/errors.js";
 import type { Clock } from "../shared/clock.js";
 import { newId } from "../shared/ids.js";
 import type { Logger } from "../shared/log.js";
@@ -176,17 +177,27 @@ export class Dispatcher {
         // The lease must outlast the run, or another node could start the same attempt meanwhile.
         const needed = target.limits.wallMs + LEASE_MARGIN_MS;
         if (needed > this.options.leaseMs) await this.events.extendLease(event, this.options.nodeId, this.deps.clock.now() + needed);
-        const result = await this.deps.invoker.run(target, {
-          trigger: event.kind,
-          event: event.payload,
-          attempt: event.attempts,
-          eventId: event.id,
-          chainDepth: event.chainDepth,
-          isDeadLetterHandler: event.isDeadLetterHandler,
-        });
-        invocation = result.id;
-        version = result.version;
-        if (!result.outcome.ok) error = result.outcome.error;
+        const result = await this.deps.invoker
+          .run(target, {
+            trigger: event.kind,
+            event: event.payload,
+            attempt: event.attempts,
+            eventId: event.id,
+            chainDepth: event.chainDepth,
+            isDeadLetterHandler: event.isDeadLetterHandler,
+          })
+          .catch((failure: unknown) => {
+            // The executor's queue is full: a failed attempt, retried with backoff like any other.
+            if (failure instanceof PiCloudError && failure.code === "OVERLOADED") return failure;
+            throw failure;
+          });
+        if (result instanceof PiCloudError) {
+          error = { code: result.code, message: result.message };
+        } else {
+          invocation = result.id;
+          version = result.version;
+          if (!result.outcome.ok) error = result.outcome.error;
+        }
       }
       await this.settle(event, startedAt, { error, invocation, version });
     } catch (failure) {

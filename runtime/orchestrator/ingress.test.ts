@@ -3,6 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
 
 let t: TestRuntime;
+let base: string | undefined;
+const socketUrl = async () => {
+  base ??= await t.runtime.listen();
+  return base;
+};
 
 async function deploy(name: string, source: string): Promise<void> {
   const response = await t.deploy("web", name, source);
@@ -112,7 +117,7 @@ describe("response mapping", () => {
   it.each([
     ["bad-status", "return { status: 99, body: 'x' }", "status"],
     ["bad-header", "return { status: 200, headers: { 'x-a': { no: 1 } } }", "x-a"],
-    ["header-injection", "return { status: 200, headers: { 'x-a': 'v\\r\\nSet-Cookie: evil' } }", "line break"],
+    ["header-injection", "return { status: 200, headers: { 'x-a': 'v\\r\\nSet-Cookie: evil' } }", "invalid value"],
     ["bigint", "return 10n", "serialised"],
   ])("a bad shape (%s) is a 500 naming the problem", async (name, body, mention) => {
     await deploy(name, `export default async function () { ${body} }`);
@@ -158,9 +163,112 @@ describe("routing", () => {
   });
 
   it("ingress works over a real socket", async () => {
-    const url = await t.runtime.listen();
+    const url = await socketUrl();
     const response = await fetch(`${url}/web/text`);
     expect(await response.text()).toBe("hi there");
     expect(response.headers.get("x-picloud-invocation")).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe("responses a socket cannot carry", () => {
+  it.each([
+    ["ctl", "'a\\u0001b'"],
+    ["line-separator", "'\\u2028'"],
+    ["del", "'a\\u007fb'"],
+    ["above-latin1", "'\\u20ac'"],
+    ["nul", "'a\\u0000'"],
+  ])("a header value with %s is SCRIPT_BAD_RESPONSE with the invocation header, recorded as failed", async (name, value) => {
+    await deploy(`hdr-${name}`, `export default async function () { return { status: 200, headers: { 'x-a': ${value} }, body: 'x' } }`);
+    const response = await fetch(`${await socketUrl()}/web/hdr-${name}`);
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { error: { code: string; invocation: string } };
+    expect(body.error.code).toBe("SCRIPT_BAD_RESPONSE");
+    expect(response.headers.get("x-picloud-invocation")).toBe(body.error.invocation);
+    const record = (await t.api("GET", `/invocations/${body.error.invocation}`)).json();
+    expect(record).toMatchObject({ status: "error", error: { code: "SCRIPT_BAD_RESPONSE" } });
+  });
+
+  it("a header name outside the RFC 9110 token is SCRIPT_BAD_RESPONSE; tabs, spaces and Latin-1 in values pass", async () => {
+    await deploy("hdr-name", "export default async function () { return { status: 200, headers: { 'x a': 'v' } } }");
+    const bad = await fetch(`${await socketUrl()}/web/hdr-name`);
+    expect(bad.status).toBe(500);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("SCRIPT_BAD_RESPONSE");
+    await deploy(
+      "hdr-ok",
+      "export default async function () { return { status: 200, headers: { 'x-a': ' one\\ttwo  three ', 'x-b': 7 }, body: 'ok' } }",
+    );
+    const ok = await fetch(`${await socketUrl()}/web/hdr-ok`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("x-a")).toBe("one\ttwo  three");
+    expect(ok.headers.get("x-b")).toBe("7");
+  });
+
+  it("the response size limit counts UTF-8 bytes, not UTF-16 units", async () => {
+    await t.api("POST", "/apps", { id: "small", settings: { limits: { responseBytes: 1024 } } });
+    for (const [name, count] of [
+      ["euros-over", 400],
+      ["euros-under", 300],
+    ] as const) {
+      const deployed = await t.deploy("small", name, `export default async function () { return '€'.repeat(${count}) }`);
+      expect(deployed.statusCode, deployed.body).toBe(201);
+    }
+    const over = await t.runtime.app.inject({ method: "GET", url: "/small/euros-over" });
+    expect(over.statusCode).toBe(500);
+    expect(over.json().error.code).toBe("SCRIPT_RESPONSE_TOO_LARGE");
+    expect(over.json().error.message).toContain("1202 bytes");
+    const under = await t.runtime.app.inject({ method: "GET", url: "/small/euros-under" });
+    expect(under.statusCode).toBe(200);
+    expect(Buffer.byteLength(under.body)).toBe(900);
+  });
+});
+
+describe("JSON bodies", () => {
+  it("a body nested 30,000 deep is 400 INVALID_JSON and leaves nothing held in the executor", async () => {
+    const deep = `${"[".repeat(30_000)}${"]".repeat(30_000)}`;
+    const response = await t.runtime.app.inject({
+      method: "POST",
+      url: "/web/echo",
+      headers: { "content-type": "application/json" },
+      payload: deep,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe("INVALID_JSON");
+    const pool = t.runtime.services.executor as unknown as { stats(): { queued: number; inFlight: number; watchdogsArmed: number } };
+    expect(pool.stats()).toEqual({ queued: 0, inFlight: 0, watchdogsArmed: 0 });
+    // Nesting within the bound, in strings or not, is fine.
+    const ok = `{"s":"${"[".repeat(1000)}","v":${"[".repeat(100)}1${"]".repeat(100)}}`;
+    const echoed = await t.runtime.app.inject({
+      method: "POST",
+      url: "/web/echo",
+      headers: { "content-type": "application/json" },
+      payload: ok,
+    });
+    expect(echoed.statusCode, echoed.body).toBe(200);
+    expect(echoed.json().body).toEqual(JSON.parse(ok));
+  });
+});
+
+describe("overload", () => {
+  it("a full queue answers 503 OVERLOADED with retry-after; served runs report their queue time apart", async () => {
+    await t.api("POST", "/apps", { id: "busy", settings: { limits: { concurrency: 1, queue: 0, cpuMs: 5_000 } } });
+    const deployed = await t.deploy(
+      "busy",
+      "burn",
+      "export default async function () { const end = Date.now() + 300; while (Date.now() < end) {} return 'done' }",
+    );
+    expect(deployed.statusCode, deployed.body).toBe(201);
+    const url = await socketUrl();
+    const responses = await Promise.all(Array.from({ length: 3 }, () => fetch(`${url}/busy/burn`)));
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 503, 503]);
+    for (const response of responses) {
+      if (response.status === 200) {
+        expect(response.headers.get("server-timing")).toMatch(/^queue;dur=[\d.]+, run;dur=[\d.]+$/);
+        continue;
+      }
+      expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      const body = (await response.json()) as { error: { code: string } };
+      expect(body.error.code).toBe("OVERLOADED");
+    }
   });
 });

@@ -3,8 +3,9 @@ import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import secureJson from "secure-json-parse";
 import { PiCloudError } from "../shared/errors.js";
-import type { HttpRequestContext } from "../shared/wire.js";
-import type { Invoker } from "./invoker.js";
+import { JSON_MAX_DEPTH, jsonTooDeep } from "../shared/json-depth.js";
+import type { HttpRequestContext, InvokeOutcome } from "../shared/wire.js";
+import type { InvocationResult, Invoker } from "./invoker.js";
 import { errorResponse, type HttpResponse } from "./response-mapping.js";
 import type { ScriptCache } from "./script-cache.js";
 import { isolateTenantResponse } from "./tenant-isolation.js";
@@ -31,6 +32,7 @@ function requestBody(request: FastifyRequest): Pick<HttpRequestContext, "body" |
   const type = request.headers["content-type"] ?? "";
   const text = raw.toString("utf8");
   if (/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    if (jsonTooDeep(text)) throw new PiCloudError("INVALID_JSON", `The body nests deeper than ${JSON_MAX_DEPTH} levels.`);
     try {
       secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
     } catch (error) {
@@ -57,7 +59,11 @@ function keyMatches(given: string | string[] | undefined, expected: string): boo
 }
 
 /** `x-picloud-record` says whether `GET /api/v1/invocations/{id}` finds this run ("full") or not ("aggregate"). */
-function send(reply: FastifyReply, response: HttpResponse, invocationId: string, stored: boolean): FastifyReply {
+function send(reply: FastifyReply, response: HttpResponse, invocationId: string, stored: boolean, outcome?: InvokeOutcome): FastifyReply {
+  // Queue time is not run time: the wait for a free executor is reported beside the run's duration.
+  if (outcome?.queuedMs !== undefined) {
+    reply.header("server-timing", `queue;dur=${outcome.queuedMs.toFixed(1)}, run;dur=${outcome.durationMs.toFixed(1)}`);
+  }
   return reply
     .code(response.status)
     .headers(response.headers)
@@ -96,9 +102,22 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
         url: request.url,
         ...requestBody(request),
       };
-      const { id, outcome, response, stored } = await deps.invoker.run(target, { trigger: "http", request: context });
-      if (!outcome.ok) return send(reply, errorResponse(outcome.error, id), id, stored);
-      return send(reply, response ?? { status: 204, headers: {}, body: null }, id, stored);
+      let result: InvocationResult;
+      try {
+        result = await deps.invoker.run(target, { trigger: "http", request: context });
+      } catch (error) {
+        // Refused before it ran (no invocation exists): tell the client when to come back.
+        if (error instanceof PiCloudError && error.code === "OVERLOADED") {
+          return reply
+            .code(error.status)
+            .header("retry-after", String(error.details?.retryAfter ?? 1))
+            .send({ error: error.toJSON() });
+        }
+        throw error;
+      }
+      const { id, outcome, response, stored } = result;
+      if (!outcome.ok) return send(reply, errorResponse(outcome.error, id), id, stored, outcome);
+      return send(reply, response ?? { status: 204, headers: {}, body: null }, id, stored, outcome);
     };
 
     scope.route({ method: [...METHODS], url: "/:app/:script", handler: handle });

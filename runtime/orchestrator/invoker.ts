@@ -78,7 +78,8 @@ export class Invoker {
         isDeadLetterHandler: input.isDeadLetterHandler ?? false,
       }),
     };
-    const scope: InvocationScope = {
+    // Host bindings get the run's wall deadline, which starts when the run leaves the executor queue.
+    const scope: InvocationScope & { deadline: number } = {
       app: target.app,
       origin: { chainDepth: input.event ? (input.chainDepth ?? 0) + 1 : 0 },
       limits: target.limits,
@@ -95,6 +96,9 @@ export class Invoker {
         limits: target.limits,
         strict: target.strict,
         trigger: input.trigger,
+        onStart: () => {
+          scope.deadline = performance.now() + target.limits.wallMs;
+        },
       },
       createSdkHost(this.bindingDeps, scope),
     );
@@ -107,8 +111,10 @@ export class Invoker {
       const mapped = outcome.response
         ? fromGuestResponse(outcome.response, target.limits.responseBytes)
         : toHttpResponse(outcome.resultJson, target.limits.responseBytes);
-      if ("error" in mapped) outcome = { ok: false, error: mapped.error, logs: outcome.logs, durationMs: outcome.durationMs };
-      else response = mapped.response;
+      if ("error" in mapped) {
+        const { resultJson: _result, response: _response, ...timing } = outcome;
+        outcome = { ...timing, ok: false, error: mapped.error };
+      } else response = mapped.response;
     }
     const stored = this.deps.recorder.record(
       {

@@ -25,15 +25,27 @@ function isResponseObject(value: unknown): value is { status: unknown; headers?:
   return keys.includes("status") && typeof (value as { status: unknown }).status === "number" && keys.every((k) => RESPONSE_KEYS.has(k));
 }
 
+/** RFC 9110 §5.1 token: a header name. */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** RFC 9110 §5.5 field-value (after trimming SP/HTAB at the ends): visible ASCII, obs-text (0x80-0xFF), SP, HTAB. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** A short, printable rendering of what a script sent (for the error message). */
+const shown = (text: string) => JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+
 function checkHeaders(headers: unknown): Record<string, string> {
   if (headers === undefined || headers === null) return {};
   if (typeof headers !== "object" || Array.isArray(headers)) throw new BadResponseError("'headers' must be an object of strings.");
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new BadResponseError(`'${name}' is not a valid header name.`);
+    if (!FIELD_NAME.test(name)) throw new BadResponseError(`${shown(name)} is not a valid header name (RFC 9110 token).`);
     if (typeof value !== "string" && typeof value !== "number") throw new BadResponseError(`Header '${name}' must be a string.`);
-    const text = String(value);
-    if (/[\r\n\0]/.test(text)) throw new BadResponseError(`Header '${name}' contains a line break.`);
+    const text = String(value).replace(/^[\t ]+|[\t ]+$/g, "");
+    if (!FIELD_VALUE.test(text)) {
+      throw new BadResponseError(
+        `Header '${name}' has an invalid value ${shown(text)}: use visible characters, spaces and tabs; no control characters or characters above U+00FF.`,
+      );
+    }
     if (FORBIDDEN_HEADERS.has(name.toLowerCase())) continue;
     out[name.toLowerCase()] = text;
   }
@@ -70,9 +82,11 @@ export function toHttpResponse(
   resultJson: string | undefined,
   responseBytes: number,
 ): { response: HttpResponse } | { error: InvocationError } {
-  if (resultJson !== undefined && resultJson.length > responseBytes) {
+  // The limit is in bytes as sent (UTF-8); a string cannot be more than 3 bytes per UTF-16 unit.
+  const bytes = resultJson === undefined || resultJson.length * 3 <= responseBytes ? 0 : Buffer.byteLength(resultJson);
+  if (bytes > responseBytes) {
     return {
-      error: { code: "SCRIPT_RESPONSE_TOO_LARGE", message: `The response is ${resultJson.length} bytes; the limit is ${responseBytes}.` },
+      error: { code: "SCRIPT_RESPONSE_TOO_LARGE", message: `The response is ${bytes} bytes; the limit is ${responseBytes}.` },
     };
   }
   try {

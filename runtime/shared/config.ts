@@ -14,6 +14,12 @@ export const ConfigSchema = Type.Object({
   adminToken: Type.Optional(Type.String({ minLength: 16 })),
   logLevel: Type.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l))),
   executorWorkers: Type.Integer({ minimum: 1, maximum: 64 }),
+  /** Invocations waiting for an executor on this server, all apps together; more get 503 OVERLOADED. */
+  executorQueueLimit: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  /** How long an invocation may wait for an executor before it gets 503 OVERLOADED. */
+  executorQueueTimeoutMs: Type.Integer({ minimum: 1, maximum: 600_000 }),
+  /** How long past its wall limit one run may execute before its worker thread is presumed hung. */
+  executorWatchdogGraceMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
   bodyLimitBytes: Type.Integer({ minimum: 1_024, maximum: 256 * 1024 * 1024 }),
   adminRateLimitPerMinute: Type.Integer({ minimum: 1 }),
   /** A request's headers and body must have arrived within this time (slow-body clients get 408). */
@@ -84,6 +90,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     adminToken: env.PICLOUD_ADMIN_TOKEN || undefined,
     logLevel: env.PICLOUD_LOG_LEVEL,
     executorWorkers: envInt(env.PICLOUD_EXECUTOR_WORKERS),
+    executorQueueLimit: envInt(env.PICLOUD_EXECUTOR_QUEUE_LIMIT),
+    executorQueueTimeoutMs: envInt(env.PICLOUD_EXECUTOR_QUEUE_TIMEOUT_MS),
     eventLeaseMs: envInt(env.PICLOUD_EVENT_LEASE_MS),
     metricsPublic: envBool(env.PICLOUD_METRICS_PUBLIC),
     secretsKey: env.PICLOUD_SECRETS_KEY || undefined,
@@ -96,6 +104,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     dataDir: defaultDataDir(env),
     logLevel: "info",
     executorWorkers: Math.max(1, Math.min(os.availableParallelism(), 8)),
+    executorQueueLimit: 1_000,
+    executorQueueTimeoutMs: 10_000,
+    executorWatchdogGraceMs: 5_000,
     bodyLimitBytes: 1024 * 1024,
     adminRateLimitPerMinute: 6_000,
     requestTimeoutMs: 30_000,

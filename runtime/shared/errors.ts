@@ -54,6 +54,11 @@ export const ERROR_CODES = {
   SCRIPT_STACK: spec(500, "script", "The script exceeded its stack depth limit."),
   ENGINE_FAULT: spec(500, "system", "The script engine failed; the sandbox was replaced."),
   EXECUTOR_UNAVAILABLE: spec(503, "system", "The executor is shutting down or restarting."),
+  OVERLOADED: spec(
+    503,
+    "system",
+    "The server is busy: too many invocations are waiting for an executor. Retry after the 'retry-after' seconds.",
+  ),
   // KV
   KV_INVALID_COLLECTION: spec(
     400,

@@ -11,4 +11,6 @@ export const LIMIT_BOUNDS = {
   fetchRequests: { min: 0, max: 1_000, default: 50 },
   fetchResponseBytes: { min: 1_024, max: 64 * 1024 * 1024, default: 8 * 1024 * 1024 },
   fetchTimeoutMs: { min: 100, max: 300_000, default: 10_000 },
+  concurrency: { min: 1, max: 10_000, default: 64 },
+  queue: { min: 0, max: 100_000, default: 256 },
 } as const;

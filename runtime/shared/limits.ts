@@ -27,6 +27,8 @@ export const LimitsOverrideSchema = Type.Object(
     fetchTimeoutMs: Type.Optional(
       limitSchema("fetchTimeoutMs", "Timeout of one outbound request, in ms (never past the invocation's wall time)"),
     ),
+    concurrency: Type.Optional(limitSchema("concurrency", "Invocations of the app running at once on one server")),
+    queue: Type.Optional(limitSchema("queue", "Invocations of the app waiting for an executor on one server; more get 503 OVERLOADED")),
   },
   { additionalProperties: false },
 );

@@ -54,6 +54,8 @@ export interface InvokeRequest {
   /** Fresh sandbox per invocation. */
   readonly strict: boolean;
   readonly trigger: TriggerKind;
+  /** Called when the run leaves the queue for a worker: its wall time starts there. */
+  readonly onStart?: () => void;
 }
 
 export type InvokeOutcome =
@@ -67,6 +69,8 @@ export type InvokeOutcome =
       readonly durationMs: number;
       /** Guest CPU time, when the executor measures it. */
       readonly cpuMs?: number;
+      /** Time spent waiting for a free executor before the run started (not part of `durationMs`). */
+      readonly queuedMs?: number;
     }
   | {
       readonly ok: false;
@@ -74,4 +78,5 @@ export type InvokeOutcome =
       readonly logs: LogLine[];
       readonly durationMs: number;
       readonly cpuMs?: number;
+      readonly queuedMs?: number;
     };
