@@ -2,13 +2,13 @@
 // calls another app every 250 ms. Reports how many got 200, how many 503 OVERLOADED, and the calm
 // app's latency (the goal: still under 1 s). Part of `npm run bench`; alone: `npm run bench:overload`
 // (starts its own `picloud serve` on a temp PGlite dir).
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ApiClient } from "../runtime/cli/client.js";
+import { spawnUntil, stop } from "./process.js";
 
 type Api = (method: string, route: string, body?: unknown) => Promise<unknown>;
 
@@ -126,36 +126,20 @@ export function overloadTable(rows: readonly OverloadFigures[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const root = fileURLToPath(new URL("..", import.meta.url));
   const token = "pc_benchmark_token_0123456789";
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-overload-"));
-  const child = spawn(process.execPath, ["bin/picloud", "serve", "--port", "0", "--data-dir", dataDir], {
-    cwd: root,
-    env: { ...process.env, PICLOUD_LOG_LEVEL: "error", PICLOUD_ADMIN_TOKEN: token },
-    stdio: ["ignore", "pipe", "inherit"],
+  const server = await spawnUntil(["bin/picloud", "serve", "--port", "0", "--data-dir", dataDir], /listening on (\S+)/, {
+    PICLOUD_ADMIN_TOKEN: token,
   });
   try {
-    const base = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (chunk) => {
-        out += chunk;
-        const match = /listening on (\S+)/.exec(out);
-        if (match) resolve(match[1] as string);
-      });
-      child.on("exit", (code) => reject(new Error(`picloud serve exited ${code}`)));
-    });
+    const base = server.match[1] as string;
     const client = new ApiClient({ url: base, token });
     await prepareOverload((method, route, body) => client.request(method, route, body));
-    const seconds = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 15);
     const rows: OverloadFigures[] = [];
-    for (const clients of [80, 400]) rows.push(await measureOverload(base, clients, seconds));
+    for (const clients of [80, 400]) rows.push(await measureOverload(base, clients, Number(process.env.BENCH_OVERLOAD_SECONDS ?? 15)));
     process.stdout.write(`${overloadTable(rows).join("\n")}\n`);
   } finally {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
+    await stop(server.child);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

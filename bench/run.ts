@@ -14,6 +14,7 @@ import { KvStore } from "../runtime/store/kv.js";
 import { openDatabase } from "../runtime/store/open-db.js";
 import { createPostgresDatabase } from "../runtime/testing/databases.js";
 import { dispatchThroughput, type EventFigures, idleCpuPercent, measureEvents } from "./events.js";
+import { measureOverload, type OverloadFigures, overloadTable, prepareOverload } from "./overload.js";
 import { peakRssMiB, ROOT, rssMiB, type Spawned, spawnUntil, stop } from "./process.js";
 import { scaleCase } from "./scale.js";
 
@@ -22,6 +23,9 @@ const CONNECTIONS = 50;
 const TOKEN = "pc_benchmark_token_0123456789";
 const IDLE_S = Number(process.env.BENCH_IDLE_SECONDS ?? 20);
 const EVENT_BURST = Number(process.env.BENCH_EVENT_BURST ?? 3000);
+const OVERLOAD_S = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 15);
+/** Issue 7: 80 and 400 clients on a 700 ms CPU script (PGlite run), a calm app alongside. */
+const overloadRows: OverloadFigures[] = [];
 const SCALE_APPS = Number(process.env.BENCH_SCALE_APPS ?? 100);
 const SCALE_SCRIPTS_PER_APP = Number(process.env.BENCH_SCALE_SCRIPTS ?? 10);
 const LISTENING = /listening on (\S+)/;
@@ -147,6 +151,9 @@ async function backendCases(label: "PGlite" | "Postgres", args: string[]): Promi
     extra[`scale: ${scale.scripts} scripts in ${SCALE_APPS} apps, each called once: cold call p50 / p99 ms`] =
       `${scale.p50Ms} / ${scale.p99Ms}`;
     extra["scale: RSS after, MiB"] = scale.rssMiB;
+    // Last on this server: it leaves a backlog that the queue timeout drains.
+    await prepareOverload(apiOf(base));
+    for (const clients of [80, 400]) overloadRows.push(await measureOverload(base, clients, OVERLOAD_S));
   }
   await stop(boot.server.child);
   return { rows, extra, events };
@@ -254,6 +261,9 @@ async function main(): Promise<void> {
       (e) => `| ${e.backend} | ${e.latencyP50Ms} | ${e.latencyP99Ms} | ${e.endToEndEventsPerSec} | ${e.dispatchEventsPerSec ?? ""} |`,
     ),
     "targets: p50 < 10 ms on PGlite; >= 1000 events/s on Postgres",
+    "",
+    ...overloadTable(overloadRows),
+    "targets: no 5xx but 503 OVERLOADED; the calm app answers within 1 s throughout",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   const out = path.join(ROOT, "bench", "results");

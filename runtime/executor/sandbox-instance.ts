@@ -71,7 +71,9 @@ export class SandboxInstance {
     this.wallDeadline = performance.now() + limits.wallMs;
     const hostCall = ctx.newFunction("hostCall", (...args) => this.onHostCall(args));
     const hostSync = ctx.newFunction("hostSync", (...args) => this.onHostSync(args));
-    const preludeFactory = this.guest(() => ctx.evalCode(this.sources.prelude, "picloud:prelude"));
+    // The prelude is our code, not the script's: it is not charged to the script's CPU budget (an
+    // interrupt here, on a machine busy enough to stretch its compile, would read as an engine fault).
+    const preludeFactory = ctx.evalCode(this.sources.prelude, "picloud:prelude");
     const factory = ctx.unwrapResult(preludeFactory);
     const run = ctx.callFunction(factory, ctx.undefined, hostCall, hostSync);
     factory.dispose();
