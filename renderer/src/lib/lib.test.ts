@@ -138,6 +138,8 @@ describe("limit fields", () => {
       fetchRequests: "",
       fetchResponseBytes: "",
       fetchTimeoutMs: "",
+      concurrency: "",
+      queue: "0",
     };
     expect(limitErrors(values)).toEqual({ wallMs: "a whole number", stackKiB: "between 32 and 256" });
   });

@@ -13,6 +13,8 @@ const LABELS: Record<LimitName, { label: string; unit: string }> = {
   fetchRequests: { label: "fetch calls per run", unit: "calls" },
   fetchResponseBytes: { label: "fetch response (bytes)", unit: "bytes" },
   fetchTimeoutMs: { label: "fetch timeout (ms)", unit: "ms" },
+  concurrency: { label: "Runs at once, per server", unit: "runs" },
+  queue: { label: "Waiting runs, per server", unit: "runs" },
 };
 
 export const LIMIT_FIELDS = (Object.keys(LIMIT_BOUNDS) as LimitName[]).map((name) => ({
