@@ -102,7 +102,11 @@ function startMetrics(
   const metrics = new RuntimeMetrics({
     recorder: node.recorder,
     version: PICLOUD_VERSION,
-    executor: { workers: () => config.executorWorkers, inFlight: () => node.executor.inFlightCount() },
+    executor: {
+      workers: () => config.executorWorkers,
+      stats: () => node.executor.stats(),
+      workerStats: () => node.executor.workerStats(),
+    },
     db: core.db,
   });
   stoppers.push(() => metrics.stop());

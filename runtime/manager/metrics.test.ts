@@ -79,6 +79,10 @@ describe("GET /metrics", () => {
     expect(find(samples, "picloud_dead_letters")[0]?.value).toBe(0);
     expect(find(samples, "picloud_executor_workers")[0]?.value).toBe(2);
     expect(find(samples, "picloud_executor_in_flight")).toHaveLength(1);
+    expect(find(samples, "picloud_executor_queued")[0]?.value).toBe(0);
+    // One warm instance of shop/cart serves every run on a worker: built once, then held idle.
+    expect(find(samples, "picloud_sandbox_instances_created")[0]?.value).toBeGreaterThanOrEqual(1);
+    expect(find(samples, "picloud_sandbox_instances_idle")[0]?.value).toBeGreaterThanOrEqual(1);
     expect(find(samples, "picloud_memory_bytes", { kind: "rss" })[0]?.value).toBeGreaterThan(10 * 1024 * 1024);
     expect(find(samples, "process_cpu_seconds_total")[0]?.value).toBeGreaterThan(0);
   });

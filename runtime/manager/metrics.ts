@@ -1,6 +1,7 @@
 // Prometheus metrics of this process: invocations (count, errors by code, duration histograms per
 // app and script), the event queue, the sandbox pool and memory. Invocations are observed from the
 // recorder's live feed; everything else is read when scraped, so nothing here runs while idle.
+import { setTimeout as delay } from "node:timers/promises";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { InvocationRecorder } from "../orchestrator/invocation-recorder.js";
 import { DURATION_BUCKETS_MS } from "../shared/duration-histogram.js";
@@ -10,11 +11,22 @@ import { eventCounts } from "../store/event-counts.js";
 export interface MetricsSources {
   readonly recorder: InvocationRecorder;
   readonly version: string;
-  /** Worker threads and in-flight invocations of the executor, when this process runs one. */
-  readonly executor?: { workers(): number; inFlight(): number } | undefined;
+  /** The executor's figures, when this process runs one. */
+  readonly executor?: ExecutorFigures | undefined;
   /** The database, for the event queue figures (manager role). */
   readonly db?: Queryable | undefined;
 }
+
+export interface ExecutorFigures {
+  workers(): number;
+  /** Invocations waiting for admission, and running or sent to a worker. */
+  stats(): { queued: number; inFlight: number };
+  /** Per worker: sandbox instances built so far and held idle (a message round trip to each worker). */
+  workerStats(): Promise<readonly { instancesCreated: number; idleInstances: number }[]>;
+}
+
+/** A scrape must not hang on a worker that is being replaced: its figures are left out instead. */
+const WORKER_STATS_TIMEOUT_MS = 1_000;
 
 export class RuntimeMetrics {
   readonly registry = new Registry();
@@ -68,10 +80,43 @@ export class RuntimeMetrics {
       });
       new Gauge({
         name: "picloud_executor_in_flight",
-        help: "Invocations running or queued in the executor.",
+        help: "Invocations running in (or sent to) an executor worker.",
         registers,
         collect() {
-          this.set(executor.inFlight());
+          this.set(executor.stats().inFlight);
+        },
+      });
+      new Gauge({
+        name: "picloud_executor_queued",
+        help: "Invocations waiting for admission to a worker (bounded; past the bound they get 503 OVERLOADED).",
+        registers,
+        collect() {
+          this.set(executor.stats().queued);
+        },
+      });
+      let pending: Promise<readonly { instancesCreated: number; idleInstances: number }[] | undefined> | undefined;
+      const workerStats = () => {
+        pending ??= Promise.race([executor.workerStats(), delay(WORKER_STATS_TIMEOUT_MS, undefined, { ref: false })]).finally(() => {
+          pending = undefined;
+        });
+        return pending;
+      };
+      new Gauge({
+        name: "picloud_sandbox_instances_idle",
+        help: "Warm sandbox instances held idle for reuse, over all workers.",
+        registers,
+        async collect() {
+          const stats = await workerStats();
+          if (stats) this.set(stats.reduce((n, s) => n + s.idleInstances, 0));
+        },
+      });
+      new Gauge({
+        name: "picloud_sandbox_instances_created",
+        help: "Sandbox instances built by the current workers since they started (a steep rise means churn).",
+        registers,
+        async collect() {
+          const stats = await workerStats();
+          if (stats) this.set(stats.reduce((n, s) => n + s.instancesCreated, 0));
         },
       });
     }
