@@ -1,29 +1,39 @@
-// Remote connections: a second runtime reached with its token; a wrong token or a node that is
-// down gives a clear error.
+// Remote connections: a second runtime reached with its token; URL validation; which runtime you
+// are on; a runtime that goes down and comes back recovers without a reload; a revoked token says
+// so and can be replaced in place. (Numbers refer to issue 11.)
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Shell } from "./pages/shell.js";
-import { allowBrowserErrors, launchBrowser, newPage, screenshot } from "./support/browser.js";
+import { allowBrowserErrors, answerDialogs, launchBrowser, newPage, screenshot } from "./support/browser.js";
 import { type E2eServer, startE2eServer } from "./support/server.js";
 
-describe("connections", { timeout: 120_000 }, () => {
+describe("connections", { timeout: 240_000 }, () => {
   let local: E2eServer;
   let remote: E2eServer;
   let browser: Browser;
   let page: Page;
+  let shell: Shell;
 
   beforeAll(async () => {
     [local, remote, browser] = await Promise.all([startE2eServer(), startE2eServer(), launchBrowser()]);
     await remote.api("POST", "/apps", { id: "remote-app" });
     page = await newPage(browser);
-    await new Shell(page).signIn(local.url, local.token);
-    await new Shell(page).go("#/connections");
-  }, 90_000);
+    shell = new Shell(page);
+    await shell.signIn(local.url, local.token);
+    await shell.go("#/connections");
+  }, 240_000);
 
   afterAll(async () => {
     await browser?.close();
     await local?.stop();
     await remote?.stop().catch(() => {});
+  });
+
+  it("14: a URL without a scheme is refused as you type", async () => {
+    await page.fill('[data-testid="remote-url"]', new URL(remote.url).host);
+    await page.waitForSelector('[data-testid="remote-url-problem"]:has-text("must start with http:// or https://")');
+    expect(await page.isDisabled('[data-testid="remote-add"]')).toBe(true);
+    await screenshot(page, "defect-14-url-without-scheme");
   });
 
   it("refuses a wrong token with a clear error", async () => {
@@ -37,25 +47,65 @@ describe("connections", { timeout: 120_000 }, () => {
     await screenshot(page, "11-connections-wrong-token");
   });
 
-  it("adds a second runtime with its token and switches to it", async () => {
+  it("22: adds a second runtime and shows which one you are on (header and title)", async () => {
     await page.fill('[data-testid="remote-token"]', remote.token);
     await page.click('[data-testid="remote-add"]');
     await page.waitForSelector('[data-testid="app-remote-app"]');
     expect(await page.locator('[data-testid="connection-select"] option:checked').innerText()).toBe("basement");
-    await screenshot(page, "12-connections-remote");
+    expect(await page.locator('[data-testid="runtime-name"]').innerText()).toBe("basement");
+    expect(await page.title()).toBe("basement — PiCloud");
+    await screenshot(page, "defect-22-remote-name");
   });
 
-  it("shows clearly when the connected runtime is down", async () => {
+  it("3: a runtime that goes down and comes back recovers without a reload", async () => {
     // The browser logs the refused connections of the health checks and the live stream.
     allowBrowserErrors(page, /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|ERR_INCOMPLETE_CHUNKED_ENCODING/);
-    await remote.stop();
+    await shell.go("#/apps/remote-app");
+    await remote.halt();
+    await page.waitForSelector('[data-testid="connection-status"].down', { timeout: 60_000 });
+    expect(await page.locator('[data-testid="connection-error"]').innerText()).toContain("is not available");
+    await screenshot(page, "defect-03-runtime-down");
+    await remote.api("GET", "/apps").catch(() => undefined); // (still down)
+    await remote.start();
+    await page.waitForSelector('[data-testid="connection-status"].up', { timeout: 60_000 });
+    await page.waitForSelector('[data-testid="connection-error"]', { state: "detached" });
+    await page.waitForSelector('[data-testid="app-remote-app"]');
+    await page.waitForSelector('[data-testid="stream-status"], .sidebar:not(:has-text("Unavailable"))');
+    await screenshot(page, "defect-03-runtime-back");
+  });
+
+  it("4: a revoked token says 'token rejected' and the connection takes a new one in place", async () => {
+    // The runtime's 401s on the health check and the stream are what this test is about.
+    allowBrowserErrors(page, /status of 401/);
+    const second = await remote.api<{ id: string; token: string }>("POST", "/tokens", { name: "panel" });
+    await shell.go("#/connections");
+    await page.click('[data-testid="edit-basement"]');
+    await page.fill('[data-testid="remote-token"]', second.token);
+    await page.click('[data-testid="remote-add"]');
+    await page.waitForSelector('[data-testid="connection-status"].up');
+    await remote.api("DELETE", `/tokens/${second.id}`);
     await page.reload();
-    const banner = page.locator('[data-testid="connection-error"]');
-    await banner.waitFor({ timeout: 30_000 });
-    expect(await banner.innerText()).toContain("is not available");
-    await page.waitForSelector('[data-testid="connection-status"].down');
-    await screenshot(page, "13-connection-down");
-    await page.selectOption('[data-testid="connection-select"]', { label: "This server" });
+    await page.waitForSelector('[data-testid="connection-status"].rejected', { timeout: 60_000 });
+    expect(await page.locator('[data-testid="connection-state"]').innerText()).toBe("token rejected");
+    expect(await page.locator('[data-testid="connection-error"]').innerText()).toContain("rejected the saved token");
+    await screenshot(page, "defect-04-token-rejected");
+    await page.click('[data-testid="edit-connection-link"]');
+    await page.click('[data-testid="edit-basement"]');
+    await page.fill('[data-testid="remote-token"]', remote.token);
+    await page.click('[data-testid="remote-add"]');
+    await page.waitForSelector('[data-testid="connection-status"].up');
+    await page.waitForSelector('[data-testid="app-remote-app"]');
+  });
+
+  it("17: removing a connection asks first", async () => {
+    await shell.go("#/connections");
+    answerDialogs(page, false);
+    await page.click('[data-testid="remove-basement"]');
+    expect(answerDialogs(page, false).at(-1)).toMatch(/Remove the connection 'basement'/);
+    await expect(page.locator('[data-testid="connection-basement"]').count()).resolves.toBe(1);
+    answerDialogs(page, true);
+    await page.click('[data-testid="remove-basement"]');
+    await page.waitForSelector('[data-testid="connection-basement"]', { state: "detached" });
     await page.waitForSelector('[data-testid="connection-status"].up');
   });
 });

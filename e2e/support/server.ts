@@ -9,26 +9,40 @@ export interface E2eServer {
   readonly url: string;
   readonly token: string;
   api<T = unknown>(method: string, route: string, body?: unknown): Promise<T>;
+  /** Stops the process and keeps its data: the runtime is down until `start()`. */
+  halt(): Promise<void>;
+  /** Starts it again on the same data directory and port (a runtime that comes back). */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startE2eServer(token = `pc_e2e_${Math.random().toString(36).slice(2)}_token`): Promise<E2eServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-e2e-"));
-  let serving: ServeProcess;
+  let serving: ServeProcess | undefined;
   try {
     serving = await startServe(["--data-dir", dataDir], { PICLOUD_ADMIN_TOKEN: token });
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
-  const client = new ApiClient({ url: serving.url, token });
+  const url = serving.url;
+  const client = new ApiClient({ url, token });
+  const halt = async () => {
+    if (!serving) return;
+    serving.child.kill("SIGTERM");
+    await serving.exited;
+    serving = undefined;
+  };
   return {
-    url: serving.url,
+    url,
     token,
     api: <T>(method: string, route: string, body?: unknown) => client.request<T>(method, route, body),
+    halt,
+    async start() {
+      serving = await startServe(["--data-dir", dataDir, "--port", new URL(url).port], { PICLOUD_ADMIN_TOKEN: token });
+    },
     async stop() {
-      serving.child.kill("SIGTERM");
-      await serving.exited;
+      await halt();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

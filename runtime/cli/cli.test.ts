@@ -1,6 +1,7 @@
 // The command line as a contract: real `bin/picloud` processes on a fresh data directory.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, type ServeProcess, startServe } from "../testing/processes.js";
@@ -37,6 +38,36 @@ describe("picloud serve", () => {
     expect(second.stderr).toMatch(/in use by another PiCloud process \(pid \d+\)/);
     expect(second.stderr.trim().split("\n")).toHaveLength(1);
   });
+});
+
+describe("start-up (issue 11, items 1 and 23)", () => {
+  it("a busy port gives PORT_IN_USE with a --port hint and uses up no token: the next start prints it", async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    const dir = mkdtempSync(path.join(os.tmpdir(), "picloud-busy-"));
+    try {
+      const refused = await runCli(["serve", "--port", String(port), "--data-dir", dir], { PICLOUD_ADMIN_TOKEN: "" });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/PORT_IN_USE/);
+      expect(refused.stderr).toMatch(/--port/);
+      expect(refused.stdout).not.toMatch(/Admin token/);
+      // The next start, on a free port, is still the first start: it prints the token.
+      const next = await startServe(["--data-dir", dir], { PICLOUD_ADMIN_TOKEN: "", PICLOUD_LOG_LEVEL: "info" });
+      try {
+        expect(next.token).toMatch(/^pc_/);
+        // The banner is the only thing on stdout, and the logs do not repeat the address.
+        expect(next.stdout()).not.toMatch(/"level"/);
+        expect(next.stdout().split("\n")[0]).toMatch(/^PiCloud \S+ listening on http/);
+      } finally {
+        next.child.kill("SIGTERM");
+        await next.exited;
+      }
+    } finally {
+      busy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
 
 describe("client commands", () => {
@@ -106,6 +137,19 @@ describe("client commands", () => {
     const broken = await runCli(["deploy", file, "--app", "demo"], env);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/line 2, column \d+.*SCRIPT_SYNTAX/);
+  });
+
+  it("client-side problems get client-side messages (issue 11, item 15)", async () => {
+    const noToken = await runCli(["apps", "list"], { PICLOUD_URL: server.url, PICLOUD_TOKEN: "" });
+    expect(noToken.code).not.toBe(0);
+    expect(noToken.stderr).toMatch(/set --token or PICLOUD_TOKEN/);
+    expect(noToken.stderr).not.toMatch(/Authorization/);
+    const wrongToken = await runCli(["apps", "list"], { PICLOUD_URL: server.url, PICLOUD_TOKEN: "pc_not_the_right_token_at_all" });
+    expect(wrongToken.stderr).toMatch(/rejected the admin token: check --token or PICLOUD_TOKEN/);
+    const missing = await runCli(["deploy", path.join(workDir, "nope.js"), "--app", "demo"], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/nope\.js: there is no such file/);
+    expect(missing.stderr).not.toMatch(/BAD_REQUEST/);
   });
 
   it("--help is available everywhere", async () => {

@@ -1,4 +1,7 @@
 // A small admin API client for the CLI: bearer token, JSON in and out, coded errors as exceptions.
+
+/** A problem on this side (a missing file, a bad flag): said plainly, without a server error code. */
+export class CliError extends Error {}
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -66,7 +69,16 @@ export class ApiClient {
     } catch {
       throw new ApiError(response.status, "BAD_RESPONSE", `Unexpected response from ${this.baseUrl} (HTTP ${response.status}).`);
     }
-    throw new ApiError(response.status, error?.code ?? "HTTP_ERROR", error?.message ?? `HTTP ${response.status}`);
+    const code = error?.code ?? "HTTP_ERROR";
+    throw new ApiError(response.status, code, this.clientSideMessage(code) ?? error?.message ?? `HTTP ${response.status}`);
+  }
+
+  /** Auth failures said in terms of what a CLI user can change (flags and variables, not headers). */
+  private clientSideMessage(code: string): string | undefined {
+    if (code === "AUTH_REQUIRED" && !this.options.token)
+      return "No admin token given: set --token or PICLOUD_TOKEN ('picloud serve' prints one on first start).";
+    if (code === "AUTH_INVALID") return `${this.baseUrl} rejected the admin token: check --token or PICLOUD_TOKEN.`;
+    return undefined;
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {

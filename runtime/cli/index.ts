@@ -4,7 +4,7 @@ import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { PiCloudError } from "../shared/errors.js";
 import { PICLOUD_VERSION } from "../shared/version.js";
-import { ApiClient, ApiError } from "./client.js";
+import { ApiClient, ApiError, CliError } from "./client.js";
 
 interface GlobalOptions {
   url: string;
@@ -114,7 +114,9 @@ program
   .action(async (file: string, o: { app: string; name?: string }) => {
     const { api, json } = client();
     const source = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
-      throw new PiCloudError("BAD_REQUEST", `Cannot read ${file}: ${error.code ?? error.message}`);
+      throw new CliError(
+        error.code === "ENOENT" ? `Cannot read ${file}: there is no such file.` : `Cannot read ${file}: ${error.code ?? error.message}.`,
+      );
     });
     const ext = path.extname(file).toLowerCase();
     const name =
