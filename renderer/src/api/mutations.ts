@@ -175,3 +175,20 @@ export function useRevokeToken() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.tokens(api) }),
   });
 }
+
+/** A first app with the hello example deployed: a working endpoint in one click for a new user. */
+export function useCreateExampleApp() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (input: { app: string; script: string; source: string }) => {
+      await api.client.createApp(input.app);
+      return api.client.deploy(input.app, input.script, input.source, "javascript");
+    },
+    onSuccess: (_result, input) =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: keys.apps(api) }),
+        queryClient.invalidateQueries({ queryKey: keys.scripts(api, input.app) }),
+      ]),
+  });
+}

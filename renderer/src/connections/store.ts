@@ -84,15 +84,9 @@ function browserStore(): ConnectionStore {
       sessionStorage.removeItem(remoteTokenKey(id));
     },
     async replace(id, connection) {
-      const updated = {
-        id,
-        kind: "remote" as const,
-        name: connection.name,
-        url: connection.url.replace(/\/+$/, ""),
-        token: connection.token,
-      };
-      localStorage.setItem(REMOTES_KEY, JSON.stringify(remotes().map((r) => (r.id === id ? updated : r))));
-      const { token: _token, ...info } = updated;
+      const info: ConnectionInfo = { id, kind: "remote", name: connection.name, url: connection.url.replace(/\/+$/, "") };
+      localStorage.setItem(REMOTES_KEY, JSON.stringify(remotes().map((r) => (r.id === id ? info : r))));
+      sessionStorage.setItem(remoteTokenKey(id), connection.token);
       return info;
     },
     setLocalToken(token) {

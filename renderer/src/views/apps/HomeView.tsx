@@ -1,11 +1,38 @@
 // The apps of the active runtime.
 import { useQuery } from "@tanstack/react-query";
+import helloExample from "../../../../resources/examples/hello.js?raw";
+import { useCreateExampleApp } from "../../api/mutations";
 import { appsQuery } from "../../api/queries";
 import { StatsOverview } from "../../components/charts/StatsCharts";
 import { Empty, ErrorNotice, Spinner } from "../../components/ui";
 import { useApi, useConnection } from "../../connections/context";
 import { formatDateTime } from "../../lib/format";
-import { href } from "../../router";
+import { href, navigate } from "../../router";
+
+function StartWithExample() {
+  const create = useCreateExampleApp();
+  return (
+    <div className="card-body stack center">
+      <button
+        type="button"
+        className="btn primary"
+        disabled={create.isPending}
+        onClick={
+          () =>
+            // mutateAsync, not mutate's onSuccess: this card unmounts as soon as the new app is listed.
+            create
+              .mutateAsync({ app: "hello", script: "hello", source: helloExample })
+              .then(() => navigate({ page: "script", app: "hello", script: "hello" }))
+              .catch(() => {}) // shown by create.error while the card is there
+        }
+        data-testid="create-example"
+      >
+        {create.isPending ? "Creating…" : "Start with an example: app 'hello' with a deployed endpoint"}
+      </button>
+      <ErrorNotice error={create.error} />
+    </div>
+  );
+}
 
 export function HomeView() {
   const { info } = useConnection();
@@ -26,6 +53,7 @@ export function HomeView() {
             <br />
             Each script gets an endpoint at <span className="mono">/APP/SCRIPT</span>.
           </Empty>
+          <StartWithExample />
         </div>
       )}
       {apps.data && apps.data.length > 0 && (
