@@ -3,23 +3,28 @@
 // `picloud manager` the manager alone, `picloud node` a node alone. Returns a handle that shuts
 // everything down in reverse order.
 import type { FastifyInstance } from "fastify";
+import os from "node:os";
 import { type Core, startCore } from "./core/core.js";
+import { healthRoutes } from "./core/health.js";
+import { defaultNodeName, Membership } from "./core/membership.js";
 import { Stoppers } from "./core/stoppers.js";
 import { buildHttpApp, type HttpRole } from "./manager/http-app.js";
 import { RuntimeMetrics } from "./manager/metrics.js";
 import { registerMetricsRoute } from "./manager/routes/metrics.js";
-import { type ManagerRole, startManager } from "./manager/manager.js";
+import { startManager } from "./manager/manager.js";
 import type { ApiServices } from "./manager/services.js";
+import { LoadWindow } from "./node/load.js";
 import type { WorkerPool } from "./executor/worker-pool.js";
-import { type NodeRole, type NodeServices, startExecutor, startNode } from "./node/node.js";
+import { type NodeIdentity, type NodeServices, startExecutor, startNode } from "./node/node.js";
 import { BootPhases } from "./shared/boot-phases.js";
+import { PiCloudError } from "./shared/errors.js";
+import type { Resolver } from "./bindings/fetch/host.js";
 import type { Clock } from "./shared/clock.js";
 import type { Config } from "./shared/config.js";
 import type { Logger } from "./shared/log.js";
-import { PiCloudError } from "./shared/errors.js";
 import { PICLOUD_VERSION } from "./shared/version.js";
 import type { Db } from "./store/db.js";
-import type { Resolver } from "./bindings/fetch/host.js";
+import type { NodeRoleName } from "./store/nodes.js";
 
 export interface RuntimeOptions {
   readonly config: Config;
@@ -35,77 +40,56 @@ export interface RuntimeOptions {
   readonly uiDir?: string;
 }
 
+/** What a process runs: `serve` everything; a cluster has one `manager` and any number of `node`s. */
+export type ProcessRole = NodeRoleName;
+
 /** Everything `serve` runs, flat: the admin API's services plus the node's (tests reach in here). */
 export type RuntimeServices = ApiServices & NodeServices & { readonly metrics: RuntimeMetrics };
 
-export interface Runtime {
+/** A running process: its HTTP server, roles and shutdown paths. */
+export interface RoleProcess {
+  readonly role: ProcessRole;
   readonly app: FastifyInstance;
-  readonly services: RuntimeServices;
   readonly core: Core;
   readonly db: Db;
-  /** See ManagerRole.createInitialAdminToken: call after listen. */
+  /** Manager and serve: see ManagerRole.createInitialAdminToken (call after listen). */
   createInitialAdminToken(): Promise<string | undefined>;
   /** When each start-up step finished, in ms since the process started. */
   readonly phases: BootPhases;
   /** Where data lives: the PGlite directory or the (password-less) database URL. */
   readonly dataLocation: string;
+  /** This process's name in the nodes table and in `x-picloud-node`. */
+  readonly name: () => string;
+  /** Listens, then registers this process in the nodes table (heartbeats start). */
   listen(): Promise<string>;
+  /**
+   * SIGTERM: /readyz answers 503 at once, the node stops claiming events, in-flight requests and
+   * events get `drainTimeoutMs` to finish (unfinished events are handed back), records are
+   * flushed, the process deregisters and everything closes.
+   */
+  drain(): Promise<void>;
+  /** Stops at once (in-flight HTTP requests still finish). */
   close(): Promise<void>;
 }
 
-/** A process's HTTP server over its roles, with listen and an ordered close. */
-interface Served {
-  readonly app: FastifyInstance;
-  listen(): Promise<string>;
-  close(): Promise<void>;
-}
-
-async function serveRoles(core: Core, roles: readonly HttpRole[], stoppers: Stoppers): Promise<Served> {
-  const { config, logger } = core;
-  const app = await buildHttpApp({ config, logger, version: PICLOUD_VERSION }, roles);
-  let closing: Promise<void> | undefined;
-  return {
-    app,
-    async listen() {
-      try {
-        await app.listen({ host: config.host, port: config.port });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
-        throw new PiCloudError(
-          "PORT_IN_USE",
-          `Port ${config.port} on ${config.host} is already in use (another PiCloud?). Start on another port with --port N, or --port 0 for any free one.`,
-        );
-      }
-      const address = app.server.address();
-      const port = typeof address === "object" && address ? address.port : config.port;
-      const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-      return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
-    },
-    close() {
-      // Stop accepting and drain in-flight requests first; then the roles, then the core.
-      closing ??= (async () => {
-        await app.close();
-        await stoppers.stopAll();
-      })();
-      return closing;
-    },
-  };
+export interface Runtime extends RoleProcess {
+  readonly services: RuntimeServices;
 }
 
 /** GET /metrics for this process: its own recorder and executor. */
 function startMetrics(
   core: Core,
-  node: Pick<NodeServices, "recorder" | "executor">,
+  runner: Pick<NodeServices, "recorder" | "executor">,
   stoppers: Stoppers,
 ): HttpRole & { metrics: RuntimeMetrics } {
   const { config } = core;
   const metrics = new RuntimeMetrics({
-    recorder: node.recorder,
+    recorder: runner.recorder,
     version: PICLOUD_VERSION,
     executor: {
       workers: () => config.executorWorkers,
-      stats: () => node.executor.stats(),
-      workerStats: () => node.executor.workerStats(),
+      stats: () => runner.executor.stats(),
+      workerStats: () => runner.executor.workerStats(),
     },
     db: core.db,
   });
@@ -116,14 +100,124 @@ function startMetrics(
   };
 }
 
-/** Starts roles on a fresh core; on failure, stops whatever was started. */
-async function compose<T>(options: RuntimeOptions, build: (core: Core, stoppers: Stoppers) => Promise<T>): Promise<T> {
-  const core = await startCore(options);
+interface Started {
+  readonly createInitialAdminToken?: () => Promise<string | undefined>;
+  readonly runner: Pick<NodeServices, "recorder" | "executor">;
+  readonly dispatcher?: NodeServices["dispatcher"];
+  readonly roles: readonly HttpRole[];
+}
+
+/** Core, then the roles `build` starts, then one HTTP server over them; on failure, stops whatever started. */
+async function startProcess<T extends Started>(
+  role: ProcessRole,
+  options: RuntimeOptions,
+  build: (core: Core, stoppers: Stoppers, identity: NodeIdentity, executor: () => Promise<WorkerPool> | undefined) => Promise<T>,
+): Promise<RoleProcess & { started: T; metrics: RuntimeMetrics }> {
+  const phases = new BootPhases();
+  // The worker threads start (each compiles QuickJS) while the core opens the database.
+  const early =
+    role === "manager"
+      ? undefined
+      : startExecutor(options.config, options.logger).then((pool) => {
+          phases.mark("workers");
+          return pool;
+        });
+  early?.catch(() => {}); // observed below; a core failure is the one to report
+  let handedOver = false;
+  const takeExecutor = () => {
+    handedOver = true;
+    return early;
+  };
+  let core: Core;
+  try {
+    core = await startCore({ ...options, migrations: role === "node" ? "wait" : "apply" });
+  } catch (error) {
+    await early?.then((pool) => pool.close()).catch(() => {});
+    throw error;
+  }
+  phases.mark("database");
+  const { config, logger } = core;
   const stoppers = new Stoppers();
   stoppers.push(() => core.stop());
   try {
-    return await build(core, stoppers);
+    const identity: NodeIdentity = { name: config.nodeName ?? os.hostname() };
+    const started = await build(core, stoppers, identity, takeExecutor);
+    const metrics = startMetrics(core, started.runner, stoppers);
+    const load = new LoadWindow();
+    stoppers.push(started.runner.recorder.subscribe((record) => load.add(record.durationMs, record.status === "ok")));
+    const membership = new Membership({
+      store: core.nodes,
+      bus: core.bus,
+      id: config.nodeId,
+      role,
+      version: PICLOUD_VERSION,
+      heartbeatMs: config.heartbeatMs,
+      logger: logger.child({ role: "membership" }),
+      ...(core.dbClock && { clock: core.dbClock }),
+      load: () => ({
+        ...load.summary(),
+        inFlight: started.runner.executor.inFlightCount(),
+        eventsClaimed: started.dispatcher?.claimedTotal ?? 0,
+      }),
+    });
+    const app = await buildHttpApp({ config, logger, version: PICLOUD_VERSION }, [
+      healthRoutes(core.db, core.lifecycle),
+      metrics,
+      ...started.roles,
+    ]);
+    phases.mark("http");
+    let closing: Promise<void> | undefined;
+    const close = (drainFirst: boolean) => {
+      closing ??= (async () => {
+        if (drainFirst) {
+          core.lifecycle.draining = true;
+          await membership.drain().catch(() => {});
+          // Still serving while a load balancer's health checks notice the 503 on /readyz.
+          if (config.drainGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainGraceMs));
+          await Promise.all([app.close(), started.dispatcher?.drainAndStop(config.drainTimeoutMs)]);
+        } else {
+          await app.close();
+        }
+        await membership.stop();
+        await stoppers.stopAll();
+      })();
+      return closing;
+    };
+    return {
+      role,
+      app,
+      core,
+      db: core.db,
+      createInitialAdminToken: async () => started.createInitialAdminToken?.(),
+      phases,
+      dataLocation: core.dataLocation,
+      name: () => identity.name,
+      started,
+      metrics: metrics.metrics,
+      async listen() {
+        try {
+          await app.listen({ host: config.host, port: config.port });
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+          throw new PiCloudError(
+            "PORT_IN_USE",
+            `Port ${config.port} on ${config.host} is already in use (another PiCloud?). Start on another port with --port N, or --port 0 for any free one.`,
+          );
+        }
+        const address = app.server.address();
+        const port = typeof address === "object" && address ? address.port : config.port;
+        const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+        const url = `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${port}`;
+        identity.name = config.nodeName ?? defaultNodeName(url);
+        await membership.start(identity.name, url);
+        phases.mark("listening");
+        return url;
+      },
+      drain: () => close(true),
+      close: () => close(false),
+    };
   } catch (error) {
+    if (!handedOver) await early?.then((pool) => pool.close()).catch(() => {});
     await stoppers.stopAll().catch(() => {});
     throw error;
   }
@@ -131,48 +225,38 @@ async function compose<T>(options: RuntimeOptions, build: (core: Core, stoppers:
 
 /** `serve`: core + node + manager in one process (the default, and the desktop app's mode). */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const phases = new BootPhases();
-  // The worker threads start (each compiles QuickJS) while the core opens the database.
-  const executor = startExecutor(options.config, options.logger).then((pool) => {
-    phases.mark("workers");
-    return pool;
+  const started = await startProcess("serve", options, async (core, stoppers, identity, executor) => {
+    const node = await startNode(core, { identity, executor: executor(), ...(options.random && { random: options.random }) });
+    stoppers.push(() => node.stop());
+    const manager = await startManager(core, { node: node.services, ...(options.uiDir && { uiDir: options.uiDir }) });
+    stoppers.push(() => manager.stop());
+    return {
+      runner: manager.runner,
+      services: manager.services,
+      createInitialAdminToken: () => manager.createInitialAdminToken(),
+      node,
+      dispatcher: node.services.dispatcher,
+      roles: [manager, node],
+    };
   });
-  executor.catch(() => {}); // observed below; a core failure is the one to report
-  let handedOver = false;
-  try {
-    return await composeServe(options, phases, () => {
-      handedOver = true;
-      return executor;
-    });
-  } catch (error) {
-    if (!handedOver) await executor.then((pool) => pool.close()).catch(() => {});
-    throw error;
-  }
+  const { node, services } = started.started;
+  return { ...started, services: { ...services, ...node.services, metrics: started.metrics } };
 }
 
-function composeServe(options: RuntimeOptions, phases: BootPhases, takeExecutor: () => Promise<WorkerPool>): Promise<Runtime> {
-  return compose(options, async (core, stoppers) => {
-    phases.mark("database");
-    const node: NodeRole = await startNode(core, { executor: takeExecutor(), ...(options.random && { random: options.random }) });
-    stoppers.push(() => node.stop());
-    const manager: ManagerRole = await startManager(core, { node: node.services, ...(options.uiDir && { uiDir: options.uiDir }) });
+/** `picloud manager`: core + manager (admin API, dashboard, stream, retention, test runs). */
+export function startManagerProcess(options: RuntimeOptions): Promise<RoleProcess> {
+  return startProcess("manager", options, async (core, stoppers) => {
+    const manager = await startManager(core, { ...(options.uiDir && { uiDir: options.uiDir }) });
     stoppers.push(() => manager.stop());
-    const metrics = startMetrics(core, node.services, stoppers);
-    const served = await serveRoles(core, [metrics, manager, node], stoppers);
-    phases.mark("http");
-    return {
-      ...served,
-      phases,
-      async listen() {
-        const url = await served.listen();
-        phases.mark("listening");
-        return url;
-      },
-      services: { ...manager.services, ...node.services, metrics: metrics.metrics },
-      core,
-      db: core.db,
-      createInitialAdminToken: () => manager.createInitialAdminToken(),
-      dataLocation: core.dataLocation,
-    };
+    return { runner: manager.runner, createInitialAdminToken: () => manager.createInitialAdminToken(), roles: [manager] };
+  });
+}
+
+/** `picloud node`: core + node (script endpoints, executor, events, schedules); it never migrates. */
+export function startNodeProcess(options: RuntimeOptions): Promise<RoleProcess> {
+  return startProcess("node", options, async (core, stoppers, identity, executor) => {
+    const node = await startNode(core, { identity, executor: executor(), ...(options.random && { random: options.random }) });
+    stoppers.push(() => node.stop());
+    return { runner: node.services, dispatcher: node.services.dispatcher, roles: [node] };
   });
 }

@@ -75,6 +75,67 @@ program
     await serve({ host: o.host, port: o.port, dataDir: o.dataDir, databaseUrl: o.databaseUrl, executorWorkers: o.workers });
   });
 
+// ---- cluster: manager and node ----
+program
+  .command("manager")
+  .description("run the cluster manager (admin API, dashboard, live stream) on a shared PostgreSQL")
+  .requiredOption("--database-url <url>", "the cluster's PostgreSQL (env PICLOUD_DATABASE_URL)", process.env.PICLOUD_DATABASE_URL)
+  .option("--host <host>", "interface to listen on (env PICLOUD_HOST)")
+  .option("--port <port>", "port to listen on (env PICLOUD_PORT)", parseInteger)
+  .action(async (o: { host?: string; port?: number; databaseUrl: string }) => {
+    const { manager } = await import("./serve.js");
+    await manager({ host: o.host, port: o.port, databaseUrl: o.databaseUrl });
+  });
+program
+  .command("node")
+  .description("run a cluster node (script endpoints, events, schedules) on a shared PostgreSQL")
+  .requiredOption("--database-url <url>", "the cluster's PostgreSQL (env PICLOUD_DATABASE_URL)", process.env.PICLOUD_DATABASE_URL)
+  .option("--host <host>", "interface to listen on (env PICLOUD_HOST)")
+  .option("--port <port>", "port to listen on (env PICLOUD_PORT)", parseInteger)
+  .option("--name <name>", "node name, unique in the cluster (default: host name and port; env PICLOUD_NODE_NAME)")
+  .option("--workers <n>", "executor worker threads", parseInteger)
+  .action(async (o: { host?: string; port?: number; databaseUrl: string; name?: string; workers?: number }) => {
+    const { node } = await import("./serve.js");
+    await node({ host: o.host, port: o.port, databaseUrl: o.databaseUrl, nodeName: o.name, executorWorkers: o.workers });
+  });
+const nodes = program.command("nodes").description("cluster nodes");
+nodes
+  .command("list")
+  .description("every node with its status (up, draining, down), version and load")
+  .action(async () => {
+    const { api, json } = client();
+    const result = await api.request<{ nodes: NodeRow[] }>("GET", "/nodes");
+    print(json, result.nodes, () =>
+      result.nodes.length
+        ? table([
+            ["NAME", "ROLE", "STATUS", "VERSION", "URL", "LAST SEEN", "REQ/MIN", "ERR/MIN", "P99 MS", "IN FLIGHT"],
+            ...result.nodes.map((n) => [
+              n.name,
+              n.role,
+              n.status,
+              n.version,
+              n.url,
+              n.lastSeenAt,
+              String(n.load?.requests ?? "-"),
+              String(n.load?.errors ?? "-"),
+              String(n.load?.p99Ms ?? "-"),
+              String(n.load?.inFlight ?? "-"),
+            ]),
+          ])
+        : "No nodes.",
+    );
+  });
+
+interface NodeRow {
+  name: string;
+  role: string;
+  status: string;
+  version: string;
+  url: string;
+  lastSeenAt: string;
+  load: { requests: number; errors: number; p99Ms: number | null; inFlight: number } | null;
+}
+
 // ---- apps ----
 const apps = program.command("apps").description("manage apps (tenants)");
 apps

@@ -1,15 +1,18 @@
-// `picloud serve`: the all-in-one runtime in the foreground, shut down gracefully on SIGTERM/SIGINT.
+// `picloud serve`, `picloud manager` and `picloud node`: a runtime process in the foreground,
+// drained gracefully on SIGTERM/SIGINT (exit 0 once everything is handed over and closed).
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startRuntime } from "../main.js";
-import { type ConfigFlags, loadConfig } from "../shared/config.js";
+import { type RoleProcess, type RuntimeOptions, startManagerProcess, startNodeProcess, startRuntime } from "../main.js";
+import { type Config, type ConfigFlags, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/log.js";
 import { PICLOUD_VERSION } from "../shared/version.js";
 
-export async function serve(flags: ConfigFlags): Promise<void> {
+type Starter = (options: RuntimeOptions) => Promise<RoleProcess>;
+
+async function run(flags: ConfigFlags, start: Starter, banner: (process: RoleProcess, url: string) => string[]): Promise<void> {
   const config = loadConfig(flags);
   const logger = createLogger(config.logLevel);
-  const runtime = await startRuntime({ config, logger });
+  const runtime = await start({ config, logger });
   let url: string;
   try {
     url = await runtime.listen();
@@ -18,10 +21,10 @@ export async function serve(flags: ConfigFlags): Promise<void> {
     throw error;
   }
   const shutdown = (signal: string) => {
-    logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => process.exit(1), 15_000);
+    logger.info({ signal }, "draining");
+    const force = setTimeout(() => process.exit(1), forceExitAfterMs(config));
     force.unref();
-    runtime.close().then(
+    runtime.drain().then(
       () => process.exit(0),
       (error) => {
         logger.error({ err: error }, "shutdown failed");
@@ -32,7 +35,7 @@ export async function serve(flags: ConfigFlags): Promise<void> {
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
   // One write, so a reader never sees the URL without the token line that belongs with it.
-  const lines = [`PiCloud ${PICLOUD_VERSION} listening on ${url}`, `Data: ${runtime.dataLocation}`];
+  const lines = banner(runtime, url);
   const token = await runtime.createInitialAdminToken();
   if (token) {
     lines.push(`Admin token (shown once, store it now): ${token}`);
@@ -41,4 +44,24 @@ export async function serve(flags: ConfigFlags): Promise<void> {
   process.stdout.write(`${lines.join("\n")}\n`);
   // `code` tells a bundle (out/runtime) from the TypeScript sources (runtime/cli).
   logger.info({ phases: runtime.phases.toJSON(), code: path.dirname(fileURLToPath(import.meta.url)) }, "started (ms since process start)");
+}
+
+/** Drain grace + drain timeout + time to flush and close; past that the process exits 1. */
+function forceExitAfterMs(config: Config): number {
+  return config.drainGraceMs + config.drainTimeoutMs + 15_000;
+}
+
+export function serve(flags: ConfigFlags): Promise<void> {
+  return run(flags, startRuntime, (runtime, url) => [`PiCloud ${PICLOUD_VERSION} listening on ${url}`, `Data: ${runtime.dataLocation}`]);
+}
+
+export function manager(flags: ConfigFlags): Promise<void> {
+  return run(flags, startManagerProcess, (runtime, url) => [
+    `PiCloud ${PICLOUD_VERSION} manager listening on ${url}`,
+    `Data: ${runtime.dataLocation}`,
+  ]);
+}
+
+export function node(flags: ConfigFlags): Promise<void> {
+  return run(flags, startNodeProcess, (runtime, url) => [`node ${runtime.name()} listening on ${url}`]);
 }

@@ -25,7 +25,10 @@ import { AppBindingsCache } from "../orchestrator/app-bindings-cache.js";
 import { EgressStore } from "../store/egress.js";
 import { loadSecretBoxes } from "../store/secrets-key.js";
 import { SecretStore } from "../store/secrets.js";
+import { NodeStore } from "../store/nodes.js";
 import { Bus } from "./bus.js";
+import { DbClock } from "./db-clock.js";
+import type { Lifecycle } from "./health.js";
 import { Stoppers } from "./stoppers.js";
 
 export interface CoreOptions {
@@ -36,6 +39,8 @@ export interface CoreOptions {
   readonly pgliteLocation?: string;
   /** DNS for scripts' outbound fetch (tests inject one so that no name leaves the machine). */
   readonly resolver?: Resolver | undefined;
+  /** "apply" (manager, serve) or "wait" for another process to apply them (node). */
+  readonly migrations?: "apply" | "wait";
 }
 
 export interface Core {
@@ -66,6 +71,11 @@ export interface Core {
   /** Each app's secrets and egress policy, as the invoker reads them on every run (node and test runs). */
   readonly appBindings: AppBindingsCache;
   readonly resolver: Resolver | undefined;
+  readonly nodes: NodeStore;
+  /** Draining (SIGTERM) and other readiness inputs. */
+  readonly lifecycle: Lifecycle;
+  /** The database's clock when no clock was injected and the database is shared; undefined otherwise. */
+  readonly dbClock: DbClock | undefined;
   stop(): Promise<void>;
 }
 
@@ -81,16 +91,34 @@ export function redactUrl(url: string): string {
 
 export async function startCore(options: CoreOptions): Promise<Core> {
   const { config, logger } = options;
-  const clock = options.clock ?? systemClock;
   const embedded = !config.databaseUrl;
+  // Shared database: leases, due times and heartbeats on its clock, so machines' skew does not matter.
+  const dbClock = !options.clock && !embedded ? new DbClock() : undefined;
+  const clock = options.clock ?? dbClock ?? systemClock;
   const useDataDir = embedded && options.pgliteLocation === undefined;
   const lock: DataDirLock | undefined = useDataDir ? lockDataDir(config.dataDir) : undefined;
   const stoppers = new Stoppers();
   if (lock) stoppers.push(() => lock.release());
   try {
     const pgliteLocation = options.pgliteLocation ?? pgliteDirectory(config.dataDir);
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteLocation });
+    const db = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      pgliteLocation,
+      migrations: options.migrations ?? "apply",
+      onWaiting: ({ applied, needed }) =>
+        logger.warn(
+          { applied, needed },
+          `waiting for the manager to migrate the database (schema ${applied}, this version needs ${needed})`,
+        ),
+      postgres: {
+        onStateChange: (state, error) =>
+          state === "down"
+            ? logger.warn({ err: error }, "lost the database's change notifications; reconnecting")
+            : logger.info("change notifications are back; catching up"),
+      },
+    });
     stoppers.push(() => db.close());
+    await dbClock?.sync(db);
     const bus = new Bus(db);
     await bus.start();
     stoppers.push(() => bus.stop());
@@ -156,6 +184,9 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       egress,
       appBindings,
       resolver: options.resolver,
+      nodes: new NodeStore(db),
+      lifecycle: { draining: false },
+      dbClock,
       stop: () => stoppers.stopAll(),
     };
   } catch (error) {

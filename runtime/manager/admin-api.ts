@@ -8,6 +8,7 @@ import { ChangeFeed, changeFromRequest } from "./change-feed.js";
 import { appRoutes } from "./routes/apps.js";
 import { invocationRoutes } from "./routes/invocations.js";
 import { kvRoutes } from "./routes/kv.js";
+import { nodeRoutes } from "./routes/nodes.js";
 import { scriptRoutes } from "./routes/scripts.js";
 import { secretRoutes } from "./routes/secrets.js";
 import { statsRoutes } from "./routes/stats.js";
@@ -91,6 +92,7 @@ export async function registerAdminApi(
         triggerRoutes,
         eventRoutes,
         streamRoutes,
+        nodeRoutes,
         ...extraRoutes,
       ]) {
         await routes(scope, services);

@@ -19,7 +19,7 @@ const STATS_RETENTION_MS = 30 * 24 * 3_600_000;
 
 export interface ManagerOptions {
   /** The node in the same process (`serve`): test runs and the live stream use it. */
-  readonly node?: Pick<NodeServices, "invoker" | "recorder" | "dispatcher">;
+  readonly node?: Pick<NodeServices, "invoker" | "recorder" | "dispatcher" | "executor">;
   /** The built renderer to serve at / (the Electron build passes its own). */
   readonly uiDir?: string;
   readonly extraApiRoutes?: readonly RouteModule[];
@@ -33,10 +33,14 @@ export interface ManagerRole {
    * not use up the one chance to see it.
    */
   createInitialAdminToken(): Promise<string | undefined>;
+  /** What runs test invocations (the node's services in `serve`). */
+  readonly runner: Runner;
   /** Adds the admin API and the dashboard to the process's HTTP server. */
   registerHttp(app: FastifyInstance): Promise<void>;
   stop(): Promise<void>;
 }
+
+type Runner = Pick<NodeServices, "invoker" | "recorder" | "executor">;
 
 /** A manager without a node in its process sees no event state changes (nodes run events). */
 const NO_EVENT_FEED: EventFeed = { subscribe: () => () => {} };
@@ -48,7 +52,7 @@ export async function startManager(core: Core, options: ManagerOptions = {}): Pr
     if (config.adminToken) await tokens.ensure("PICLOUD_ADMIN_TOKEN", config.adminToken);
 
     // Test runs need an executor: the node's in `serve`, a small one of the manager's own otherwise.
-    const runner: Pick<NodeServices, "invoker" | "recorder"> = options.node ?? (await startTestRunner(core, stoppers));
+    const runner: Runner = options.node ?? (await startTestRunner(core, stoppers));
 
     const services: ApiServices = {
       config,
@@ -80,6 +84,7 @@ export async function startManager(core: Core, options: ManagerOptions = {}): Pr
       events: core.events,
       deadLetters: core.deadLetters,
       dispatcher: options.node?.dispatcher ?? NO_EVENT_FEED,
+      nodes: core.nodes,
     };
 
     const retention = { maxCount: config.invocationRetentionCount, maxAgeMs: config.invocationRetentionHours * 3_600_000 };
@@ -87,6 +92,8 @@ export async function startManager(core: Core, options: ManagerOptions = {}): Pr
       startRetention(
         {
           invocations: () => core.invocations.prune({ ...retention, now: clock.now() }),
+          // Nodes down for a day are forgotten (a SIGTERMed node removes itself at once).
+          nodes: () => core.nodes.pruneDown(24 * 3_600_000),
           invocationStats: () => core.invocationStats.prune({ maxAgeMs: STATS_RETENTION_MS, now: clock.now() }),
           events: () => core.events.prune({ ...retention, now: clock.now() }),
         },
@@ -97,6 +104,7 @@ export async function startManager(core: Core, options: ManagerOptions = {}): Pr
 
     return {
       services,
+      runner,
       async createInitialAdminToken() {
         if (config.adminToken || (await tokens.count()) > 0) return undefined;
         return (await tokens.create("initial")).token;
@@ -114,7 +122,7 @@ export async function startManager(core: Core, options: ManagerOptions = {}): Pr
 }
 
 /** A manager without a node in its process runs test invocations on a one-worker executor of its own. */
-async function startTestRunner(core: Core, stoppers: Stoppers): Promise<Pick<NodeServices, "invoker" | "recorder">> {
+async function startTestRunner(core: Core, stoppers: Stoppers): Promise<Runner> {
   const { config, logger, clock } = core;
   const executor = await WorkerPool.start({
     workers: 1,
@@ -132,6 +140,7 @@ async function startTestRunner(core: Core, stoppers: Stoppers): Promise<Pick<Nod
   );
   stoppers.push(() => recorder.stop());
   return {
+    executor,
     recorder,
     invoker: new Invoker({ executor, kv: core.kv, recorder, clock, appBindings: core.appBindings, resolver: core.resolver }),
   };

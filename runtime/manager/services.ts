@@ -17,6 +17,7 @@ import type { InvocationStore } from "../store/invocations.js";
 import type { InvocationStatsStore } from "../store/invocation-stats.js";
 import type { KvStore } from "../store/kv.js";
 import type { ScriptStore } from "../store/scripts.js";
+import type { NodeStore } from "../store/nodes.js";
 import type { TokenStore } from "../store/tokens.js";
 import type { AdminAuth } from "./auth.js";
 import type { ControlPlane } from "./control-plane.js";
@@ -48,4 +49,5 @@ export interface ApiServices {
   readonly events: EventStore;
   readonly deadLetters: DeadLetterStore;
   readonly dispatcher: EventFeed;
+  readonly nodes: NodeStore;
 }

@@ -11,7 +11,15 @@ import { DEFAULT_RECORDER_OPTIONS, InvocationRecorder } from "../orchestrator/in
 import { Invoker } from "../orchestrator/invoker.js";
 import { Scheduler } from "../orchestrator/scheduler.js";
 
+/** This node's name as clients see it (`x-picloud-node`); set once the process knows its port. */
+export interface NodeIdentity {
+  name: string;
+}
+
+export const NODE_HEADER = "x-picloud-node";
+
 export interface NodeOptions {
+  readonly identity?: NodeIdentity;
   /** Backoff jitter source (tests make it deterministic). */
   readonly random?: () => number;
   /** A pool the caller started early (while the database opened); the node owns it from here on. */
@@ -97,7 +105,18 @@ export async function startNode(core: Core, options: NodeOptions = {}): Promise<
 
     return {
       services: { executor, recorder, invoker, dispatcher, scheduler },
-      registerHttp: (app) => registerIngress(app, { scripts: core.scriptCache, invoker, bodyLimitBytes: config.bodyLimitBytes }),
+      async registerHttp(app) {
+        await app.register(async (scope) => {
+          // Every script response names the node that ran it (load-balancer debugging, cluster tests).
+          const identity = options.identity;
+          if (identity) {
+            scope.addHook("onSend", async (_request, reply) => {
+              reply.header(NODE_HEADER, identity.name);
+            });
+          }
+          await registerIngress(scope, { scripts: core.scriptCache, invoker, bodyLimitBytes: config.bodyLimitBytes });
+        });
+      },
       stop: () => stoppers.stopAll(),
     };
   } catch (error) {

@@ -46,6 +46,10 @@ export class Dispatcher {
   private stopped = true;
   private unlisten: (() => Promise<void>) | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Events this process holds a lease on right now. */
+  private readonly held = new Set<string>();
+  /** Events claimed since start (for the node's load report). */
+  claimedTotal = 0;
   private readonly listeners = new Set<(change: EventChange) => void>();
   private readonly completions: CompletionBatch;
 
@@ -124,7 +128,8 @@ export class Dispatcher {
           leaseMs: this.options.leaseMs,
           limit: capacity,
         });
-        for (const event of claimed) this.track(this.deliver(event));
+        this.claimedTotal += claimed.length;
+        for (const event of claimed) this.track(event.id, this.deliver(event));
         if (claimed.length < capacity) break;
       }
       await this.arm();
@@ -134,12 +139,14 @@ export class Dispatcher {
     }
   }
 
-  private track(delivery: Promise<void>): void {
+  private track(id: string, delivery: Promise<void>): void {
     this.active++;
     this.inFlight.add(delivery);
+    this.held.add(id);
     void delivery.finally(() => {
       this.active--;
       this.inFlight.delete(delivery);
+      this.held.delete(id);
       this.wake();
     });
   }
@@ -292,6 +299,30 @@ export class Dispatcher {
       this.emit({ event, status: "dead", deadLetterId });
       if (handler) this.wake();
     }
+  }
+
+  /**
+   * SIGTERM: stop claiming, let deliveries finish for up to `timeoutMs`, then hand the events still
+   * held back to the queue at once (another node takes them now, not after the lease). Returns how
+   * many were handed back.
+   */
+  async drainAndStop(timeoutMs: number): Promise<number> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.unlisten?.();
+    await this.pumping;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      Promise.allSettled([...this.inFlight]).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (finished) return 0;
+    const handedBack = await this.events.handBack([...this.held], this.options.nodeId, this.deps.clock.now());
+    if (handedBack > 0) this.deps.logger.warn({ handedBack }, "drain timeout: handed unfinished events back");
+    return handedBack;
   }
 
   async stop(): Promise<void> {

@@ -48,6 +48,14 @@ export const ConfigSchema = Type.Object({
   secretsKeyFile: Type.Optional(Type.String({ minLength: 1 })),
   /** The previous key during a rotation: values sealed with it are re-sealed with the current key at start. */
   secretsOldKey: Type.Optional(Type.String({ minLength: 32 })),
+  /** Cluster: this node's name (default: host name and port); unique in a cluster. */
+  nodeName: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" })),
+  /** Cluster: how often a process refreshes its row in the nodes table; three missed = down. */
+  heartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+  /** SIGTERM: how long /readyz answers 503 while still serving, so a load balancer stops sending. */
+  drainGraceMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+  /** SIGTERM: how long in-flight work may take to finish before it is handed back. */
+  drainTimeoutMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
   limits: LimitsOverrideSchema,
 });
 
@@ -97,6 +105,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     secretsKey: env.PICLOUD_SECRETS_KEY || undefined,
     secretsKeyFile: env.PICLOUD_SECRETS_KEY_FILE || undefined,
     secretsOldKey: env.PICLOUD_SECRETS_OLD_KEY || undefined,
+    nodeName: env.PICLOUD_NODE_NAME || undefined,
+    heartbeatMs: envInt(env.PICLOUD_HEARTBEAT_MS),
+    drainGraceMs: envInt(env.PICLOUD_DRAIN_GRACE_MS),
+    drainTimeoutMs: envInt(env.PICLOUD_DRAIN_TIMEOUT_MS),
   });
   const input = {
     host: "127.0.0.1",
@@ -120,6 +132,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     eventConcurrency: 32,
     eventMaxChainDepth: 8,
     metricsPublic: false,
+    heartbeatMs: 5_000,
+    drainGraceMs: 0,
+    drainTimeoutMs: 30_000,
     nodeId: `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     limits: {},
     ...fromEnv,

@@ -94,6 +94,9 @@ export const ERROR_CODES = {
   DATA_DIR_LOCKED: spec(500, "system", "Another PiCloud process is using this data directory."),
   CONFIG_INVALID: spec(500, "system", "The configuration is invalid."),
   PORT_IN_USE: spec(500, "system", "The port is already in use: start on another one with --port."),
+  DATABASE_UNAVAILABLE: spec(503, "system", "The database is unreachable; retry shortly."),
+  SCHEMA_TOO_NEW: spec(500, "system", "The database schema is newer than this PiCloud version: upgrade this process."),
+  NODE_NAME_TAKEN: spec(500, "system", "A running node already has this name."),
   INTERNAL: spec(500, "system", "Internal error."),
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -6,6 +6,12 @@ export interface Queryable {
   query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
+/** The state of the LISTEN connection, for /readyz. */
+export interface DbHealth {
+  readonly listening: boolean;
+  readonly error?: string;
+}
+
 export interface Db extends Queryable {
   readonly kind: "pglite" | "postgres";
   /** Runs several statements separated by ';' (no parameters); used by migrations. */
@@ -17,5 +23,7 @@ export interface Db extends Queryable {
   notify(channel: string, payload: string): Promise<void>;
   /** Called each time the LISTEN connection is back after a loss (notifications meanwhile are lost). */
   onReconnect?(handler: () => void): () => void;
+  /** Whether change notifications are arriving (PGlite: always). */
+  health(): DbHealth;
   close(): Promise<void>;
 }

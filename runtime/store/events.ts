@@ -213,6 +213,16 @@ export class EventStore {
    * Makes every claimed event due again at once. Only for a database no other process can use
    * (embedded PGlite behind its lock file): the previous holder of those leases is known dead.
    */
+  /** A draining node gives events it still holds back at once, instead of letting their leases run out. */
+  async handBack(ids: readonly string[], owner: string, now: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    const rows = await this.db.query(
+      "update events set status = 'pending', run_at = $3, lease_until = null, lease_owner = null where id = any($1) and lease_owner = $2 and status = 'running' returning id",
+      [ids, owner, iso(now)],
+    );
+    return rows.length;
+  }
+
   async releaseAllLeases(now: number): Promise<number> {
     const rows = await this.db.query(
       "update events set status = 'pending', run_at = $1, lease_until = null, lease_owner = null where status = 'running' returning id",

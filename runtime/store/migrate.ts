@@ -33,3 +33,27 @@ function splitStatements(sql: string): string[] {
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 }
+
+export interface SchemaState {
+  /** Highest version applied (0 on an empty database). */
+  readonly applied: number;
+  /** Highest version this code knows. */
+  readonly needed: number;
+  /** Known versions not applied yet. */
+  readonly missing: number[];
+  /** Applied versions this code does not know: a newer PiCloud migrated this database. */
+  readonly unknown: number[];
+}
+
+export async function schemaState(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<SchemaState> {
+  const exists = await db.query<{ present: boolean }>("select to_regclass('schema_migrations') is not null as present");
+  const rows = exists[0]?.present ? await db.query<{ version: number }>("select version from schema_migrations") : [];
+  const applied = new Set(rows.map((r) => Number(r.version)));
+  const known = new Set(migrations.map((m) => m.version));
+  return {
+    applied: Math.max(0, ...applied),
+    needed: Math.max(0, ...known),
+    missing: [...known].filter((v) => !applied.has(v)),
+    unknown: [...applied].filter((v) => !known.has(v)),
+  };
+}

@@ -40,6 +40,7 @@ export async function openPglite(location: string, options: PgliteOptions = {}):
     async notify(channel, payload) {
       await pg.query("select pg_notify($1, $2)", [channel, payload]);
     },
+    health: () => ({ listening: true }),
     async close() {
       await pg.close();
     },

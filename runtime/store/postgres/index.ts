@@ -1,77 +1,189 @@
-// External PostgreSQL through a `pg` connection pool.
+// External PostgreSQL through a `pg` connection pool, plus one dedicated LISTEN connection that
+// survives a database restart or a network drop: it reconnects with capped backoff, re-LISTENs
+// every channel and tells subscribers (`onReconnect`) so they can catch up on what they missed.
 import pg from "pg";
-import type { Db, Queryable, Row } from "../db.js";
+import { PiCloudError } from "../../shared/errors.js";
+import type { Db, DbHealth, Queryable, Row } from "../db.js";
+import { isConnectionError } from "./connection-errors.js";
 
-export async function openPostgres(connectionString: string, options: { poolSize?: number } = {}): Promise<Db> {
-  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+export interface PostgresOptions {
+  readonly poolSize?: number;
+  /** First and longest wait between LISTEN reconnect attempts. */
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** Told about lost and restored connections (a logger's warn/info). */
+  readonly onStateChange?: (state: "down" | "up", error?: unknown) => void;
+}
+
+/** A lost connection becomes one coded 503, so callers (and scripts' kv calls) see why. */
+function coded(error: unknown): never {
+  if (isConnectionError(error)) {
+    throw new PiCloudError("DATABASE_UNAVAILABLE", "The database is unreachable; retry shortly.", { cause: error });
+  }
+  throw error;
+}
+
+export async function openPostgres(connectionString: string, options: PostgresOptions = {}): Promise<Db> {
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, keepAlive: true });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
   await pool.query("select 1");
-  let listener: pg.PoolClient | undefined;
+  const minMs = options.reconnectMinMs ?? 100;
+  const maxMs = options.reconnectMaxMs ?? 5_000;
   const handlers = new Map<string, Set<(payload: string) => void>>();
+  const reconnectHandlers = new Set<() => void>();
+  let listener: pg.Client | undefined;
+  let listening = false;
+  let lastError: string | undefined;
+  let closed = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let attempt = 0;
+  let connecting: Promise<void> | undefined;
+
+  const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
   const asQueryable = (client: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R extends Row>(sql: string, params?: readonly unknown[]) {
-      const result = await client.query<R>(sql, params as unknown[] | undefined);
-      return result.rows;
+      try {
+        const result = await client.query<R>(sql, params as unknown[] | undefined);
+        return result.rows;
+      } catch (error) {
+        return coded(error);
+      }
     },
   });
 
-  async function listenerClient(): Promise<pg.PoolClient> {
-    if (listener) return listener;
-    const client = await pool.connect();
+  /** Opens the LISTEN connection and subscribes every channel; throws when the database is away. */
+  async function connectListener(): Promise<void> {
+    const client = new pg.Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 5_000 });
+    let lost = false;
+    const onLost = (error?: unknown) => {
+      if (lost) return;
+      lost = true;
+      client.removeAllListeners("notification");
+      // Keep an error handler: a late 'error' from this dead client must not crash the process.
+      client.on("error", () => {});
+      client.end().catch(() => {});
+      if (listener === client) listener = undefined;
+      if (closed) return;
+      if (listening) {
+        listening = false;
+        lastError = error instanceof Error ? error.message : "connection ended";
+        options.onStateChange?.("down", error);
+      }
+      scheduleReconnect();
+    };
+    client.on("error", onLost);
+    client.on("end", () => onLost());
     client.on("notification", (message) => {
       for (const handler of handlers.get(message.channel) ?? []) handler(message.payload ?? "");
     });
+    try {
+      await client.connect();
+      for (const channel of handlers.keys()) await client.query(`listen ${quoteIdent(channel)}`);
+    } catch (error) {
+      onLost(error);
+      throw error;
+    }
+    if (lost) throw new Error("the LISTEN connection was lost while subscribing");
     listener = client;
-    return client;
+    listening = true;
+    lastError = undefined;
   }
 
-  const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+  function scheduleReconnect(): void {
+    if (closed || retryTimer || connecting) return;
+    // Capped exponential backoff with jitter: many nodes do not reconnect in lockstep.
+    const delay = Math.min(maxMs, minMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+    attempt++;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      connecting = connectListener().then(
+        () => {
+          connecting = undefined;
+          attempt = 0;
+          options.onStateChange?.("up");
+          for (const handler of reconnectHandlers) handler();
+        },
+        () => {
+          connecting = undefined;
+          scheduleReconnect();
+        },
+      );
+    }, delay);
+    retryTimer.unref();
+  }
+
+  await connectListener();
 
   return {
     kind: "postgres",
     ...asQueryable(pool),
     async exec(sql) {
-      await pool.query(sql);
+      try {
+        await pool.query(sql);
+      } catch (error) {
+        coded(error);
+      }
     },
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await pool.connect().catch(coded);
+      let broken: Error | undefined;
       try {
         await client.query("begin");
         const result = await fn(asQueryable(client));
         await client.query("commit");
         return result;
       } catch (error) {
-        await client.query("rollback").catch(() => {});
-        throw error;
+        // A connection that failed goes back destroyed, not into the pool.
+        if (isConnectionError(error) || isConnectionError((error as Error).cause)) broken = error as Error;
+        else await client.query("rollback").catch(() => {});
+        return coded(error);
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
     async listen(channel, onPayload) {
-      const client = await listenerClient();
       let set = handlers.get(channel);
       if (!set) {
         set = new Set();
         handlers.set(channel, set);
-        await client.query(`listen ${quoteIdent(channel)}`);
+        // While the connection is away, the reconnect subscribes every channel.
+        if (listener) await listener.query(`listen ${quoteIdent(channel)}`).catch(() => {});
       }
       set.add(onPayload);
       return async () => {
         set.delete(onPayload);
         if (set.size === 0 && handlers.get(channel) === set) {
           handlers.delete(channel);
-          await client.query(`unlisten ${quoteIdent(channel)}`).catch(() => {});
+          await listener?.query(`unlisten ${quoteIdent(channel)}`).catch(() => {});
         }
       };
     },
     async notify(channel, payload) {
-      await pool.query("select pg_notify($1, $2)", [channel, payload]);
+      try {
+        await pool.query("select pg_notify($1, $2)", [channel, payload]);
+      } catch (error) {
+        coded(error);
+      }
+    },
+    onReconnect(handler) {
+      reconnectHandlers.add(handler);
+      return () => {
+        reconnectHandlers.delete(handler);
+      };
+    },
+    health(): DbHealth {
+      return { listening, ...(lastError && { error: lastError }) };
     },
     async close() {
-      listener?.release();
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      await connecting?.catch(() => {});
+      const client = listener;
       listener = undefined;
+      listening = false;
+      await client?.end().catch(() => {});
       await pool.end();
     },
   };

@@ -1,0 +1,121 @@
+// Cluster membership rows. Times come from the database's clock (`now()`), so skew between
+// machines cannot make a live node look down or a dead one up.
+import { PiCloudError } from "../shared/errors.js";
+import type { Queryable } from "./db.js";
+
+export type NodeStatus = "up" | "draining" | "down";
+export type NodeRoleName = "node" | "manager" | "serve";
+
+/** A node's load over the last minute, as its heartbeat reports it. */
+export interface NodeLoad {
+  readonly requests: number;
+  readonly errors: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly inFlight: number;
+  readonly eventsClaimed: number;
+  readonly rssBytes: number;
+}
+
+export interface NodeInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly url: string;
+  readonly role: NodeRoleName;
+  readonly version: string;
+  readonly status: NodeStatus;
+  readonly startedAt: string;
+  readonly lastSeenAt: string;
+  readonly load: NodeLoad | null;
+}
+
+/** Missed heartbeats after which a node counts as down. */
+export const MISSED_HEARTBEATS_DOWN = 3;
+
+type NodeRow = {
+  id: string;
+  name: string;
+  url: string;
+  role: NodeRoleName;
+  version: string;
+  status: string;
+  started_at: Date | string;
+  last_seen_at: Date | string;
+  load: NodeLoad | Record<string, never>;
+  stale: boolean;
+};
+
+const iso = (value: Date | string) => new Date(value).toISOString();
+
+export class NodeStore {
+  constructor(private readonly db: Queryable) {}
+
+  /**
+   * Registers this process; a row with the same name that is down (missed its heartbeats) is taken
+   * over, a live one is refused. Returns the database's clock at registration, in ms.
+   */
+  async register(node: {
+    id: string;
+    name: string;
+    url: string;
+    role: NodeRoleName;
+    version: string;
+    heartbeatMs: number;
+  }): Promise<number> {
+    const rows = await this.db.query<{ now: Date }>(
+      `insert into nodes (id, name, url, role, version, status, heartbeat_ms)
+       values ($1, $2, $3, $4, $5, 'up', $6)
+       on conflict (name) do update set id = excluded.id, url = excluded.url, role = excluded.role,
+         version = excluded.version, status = 'up', heartbeat_ms = excluded.heartbeat_ms,
+         started_at = now(), last_seen_at = now(), load = '{}'::jsonb
+       where nodes.id = excluded.id or nodes.status = 'left'
+          or nodes.last_seen_at < now() - make_interval(secs => nodes.heartbeat_ms * $7 / 1000.0)
+       returning now() as now`,
+      [node.id, node.name, node.url, node.role, node.version, node.heartbeatMs, MISSED_HEARTBEATS_DOWN],
+    );
+    const now = rows[0]?.now;
+    if (!now) throw new PiCloudError("NODE_NAME_TAKEN", `A running node is already named '${node.name}': pick another --name.`);
+    return new Date(now).getTime();
+  }
+
+  /** Refreshes last_seen_at (and status); returns the database's clock in ms, or undefined when the row is gone. */
+  async heartbeat(id: string, status: "up" | "draining", load: NodeLoad): Promise<number | undefined> {
+    const rows = await this.db.query<{ now: Date }>(
+      "update nodes set last_seen_at = now(), status = $2, load = $3 where id = $1 returning now() as now",
+      [id, status, JSON.stringify(load)],
+    );
+    return rows[0] ? new Date(rows[0].now).getTime() : undefined;
+  }
+
+  async deregister(id: string): Promise<void> {
+    await this.db.query("delete from nodes where id = $1", [id]);
+  }
+
+  async list(): Promise<NodeInfo[]> {
+    const rows = await this.db.query<NodeRow>(
+      `select id, name, url, role, version, status, started_at, last_seen_at, load,
+         last_seen_at < now() - make_interval(secs => heartbeat_ms * $1 / 1000.0) as stale
+       from nodes order by name`,
+      [MISSED_HEARTBEATS_DOWN],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      url: row.url,
+      role: row.role,
+      version: row.version,
+      status: row.stale ? "down" : row.status === "draining" ? "draining" : "up",
+      startedAt: iso(row.started_at),
+      lastSeenAt: iso(row.last_seen_at),
+      load: "requests" in row.load ? (row.load as NodeLoad) : null,
+    }));
+  }
+
+  /** Forgets nodes that have been down for longer than `maxAgeMs`. */
+  async pruneDown(maxAgeMs: number): Promise<number> {
+    const rows = await this.db.query("delete from nodes where last_seen_at < now() - make_interval(secs => $1 / 1000.0) returning id", [
+      maxAgeMs,
+    ]);
+    return rows.length;
+  }
+}
