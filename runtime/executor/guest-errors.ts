@@ -3,7 +3,15 @@ import type { GuestResponse } from "../shared/wire.js";
 import type { InvocationError, LogLine } from "../store/invocations.js";
 
 /** Codes of binding errors that, uncaught, fail the invocation with that code rather than SCRIPT_ERROR. */
-const PROPAGATED_CODES = new Set(["FETCH_DENIED", "FETCH_TIMEOUT", "FETCH_TOO_LARGE", "FETCH_LIMIT", "FETCH_FAILED", "FETCH_INVALID"]);
+const PROPAGATED_CODES = new Set([
+  "DATABASE_UNAVAILABLE",
+  "FETCH_DENIED",
+  "FETCH_TIMEOUT",
+  "FETCH_TOO_LARGE",
+  "FETCH_LIMIT",
+  "FETCH_FAILED",
+  "FETCH_INVALID",
+]);
 
 export interface GuestError {
   name?: string;

@@ -4,6 +4,7 @@
 // Records and aggregates are buffered and written in batches, one statement each, so recording never
 // caps request throughput. The buffer is bounded: under overload the oldest unwritten records are
 // dropped and counted (the aggregates still count them) rather than letting memory grow without limit.
+import { PiCloudError } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
 import type { InvocationStatsStore } from "../store/invocation-stats.js";
 import type { InvocationRecord, InvocationStore } from "../store/invocations.js";
@@ -33,6 +34,12 @@ export interface RecordOptions {
 }
 
 /** `stored`: whether `GET /invocations/:id` will find this record once flushed. */
+/** While the database is away, buffered records are retried this often. */
+const RETRY_MS = 1_000;
+const MAX_UNSENT_STATS = 10_000;
+
+const isDatabaseAway = (error: unknown) => error instanceof PiCloudError && error.code === "DATABASE_UNAVAILABLE";
+
 type Listener = (record: InvocationRecord, stored: boolean) => void;
 
 /** Whether a run is kept as a full record; everything else lives only in the aggregates and the live stream. */
@@ -53,6 +60,9 @@ export class InvocationRecorder {
   private flushing: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<Listener>();
   dropped = 0;
+  /** Aggregates that could not be written while the database was away. */
+  private readonly unsentStats: Parameters<RecorderStores["stats"]["addMany"]>[0][number][] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly stores: RecorderStores,
@@ -95,18 +105,36 @@ export class InvocationRecorder {
   }
 
   /** Writes everything buffered so far (records and aggregates); resolves when it is stored. */
+  private retryLater(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flush();
+    }, RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  private trimBuffer(): void {
+    if (this.buffer.length > this.options.maxBuffered) {
+      const excess = this.buffer.length - this.options.maxBuffered;
+      this.buffer.splice(0, excess);
+      this.dropped += excess;
+    }
+  }
+
   flush(): Promise<void> {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
     this.flushing = this.flushing.then(async () => {
-      const stats = this.stats.drain();
+      const stats = [...this.unsentStats.splice(0), ...this.stats.drain()];
       if (stats.length > 0) {
         try {
           await this.stores.stats.addMany(stats);
         } catch (error) {
-          this.logger.error({ err: error, count: stats.length }, "could not store invocation aggregates");
+          if (isDatabaseAway(error)) this.unsentStats.push(...stats.slice(-MAX_UNSENT_STATS));
+          else this.logger.error({ err: error, count: stats.length }, "could not store invocation aggregates");
         }
       }
       while (this.buffer.length > 0) {
@@ -114,15 +142,25 @@ export class InvocationRecorder {
         try {
           await this.stores.invocations.insertMany(batch);
         } catch (error) {
+          if (isDatabaseAway(error)) {
+            // Kept (within the buffer's bound) and written once the database is back.
+            this.buffer.unshift(...batch);
+            this.trimBuffer();
+            this.retryLater();
+            return;
+          }
           this.dropped += batch.length;
           this.logger.error({ err: error, count: batch.length }, "could not store invocation records");
         }
       }
+      if (this.unsentStats.length > 0) this.retryLater();
     });
     return this.flushing;
   }
 
   async stop(): Promise<void> {
     await this.flush();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 }
