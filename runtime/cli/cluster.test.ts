@@ -226,11 +226,13 @@ describe("a cluster behind Caddy", () => {
 
   it("SIGTERM drains a node: the in-flight request finishes, nothing is lost, exit 0, deregistered", async () => {
     const extra = await startNode(databaseUrl, "n4", { ...NODE_ENV, PICLOUD_DRAIN_GRACE_MS: "300" });
-    await api(caddy.url, "PUT", "/apps/demo/scripts/slow", {
+    // Its own app: default limits (demo's 1 s wall time is tight for a cold node on a loaded machine).
+    await api(caddy.url, "POST", "/apps", { id: "drain" });
+    await api(caddy.url, "PUT", "/apps/drain/scripts/slow", {
       source: "export default async () => { await new Promise((r) => setTimeout(r, 600)); return { slow: true }; }",
     });
     await until("n4 up", async () => ((await nodeStatus(caddy.url, "n4")) === "up" ? true : undefined));
-    const inFlight = fetch(`${extra.url}/demo/slow`);
+    const inFlight = fetch(`${extra.url}/drain/slow`);
     await new Promise((r) => setTimeout(r, 100));
     extra.child.kill("SIGTERM");
     const response = await inFlight;
