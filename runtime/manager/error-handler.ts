@@ -98,11 +98,15 @@ export function clientErrorHandler(error: NodeJS.ErrnoException & { code?: strin
       : error.code === "HPE_HEADER_OVERFLOW"
         ? [431, errorJson("HEADERS_TOO_LARGE")]
         : [400, errorJson("BAD_REQUEST", "The request is not valid HTTP.")];
-  if (socket.writable) {
-    const reason = { 400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large" }[status];
-    socket.write(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
-    );
+  if (!socket.writable) {
+    socket.destroy();
+    return;
   }
-  socket.destroy();
+  const reason = { 400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large" }[status];
+  // end() flushes the answer before closing (destroy() could drop it); a client that keeps
+  // sending anyway is cut off shortly after.
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+  );
+  setTimeout(() => socket.destroy(), 1_000).unref();
 }
