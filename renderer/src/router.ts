@@ -11,10 +11,11 @@ export type Route =
   | { page: "invocation"; id: string }
   | { page: "deadletters" }
   | { page: "tokens" }
+  | { page: "nodes" }
   | { page: "connections" };
 
 /** Top-level pages without parameters; other helpers add theirs here (e.g. "nodes"). */
-const SIMPLE_PAGES = ["events", "deadletters", "tokens", "connections"] as const;
+const SIMPLE_PAGES = ["events", "deadletters", "tokens", "nodes", "connections"] as const;
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(safeDecode);

@@ -143,6 +143,29 @@ export class PiCloudClient {
   listTokens = () => this.request<{ tokens: TokenInfo[] }>("GET", "/tokens").then((r) => r.tokens);
   createToken = (name: string) => this.request<TokenInfo & { token: string }>("POST", "/tokens", { name });
   revokeToken = (id: string) => this.request<void>("DELETE", `/tokens/${enc(id)}`);
+
+  listNodes = () => this.request<{ nodes: NodeInfo[] }>("GET", "/nodes").then((r) => r.nodes);
+}
+
+/** One process of a cluster, as GET /nodes reports it. */
+export interface NodeInfo {
+  id: string;
+  name: string;
+  url: string;
+  role: "node" | "manager" | "serve";
+  version: string;
+  status: "up" | "draining" | "down";
+  startedAt: string;
+  lastSeenAt: string;
+  load: {
+    requests: number;
+    errors: number;
+    p50Ms: number | null;
+    p99Ms: number | null;
+    inFlight: number;
+    eventsClaimed: number;
+    rssBytes: number;
+  } | null;
 }
 
 /** Checks that `url` is a PiCloud runtime that accepts `token`, before anything is saved. */

@@ -11,6 +11,7 @@ const VIEWS: readonly PaletteItem[] = [
   { kind: "view", label: "Events", route: { page: "events" } },
   { kind: "view", label: "Dead letters", route: { page: "deadletters" } },
   { kind: "view", label: "Admin tokens", route: { page: "tokens" } },
+  { kind: "view", label: "Nodes", route: { page: "nodes" } },
   { kind: "view", label: "Connections", route: { page: "connections" } },
 ];
 

@@ -13,6 +13,7 @@ import { ConnectionsView } from "../connections/ConnectionsView";
 import { DeadLettersView } from "../deadletters/DeadLettersView";
 import { EventsView } from "../events/EventsView";
 import { InvocationView } from "../events/InvocationView";
+import { NodesView } from "../nodes/NodesView";
 import { TokensView } from "../tokens/TokensView";
 import { CommandPalette } from "./CommandPalette";
 import { Sidebar } from "./Sidebar";
@@ -105,6 +106,8 @@ function RouteView({ route, ...props }: { route: Route } & ShellProps) {
       return <DeadLettersView />;
     case "tokens":
       return <TokensView />;
+    case "nodes":
+      return <NodesView />;
     case "connections":
       return <ConnectionsView connections={props.connections} onChanged={props.onConnectionsChanged} onSwitch={props.onSwitch} />;
   }

@@ -20,6 +20,7 @@ const NAV: readonly { route: Route; label: string }[] = [
   { route: { page: "events" }, label: "Events" },
   { route: { page: "deadletters" }, label: "Dead letters" },
   { route: { page: "tokens" }, label: "Tokens" },
+  { route: { page: "nodes" }, label: "Nodes" },
   { route: { page: "connections" }, label: "Connections" },
 ];
 
