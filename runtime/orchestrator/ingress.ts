@@ -1,9 +1,8 @@
 // HTTP ingress: every deployed script answers at /{app}/{script} and any sub-path, any method.
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import secureJson from "secure-json-parse";
 import { PiCloudError } from "../shared/errors.js";
-import { JSON_MAX_DEPTH, jsonTooDeep } from "../shared/json-depth.js";
+import { parseJsonBody } from "../shared/bounded-json.js";
 import type { HttpRequestContext, InvokeOutcome } from "../shared/wire.js";
 import type { InvocationResult, Invoker } from "./invoker.js";
 import { errorResponse, type HttpResponse } from "./response-mapping.js";
@@ -32,12 +31,8 @@ function requestBody(request: FastifyRequest): Pick<HttpRequestContext, "body" |
   const type = request.headers["content-type"] ?? "";
   const text = raw.toString("utf8");
   if (/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-    if (jsonTooDeep(text)) throw new PiCloudError("INVALID_JSON", `The body nests deeper than ${JSON_MAX_DEPTH} levels.`);
-    try {
-      secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
-    } catch (error) {
-      throw new PiCloudError("INVALID_JSON", `The body is not valid JSON: ${(error as Error).message}`);
-    }
+    // Depth-bounded: nothing downstream (the guest's parser, JSON.stringify) meets a 100,000-deep body.
+    parseJsonBody(text);
     return { body: null, bodyJson: true, rawBody: text };
   }
   return { body: text };
