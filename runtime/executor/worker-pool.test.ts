@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../shared/limits.js";
 import { silentLogger } from "../shared/log.js";
 import type { InvokeRequest } from "../shared/wire.js";
-import { WorkerPool } from "./worker-pool.js";
+import { type ExecutorQueueOptions, WorkerPool } from "./worker-pool.js";
 
 const request = (source: string, overrides: Partial<InvokeRequest> = {}): InvokeRequest => ({
   app: "a",
@@ -21,6 +21,9 @@ const request = (source: string, overrides: Partial<InvokeRequest> = {}): Invoke
 
 const noSdk = async () => "null";
 
+const startPool = (workers: number, queue?: Partial<ExecutorQueueOptions>) =>
+  WorkerPool.start({ workers, logger: silentLogger(), instanceMaxUses: 1_000, instanceMaxAgeMs: 60_000, ...(queue && { queue }) });
+
 /** Fault injection: the pool's worker threads (private by design). */
 const workersOf = (pool: WorkerPool) => (pool as unknown as { slots: { worker: Worker; inFlight: Map<number, unknown> }[] }).slots;
 
@@ -28,7 +31,7 @@ describe("worker pool", () => {
   let pool: WorkerPool;
 
   beforeAll(async () => {
-    pool = await WorkerPool.start({ workers: 2, logger: silentLogger(), instanceMaxUses: 1_000, instanceMaxAgeMs: 60_000 });
+    pool = await startPool(2);
   });
   afterAll(async () => {
     await pool.close();
@@ -82,13 +85,7 @@ async function settledAll<T>(promises: Promise<T>[]): Promise<PromiseSettledResu
 describe("worker pool admission", () => {
   it("a CPU-heavy backlog never trips the watchdog: it watches only runs that execute", async () => {
     // 8 runs of 250 ms on one worker take 2 s, far past wall (400 ms) + grace (300 ms) counted from dispatch.
-    const pool = await WorkerPool.start({
-      workers: 1,
-      logger: silentLogger(),
-      instanceMaxUses: 1_000,
-      instanceMaxAgeMs: 60_000,
-      queue: { watchdogGraceMs: 300, queueTimeoutMs: 60_000 },
-    });
+    const pool = await startPool(1, { watchdogGraceMs: 300, queueTimeoutMs: 60_000 });
     try {
       const limits = { ...DEFAULT_LIMITS, cpuMs: 2_000, wallMs: 400 };
       const runs = Array.from({ length: 8 }, () => pool.invoke(request(burn(250), { limits }), noSdk));
@@ -104,7 +101,7 @@ describe("worker pool admission", () => {
   });
 
   it("a full app queue answers OVERLOADED at once, with a retry-after, and frees everything", async () => {
-    const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 1_000, instanceMaxAgeMs: 60_000 });
+    const pool = await startPool(1);
     try {
       const limits = { ...DEFAULT_LIMITS, cpuMs: 2_000, wallMs: 5_000, concurrency: 1, queue: 2 };
       const runs = Array.from({ length: 5 }, () => pool.invoke(request(burn(150), { limits }), noSdk));
@@ -124,13 +121,7 @@ describe("worker pool admission", () => {
   });
 
   it("an invocation that waits past the queue timeout is refused with OVERLOADED", async () => {
-    const pool = await WorkerPool.start({
-      workers: 1,
-      logger: silentLogger(),
-      instanceMaxUses: 1_000,
-      instanceMaxAgeMs: 60_000,
-      queue: { queueTimeoutMs: 100 },
-    });
+    const pool = await startPool(1, { queueTimeoutMs: 100 });
     try {
       const limits = { ...DEFAULT_LIMITS, cpuMs: 5_000, wallMs: 5_000, concurrency: 1 };
       const first = pool.invoke(request(burn(600), { limits }), noSdk);
@@ -145,13 +136,7 @@ describe("worker pool admission", () => {
   });
 
   it("apps take turns: a calm app's request runs before a heavy app's backlog", async () => {
-    const pool = await WorkerPool.start({
-      workers: 1,
-      logger: silentLogger(),
-      instanceMaxUses: 1_000,
-      instanceMaxAgeMs: 60_000,
-      queue: { queueTimeoutMs: 60_000 },
-    });
+    const pool = await startPool(1, { queueTimeoutMs: 60_000 });
     try {
       const limits = { ...DEFAULT_LIMITS, cpuMs: 5_000, wallMs: 5_000 };
       const order: string[] = [];
@@ -208,13 +193,7 @@ describe("every exit of an invocation releases its slot and watchdog", () => {
   const idle = { queued: 0, inFlight: 0, watchdogsArmed: 0 };
 
   beforeAll(async () => {
-    pool = await WorkerPool.start({
-      workers: 2,
-      logger: silentLogger(),
-      instanceMaxUses: 1_000,
-      instanceMaxAgeMs: 60_000,
-      queue: { queueTimeoutMs: 150 },
-    });
+    pool = await startPool(2, { queueTimeoutMs: 150 });
   });
   afterAll(async () => {
     await pool.close();
