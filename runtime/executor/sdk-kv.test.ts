@@ -166,7 +166,7 @@ describe.each(BACKENDS)("kv SDK on %s", (backend) => {
     const id = response.headers["x-picloud-invocation"] as string;
     // The record keeps the line; only what jsonb cannot hold (NUL, lone surrogates) becomes U+FFFD.
     const record = await t.api("GET", `/invocations/${id}`);
-    expect(record.statusCode).toBe(200);
+    expect(record.statusCode, record.body).toBe(200);
     expect(record.json().logs[0].message).toBe("a\ufffdb\ufffdc\ufffd€😀");
   });
 

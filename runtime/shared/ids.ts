@@ -9,7 +9,8 @@ let counter = 0;
 /** Time-ordered, unique 32-hex-digit ids (ms timestamp, process prefix, counter): ordering by id is ordering by creation. */
 export function newId(now: number = Date.now()): string {
   counter = (counter + 1) % 0x100000000;
-  return `${now.toString(16).padStart(12, "0")}${PROCESS_PREFIX}${counter.toString(16).padStart(8, "0")}`;
+  // Whole ms: a clock with an offset (the database's, in cluster mode) can give fractions.
+  return `${Math.floor(now).toString(16).padStart(12, "0")}${PROCESS_PREFIX}${counter.toString(16).padStart(8, "0")}`;
 }
 
 /** The id patterns as text, for the API schemas (and so for the OpenAPI document and generated clients). */
