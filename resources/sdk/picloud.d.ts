@@ -87,7 +87,16 @@ interface PiContext {
   readonly eventId?: string;
   /** True when this run is the app's dead-letter handler (triggered runs only). */
   readonly isDeadLetterHandler?: boolean;
+  /**
+   * The app's secrets by name (`picloud secrets set NAME --app A`); a missing one is `undefined`.
+   * Values are masked as `[secret:NAME]` if they reach a log line or an error message.
+   * @example const res = await fetch(url, { headers: { authorization: `Bearer ${ctx.env.API_TOKEN}` } });
+   */
+  readonly env: PiEnv;
 }
+
+/** The app's secrets by name. */
+type PiEnv = { readonly [name: string]: string | undefined };
 
 /**
  * The full-control response shape. Any other return value is sent as JSON (status 200), a string
@@ -194,3 +203,243 @@ declare class NonRetriableError extends Error {
   constructor(message?: string);
   readonly name: "NonRetriableError";
 }
+
+// ---------------------------------------------------------------------------------------------
+// Workers-style modules: `export default { fetch(request, env, ctx), scheduled(event, env, ctx) }`
+
+/** The third argument of a Workers-style handler: `ctx` plus `waitUntil`. */
+interface PiExecutionContext extends PiContext {
+  /** Keeps the invocation open until `promise` settles (within the wall-time limit). */
+  waitUntil(promise: Promise<unknown>): void;
+  /** Accepted for compatibility; does nothing. */
+  passThroughOnException(): void;
+}
+
+/** A schedule trigger as a Workers `scheduled` handler receives it. */
+interface PiScheduledController {
+  readonly type: "scheduled";
+  /** The trigger's cron expression. */
+  readonly cron: string;
+  /** ms since the epoch of the tick this run is for. */
+  readonly scheduledTime: number;
+}
+
+/**
+ * A Workers-style module: `fetch` serves HTTP (and test runs), `scheduled` serves schedules.
+ * @example
+ * export default {
+ *   async fetch(request, env, ctx) {
+ *     const url = new URL(request.url);
+ *     return Response.json({ path: url.pathname, hasKey: env.API_KEY !== undefined });
+ *   },
+ * } satisfies PiModule;
+ */
+interface PiModule {
+  fetch?(request: Request, env: PiEnv, ctx: PiExecutionContext): Response | Promise<Response>;
+  scheduled?(controller: PiScheduledController, env: PiEnv, ctx: PiExecutionContext): void | Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Web-standard APIs (WinterTC minimum common API subset). Bodies are held whole (no streams).
+
+type BufferSource = ArrayBuffer | ArrayBufferView;
+type HeadersInit = Headers | [string, string][] | Record<string, string>;
+type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams;
+
+/** The error `fetch` rejects with; `code` is stable (docs/errors.md). Uncaught, it fails the invocation with that code. */
+interface FetchError extends Error {
+  readonly name: "FetchError";
+  readonly code: "FETCH_DENIED" | "FETCH_TIMEOUT" | "FETCH_TOO_LARGE" | "FETCH_LIMIT" | "FETCH_FAILED" | "FETCH_INVALID";
+}
+
+declare class DOMException extends Error {
+  constructor(message?: string, name?: string);
+}
+
+declare class URLSearchParams implements Iterable<[string, string]> {
+  constructor(init?: string | [string, string][] | Record<string, string> | URLSearchParams);
+  readonly size: number;
+  append(name: string, value: string): void;
+  delete(name: string, value?: string): void;
+  get(name: string): string | null;
+  getAll(name: string): string[];
+  has(name: string, value?: string): boolean;
+  set(name: string, value: string): void;
+  sort(): void;
+  forEach(callback: (value: string, name: string, parent: URLSearchParams) => void): void;
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+  toString(): string;
+}
+
+/**
+ * A WHATWG URL (parsed by the host's standard parser).
+ * @example const url = new URL(request.url); url.searchParams.get("q");
+ */
+declare class URL {
+  constructor(url: string, base?: string | URL);
+  static canParse(url: string, base?: string): boolean;
+  static parse(url: string, base?: string): URL | null;
+  href: string;
+  readonly origin: string;
+  protocol: string;
+  username: string;
+  password: string;
+  host: string;
+  hostname: string;
+  port: string;
+  pathname: string;
+  search: string;
+  hash: string;
+  readonly searchParams: URLSearchParams;
+  toString(): string;
+  toJSON(): string;
+}
+
+declare class TextEncoder {
+  readonly encoding: "utf-8";
+  encode(input?: string): Uint8Array;
+  encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
+}
+
+/** UTF-8 only. */
+declare class TextDecoder {
+  constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });
+  readonly encoding: "utf-8";
+  readonly fatal: boolean;
+  readonly ignoreBOM: boolean;
+  decode(input?: BufferSource): string;
+}
+
+declare function atob(data: string): string;
+declare function btoa(data: string): string;
+/** Deep copy of plain data, Date, RegExp, Map, Set, ArrayBuffer and typed arrays; functions throw DataCloneError. */
+declare function structuredClone<T>(value: T): T;
+/** Runs `callback` after `ms`; a delay past the invocation's wall-time limit never fires. */
+declare function setTimeout<A extends unknown[]>(callback: (...args: A) => void, ms?: number, ...args: A): number;
+declare function clearTimeout(id: number | undefined): void;
+
+declare class Headers implements Iterable<[string, string]> {
+  constructor(init?: HeadersInit);
+  append(name: string, value: string): void;
+  delete(name: string): void;
+  get(name: string): string | null;
+  getSetCookie(): string[];
+  has(name: string): boolean;
+  set(name: string, value: string): void;
+  forEach(callback: (value: string, name: string, parent: Headers) => void): void;
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+}
+
+interface Body {
+  readonly bodyUsed: boolean;
+  text(): Promise<string>;
+  json<T = unknown>(): Promise<T>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+}
+
+interface RequestInit {
+  method?: string;
+  headers?: HeadersInit;
+  body?: BodyInit | null;
+  /** "follow" (default, at most 10 hops, each checked against the egress policy), "manual" or "error". */
+  redirect?: "follow" | "manual" | "error";
+}
+
+declare class Request implements Body {
+  constructor(input: string | URL | Request, init?: RequestInit);
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Headers;
+  readonly redirect: "follow" | "manual" | "error";
+  readonly bodyUsed: boolean;
+  text(): Promise<string>;
+  json<T = unknown>(): Promise<T>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  clone(): Request;
+}
+
+interface ResponseInit {
+  /** 200–599 */
+  status?: number;
+  statusText?: string;
+  headers?: HeadersInit;
+}
+
+/**
+ * An HTTP response: what `fetch` resolves to, and what a handler may return.
+ * @example return new Response("created", { status: 201, headers: { "x-id": id } });
+ */
+declare class Response implements Body {
+  constructor(body?: BodyInit | null, init?: ResponseInit);
+  static json(data: unknown, init?: ResponseInit): Response;
+  static redirect(url: string | URL, status?: 301 | 302 | 303 | 307 | 308): Response;
+  static error(): Response;
+  readonly status: number;
+  readonly statusText: string;
+  readonly ok: boolean;
+  readonly headers: Headers;
+  readonly url: string;
+  readonly redirected: boolean;
+  readonly type: "default" | "basic" | "error";
+  readonly bodyUsed: boolean;
+  text(): Promise<string>;
+  json<T = unknown>(): Promise<T>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  clone(): Response;
+}
+
+/**
+ * An outbound HTTP request, made by the host under the app's egress policy and fetch limits.
+ * Rejects with a {@link FetchError} (`FETCH_DENIED`, `FETCH_TIMEOUT`, `FETCH_TOO_LARGE`, ...).
+ * @example
+ * const res = await fetch("https://api.example.com/items", { method: "POST", body: JSON.stringify(item),
+ *   headers: { "content-type": "application/json" } });
+ * if (!res.ok) throw new Error(`upstream ${res.status}`);
+ */
+declare function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+
+interface CryptoKey {
+  readonly type: "secret";
+  readonly extractable: boolean;
+  readonly algorithm: { readonly name: "HMAC"; readonly hash: { readonly name: string }; readonly length: number };
+  readonly usages: readonly ("sign" | "verify")[];
+}
+
+type HashName = "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
+
+interface SubtleCrypto {
+  /** @example const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)); */
+  digest(algorithm: HashName | { name: HashName }, data: BufferSource): Promise<ArrayBuffer>;
+  /**
+   * HMAC keys only ("raw" bytes or an "oct" JWK).
+   * @example const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(env.SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+   */
+  importKey(
+    format: "raw" | "jwk",
+    keyData: BufferSource | { kty: "oct"; k: string },
+    algorithm: { name: "HMAC"; hash: HashName | { name: HashName } },
+    extractable: boolean,
+    usages: ("sign" | "verify")[],
+  ): Promise<CryptoKey>;
+  exportKey(format: "raw", key: CryptoKey): Promise<ArrayBuffer>;
+  sign(algorithm: "HMAC" | { name: "HMAC" }, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer>;
+  /** Constant-time comparison on the host. */
+  verify(algorithm: "HMAC" | { name: "HMAC" }, key: CryptoKey, signature: BufferSource, data: BufferSource): Promise<boolean>;
+}
+
+declare const crypto: {
+  readonly subtle: SubtleCrypto;
+  /** Fills an integer typed array (at most 65536 bytes) with random values. */
+  getRandomValues<T extends Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array>(array: T): T;
+  /** A random v4 UUID. */
+  randomUUID(): string;
+};

@@ -1,5 +1,5 @@
 // The command line as a contract: real `bin/picloud` processes on a fresh data directory.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import net from "node:net";
 import path from "node:path";
@@ -68,6 +68,38 @@ describe("start-up (issue 11, items 1 and 23)", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
+});
+
+describe("secrets and egress commands", () => {
+  it("secrets set reads stdin, list shows names only, scripts read env; egress allow/list/remove", async () => {
+    expect((await runCli(["apps", "create", "sec"], env)).code).toBe(0);
+    const set = await runCli(["secrets", "set", "API_KEY", "--app", "sec"], env, "hunter2-secret\n");
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain("Set API_KEY");
+    const listed = await runCli(["secrets", "list", "--app", "sec", "--json"], env);
+    expect(JSON.parse(listed.stdout).secrets).toEqual([{ name: "API_KEY", updatedAt: expect.any(String) }]);
+    expect(listed.stdout).not.toContain("hunter2");
+    const file = path.join(workDir, "env.js");
+    writeFileSync(file, "export default { fetch: (request, env) => new Response(env.API_KEY.length + ':' + env.API_KEY.slice(0, 4)) }");
+    expect((await runCli(["deploy", file, "--app", "sec"], env)).code).toBe(0);
+    expect(await (await fetch(`${server.url}/sec/env`)).text()).toBe("14:hunt");
+    expect(statSync(path.join(dataDir, "secrets.key")).mode & 0o777).toBe(0o600);
+    expect((await runCli(["secrets", "delete", "API_KEY", "--app", "sec"], env)).stdout).toContain("Deleted API_KEY");
+    const missing = await runCli(["secrets", "delete", "API_KEY", "--app", "sec"], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("SECRET_NOT_FOUND");
+
+    const allowed = await runCli(["egress", "allow", "192.168.1.0/24", "ha.lan:8123", "*.home.arpa", "--app", "sec"], env);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    const patterns = JSON.parse((await runCli(["egress", "list", "--app", "sec", "--json"], env)).stdout).patterns.map(
+      (p: { pattern: string }) => p.pattern,
+    );
+    expect(patterns).toEqual(["*.home.arpa", "192.168.1.0/24", "ha.lan:8123"]);
+    expect((await runCli(["egress", "remove", "192.168.1.0/24", "--app", "sec"], env)).code).toBe(0);
+    expect((await runCli(["egress", "list", "--app", "sec"], env)).stdout).not.toContain("192.168");
+    const bad = await runCli(["egress", "allow", "http://x", "--app", "sec"], env);
+    expect(bad.stderr).toContain("EGRESS_INVALID_PATTERN");
+  });
 });
 
 describe("client commands", () => {

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { PiCloudError } from "../shared/errors.js";
 import { PICLOUD_VERSION } from "../shared/version.js";
 import { ApiClient, ApiError, CliError } from "./client.js";
+import { readSecretValue } from "./read-secret.js";
 
 interface GlobalOptions {
   url: string;
@@ -637,6 +638,70 @@ events
           `${new Date().toISOString()} event ${item.id} ${item.script} ${item.kind} ${item.status} attempt ${item.attempt}\n`,
         );
     });
+  });
+
+// ---- secrets and egress ----
+const secrets = program.command("secrets").description("an app's secrets (scripts read them as ctx.env / env; values are write-only)");
+secrets
+  .command("set <name>")
+  .requiredOption("--app <app>", "app")
+  .description("set a secret: the value is read from stdin, or prompted for on a terminal (never from the command line)")
+  .action(async (name: string, o: { app: string }) => {
+    const { api, json } = client();
+    const value = await readSecretValue(name);
+    const info = await api.request<{ name: string; updatedAt: string }>("PUT", `/apps/${enc(o.app)}/secrets/${enc(name)}`, { value });
+    print(json, info, () => `Set ${info.name}`);
+  });
+secrets
+  .command("list")
+  .requiredOption("--app <app>", "app")
+  .description("secret names and update times (never values)")
+  .action(async (o: { app: string }) => {
+    const { api, json } = client();
+    const result = await api.request<{ secrets: { name: string; updatedAt: string }[] }>("GET", `/apps/${enc(o.app)}/secrets`);
+    print(json, result, () => table([["NAME", "UPDATED"], ...result.secrets.map((s) => [s.name, s.updatedAt])]));
+  });
+secrets
+  .command("delete <name>")
+  .requiredOption("--app <app>", "app")
+  .description("delete a secret")
+  .action(async (name: string, o: { app: string }) => {
+    const { api, json } = client();
+    await api.request("DELETE", `/apps/${enc(o.app)}/secrets/${enc(name)}`);
+    print(json, { deleted: name }, () => `Deleted ${name}`);
+  });
+
+const egress = program
+  .command("egress")
+  .description("where an app's fetch may go besides the public internet (private, loopback and link-local are closed by default)");
+egress
+  .command("allow <patterns...>")
+  .requiredOption("--app <app>", "app")
+  .description("open destinations: a host, host:port, *.domain, an IP address or a CIDR such as 192.168.1.0/24")
+  .action(async (patterns: string[], o: { app: string }) => {
+    const { api, json } = client();
+    const result = await api.request<{ patterns: { pattern: string; createdAt: string }[] }>("POST", `/apps/${enc(o.app)}/egress`, {
+      patterns,
+    });
+    print(json, result, () => `Allowed ${patterns.join(", ")}`);
+  });
+egress
+  .command("list")
+  .requiredOption("--app <app>", "app")
+  .description("the app's allowed patterns")
+  .action(async (o: { app: string }) => {
+    const { api, json } = client();
+    const result = await api.request<{ patterns: { pattern: string; createdAt: string }[] }>("GET", `/apps/${enc(o.app)}/egress`);
+    print(json, result, () => table([["PATTERN", "ADDED"], ...result.patterns.map((p) => [p.pattern, p.createdAt])]));
+  });
+egress
+  .command("remove <pattern>")
+  .requiredOption("--app <app>", "app")
+  .description("close a pattern again")
+  .action(async (pattern: string, o: { app: string }) => {
+    const { api, json } = client();
+    await api.request("DELETE", `/apps/${enc(o.app)}/egress?${new URLSearchParams({ pattern })}`);
+    print(json, { removed: pattern }, () => `Removed ${pattern}`);
   });
 
 export async function runCli(argv: string[]): Promise<void> {
