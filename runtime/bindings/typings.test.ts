@@ -7,8 +7,8 @@ import { describe, expect, it } from "vitest";
 
 const SDK = readFileSync(new URL("../../resources/sdk/picloud.d.ts", import.meta.url), "utf8");
 
-function diagnostics(script: string): string[] {
-  const files: Record<string, string> = { "/sdk/picloud.d.ts": SDK, "/script.ts": script };
+function diagnostics(script: string, name = "/script.ts"): string[] {
+  const files: Record<string, string> = { "/sdk/picloud.d.ts": SDK, [name]: script };
   const options: ts.CompilerOptions = {
     lib: ["lib.es2022.d.ts"],
     strict: true,
@@ -16,15 +16,17 @@ function diagnostics(script: string): string[] {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.ES2022,
     types: [],
+    allowJs: true,
+    checkJs: true,
   };
   const host = ts.createCompilerHost(options);
   const read = host.readFile.bind(host);
-  host.readFile = (name) => files[name] ?? read(name);
-  host.fileExists = (name) => name in files || ts.sys.fileExists(name);
+  host.readFile = (file) => files[file] ?? read(file);
+  host.fileExists = (file) => file in files || ts.sys.fileExists(file);
   const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, version) =>
-    name in files ? ts.createSourceFile(name, files[name] as string, version) : getSourceFile(name, version);
-  const program = ts.createProgram(["/sdk/picloud.d.ts", "/script.ts"], options, host);
+  host.getSourceFile = (file, version) =>
+    file in files ? ts.createSourceFile(file, files[file] as string, version) : getSourceFile(file, version);
+  const program = ts.createProgram(["/sdk/picloud.d.ts", name], options, host);
   return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
 }
 
@@ -58,5 +60,12 @@ describe("SDK typings", () => {
       };
     `);
     expect(errors.length).toBe(3);
+  });
+
+  it("the Workers-style examples type-check as JavaScript", () => {
+    for (const file of ["signed-webhook.js", "fetch-proxy.js"]) {
+      const source = readFileSync(new URL(`../../resources/examples/${file}`, import.meta.url), "utf8");
+      expect(diagnostics(source, `/${file}`), file).toEqual([]);
+    }
   });
 });
