@@ -16,6 +16,7 @@ import { createPostgresDatabase } from "../runtime/testing/databases.js";
 import { dispatchThroughput, type EventFigures, idleCpuPercent, measureEvents } from "./events.js";
 import { measureOverload, type OverloadFigures, overloadTable, prepareOverload } from "./overload.js";
 import { peakRssMiB, ROOT, rssMiB, type Spawned, spawnUntil, stop } from "./process.js";
+import { type PreludeCost, preludeCost } from "./prelude-cost.js";
 import { scaleCase } from "./scale.js";
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
@@ -60,6 +61,8 @@ const apiOf = (base: string) => {
 };
 
 const HELLO = "export default async function () { return { message: 'Hello, world!' } }";
+/** The same hello in the Workers module style, returning a Response. */
+const WORKERS_HELLO = "export default { async fetch() { return Response.json({ message: 'Hello, world!' }) } }";
 const KV_SCRIPT = `export default async function () {
   const c = kv.collection("bench");
   const n = ((await c.get("counter")) ?? 0) + 1;
@@ -120,6 +123,7 @@ async function backendCases(label: "PGlite" | "Postgres", args: string[]): Promi
   await api("POST", "/apps", { id: "strict", settings: { strict: true } });
   await api("POST", "/apps", { id: "hog" });
   for (const app of ["bench", "strict"]) await api("PUT", `/apps/${app}/scripts/hello`, { source: HELLO });
+  for (const app of ["bench", "strict"]) await api("PUT", `/apps/${app}/scripts/workers-hello`, { source: WORKERS_HELLO });
   await api("PUT", "/apps/bench/scripts/kv", { source: KV_SCRIPT });
   await api("PUT", "/apps/hog/scripts/burn", { source: BURN });
   extra[`RSS peak, fresh ${label === "PGlite" ? "data dir" : "database"}, MiB`] = peakRssMiB(first.child.pid as number);
@@ -137,8 +141,10 @@ async function backendCases(label: "PGlite" | "Postgres", args: string[]): Promi
 
   const loadStarted = performance.now();
   rows.push(await load(`${base}/bench/hello`, `hello, ${label}`));
+  rows.push(await load(`${base}/bench/workers-hello`, `hello, Workers style (Response), ${label}`));
   rows.push(await load(`${base}/bench/kv`, `kv get+set script, ${label}`));
   rows.push(await load(`${base}/strict/hello`, `hello, strict mode, ${label}`));
+  rows.push(await load(`${base}/strict/workers-hello`, `hello, Workers style (Response), strict mode, ${label}`));
   // Another app burns CPU (one request at a time, ~900 ms each) while hello is measured.
   const hog = autocannon({ url: `${base}/hog/burn`, connections: 1, duration: DURATION_S + 1 });
   rows.push(await load(`${base}/bench/hello`, `hello while another app burns CPU, ${label}`, { warmup: false }));
@@ -169,9 +175,12 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const eventRows: EventFigures[] = [];
   const extras: Record<string, Record<string, number | string>> = {};
+  let prelude: PreludeCost | undefined;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-"));
   const postgres = await createPostgresDatabase();
   try {
+    // The SDK's cost on the plain path: a fresh sandbox per invocation, today's prelude vs the one before the web APIs.
+    prelude = await preludeCost();
     const bare = await spawnUntil(["--import", "tsx", "bench/bare-server.ts"], LISTENING);
     rows.push(await load(`${bare.match[1]}/hello`, "bare fastify route"));
     await stop(bare.child);
@@ -218,6 +227,16 @@ async function main(): Promise<void> {
   const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
   const bare = rps("bare fastify route");
   const goals: [string, string | number, string][] = [];
+  if (prelude) {
+    const p = prelude;
+    goals.push([
+      `plain path with the web APIs / before them (fresh sandbox + hello, ${p.plainPerSec} vs ${p.baselinePerSec} per s)`,
+      ratio(p.plainPerSec, p.baselinePerSec),
+      ">= 0.9",
+    ]);
+    goals.push([`Workers-style hello / plain hello, fresh sandbox (in-process)`, ratio(p.workersPerSec, p.plainPerSec), "report"]);
+    goals.push(["guest prelude bytes, today / before the web APIs", `${p.preludeBytes} / ${p.baselineBytes}`, "report"]);
+  }
   for (const b of ["PGlite", "Postgres"]) {
     goals.push([`hello ${b} / bare fastify`, ratio(rps(`hello, ${b}`), bare), ">= 0.45"]);
     goals.push([
@@ -226,6 +245,16 @@ async function main(): Promise<void> {
       "p99 < 50",
     ]);
     goals.push([`strict mode req/s, ${b}`, rps(`hello, strict mode, ${b}`), ">= 2500"]);
+    goals.push([
+      `Workers-style hello / plain hello, ${b}`,
+      ratio(rps(`hello, Workers style (Response), ${b}`), rps(`hello, ${b}`)),
+      "report",
+    ]);
+    goals.push([
+      `Workers-style hello / plain hello, strict mode, ${b}`,
+      ratio(rps(`hello, Workers style (Response), strict mode, ${b}`), rps(`hello, strict mode, ${b}`)),
+      "report",
+    ]);
     goals.push([
       `kv get+set script / direct store, ${b}`,
       ratio(rps(`kv get+set script, ${b}`), rps(`direct get+set, ${b === "PGlite" ? "PGlite (file)" : b}`)),

@@ -35,7 +35,7 @@ export type WorkerOps = Readonly<Record<string, (args: string) => string>>;
 
 /** A polyfill evaluated in a sandbox the first time a script touches one of its globals. */
 export interface LazyModule {
-  /** The globals it defines; the guest installs getters for them that load the module on first access. */
+  /** The globals it defines; the prelude resolves them to the module on first access (nothing is evaluated before). */
   readonly globals: readonly string[];
   /** `(function (api) { ...; return { Global1, Global2 }; })` */
   readonly source: string;

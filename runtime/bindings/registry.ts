@@ -4,12 +4,23 @@
 import type { GuestBinding, LazyModule, WorkerOps } from "./channel.js";
 import { consoleBinding } from "./console/guest.js";
 import { cryptoBinding } from "./crypto/guest.js";
+import { eventsBinding } from "./events/guest.js";
 import { fetchGuest } from "./fetch/guest.js";
 import { kvGuest } from "./kv/guest.js";
+import { modulesBinding } from "./modules/guest.js";
 import { timersBinding } from "./timers/guest.js";
 import { webBinding } from "./web/guest.js";
 
-export const GUEST_BINDINGS: readonly GuestBinding[] = [consoleBinding, kvGuest, webBinding, cryptoBinding, timersBinding, fetchGuest];
+export const GUEST_BINDINGS: readonly GuestBinding[] = [
+  consoleBinding,
+  kvGuest,
+  eventsBinding,
+  modulesBinding,
+  webBinding,
+  cryptoBinding,
+  timersBinding,
+  fetchGuest,
+];
 
 /** binding name -> the guest error name its host rejections carry. */
 export const ERROR_NAMES: ReadonlyMap<string, string> = new Map(GUEST_BINDINGS.map((b) => [b.name, b.errorName]));

@@ -10,8 +10,36 @@ import { GUEST_BINDINGS, LAZY_MODULES } from "../bindings/registry.js";
 //   hostCall(binding, op, argsJson) -> Promise<json>   asynchronous, served on the main thread
 //   hostSync(binding, op, argsJson) -> json            synchronous, served in the executor worker
 // hostSync("prelude", "load", name) returns the factory of a lazy module (see bindings/channel.ts).
+
+/**
+ * Lazy globals cost one Proxy per sandbox, not a getter each: the global object's prototype answers
+ * for names no own global has yet, and evaluates their module on first access.
+ */
+function lazyResolver(lazyGlobals: Record<string, string>): string {
+  return `const LAZY = ${JSON.stringify(lazyGlobals)};
+  const hasOwn = Object.prototype.hasOwnProperty;
+  const pending = (name) => typeof name === "string" && hasOwn.call(LAZY, name) && !loaded[LAZY[name]];
+  Object.setPrototypeOf(
+    globalThis,
+    new Proxy(Object.getPrototypeOf(globalThis), {
+      has: (target, name) => pending(name) || Reflect.has(target, name),
+      get(target, name, receiver) {
+        if (pending(name)) {
+          load(LAZY[name]);
+          if (hasOwn.call(globalThis, name)) return globalThis[name];
+        }
+        return Reflect.get(target, name, receiver);
+      },
+    }),
+  );`;
+}
+
 function preludeSource(bindings: readonly GuestBinding[]): string {
   const parts = bindings.flatMap((b) => (b.guest ? [b.guest] : [])).join(",\n");
+  // global name -> lazy module that defines it
+  const lazyGlobals: Record<string, string> = {};
+  for (const b of bindings)
+    for (const [module, spec] of Object.entries(b.lazy ?? {})) for (const name of spec.globals) lazyGlobals[name] = module;
   return `(function (hostCall, hostSync) {
   "use strict";
   const starts = [];
@@ -32,42 +60,20 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
     NON_ASCII.lastIndex = 0;
     return NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeUnit) : json;
   }
-
+  ${Object.keys(lazyGlobals).length === 0 ? "" : lazyResolver(lazyGlobals)}
+  // What binding modules get. \`current\` is the running invocation ({maxLogBytes, startedAt}), for a
+  // module loaded in the middle of one; \`onInvocation\` hooks run at the start and end of later ones.
   const api = {
     call: (binding, op, args) => hostCall(binding, op, wire(args)),
     sync: (binding, op, args) => hostSync(binding, op, wire(args)),
     define: define,
-    // Globals whose implementation is evaluated on first access, so the plain path never pays for it.
-    lazy(module, names) {
-      for (const name of names) {
-        Object.defineProperty(globalThis, name, {
-          get() {
-            load(module);
-            return globalThis[name];
-          },
-          set(value) {
-            define(name, value);
-          },
-          configurable: true,
-        });
-      }
-    },
     load: load,
+    current: undefined,
     onInvocation(start, finish) {
       if (start) starts.push(start);
       if (finish) finishes.push(finish);
     },
   };
-
-  // Thrown by a triggered handler to skip the remaining retries and dead-letter the event at once.
-  class NonRetriableError extends Error {
-    constructor(message) {
-      super(message);
-      this.name = "NonRetriableError";
-    }
-  }
-  define("NonRetriableError", NonRetriableError);
-
   for (const install of [${parts}]) install(api);
 
   function describeError(e) {
@@ -83,69 +89,25 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
   }
 
   function finish(outcome) {
+    outcome.logs = [];
     for (let i = 0; i < finishes.length; i++) finishes[i](outcome);
     return outcome;
   }
 
-  // A JSON request body arrives as text and is parsed on first access (a Workers-style Request reads the text).
-  function prepare(ctx) {
-    const request = ctx.request;
-    let raw;
-    if (request && request.bodyJson === true) {
-      raw = request.rawBody;
-      delete request.rawBody;
-      delete request.bodyJson;
-      let parsed;
-      let done = false;
-      Object.defineProperty(request, "body", {
-        get() {
-          if (!done) {
-            parsed = JSON.parse(raw);
-            done = true;
-          }
-          return parsed;
-        },
-        enumerable: true,
-        configurable: true,
-      });
-    }
-    if (ctx.env === undefined) ctx.env = {};
-    return raw;
-  }
-
-  // export default { fetch(request, env, ctx), scheduled(event, env, ctx) }: the Workers module style.
-  async function callModule(handler, ctx, raw) {
-    const waits = [];
-    const execution = Object.assign({}, ctx, { waitUntil: (p) => void waits.push(p), passThroughOnException() {} });
-    let result;
-    if (ctx.request && typeof handler.fetch === "function") {
-      api.load("fetch-api");
-      result = await handler.fetch(api.request(ctx.request, raw), ctx.env, execution);
-    } else if (ctx.event && ctx.event.type === "schedule" && typeof handler.scheduled === "function") {
-      const event = { type: "scheduled", cron: ctx.event.schedule, scheduledTime: Date.parse(ctx.event.scheduledAt) };
-      result = await handler.scheduled(event, ctx.env, execution);
-    } else {
-      throw { name: "TypeError", code: "SCRIPT_NO_HANDLER", message: "The default export has no handler for this trigger: fetch() serves HTTP, scheduled() serves schedules." };
-    }
-    await Promise.allSettled(waits);
-    return result;
-  }
-
-  // Returns JSON text: {ok:true, result?, response?, logs} or {ok:false, error, logs}.
+  // Returns JSON text: {ok:true, result?, response?, logs} or {ok:false, error, logs}. Everything a plain
+  // handler does not need (JSON bodies, Workers modules, Response) is in lazy modules.
   return async function run(handler, contextJson, maxLogBytes) {
-    const invocation = { maxLogBytes: maxLogBytes, startedAt: Date.now() };
+    const invocation = (api.current = { maxLogBytes: maxLogBytes, startedAt: Date.now() });
     for (let i = 0; i < starts.length; i++) starts[i](invocation);
     let outcome;
     try {
       const ctx = JSON.parse(contextJson);
-      const raw = prepare(ctx);
-      let result;
-      if (typeof handler === "function") result = await handler(ctx);
-      else if (handler !== null && typeof handler === "object" && (typeof handler.fetch === "function" || typeof handler.scheduled === "function")) {
-        result = await callModule(handler, ctx, raw);
-      } else {
-        throw { name: "TypeError", code: "SCRIPT_NO_HANDLER", message: "The default export is not a function." };
+      let raw;
+      if (ctx.request !== undefined && ctx.request.bodyJson === true) {
+        load("modules");
+        raw = api.jsonBody(ctx.request);
       }
+      const result = typeof handler === "function" ? await handler(ctx) : (load("modules"), await api.callModule(handler, ctx, raw));
       const response = api.response === undefined ? undefined : api.response(result);
       outcome = response === undefined ? { ok: true, result: result } : { ok: true, response: response };
     } catch (e) {
@@ -166,6 +128,11 @@ function minify(expression: string): string {
   // Assigning the expression keeps the minifier from dropping it as unused.
   const code = transformSync(`__prelude = ${expression};`, { minify: true, target: "es2022", charset: "utf8" }).code.trim();
   return code.replace(/^__prelude=/, "").replace(/;$/, "");
+}
+
+/** The minified prelude of a chosen set of bindings (the bench compares the plain path with and without some). */
+export function preludeForBindings(bindings: readonly GuestBinding[]): string {
+  return minify(preludeSource(bindings));
 }
 
 let minified: string | undefined;

@@ -1,11 +1,16 @@
 // `console` in the sandbox: output is captured per invocation (bounded by the logBytes limit) and
-// returned with the outcome, never written to the host's own log.
+// returned with the outcome, never written to the host's own log. A lazy module: a script that never
+// logs never compiles it.
 import type { GuestBinding } from "../channel.js";
 
 export const consoleBinding: GuestBinding = {
   name: "console",
   errorName: "Error",
-  guest: `function (api) {
+  lazy: {
+    console: {
+      globals: ["console"],
+      source: `(function (api) {
+  "use strict";
   let logs = [];
   let logBytes = 0;
   let logLimit = 65536;
@@ -36,22 +41,24 @@ export const consoleBinding: GuestBinding = {
     logs.push({ level: level, message: message, at: Date.now() - startedAt });
   }
 
-  api.onInvocation(
-    (invocation) => {
-      logs = [];
-      logBytes = 0;
-      logFull = false;
-      logLimit = invocation.maxLogBytes;
-      startedAt = invocation.startedAt;
-    },
-    (outcome) => {
-      outcome.logs = logs;
-    },
-  );
+  function reset(invocation) {
+    logs = [];
+    logBytes = 0;
+    logFull = false;
+    logLimit = invocation ? invocation.maxLogBytes : 65536;
+    startedAt = invocation ? invocation.startedAt : Date.now();
+  }
+  // Loaded during an invocation: capture from now on; later invocations reset at their start.
+  reset(api.current);
+  api.onInvocation(reset, (outcome) => {
+    outcome.logs = logs;
+  });
 
   // One function literal per concern: QuickJS compiles every literal for every new instance.
   const console = {};
   for (const level of ["log", "info", "warn", "error", "debug"]) console[level] = (...args) => record(level, args);
-  api.define("console", Object.freeze(console));
-}`,
+  return { console: Object.freeze(console) };
+})`,
+    },
+  },
 };

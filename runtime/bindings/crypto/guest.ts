@@ -17,7 +17,6 @@ const MAX_RANDOM_BYTES = 65_536;
 export const cryptoBinding: GuestBinding = {
   name: "crypto",
   errorName: "Error",
-  guest: `function (api) { api.lazy("crypto", ["crypto", "CryptoKey", "SubtleCrypto"]); }`,
   lazy: {
     crypto: {
       globals: ["crypto", "CryptoKey", "SubtleCrypto"],

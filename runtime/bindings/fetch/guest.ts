@@ -5,7 +5,6 @@ import type { GuestBinding } from "../channel.js";
 export const fetchGuest: GuestBinding = {
   name: "fetch",
   errorName: "FetchError",
-  guest: `function (api) { api.lazy("fetch", ["fetch"]); }`,
   lazy: {
     fetch: {
       globals: ["fetch"],

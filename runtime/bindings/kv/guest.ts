@@ -1,10 +1,15 @@
 // `kv` in the sandbox: argument checks that need no round trip, then one channel call per operation.
+// A lazy module: evaluated the first time a script touches `kv`.
 import type { GuestBinding } from "../channel.js";
 
 export const kvGuest: GuestBinding = {
   name: "kv",
   errorName: "KvError",
-  guest: `function (api) {
+  lazy: {
+    kv: {
+      globals: ["kv"],
+      source: `(function (api) {
+  "use strict";
   class KvError extends Error {
     constructor(code, message) {
       super(message);
@@ -63,6 +68,8 @@ export const kvGuest: GuestBinding = {
     });
   }
 
-  api.define("kv", Object.freeze({ collection: collection }));
-}`,
+  return { kv: Object.freeze({ collection: collection }) };
+})`,
+    },
+  },
 };

@@ -9,7 +9,6 @@ export const MAX_TIMERS = 1_000;
 export const timersBinding: GuestBinding = {
   name: "timers",
   errorName: "Error",
-  guest: `function (api) { api.lazy("timers", ["setTimeout", "clearTimeout"]); }`,
   lazy: {
     timers: {
       globals: ["setTimeout", "clearTimeout"],

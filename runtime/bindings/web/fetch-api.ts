@@ -3,8 +3,12 @@
 // Request a Workers-style `fetch(request, env, ctx)` handler receives.
 export const FETCH_API_SOURCE = `(function (api) {
   "use strict";
-  api.load("encoding");
-  const bytes = api.bytes;
+  // Byte helpers only when a body is bytes: a text Response never evaluates the encoding module.
+  const bytes = () => {
+    api.load("encoding");
+    return api.bytes;
+  };
+  let trustedUrl;
   const TOKEN = /^[!#$%&'*+.^_\`|~0-9A-Za-z-]+$/;
 
   function normaliseValue(value) {
@@ -86,7 +90,7 @@ export const FETCH_API_SOURCE = `(function (api) {
   function extract(body) {
     if (body === undefined || body === null) return { body: null, type: null };
     if (typeof body === "string") return { body: { text: body }, type: "text/plain;charset=UTF-8" };
-    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return { body: { bytes: bytes.view(body).slice() }, type: null };
+    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return { body: { bytes: bytes().view(body).slice() }, type: null };
     if (typeof URLSearchParams === "function" && body instanceof URLSearchParams) {
       return { body: { text: body.toString() }, type: "application/x-www-form-urlencoded;charset=UTF-8" };
     }
@@ -119,7 +123,7 @@ export const FETCH_API_SOURCE = `(function (api) {
     async text() {
       const b = this.#take();
       if (!b) return "";
-      return b.text !== undefined ? b.text : bytes.utf8Decode(b.bytes, false);
+      return b.text !== undefined ? b.text : bytes().utf8Decode(b.bytes, false);
     }
     async json() {
       return JSON.parse(await this.text());
@@ -127,7 +131,7 @@ export const FETCH_API_SOURCE = `(function (api) {
     async bytes() {
       const b = this.#take();
       if (!b) return new Uint8Array(0);
-      return b.bytes !== undefined ? b.bytes.slice() : bytes.utf8Encode(b.text);
+      return b.bytes !== undefined ? b.bytes.slice() : bytes().utf8Encode(b.text);
     }
     async arrayBuffer() {
       return (await this.bytes()).buffer;
@@ -159,7 +163,8 @@ export const FETCH_API_SOURCE = `(function (api) {
       if (METHODS.includes(method.toUpperCase())) method = method.toUpperCase();
       if ((method === "GET" || method === "HEAD") && body.body !== null) throw new TypeError("A GET or HEAD request cannot have a body.");
       super(body.body);
-      this.#url = from ? from.url : new URL(String(input)).href;
+      // The host builds the URL of an incoming request itself: no need to parse it again.
+      this.#url = from ? from.url : trustedUrl !== undefined ? trustedUrl : new URL(String(input)).href;
       this.#method = method;
       this.#headers = new Headers(options.headers !== undefined ? options.headers : from ? from.headers : undefined);
       if (body.type && !this.#headers.has("content-type")) this.#headers.set("content-type", body.type);
@@ -233,7 +238,7 @@ export const FETCH_API_SOURCE = `(function (api) {
       response.#url = r.url;
       response.#redirected = r.redirected;
       response.#type = "basic";
-      Body._put(response, r.base64 !== undefined ? { bytes: bytes.fromBase64(r.base64) } : r.text !== undefined ? { text: r.text } : null);
+      Body._put(response, r.base64 !== undefined ? { bytes: bytes().fromBase64(r.base64) } : r.text !== undefined ? { text: r.text } : null);
       return response;
     }
     get status() {
@@ -278,7 +283,7 @@ export const FETCH_API_SOURCE = `(function (api) {
     const body = bodyOf(value);
     const out = { status: value.status, headers: headers };
     if (body && body.text !== undefined) out.text = body.text;
-    else if (body && body.bytes !== undefined) out.base64 = bytes.toBase64(body.bytes);
+    else if (body && body.bytes !== undefined) out.base64 = bytes().toBase64(body.bytes);
     return out;
   };
   api.bodyOf = bodyOf;
@@ -294,7 +299,14 @@ export const FETCH_API_SOURCE = `(function (api) {
       const text = raw !== undefined ? raw : r.body === null || r.body === undefined ? null : typeof r.body === "string" ? r.body : JSON.stringify(r.body);
       if (text !== null) init.body = text;
     }
-    return new Request(proto + "://" + host + (r.url || r.path), init);
+    const url = proto + "://" + host + (r.url || r.path);
+    // Already normalised when host and path are plain ASCII URL characters; anything else is parsed.
+    trustedUrl = /^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(host) && /^\\/[!#-~]*$/.test(r.url || r.path) ? url : undefined;
+    try {
+      return new Request(url, init);
+    } finally {
+      trustedUrl = undefined;
+    }
   };
 
   return { Headers: Headers, Request: Request, Response: Response };

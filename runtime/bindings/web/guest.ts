@@ -16,11 +16,6 @@ const MODULES = {
 export const webBinding: GuestBinding = {
   name: "url",
   errorName: "TypeError",
-  guest: `function (api) {
-  ${Object.entries(MODULES)
-    .map(([name, module]) => `api.lazy(${JSON.stringify(name)}, ${JSON.stringify(module.globals)});`)
-    .join("\n  ")}
-}`,
   lazy: MODULES,
   worker: URL_OPS,
 };
