@@ -43,7 +43,7 @@ async function perSecond(engine: EngineModule, sources: GuestSources, source: st
   const started = performance.now();
   for (let i = 0; i < iterations; i++) {
     const instance = new SandboxInstance(engine, "hello.js", source, DEFAULT_LIMITS, sources);
-    const outcome = await instance.invoke(CONTEXT, DEFAULT_LIMITS, host);
+    const outcome = await instance.run(CONTEXT, DEFAULT_LIMITS, host);
     if (!outcome.ok) throw new Error(`bench script failed: ${JSON.stringify(outcome.error)}`);
     instance.dispose();
   }
