@@ -11,8 +11,9 @@ let url: URL;
 beforeAll(async () => {
   t = await startTestRuntime({ flags: { requestTimeoutMs: 1_000, headersTimeoutMs: 1_000, streamBufferBytes: 64 * 1024 } });
   url = new URL(await t.runtime.listen());
-  await t.api("POST", "/apps", { id: "loud", settings: { limits: { logBytes: 512 * 1024 } } });
-  // Each run logs 256 KiB: every invocation message on the stream is that big.
+  await t.api("POST", "/apps", { id: "loud", settings: { limits: { logBytes: 512 * 1024, cpuMs: 20_000, wallMs: 60_000 } } });
+  // Each run logs 256 KiB: every invocation message on the stream is that big. Generous time limits:
+  // on a loaded two-core machine a thread can be starved for seconds, and a timeout here is not the subject.
   await t.deploy("loud", "log", `export default async () => { console.log("x".repeat(256 * 1024)); return "ok"; }`);
 });
 afterAll(async () => {
