@@ -352,17 +352,14 @@ interface RequestInit {
   redirect?: "follow" | "manual" | "error";
 }
 
-declare class Request implements Body {
+/** Request and Response share the Body methods (declaration merging). */
+interface Request extends Body {}
+declare class Request {
   constructor(input: string | URL | Request, init?: RequestInit);
   readonly url: string;
   readonly method: string;
   readonly headers: Headers;
   readonly redirect: "follow" | "manual" | "error";
-  readonly bodyUsed: boolean;
-  text(): Promise<string>;
-  json<T = unknown>(): Promise<T>;
-  arrayBuffer(): Promise<ArrayBuffer>;
-  bytes(): Promise<Uint8Array>;
   clone(): Request;
 }
 
@@ -377,7 +374,8 @@ interface ResponseInit {
  * An HTTP response: what `fetch` resolves to, and what a handler may return.
  * @example return new Response("created", { status: 201, headers: { "x-id": id } });
  */
-declare class Response implements Body {
+interface Response extends Body {}
+declare class Response {
   constructor(body?: BodyInit | null, init?: ResponseInit);
   static json(data: unknown, init?: ResponseInit): Response;
   static redirect(url: string | URL, status?: 301 | 302 | 303 | 307 | 308): Response;
@@ -389,11 +387,6 @@ declare class Response implements Body {
   readonly url: string;
   readonly redirected: boolean;
   readonly type: "default" | "basic" | "error";
-  readonly bodyUsed: boolean;
-  text(): Promise<string>;
-  json<T = unknown>(): Promise<T>;
-  arrayBuffer(): Promise<ArrayBuffer>;
-  bytes(): Promise<Uint8Array>;
   clone(): Response;
 }
 
