@@ -18,6 +18,7 @@ import { measureOverload, type OverloadFigures, overloadTable, prepareOverload }
 import { peakRssMiB, ROOT, rssMiB, type Spawned, spawnUntil, stop } from "./process.js";
 import { type PreludeCost, preludeCost } from "./prelude-cost.js";
 import { scaleCase } from "./scale.js";
+import { type ClusterFigures, clusterCase } from "./cluster.js";
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = 50;
@@ -178,6 +179,7 @@ async function main(): Promise<void> {
   let prelude: PreludeCost | undefined;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-"));
   const postgres = await createPostgresDatabase();
+  let cluster: ClusterFigures | undefined;
   try {
     // The SDK's cost on the plain path: a fresh sandbox per invocation, today's prelude vs the one before the web APIs.
     prelude = await preludeCost();
@@ -216,6 +218,10 @@ async function main(): Promise<void> {
       if (figures) figures.dispatchEventsPerSec = await dispatchThroughput(runtime, EVENT_BURST);
       await runtime.close();
       await fresh?.drop();
+    }
+    if (process.env.BENCH_CLUSTER !== "0") {
+      cluster = await clusterCase({ durationS: DURATION_S, connections: CONNECTIONS, idleS: IDLE_S, deploys: 30 });
+      rows.push(...cluster.rows);
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -293,13 +299,24 @@ async function main(): Promise<void> {
     "",
     ...overloadTable(overloadRows),
     "targets: no 5xx but 503 OVERLOADED; the calm app answers within 1 s throughout",
+    "",
+    ...(cluster
+      ? [
+          "| cluster (manager + 2 nodes + Caddy, one Postgres) | measured | target |",
+          "|---|---:|---|",
+          `| 2 nodes / 1 node through Caddy, req/s | ${ratio(rps("hello through Caddy, 2 nodes"), rps("hello through Caddy, 1 node"))} | > 1 when cores allow |`,
+          `| deploy propagation to every node, p50 / p99 ms | ${cluster.propagationP50Ms} / ${cluster.propagationP99Ms} | p99 < 1000 |`,
+          `| idle CPU, manager / node, % of a core | ${cluster.idleCpuManager} / ${cluster.idleCpuNode} | < 1 |`,
+          `(all processes and Caddy share this machine's ${os.cpus().length} cores: two nodes cannot add cores here)`,
+        ]
+      : []),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   const out = path.join(ROOT, "bench", "results");
   mkdirSync(out, { recursive: true });
   writeFileSync(
     path.join(out, "latest.json"),
-    JSON.stringify({ rows, goals, extras, events: eventRows, at: new Date().toISOString() }, null, 2),
+    JSON.stringify({ rows, goals, extras, events: eventRows, cluster, at: new Date().toISOString() }, null, 2),
   );
 }
 
