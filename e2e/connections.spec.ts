@@ -4,7 +4,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Shell } from "./pages/shell.js";
-import { allowBrowserErrors, answerDialogs, launchBrowser, newPage, screenshot } from "./support/browser.js";
+import { allowBrowserErrors, answerDialogs, expectDialog, launchBrowser, newPage, screenshot } from "./support/browser.js";
 import { type E2eServer, startE2eServer } from "./support/server.js";
 
 describe("connections", { timeout: 240_000 }, () => {
@@ -100,8 +100,7 @@ describe("connections", { timeout: 240_000 }, () => {
   it("17: removing a connection asks first", async () => {
     await shell.go("#/connections");
     answerDialogs(page, false);
-    await page.click('[data-testid="remove-basement"]');
-    expect(answerDialogs(page, false).at(-1)).toMatch(/Remove the connection 'basement'/);
+    expect(await expectDialog(page, () => page.click('[data-testid="remove-basement"]'))).toMatch(/Remove the connection 'basement'/);
     await expect(page.locator('[data-testid="connection-basement"]').count()).resolves.toBe(1);
     answerDialogs(page, true);
     await page.click('[data-testid="remove-basement"]');

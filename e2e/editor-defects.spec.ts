@@ -7,7 +7,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EditorPage } from "./pages/editor.js";
 import { Shell } from "./pages/shell.js";
-import { answerDialogs, launchBrowser, newPage, screenshot } from "./support/browser.js";
+import { answerDialogs, expectDialog, launchBrowser, newPage, screenshot } from "./support/browser.js";
 import { type E2eServer, startE2eServer } from "./support/server.js";
 
 const EXAMPLES = fileURLToPath(new URL("../resources/examples/", import.meta.url));
@@ -60,8 +60,7 @@ describe("editor and test-run defects", { timeout: 120_000 }, () => {
     await editor.setSource(`${HELLO}// an edit\n`);
     await page.waitForSelector('[data-testid="dirty-marker"]');
     await screenshot(page, "defect-07-modified-marker");
-    await page.click('[data-testid="script-other"]');
-    expect(answerDialogs(page, false).at(-1)).toMatch(/unsaved changes/);
+    expect(await expectDialog(page, () => page.click('[data-testid="script-other"]'))).toMatch(/unsaved changes/);
     expect(await page.evaluate(() => window.location.hash)).toBe("#/apps/web/scripts/hello");
     await page.waitForSelector('[data-testid="dirty-marker"]');
     answerDialogs(page, true);
@@ -179,8 +178,7 @@ describe("editor and test-run defects", { timeout: 120_000 }, () => {
     const row = page.locator('[data-testid="triggers"] .list-item:has-text("Schedule")');
     await row.waitFor();
     answerDialogs(page, false);
-    await row.locator("button").click();
-    expect(answerDialogs(page, false).at(-1)).toMatch(/Remove the trigger/);
+    expect(await expectDialog(page, () => row.locator("button").click())).toMatch(/Remove the trigger/);
     await expect(row.count()).resolves.toBe(1);
     answerDialogs(page, true);
     await row.locator("button").click();

@@ -82,6 +82,13 @@ export function answerDialogs(page: Page, accept: boolean): string[] {
   return state.dialogs;
 }
 
+/** Runs `action` and waits for the dialog it opens (answered as set by answerDialogs); returns its message. */
+export async function expectDialog(page: Page, action: () => Promise<void>): Promise<string> {
+  const dialog = page.waitForEvent("dialog", { timeout: 20_000 });
+  await action();
+  return (await dialog).message();
+}
+
 afterEach(() => {
   const problems: string[] = [];
   for (const state of watched.values()) {

@@ -86,6 +86,9 @@ export function useLeaveGuard(message: string | null): void {
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(window.location.hash));
   useEffect(() => {
+    // The address may have changed before this listener existed (while the app was loading).
+    currentHash = window.location.hash;
+    setRoute(parseRoute(currentHash));
     const update = () => {
       if (window.location.hash === currentHash) return;
       if (leaveGuard && !leaveGuard()) {
