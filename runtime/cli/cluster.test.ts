@@ -190,7 +190,12 @@ describe("a cluster behind Caddy", () => {
       return total;
     };
     const started = Date.now();
-    await until("300 keys handled", async () => ((await count("handled")) === 300 ? true : undefined), 90_000);
+    // The handler writes 'handled' then 'runs': wait for both, so duplicates are counted, not in-flight runs.
+    await until(
+      "300 keys handled",
+      async () => ((await count("handled")) === 300 && (await count("runs")) >= 300 ? true : undefined),
+      90_000,
+    );
     timings.triggerCatchUpMs = Date.now() - started;
     timings.triggerDuplicates = (await count("runs")) - 300;
     expect(await count("handled")).toBe(300);
