@@ -46,7 +46,11 @@ export function startServe(args: string[], env: Record<string, string | undefine
     let stdout = "";
     let stderr = "";
     const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stdout} ${stderr}`)), 120_000);
+    // A start that misses its deadline must not leave the process running after the test gave up on it.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`serve did not start: ${stdout} ${stderr}`));
+    }, 120_000);
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
