@@ -1,31 +1,28 @@
 // Remote connections: a second runtime reached with its token; URL validation; which runtime you
 // are on; a runtime that goes down and comes back recovers without a reload; a revoked token says
 // so and can be replaced in place. (Numbers refer to issue 11.)
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Shell } from "./pages/shell.js";
-import { allowBrowserErrors, answerDialogs, expectDialog, launchBrowser, newPage, screenshot } from "./support/browser.js";
+import type { Shell } from "./pages/shell.js";
+import { allowBrowserErrors, answerDialogs, expectDialog, screenshot } from "./support/browser.js";
 import { type E2eServer, startE2eServer } from "./support/server.js";
+import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
 describe("connections", { timeout: 240_000 }, () => {
-  let local: E2eServer;
+  let session: SignedInSession;
   let remote: E2eServer;
-  let browser: Browser;
   let page: Page;
   let shell: Shell;
 
   beforeAll(async () => {
-    [local, remote, browser] = await Promise.all([startE2eServer(), startE2eServer(), launchBrowser()]);
+    [session, remote] = await Promise.all([startSignedInSession(), startE2eServer()]);
+    ({ page, shell } = session);
     await remote.api("POST", "/apps", { id: "remote-app" });
-    page = await newPage(browser);
-    shell = new Shell(page);
-    await shell.signIn(local.url, local.token);
     await shell.go("#/connections");
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await local?.stop();
+    await session?.close();
     await remote?.stop().catch(() => {});
   });
 

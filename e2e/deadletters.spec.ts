@@ -1,30 +1,26 @@
 // A failing KV trigger produces a dead letter that shows in the UI (badge, list, details, events)
 // and is replayed after the script is fixed in the editor.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EditorPage } from "./pages/editor.js";
-import { Shell } from "./pages/shell.js";
-import { launchBrowser, newPage, screenshot } from "./support/browser.js";
-import { type E2eServer, startE2eServer } from "./support/server.js";
+import type { Shell } from "./pages/shell.js";
+import { screenshot } from "./support/browser.js";
+import type { E2eServer } from "./support/server.js";
+import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
 describe("dead letters", { timeout: 120_000 }, () => {
+  let session: SignedInSession;
   let server: E2eServer;
-  let browser: Browser;
   let page: Page;
   let shell: Shell;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);
-    page = await newPage(browser);
-    shell = new Shell(page);
-    await shell.signIn(server.url, server.token);
+    session = await startSignedInSession();
+    ({ server, page, shell } = session);
     await shell.createApp("orders");
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => session?.close());
 
   it("a failing trigger's dead letter appears, and is replayed after fixing the script", async () => {
     const editor = new EditorPage(page);

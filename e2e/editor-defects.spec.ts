@@ -3,38 +3,37 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EditorPage } from "./pages/editor.js";
-import { Shell } from "./pages/shell.js";
-import { answerDialogs, expectDialog, launchBrowser, newPage, screenshot } from "./support/browser.js";
-import { type E2eServer, startE2eServer } from "./support/server.js";
+import type { Shell } from "./pages/shell.js";
+import { answerDialogs, expectDialog, screenshot } from "./support/browser.js";
+import type { E2eServer } from "./support/server.js";
+import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
 const EXAMPLES = fileURLToPath(new URL("../resources/examples/", import.meta.url));
 const HELLO = readFileSync(path.join(EXAMPLES, "hello.js"), "utf8");
 
 describe("editor and test-run defects", { timeout: 120_000 }, () => {
+  let session: SignedInSession;
   let server: E2eServer;
-  let browser: Browser;
   let page: Page;
   let shell: Shell;
   let editor: EditorPage;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);
-    await server.api("POST", "/apps", { id: "web" });
-    await server.api("PUT", "/apps/web/scripts/hello", { source: HELLO });
-    await server.api("PUT", "/apps/web/scripts/other", { source: "export default async function () {\n  return 'other';\n}\n" });
-    page = await newPage(browser);
-    shell = new Shell(page);
+    session = await startSignedInSession({
+      seed: async (server) => {
+        await server.api("POST", "/apps", { id: "web" });
+        await server.api("PUT", "/apps/web/scripts/hello", { source: HELLO });
+        await server.api("PUT", "/apps/web/scripts/other", { source: "export default async function () {\n  return 'other';\n}\n" });
+      },
+    });
+    ({ server, page, shell } = session);
     editor = new EditorPage(page);
-    await shell.signIn(server.url, server.token);
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => session?.close());
 
   const errorCount = () => page.locator('[data-testid="editor"]').getAttribute("data-errors").then(Number);
 

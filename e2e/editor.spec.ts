@@ -1,35 +1,33 @@
 // Scripts from the editor: deploy with Ctrl+S and call the endpoint, SDK autocompletion, deploy
 // errors at their line, test runs with logs, and version history with restore.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EditorPage } from "./pages/editor.js";
-import { Shell } from "./pages/shell.js";
-import { launchBrowser, newPage, screenshot } from "./support/browser.js";
-import { type E2eServer, startE2eServer } from "./support/server.js";
+import { screenshot } from "./support/browser.js";
+import type { E2eServer } from "./support/server.js";
+import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
 describe("script editor", { timeout: 120_000 }, () => {
+  let session: SignedInSession;
   let server: E2eServer;
-  let browser: Browser;
   let page: Page;
   let editor: EditorPage;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);
-    page = await newPage(browser);
-    await screenshot(page, "00-blank").catch(() => {});
-    const shell = new Shell(page);
-    await page.goto(server.url);
-    await page.waitForSelector('[data-testid="login-token"]');
-    await screenshot(page, "01-login");
-    await shell.signIn(server.url, server.token);
-    await shell.createApp("web");
+    session = await startSignedInSession({
+      beforeSignIn: async (page, server) => {
+        await screenshot(page, "00-blank").catch(() => {});
+        await page.goto(server.url);
+        await page.waitForSelector('[data-testid="login-token"]');
+        await screenshot(page, "01-login");
+      },
+    });
+    ({ server, page } = session);
+    await session.shell.createApp("web");
     editor = new EditorPage(page);
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => session?.close());
 
   it("deploys a script with Ctrl+S and its endpoint answers at once", async () => {
     await editor.open("web", "greet");

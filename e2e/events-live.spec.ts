@@ -2,44 +2,43 @@
 // updated in place; history and live rows from one source with the same filters; CLI deploys
 // appear without a reload; keyboard navigation; one time format; dead-letter attempts lead to
 // their invocation.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Shell } from "./pages/shell.js";
-import { launchBrowser, newPage, screenshot } from "./support/browser.js";
-import { type E2eServer, startE2eServer } from "./support/server.js";
+import type { Shell } from "./pages/shell.js";
+import { screenshot } from "./support/browser.js";
+import type { E2eServer } from "./support/server.js";
+import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
 describe("live lists and the event inspector", { timeout: 180_000 }, () => {
+  let session: SignedInSession;
   let server: E2eServer;
-  let browser: Browser;
   let page: Page;
   let shell: Shell;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);
-    await server.api("POST", "/apps", { id: "shop" });
-    await server.api("PUT", "/apps/shop/scripts/audit", {
-      source: "export default async function (ctx) {\n  console.log('audit', ctx.event.key);\n}\n",
+    session = await startSignedInSession({
+      seed: async (server) => {
+        await server.api("POST", "/apps", { id: "shop" });
+        await server.api("PUT", "/apps/shop/scripts/audit", {
+          source: "export default async function (ctx) {\n  console.log('audit', ctx.event.key);\n}\n",
+        });
+        await server.api("PUT", "/apps/shop/scripts/charge", {
+          source: "export default async function (ctx) {\n  throw new Error('card declined for ' + ctx.event.key);\n}\n",
+        });
+        await server.api("POST", "/apps/shop/triggers", { kind: "kv", script: "audit", collection: "orders" });
+        await server.api("POST", "/apps/shop/triggers", {
+          kind: "kv",
+          script: "charge",
+          collection: "payments",
+          maxAttempts: 3,
+          backoffMs: 50,
+        });
+      },
     });
-    await server.api("PUT", "/apps/shop/scripts/charge", {
-      source: "export default async function (ctx) {\n  throw new Error('card declined for ' + ctx.event.key);\n}\n",
-    });
-    await server.api("POST", "/apps/shop/triggers", { kind: "kv", script: "audit", collection: "orders" });
-    await server.api("POST", "/apps/shop/triggers", {
-      kind: "kv",
-      script: "charge",
-      collection: "payments",
-      maxAttempts: 3,
-      backoffMs: 50,
-    });
-    page = await newPage(browser);
-    shell = new Shell(page);
-    await shell.signIn(server.url, server.token);
+    ({ server, page, shell } = session);
   }, 150_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => session?.close());
 
   it("13: a script deployed elsewhere (CLI, API) appears in the sidebar without a reload", async () => {
     await shell.go("#/apps/shop");

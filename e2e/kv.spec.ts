@@ -1,43 +1,42 @@
 // The KV browser: thousands of keys with cursor paging, prefix search, edit with validation, create, delete.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvPage } from "./pages/kv.js";
-import { Shell } from "./pages/shell.js";
-import { launchBrowser, newPage, screenshot } from "./support/browser.js";
-import { type E2eServer, startE2eServer } from "./support/server.js";
+import { screenshot } from "./support/browser.js";
+import type { E2eServer } from "./support/server.js";
+import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
 const KEYS = 3_000;
 
 describe("KV browser", { timeout: 120_000 }, () => {
+  let session: SignedInSession;
   let server: E2eServer;
-  let browser: Browser;
   let page: Page;
   let kv: KvPage;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);
-    // Thousands of sequential writes in one invocation: give it wall time on a loaded machine.
-    await server.api("POST", "/apps", { id: "store", settings: { limits: { wallMs: 180_000, cpuMs: 60_000 } } });
-    // Seed through a script: thousands of keys in one invocation.
-    await server.api("PUT", "/apps/store/scripts/seed", {
-      source: `export default async function () {
-        const items = kv.collection("items");
-        for (let i = 0; i < ${KEYS}; i++) await items.set("item-" + String(i).padStart(5, "0"), { n: i, even: i % 2 === 0 });
-        await kv.collection("users").set("ada", { name: "Ada" });
-        return "ok";
-      }`,
+    session = await startSignedInSession({
+      seed: async (server) => {
+        // Thousands of sequential writes in one invocation: give it wall time on a loaded machine.
+        await server.api("POST", "/apps", { id: "store", settings: { limits: { wallMs: 180_000, cpuMs: 60_000 } } });
+        // Seed through a script: thousands of keys in one invocation.
+        await server.api("PUT", "/apps/store/scripts/seed", {
+          source: `export default async function () {
+            const items = kv.collection("items");
+            for (let i = 0; i < ${KEYS}; i++) await items.set("item-" + String(i).padStart(5, "0"), { n: i, even: i % 2 === 0 });
+            await kv.collection("users").set("ada", { name: "Ada" });
+            return "ok";
+          }`,
+        });
+        const seeded = await fetch(`${server.url}/store/seed`);
+        expect(await seeded.text()).toBe("ok");
+      },
     });
-    const seeded = await fetch(`${server.url}/store/seed`);
-    expect(await seeded.text()).toBe("ok");
-    page = await newPage(browser);
-    await new Shell(page).signIn(server.url, server.token);
+    ({ server, page } = session);
     kv = new KvPage(page);
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => session?.close());
 
   it("lists collections with counts and pages through thousands of keys", async () => {
     await kv.open("store");

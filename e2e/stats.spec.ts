@@ -1,43 +1,40 @@
 // Invocation charts: the overview per app and a script's own charts, drawn with uPlot from /stats.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Shell } from "./pages/shell.js";
-import { launchBrowser, newPage, screenshot } from "./support/browser.js";
-import { type E2eServer, startE2eServer } from "./support/server.js";
+import type { Shell } from "./pages/shell.js";
+import { screenshot } from "./support/browser.js";
+import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
 describe("invocation charts", { timeout: 120_000 }, () => {
-  let server: E2eServer;
-  let browser: Browser;
+  let session: SignedInSession;
   let page: Page;
   let shell: Shell;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);
-    for (const app of ["shop", "blog"]) await server.api("POST", "/apps", { id: app });
-    const source = "export default async function (ctx) { if (ctx.request.query.fail) throw new Error('declined'); return 'ok' }";
-    for (const [app, script] of [
-      ["shop", "cart"],
-      ["shop", "pay"],
-      ["blog", "feed"],
-    ]) {
-      await server.api("PUT", `/apps/${app}/scripts/${script}`, { source });
-    }
-    const calls = [
-      ...Array(20).fill("/shop/cart"),
-      ...Array(6).fill("/shop/pay"),
-      ...Array(3).fill("/shop/pay?fail=1"),
-      ...Array(9).fill("/blog/feed"),
-    ];
-    for (const url of calls) await (await fetch(`${server.url}${url}`)).arrayBuffer();
-    page = await newPage(browser);
-    shell = new Shell(page);
-    await shell.signIn(server.url, server.token);
+    session = await startSignedInSession({
+      seed: async (server) => {
+        for (const app of ["shop", "blog"]) await server.api("POST", "/apps", { id: app });
+        const source = "export default async function (ctx) { if (ctx.request.query.fail) throw new Error('declined'); return 'ok' }";
+        for (const [app, script] of [
+          ["shop", "cart"],
+          ["shop", "pay"],
+          ["blog", "feed"],
+        ]) {
+          await server.api("PUT", `/apps/${app}/scripts/${script}`, { source });
+        }
+        const calls = [
+          ...Array(20).fill("/shop/cart"),
+          ...Array(6).fill("/shop/pay"),
+          ...Array(3).fill("/shop/pay?fail=1"),
+          ...Array(9).fill("/blog/feed"),
+        ];
+        for (const url of calls) await (await fetch(`${server.url}${url}`)).arrayBuffer();
+      },
+    });
+    ({ page, shell } = session);
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => session?.close());
 
   it("the overview charts invocations, errors and p99 per app, with totals", async () => {
     await shell.go("#/");

@@ -1,11 +1,11 @@
 // The exploit from issue 7 item 4, in real Chromium: a script that reflects a query parameter into
 // text/html, opened by a signed-in admin (same tab and a new tab). The page's script must not be
 // able to read the admin token, nor mint a new admin token with or without it.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Shell } from "./pages/shell.js";
-import { allowBrowserErrors, launchBrowser, newPage } from "./support/browser.js";
-import { type E2eServer, startE2eServer } from "./support/server.js";
+import { allowBrowserErrors } from "./support/browser.js";
+import type { E2eServer } from "./support/server.js";
+import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
 /** What the injected script reports back through the page title. */
 interface Loot {
@@ -44,24 +44,23 @@ const PAYLOAD = `<script>
 </script>`;
 
 describe("tenant HTML cannot reach the admin token", { timeout: 120_000 }, () => {
+  let session: SignedInSession;
   let server: E2eServer;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);
-    await server.api("POST", "/apps", { id: "evil" });
-    await server.api("PUT", "/apps/evil/scripts/reflect", {
-      source: `export default async (ctx) => ({ status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: "<!doctype html><title>x</title><body>" + (ctx.request.query.q ?? "") + "</body>" })`,
+    session = await startSignedInSession({
+      seed: async (server) => {
+        await server.api("POST", "/apps", { id: "evil" });
+        await server.api("PUT", "/apps/evil/scripts/reflect", {
+          source: `export default async (ctx) => ({ status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: "<!doctype html><title>x</title><body>" + (ctx.request.query.q ?? "") + "</body>" })`,
+        });
+      },
     });
-    page = await newPage(browser);
-    await new Shell(page).signIn(server.url, server.token);
+    ({ server, page } = session);
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => session?.close());
 
   async function loot(target: Page): Promise<Loot> {
     await target.goto(`${server.url}/evil/reflect?q=${encodeURIComponent(PAYLOAD)}`);

@@ -2,12 +2,13 @@
 // letter, invocations): the screenshots are looked at by a person; the test checks that each
 // view renders without browser errors and that nothing overflows the window sideways.
 import { readFileSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EditorPage } from "./pages/editor.js";
-import { Shell } from "./pages/shell.js";
-import { launchBrowser, newPage, SMALL, screenshot, screenshotBothSizes } from "./support/browser.js";
-import { type E2eServer, startE2eServer } from "./support/server.js";
+import type { Shell } from "./pages/shell.js";
+import { SMALL, screenshot, screenshotBothSizes } from "./support/browser.js";
+import type { E2eServer } from "./support/server.js";
+import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
 /** Polls `check` until it holds (hooks cannot use expect.poll). */
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -21,42 +22,42 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promi
 const HELLO = readFileSync(new URL("../resources/examples/hello.js", import.meta.url), "utf8");
 
 describe("every view at both sizes", { timeout: 180_000 }, () => {
+  let session: SignedInSession;
   let server: E2eServer;
-  let browser: Browser;
   let page: Page;
   let shell: Shell;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);
-    await server.api("POST", "/apps", { id: "shop-with-a-rather-long-application-name" });
-    await server.api("POST", "/apps", { id: "shop" });
-    await server.api("PUT", "/apps/shop/scripts/hello", { source: HELLO });
-    await server.api("PUT", "/apps/shop/scripts/billing-reconciliation-worker", {
-      source:
-        "export default async function (ctx) {\n  console.log('billing', ctx.event.key);\n  throw new Error('card declined for ' + ctx.event.key);\n}\n",
+    session = await startSignedInSession({
+      seed: async (server) => {
+        await server.api("POST", "/apps", { id: "shop-with-a-rather-long-application-name" });
+        await server.api("POST", "/apps", { id: "shop" });
+        await server.api("PUT", "/apps/shop/scripts/hello", { source: HELLO });
+        await server.api("PUT", "/apps/shop/scripts/billing-reconciliation-worker", {
+          source:
+            "export default async function (ctx) {\n  console.log('billing', ctx.event.key);\n  throw new Error('card declined for ' + ctx.event.key);\n}\n",
+        });
+        await server.api("POST", "/apps/shop/triggers", {
+          kind: "kv",
+          script: "billing-reconciliation-worker",
+          collection: "orders",
+          maxAttempts: 2,
+          backoffMs: 50,
+        });
+        for (let i = 0; i < 3; i++) await fetch(`${server.url}/shop/hello?name=Visitor${i}`);
+        await server.api("PUT", "/apps/shop/kv/orders/order-1", { value: { total: 42, items: ["book"] } });
+        await waitFor(async () => (await server.api<{ total: number }>("GET", "/deadletters")).total === 1);
+      },
+      beforeSignIn: async (page, server) => {
+        await page.goto(server.url);
+        await page.waitForSelector('[data-testid="login-token"]');
+        await screenshotBothSizes(page, "view-login");
+      },
     });
-    await server.api("POST", "/apps/shop/triggers", {
-      kind: "kv",
-      script: "billing-reconciliation-worker",
-      collection: "orders",
-      maxAttempts: 2,
-      backoffMs: 50,
-    });
-    for (let i = 0; i < 3; i++) await fetch(`${server.url}/shop/hello?name=Visitor${i}`);
-    await server.api("PUT", "/apps/shop/kv/orders/order-1", { value: { total: 42, items: ["book"] } });
-    await waitFor(async () => (await server.api<{ total: number }>("GET", "/deadletters")).total === 1);
-    page = await newPage(browser);
-    shell = new Shell(page);
-    await page.goto(server.url);
-    await page.waitForSelector('[data-testid="login-token"]');
-    await screenshotBothSizes(page, "view-login");
-    await shell.signIn(server.url, server.token);
+    ({ server, page, shell } = session);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => session?.close());
 
   /** Fails when the page scrolls sideways at 1024 px: everything must fit. */
   async function expectNoSidewaysScroll(): Promise<void> {
