@@ -1,7 +1,7 @@
 // One live stream (SSE) per connection keeps every list current: control-plane changes made
 // anywhere (CLI, another window) invalidate the queries they touch, invocations and event state
-// changes refresh the event views, and a stream that comes back refetches everything (recovery
-// after a runtime restart needs no reload).
+// changes refresh the event views, and a stream that comes back, or that the server had to skip
+// messages of (`dropped`), refetches everything (recovery after a runtime restart needs no reload).
 import { type QueryClient, useQueryClient } from "@tanstack/react-query";
 import { createContext, useContext, useEffect, useState } from "react";
 import { type Api, keys } from "./queries";
@@ -44,8 +44,21 @@ function debounced(fn: () => void, ms: number): () => void {
   };
 }
 
-function subscribe(api: Api, queryClient: QueryClient, onStatus: (status: LiveStatus) => void): () => void {
-  const source = new EventSource(api.client.streamUrl());
+/** What `subscribe` needs of an EventSource (tests pass a stand-in). */
+export interface StreamSource {
+  addEventListener(type: string, listener: (message: Event) => void): void;
+  close(): void;
+  onopen: ((event: Event) => unknown) | null;
+  onerror: ((event: Event) => unknown) | null;
+}
+
+export function subscribe(
+  api: Api,
+  queryClient: QueryClient,
+  onStatus: (status: LiveStatus) => void,
+  open: (url: string) => StreamSource = (url) => new EventSource(url),
+): () => void {
+  const source = open(api.client.streamUrl());
   let wasDown = false;
   const refreshActivity = debounced(() => {
     void queryClient.invalidateQueries({ queryKey: keys.events(api) });
@@ -65,6 +78,9 @@ function subscribe(api: Api, queryClient: QueryClient, onStatus: (status: LiveSt
     const { path } = JSON.parse((message as MessageEvent).data) as { path: string };
     for (const queryKey of invalidationsFor(api, path)) void queryClient.invalidateQueries({ queryKey });
   });
+  // The server skipped messages this client was too slow to take: any list may be stale, so
+  // everything this connection cached is refetched (only what is on screen refetches at once).
+  source.addEventListener("dropped", () => void queryClient.invalidateQueries({ queryKey: keys.all(api) }));
   source.addEventListener("invocation", refreshActivity);
   source.addEventListener("event", (message) => {
     refreshActivity();
