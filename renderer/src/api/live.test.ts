@@ -30,7 +30,8 @@ function setup() {
     queryClient.setQueryData(key, ["cached"]);
   }
   const stream = new FakeStream();
-  const stop = subscribe(api, queryClient, () => {}, () => stream);
+  const noStatus = () => {};
+  const stop = subscribe(api, queryClient, noStatus, () => stream);
   const invalidated = (key: unknown[]) => queryClient.getQueryState(key)?.isInvalidated;
   return { queryClient, stream, stop, invalidated };
 }
