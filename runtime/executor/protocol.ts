@@ -45,6 +45,17 @@ export type FromWorker =
       readonly op: string;
       readonly args: string;
     }
-  /** `runMs`: from the worker taking the invocation up to its end (the pool derives queue time from it). */
-  | { readonly t: "done"; readonly id: number; readonly outcome: RawOutcome; readonly runMs: number }
+  /**
+   * `runMs`: from the worker taking the invocation up to its end (the pool derives queue time from it).
+   * `loadMs` (building a new sandbox, part of `outcome.cpuMs`) and `hostCalls` (binding calls made)
+   * tell the pool whether the version may run inline (inline-policy.ts).
+   */
+  | {
+      readonly t: "done";
+      readonly id: number;
+      readonly outcome: RawOutcome;
+      readonly runMs: number;
+      readonly loadMs: number;
+      readonly hostCalls: number;
+    }
   | { readonly t: "stats"; readonly instancesCreated: number; readonly idleInstances: number };

@@ -42,6 +42,12 @@ export class SandboxInstance {
   private hostCall: HostCall | undefined;
   private wake: (() => void) | undefined;
   private disposed = false;
+  /**
+   * A speculative run (runNow, on the main thread) must not reach the host: its first binding call
+   * abandons the run instead, and the interrupt stops the guest at its next check.
+   */
+  private speculative = false;
+  private abandoned = false;
 
   /** Throws a GuestError-shaped object when the script cannot be loaded. */
   constructor(
@@ -112,6 +118,37 @@ export class SandboxInstance {
    * the next invocation of the batch reuses it.
    */
   run(contextJson: string, limits: Limits, hostCall: HostCall, busy?: BusySpan): RawOutcome | Promise<RawOutcome> {
+    const started = this.start(contextJson, limits, hostCall, busy);
+    return "outcome" in started ? started.outcome : this.awaitHost(started.pending, limits);
+  }
+
+  /**
+   * Runs one invocation only if it finishes within this call and never asks the host for anything:
+   * the outcome, or undefined when the run was abandoned (a binding call, or anything left pending).
+   * An abandoned run had no effect outside this instance (no binding call reached the host), so the
+   * caller may run the invocation again elsewhere; this instance must then be discarded.
+   */
+  runNow(contextJson: string, limits: Limits): RawOutcome | undefined {
+    this.speculative = true;
+    this.abandoned = false;
+    try {
+      const started = this.start(contextJson, limits, undefined, undefined);
+      if ("outcome" in started) return this.abandoned ? undefined : started.outcome;
+      this.disposePromise(started.pending);
+      this.end({ ok: false, logs: [], discard: true, retireModule: false }, limits);
+      return undefined;
+    } finally {
+      this.speculative = false;
+    }
+  }
+
+  /** Calls the handler and drains the job queue: the outcome if the run settled, else its pending promise. */
+  private start(
+    contextJson: string,
+    limits: Limits,
+    hostCall: HostCall | undefined,
+    busy: BusySpan | undefined,
+  ): { outcome: RawOutcome } | { pending: QuickJSHandle } {
     const ctx = this.context;
     this.uses++;
     this.hostCall = hostCall;
@@ -127,16 +164,16 @@ export class SandboxInstance {
       );
       contextArg.dispose();
       logLimit.dispose();
-      if (called.error) return this.end(this.failed(this.dumpError(called.error), []), limits);
+      if (called.error) return { outcome: this.end(this.failed(this.dumpError(called.error), []), limits) };
       promise = called.value;
       this.guest(() => this.drainJobs());
       const settled = this.settled(promise);
-      if (settled) return this.end(settled, limits);
+      if (settled) return { outcome: this.end(settled, limits) };
     } catch (error) {
       this.disposePromise(promise);
-      return this.end(engineFault(error), limits);
+      return { outcome: this.end(engineFault(error), limits) };
     }
-    return this.awaitHost(promise, limits);
+    return { pending: promise };
   }
 
   /** The rest of a run that awaits host calls: wake on each settled call until the promise settles. */
@@ -252,7 +289,7 @@ export class SandboxInstance {
    */
   private guest<T>(fn: () => T): T {
     const start = performance.now();
-    this.deadline = start + Math.max(0, Math.min(this.cpuLeftMs, this.wallDeadline - start));
+    this.deadline = this.abandoned ? Number.NEGATIVE_INFINITY : start + Math.max(0, Math.min(this.cpuLeftMs, this.wallDeadline - start));
     this.busy?.enter();
     try {
       return fn();
@@ -282,6 +319,12 @@ export class SandboxInstance {
     const call: BindingCall = { binding, op: this.text(args[1]) ?? "", args: this.text(args[2]) ?? "null" };
     const deferred = ctx.newPromise();
     this.pending.add(deferred);
+    if (this.speculative) {
+      // Nothing reaches the host: the promise never settles and the guest stops at its next interrupt check.
+      this.abandoned = true;
+      this.deadline = Number.NEGATIVE_INFINITY;
+      return deferred.handle;
+    }
     const host = this.hostCall;
     const settle = (apply: () => void) => {
       if (!this.pending.delete(deferred) || !ctx.alive) return;

@@ -15,6 +15,8 @@ import { BusyMarker } from "./busy-marker.js";
 import type { Executor, SdkHost } from "./executor.js";
 import type { RawOutcome } from "./guest-errors.js";
 import { lazyModulesForSandbox, preludeForSandbox } from "./guest-prelude.js";
+import { DEFAULT_INLINE_OPTIONS, type InlineOptions } from "./inline-policy.js";
+import { InlineRunner, type InlineStats } from "./inline-runner.js";
 import { MessageBatcher } from "./message-batcher.js";
 import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
 import { RunCosts } from "./run-costs.js";
@@ -89,6 +91,11 @@ export interface WorkerPoolOptions extends Omit<WorkerSettings, "prelude" | "laz
   readonly workers: number;
   readonly logger: Logger;
   readonly queue?: Partial<ExecutorQueueOptions>;
+  /**
+   * Run versions that proved quick and host-free on the main thread (inline-runner.ts). Off unless
+   * given: `{}` takes the defaults.
+   */
+  readonly inline?: Partial<InlineOptions> | false;
 }
 
 const versionKey = (request: InvokeRequest) => `${request.app}/${request.script}@${request.version}`;
@@ -100,11 +107,20 @@ export class WorkerPool implements Executor {
   private readonly queue: ExecutorQueueOptions;
   private readonly admission: Admission<Job>;
   private readonly costs: RunCosts;
+  private readonly inline: InlineRunner | undefined;
 
   private constructor(private readonly options: WorkerPoolOptions) {
     this.queue = { ...DEFAULT_QUEUE_OPTIONS, ...options.queue };
     this.costs = new RunCosts(this.queue.dispatchBudgetMs);
     this.admission = new Admission<Job>(this.queue, () => this.retryAfterS());
+    this.inline = options.inline
+      ? new InlineRunner(
+          { ...DEFAULT_INLINE_OPTIONS, ...options.inline },
+          options,
+          { prelude: preludeForSandbox(), lazyModules: lazyModulesForSandbox() },
+          options.logger,
+        )
+      : undefined;
   }
 
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
@@ -179,7 +195,7 @@ export class WorkerPool implements Executor {
 
   private failAll(slot: Slot, message: string): void {
     for (const [id] of slot.inFlight) {
-      this.settle(slot, id, { ok: false, error: { code: "ENGINE_FAULT", message }, logs: [] }, undefined);
+      this.settle(slot, id, { ok: false, error: { code: "ENGINE_FAULT", message }, logs: [] }, undefined, undefined);
     }
   }
 
@@ -189,9 +205,18 @@ export class WorkerPool implements Executor {
     id: number,
     outcome: Pick<RawOutcome, "ok" | "resultJson" | "response" | "error" | "logs" | "cpuMs">,
     runMs: number | undefined,
+    done: Extract<FromWorker, { t: "done" }> | undefined,
   ): void {
     const job = slot.inFlight.get(id);
     if (!job) return;
+    if (done && this.inline && !job.request.strict) {
+      const { outcome: raw } = done;
+      this.inline.policy.learn(job.key, {
+        hostCalls: done.hostCalls,
+        guestMs: (raw.cpuMs ?? 0) - done.loadMs,
+        clean: !raw.discard && !raw.retireModule,
+      });
+    }
     slot.inFlight.delete(id);
     slot.committedMs = slot.inFlight.size === 0 ? 0 : slot.committedMs - job.cost;
     if (slot.inFlight.size === 0) slot.watchdog.disarm();
@@ -221,7 +246,7 @@ export class WorkerPool implements Executor {
     if (!job) return;
     switch (message.t) {
       case "done":
-        this.settle(slot, message.id, message.outcome, message.runMs);
+        this.settle(slot, message.id, message.outcome, message.runMs, message);
         break;
       case "need-source":
         this.post(slot, message.id, job, true);
@@ -311,9 +336,14 @@ export class WorkerPool implements Executor {
         new PiCloudError("BAD_REQUEST", `The invocation's input cannot be passed to the sandbox: ${(error as Error).message}`),
       );
     }
+    const share = { concurrency: request.limits.concurrency, queue: request.limits.queue };
+    const key = versionKey(request);
+    // Inline only when the app could start a run now anyway: its concurrency limit and its queue order hold.
+    if (this.inline && this.admission.canStart(request.app, share)) {
+      const outcome = this.inline.tryRun(key, request, contextJson);
+      if (outcome) return Promise.resolve(outcome);
+    }
     return new Promise((resolve, reject) => {
-      const share = { concurrency: request.limits.concurrency, queue: request.limits.queue };
-      const key = versionKey(request);
       const job: Job = {
         app: request.app,
         share,
@@ -338,7 +368,13 @@ export class WorkerPool implements Executor {
   }
 
   forgetApp(app: string): void {
+    this.inline?.forgetApp(app);
     for (const slot of this.slots) this.send(slot, { t: "forget", app });
+  }
+
+  /** What ran on the main thread (undefined when inline runs are off). */
+  inlineStats(): InlineStats | undefined {
+    return this.inline?.stats();
   }
 
   inFlightCount(): number {
@@ -369,6 +405,7 @@ export class WorkerPool implements Executor {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.inline?.close();
     this.admission.drain(() => new PiCloudError("EXECUTOR_UNAVAILABLE"));
     await Promise.all(
       this.slots.map(async (slot) => {

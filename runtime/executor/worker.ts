@@ -128,9 +128,15 @@ function scheduleSweep(): void {
   sweepTimer.unref();
 }
 
-function hostCallFor(id: number) {
+/** Binding calls of one invocation so far (reported with its outcome). */
+interface CallCount {
+  n: number;
+}
+
+function hostCallFor(id: number, count: CallCount) {
   return (call: BindingCall): Promise<string> =>
     new Promise((resolve, reject) => {
+      count.n++;
       const callId = nextCallId++;
       hostCalls.set(callId, { resolve, reject });
       send({ t: "call", id, callId, binding: call.binding, op: call.op, args: call.args });
@@ -162,7 +168,7 @@ function invoke(message: InvokeMessage): void {
   }
   engineFor(message.app, message.limits.memoryMiB).then(
     (created) => runOn(created, message, key, source, startedAt),
-    (error: unknown) => finish(message, undefined, engineFault(error), startedAt, 0),
+    (error: unknown) => finish(message, undefined, engineFault(error), startedAt, 0, 0),
   );
 }
 
@@ -172,6 +178,7 @@ function runOn(engine: EngineModule, message: InvokeMessage, key: string, source
   const busy = spanFor(message.id);
   let loadMs = 0;
   let instance = message.strict ? undefined : takeIdle(key, engine);
+  const calls: CallCount = { n: 0 };
   try {
     if (!instance) {
       const loadStart = performance.now();
@@ -184,35 +191,42 @@ function runOn(engine: EngineModule, message: InvokeMessage, key: string, source
         loadMs = performance.now() - loadStart;
       }
     }
-    const ran = instance.run(message.contextJson, message.limits, hostCallFor(message.id), busy);
+    const ran = instance.run(message.contextJson, message.limits, hostCallFor(message.id, calls), busy);
     const owned = instance;
     if (!(ran instanceof Promise)) {
       release(key, owned, !message.strict && !ran.discard);
-      finish(message, engine, ran, startedAt, loadMs);
+      finish(message, engine, ran, startedAt, loadMs, calls.n);
       return;
     }
     ran.then(
       (outcome) => {
         release(key, owned, !message.strict && !outcome.discard);
-        finish(message, engine, outcome, startedAt, loadMs);
+        finish(message, engine, outcome, startedAt, loadMs, calls.n);
       },
       (error: unknown) => {
         discard(owned);
-        finish(message, engine, engineFault(error), startedAt, loadMs);
+        finish(message, engine, engineFault(error), startedAt, loadMs, calls.n);
       },
     );
   } catch (error) {
     if (instance) discard(instance);
     // A plain object is what the guest threw while loading; an Error is the engine failing.
     const outcome = error instanceof Error ? engineFault(error) : classifyGuestError(error as GuestError, [], fileName);
-    finish(message, engine, outcome, startedAt, loadMs);
+    finish(message, engine, outcome, startedAt, loadMs, calls.n);
   }
 }
 
-function finish(message: InvokeMessage, engine: EngineModule | undefined, outcome: RawOutcome, startedAt: number, loadMs: number): void {
+function finish(
+  message: InvokeMessage,
+  engine: EngineModule | undefined,
+  outcome: RawOutcome,
+  startedAt: number,
+  loadMs: number,
+  hostCalls: number,
+): void {
   if (outcome.retireModule && engine && !engine.retired) retire(engine);
   const cpuMs = (outcome.cpuMs ?? 0) + loadMs;
-  send({ t: "done", id: message.id, outcome: { ...outcome, cpuMs }, runMs: performance.now() - startedAt });
+  send({ t: "done", id: message.id, outcome: { ...outcome, cpuMs }, runMs: performance.now() - startedAt, loadMs, hostCalls });
 }
 
 function spanFor(id: number): BusySpan {

@@ -34,6 +34,7 @@ export function startExecutor(config: Core["config"], logger: Core["logger"]): P
     instanceMaxUses: config.instanceMaxUses,
     instanceMaxAgeMs: config.instanceMaxAgeMs,
     queue: queueOptionsOf(config),
+    inline: config.executorInline ? {} : false,
   });
 }
 

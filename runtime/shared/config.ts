@@ -18,6 +18,11 @@ export const ConfigSchema = Type.Object({
   executorQueueLimit: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
   /** How long an invocation may wait for an executor before it gets 503 OVERLOADED. */
   executorQueueTimeoutMs: Type.Integer({ minimum: 1, maximum: 600_000 }),
+  /**
+   * Run script versions that proved quick and make no binding calls on the main thread, under a
+   * ~2 ms budget, instead of a worker (docs/architecture.md, "Where a run executes").
+   */
+  executorInline: Type.Boolean(),
   /** How long past its wall limit one run may execute before its worker thread is presumed hung. */
   executorWatchdogGraceMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
   bodyLimitBytes: Type.Integer({ minimum: 1_024, maximum: 256 * 1024 * 1024 }),
@@ -100,6 +105,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     executorWorkers: envInt(env.PICLOUD_EXECUTOR_WORKERS),
     executorQueueLimit: envInt(env.PICLOUD_EXECUTOR_QUEUE_LIMIT),
     executorQueueTimeoutMs: envInt(env.PICLOUD_EXECUTOR_QUEUE_TIMEOUT_MS),
+    executorInline: envBool(env.PICLOUD_EXECUTOR_INLINE),
     eventLeaseMs: envInt(env.PICLOUD_EVENT_LEASE_MS),
     metricsPublic: envBool(env.PICLOUD_METRICS_PUBLIC),
     secretsKey: env.PICLOUD_SECRETS_KEY || undefined,
@@ -118,6 +124,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     executorWorkers: Math.max(1, Math.min(os.availableParallelism(), 8)),
     executorQueueLimit: 1_000,
     executorQueueTimeoutMs: 10_000,
+    executorInline: true,
     executorWatchdogGraceMs: 5_000,
     bodyLimitBytes: 1024 * 1024,
     adminRateLimitPerMinute: 6_000,
