@@ -31,6 +31,13 @@ const overloadRows: OverloadFigures[] = [];
 const SCALE_APPS = Number(process.env.BENCH_SCALE_APPS ?? 100);
 const SCALE_SCRIPTS_PER_APP = Number(process.env.BENCH_SCALE_SCRIPTS ?? 10);
 const LISTENING = /listening on (\S+)/;
+/**
+ * BENCH_CASES=hello,kv,... runs only those groups (default: all): prelude, hello (bare fastify, hello,
+ * Workers style, strict, hello while another app burns CPU), kv, idle, events, scale, overload, direct,
+ * dispatch, cluster. Boot to first answer and RSS are always measured (each backend starts a server anyway).
+ */
+const CASES = process.env.BENCH_CASES ? new Set(process.env.BENCH_CASES.split(",").map((c) => c.trim())) : undefined;
+const want = (group: string) => !CASES || CASES.has(group);
 /** `bin/picloud` runs the bundle `npm run build` made (built below); BENCH_FROM_SOURCE=1 measures tsx instead. */
 const PICLOUD = ["bin/picloud"];
 
@@ -136,34 +143,48 @@ async function backendCases(label: "PGlite" | "Postgres", args: string[]): Promi
   extra["boot phases (in-process, ms)"] = boot.phases;
   const pid = boot.server.child.pid as number;
   const base = boot.server.match[1] as string;
-  await new Promise((r) => setTimeout(r, 5_000));
-  extra[`idle CPU, % of one core (${IDLE_S} s)`] = await idleCpuPercent(pid, IDLE_S);
+  if (want("idle")) {
+    await new Promise((r) => setTimeout(r, 5_000));
+    extra[`idle CPU, % of one core (${IDLE_S} s)`] = await idleCpuPercent(pid, IDLE_S);
+  }
   extra["RSS idle, MiB"] = rssMiB(pid);
 
   const loadStarted = performance.now();
-  rows.push(await load(`${base}/bench/hello`, `hello, ${label}`));
-  rows.push(await load(`${base}/bench/workers-hello`, `hello, Workers style (Response), ${label}`));
-  rows.push(await load(`${base}/bench/kv`, `kv get+set script, ${label}`));
-  rows.push(await load(`${base}/strict/hello`, `hello, strict mode, ${label}`));
-  rows.push(await load(`${base}/strict/workers-hello`, `hello, Workers style (Response), strict mode, ${label}`));
-  // Another app burns CPU (one request at a time, ~900 ms each) while hello is measured.
-  const hog = autocannon({ url: `${base}/hog/burn`, connections: 1, duration: DURATION_S + 1 });
-  rows.push(await load(`${base}/bench/hello`, `hello while another app burns CPU, ${label}`, { warmup: false }));
-  const burned = await hog;
-  rows[rows.length - 1] = { ...(rows.at(-1) as Row), note: `${burned.requests.total} burn runs of ~900 ms alongside` };
+  if (want("hello")) {
+    rows.push(await load(`${base}/bench/hello`, `hello, ${label}`));
+    rows.push(await load(`${base}/bench/workers-hello`, `hello, Workers style (Response), ${label}`));
+  }
+  if (want("kv")) rows.push(await load(`${base}/bench/kv`, `kv get+set script, ${label}`));
+  if (want("hello")) {
+    rows.push(await load(`${base}/strict/hello`, `hello, strict mode, ${label}`));
+    rows.push(await load(`${base}/strict/workers-hello`, `hello, Workers style (Response), strict mode, ${label}`));
+    rows.push(await helloWhileBurning(base, label));
+  }
   extra[`RSS after ${Math.round((performance.now() - loadStarted) / 1000)} s of load, MiB`] = rssMiB(pid);
-  const events = await measureEvents(apiOf(base), label, { latencySamples: 300, burst: EVENT_BURST });
+  const events = want("events") ? await measureEvents(apiOf(base), label, { latencySamples: 300, burst: EVENT_BURST }) : undefined;
   if (label === "PGlite") {
-    const scale = await scaleCase(apiOf(base), `${base}`, pid, { apps: SCALE_APPS, scriptsPerApp: SCALE_SCRIPTS_PER_APP });
-    extra[`scale: ${scale.scripts} scripts in ${SCALE_APPS} apps, each called once: cold call p50 / p99 ms`] =
-      `${scale.p50Ms} / ${scale.p99Ms}`;
-    extra["scale: RSS after, MiB"] = scale.rssMiB;
+    if (want("scale")) {
+      const scale = await scaleCase(apiOf(base), `${base}`, pid, { apps: SCALE_APPS, scriptsPerApp: SCALE_SCRIPTS_PER_APP });
+      extra[`scale: ${scale.scripts} scripts in ${SCALE_APPS} apps, each called once: cold call p50 / p99 ms`] =
+        `${scale.p50Ms} / ${scale.p99Ms}`;
+      extra["scale: RSS after, MiB"] = scale.rssMiB;
+    }
     // Last on this server: it leaves a backlog that the queue timeout drains.
-    await prepareOverload(apiOf(base));
-    for (const clients of [80, 400]) overloadRows.push(await measureOverload(base, clients, OVERLOAD_S));
+    if (want("overload")) {
+      await prepareOverload(apiOf(base));
+      for (const clients of [80, 400]) overloadRows.push(await measureOverload(base, clients, OVERLOAD_S));
+    }
   }
   await stop(boot.server.child);
-  return { rows, extra, events };
+  return { rows, extra, ...(events && { events }) };
+}
+
+/** Another app burns CPU (one request at a time, ~900 ms each) while hello is measured: a hog must not stall other apps. */
+async function helloWhileBurning(base: string, label: string): Promise<Row> {
+  const hog = autocannon({ url: `${base}/hog/burn`, connections: 1, duration: DURATION_S + 1 });
+  const row = await load(`${base}/bench/hello`, `hello while another app burns CPU, ${label}`, { warmup: false });
+  const burned = await hog;
+  return { ...row, note: `${burned.requests.total} burn runs of ~900 ms alongside` };
 }
 
 function buildShippedForm(): void {
@@ -182,10 +203,12 @@ async function main(): Promise<void> {
   let cluster: ClusterFigures | undefined;
   try {
     // The SDK's cost on the plain path: a fresh sandbox per invocation, today's prelude vs the one before the web APIs.
-    prelude = await preludeCost();
-    const bare = await spawnUntil(["--import", "tsx", "bench/bare-server.ts"], LISTENING);
-    rows.push(await load(`${bare.match[1]}/hello`, "bare fastify route"));
-    await stop(bare.child);
+    if (want("prelude")) prelude = await preludeCost();
+    if (want("hello")) {
+      const bare = await spawnUntil(["--import", "tsx", "bench/bare-server.ts"], LISTENING);
+      rows.push(await load(`${bare.match[1]}/hello`, "bare fastify route"));
+      await stop(bare.child);
+    }
 
     for (const [label, args] of [
       ["PGlite", ["--data-dir", dataDir]],
@@ -198,28 +221,31 @@ async function main(): Promise<void> {
     }
 
     // Storage ceilings and dispatcher throughput, in-process.
-    const pgliteDir = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-direct-"));
-    const pgliteDb = await openDatabase({ pgliteLocation: pgliteDir });
-    rows.push(await directKv(pgliteDb, "direct get+set, PGlite (file)"));
-    await pgliteDb.close();
-    rmSync(pgliteDir, { recursive: true, force: true });
-    const pgDb = await openDatabase({ databaseUrl: postgres.url, pgliteLocation: "" });
-    await pgDb.query("truncate kv");
-    rows.push(await directKv(pgDb, "direct get+set, Postgres"));
-    await pgDb.close();
-    for (const [label, location] of [
-      ["PGlite", "memory://"],
-      ["Postgres", undefined],
-    ] as const) {
-      const fresh = location ? undefined : await createPostgresDatabase();
-      const config = loadConfig({ adminToken: TOKEN, ...(fresh && { databaseUrl: fresh.url }) }, {});
-      const runtime = await startRuntime({ config, logger: silentLogger(), ...(location && { pgliteLocation: location }) });
-      const figures = eventRows.find((e) => e.backend === label);
-      if (figures) figures.dispatchEventsPerSec = await dispatchThroughput(runtime, EVENT_BURST);
-      await runtime.close();
-      await fresh?.drop();
+    if (want("direct")) {
+      const pgliteDir = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-direct-"));
+      const pgliteDb = await openDatabase({ pgliteLocation: pgliteDir });
+      rows.push(await directKv(pgliteDb, "direct get+set, PGlite (file)"));
+      await pgliteDb.close();
+      rmSync(pgliteDir, { recursive: true, force: true });
+      const pgDb = await openDatabase({ databaseUrl: postgres.url, pgliteLocation: "" });
+      await pgDb.query("truncate kv");
+      rows.push(await directKv(pgDb, "direct get+set, Postgres"));
+      await pgDb.close();
     }
-    if (process.env.BENCH_CLUSTER !== "0") {
+    if (want("dispatch"))
+      for (const [label, location] of [
+        ["PGlite", "memory://"],
+        ["Postgres", undefined],
+      ] as const) {
+        const fresh = location ? undefined : await createPostgresDatabase();
+        const config = loadConfig({ adminToken: TOKEN, ...(fresh && { databaseUrl: fresh.url }) }, {});
+        const runtime = await startRuntime({ config, logger: silentLogger(), ...(location && { pgliteLocation: location }) });
+        const figures = eventRows.find((e) => e.backend === label);
+        if (figures) figures.dispatchEventsPerSec = await dispatchThroughput(runtime, EVENT_BURST);
+        await runtime.close();
+        await fresh?.drop();
+      }
+    if (process.env.BENCH_CLUSTER !== "0" && want("cluster")) {
       cluster = await clusterCase({ durationS: DURATION_S, connections: CONNECTIONS, idleS: IDLE_S, deploys: 30 });
       rows.push(...cluster.rows);
     }

@@ -1,0 +1,156 @@
+// `npm run bench:hot-path`: the hello path A/B, interleaved in one run so a loaded machine weighs on
+// both sides alike. Per backend, two `picloud serve` processes run side by side — A with every run on
+// the worker threads (PICLOUD_EXECUTOR_INLINE=0), B as shipped (quick versions inline) — and each round
+// measures bare fastify, A and B back to back, rotating the order. Ratios are taken within a round,
+// then the median over rounds is reported. The burn case (another app holds a worker with ~900 ms
+// runs) and strict mode are measured on both sides too.
+//   BENCH_ROUNDS (3), BENCH_DURATION (5 s per measurement), BENCH_BACKENDS (pglite,postgres)
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { ApiClient } from "../runtime/cli/client.js";
+import { createPostgresDatabase } from "../runtime/testing/databases.js";
+import { type Spawned, spawnUntil, stop } from "./process.js";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
+const BACKENDS = (process.env.BENCH_BACKENDS ?? "pglite,postgres").split(",");
+const CONNECTIONS = 50;
+const TOKEN = "pc_benchmark_token_0123456789";
+const LISTENING = /listening on (\S+)/;
+
+const HELLO = "export default async function () { return { message: 'Hello, world!' } }";
+const BURN = "export default async function () { const end = Date.now() + 900; let x = 0; while (Date.now() < end) x++; return { x } }";
+
+interface Measured {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function measure(url: string, durationS = DURATION_S): Promise<Measured> {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: durationS });
+  return { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+interface Side {
+  readonly name: string;
+  readonly server: Spawned;
+  readonly base: string;
+}
+
+async function startSide(name: string, args: string[], env: Record<string, string>): Promise<Side> {
+  const server = await spawnUntil(["bin/picloud", "serve", "--port", "0", ...args], LISTENING, { PICLOUD_ADMIN_TOKEN: TOKEN, ...env });
+  const base = server.match[1] as string;
+  const client = new ApiClient({ url: base, token: TOKEN });
+  const api = (method: string, route: string, body?: unknown) => client.request(method, route, body);
+  await api("POST", "/apps", { id: "bench" });
+  await api("POST", "/apps", { id: "strict", settings: { strict: true } });
+  await api("POST", "/apps", { id: "hog" });
+  await api("PUT", "/apps/bench/scripts/hello", { source: HELLO });
+  await api("PUT", "/apps/strict/scripts/hello", { source: HELLO });
+  await api("PUT", "/apps/hog/scripts/burn", { source: BURN });
+  await measure(`${base}/bench/hello`, 2); // warm: JIT, sandboxes, and (B) the version proves itself
+  return { name, server, base };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+async function main(): Promise<void> {
+  const lines: string[] = [];
+  const loadBefore = os.loadavg();
+  const bare = await spawnUntil(["--import", "tsx", "bench/bare-server.ts"], LISTENING);
+  const bareUrl = `${bare.match[1]}/hello`;
+  await measure(bareUrl, 2);
+  lines.push(
+    `hot path A/B — ${CONNECTIONS} connections, ${DURATION_S} s per measurement, ${ROUNDS} rounds, ${os.cpus().length} cores, Node ${process.versions.node}`,
+    "A = workers only (PICLOUD_EXECUTOR_INLINE=0), B = inline hybrid (default)",
+    "",
+    "| backend | round | bare req/s | A req/s | B req/s | A / bare | B / bare | B / A | A p99 | B p99 | load avg |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  const summary: string[] = [];
+  try {
+    for (const backend of BACKENDS) {
+      const dirs: string[] = [];
+      const dbs: { url: string; drop: () => Promise<void> }[] = [];
+      const argsFor = async (): Promise<string[]> => {
+        if (backend === "postgres") {
+          const db = await createPostgresDatabase();
+          dbs.push(db);
+          return ["--database-url", db.url];
+        }
+        const dir = mkdtempSync(path.join(os.tmpdir(), "picloud-hotpath-"));
+        dirs.push(dir);
+        return ["--data-dir", dir];
+      };
+      const a = await startSide("A", await argsFor(), { PICLOUD_EXECUTOR_INLINE: "0" });
+      const b = await startSide("B", await argsFor(), { PICLOUD_EXECUTOR_INLINE: "1" });
+      try {
+        const ratios = { a: [] as number[], b: [] as number[], ba: [] as number[] };
+        for (let round = 1; round <= ROUNDS; round++) {
+          const order: [string, string][] = [
+            ["bare", bareUrl],
+            ["A", `${a.base}/bench/hello`],
+            ["B", `${b.base}/bench/hello`],
+          ];
+          // Rotate so no side always runs first (or right after the bare server).
+          for (let i = 0; i < (round - 1) % 3; i++) order.push(order.shift() as [string, string]);
+          const got: Record<string, Measured> = {};
+          for (const [name, url] of order) got[name] = await measure(url);
+          const [bareR, aR, bR] = [got.bare as Measured, got.A as Measured, got.B as Measured];
+          ratios.a.push(aR.reqPerSec / bareR.reqPerSec);
+          ratios.b.push(bR.reqPerSec / bareR.reqPerSec);
+          ratios.ba.push(bR.reqPerSec / aR.reqPerSec);
+          lines.push(
+            `| ${backend} | ${round} | ${bareR.reqPerSec} | ${aR.reqPerSec} | ${bR.reqPerSec} | ${round2(aR.reqPerSec / bareR.reqPerSec)} | ${round2(bR.reqPerSec / bareR.reqPerSec)} | ${round2(bR.reqPerSec / aR.reqPerSec)} | ${aR.p99} | ${bR.p99} | ${os.loadavg()[0]?.toFixed(1)} |`,
+          );
+        }
+        summary.push(
+          `| ${backend} | hello / bare fastify (median of rounds) | ${round2(median(ratios.a))} | ${round2(median(ratios.b))} | ${round2(median(ratios.ba))} |`,
+        );
+        for (const side of [a, b]) {
+          const hog = autocannon({ url: `${side.base}/hog/burn`, connections: 1, duration: DURATION_S + 1 });
+          const hello = await measure(`${side.base}/bench/hello`);
+          const burned = await hog;
+          summary.push(
+            `| ${backend} | ${side.name}: hello while another app burns CPU | ${hello.reqPerSec} req/s | p99 ${hello.p99} ms | ${burned.requests.total} burn runs, ${hello.errors} errors |`,
+          );
+        }
+        for (const side of [a, b]) {
+          const strict = await measure(`${side.base}/strict/hello`);
+          summary.push(
+            `| ${backend} | ${side.name}: strict mode hello | ${strict.reqPerSec} req/s | p99 ${strict.p99} ms | ${strict.errors} errors |`,
+          );
+        }
+      } finally {
+        await stop(a.server.child);
+        await stop(b.server.child);
+        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+        for (const db of dbs) await db.drop();
+      }
+    }
+  } finally {
+    await stop(bare.child);
+  }
+  lines.push(
+    "",
+    "| backend | case | A (workers only) | B (inline hybrid) | B / A or note |",
+    "|---|---|---:|---:|---|",
+    ...summary,
+    "",
+    `load average before ${loadBefore.map((l) => l.toFixed(1)).join(" ")}, after ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+await main();
