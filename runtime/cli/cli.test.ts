@@ -102,6 +102,41 @@ describe("secrets and egress commands", () => {
   });
 });
 
+describe("settings commands", () => {
+  it("settings show says where each value comes from; set changes only what it names; --unset and --clear give back to the app", async () => {
+    expect((await runCli(["apps", "create", "tuned", "--strict"], env)).code).toBe(0);
+    const file = path.join(workDir, "slow.js");
+    writeFileSync(file, "export default () => 'ok'");
+    expect((await runCli(["deploy", file, "--app", "tuned"], env)).code).toBe(0);
+    const shown = await runCli(["settings", "show", "--app", "tuned", "--script", "slow"], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^SETTING\s+VALUE\s+FROM$/m);
+    expect(shown.stdout).toMatch(/^strict\s+true\s+app$/m);
+    expect(shown.stdout).toMatch(/^cpuMs\s+1000\s+server$/m);
+    const set = await runCli(["settings", "set", "--app", "tuned", "--script", "slow", "--no-strict", "--limit", "cpuMs=5000"], env);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/^strict\s+false\s+script$/m);
+    expect(set.stdout).toMatch(/^cpuMs\s+5000\s+script$/m);
+    const more = await runCli(["--json", "settings", "set", "--app", "tuned", "--script", "slow", "--limit", "wallMs=20000"], env);
+    expect(JSON.parse(more.stdout).settings).toEqual({ strict: false, limits: { cpuMs: 5000, wallMs: 20000 } });
+    const unset = await runCli(
+      ["--json", "settings", "set", "--app", "tuned", "--script", "slow", "--unset", "strict", "--unset", "cpuMs"],
+      env,
+    );
+    const view = JSON.parse(unset.stdout);
+    expect(view.settings).toEqual({ limits: { wallMs: 20000 } });
+    expect(view.effective.strict).toEqual({ value: true, source: "app" });
+    const cleared = await runCli(["--json", "settings", "set", "--app", "tuned", "--script", "slow", "--clear"], env);
+    expect(JSON.parse(cleared.stdout).settings).toEqual({});
+    const appWide = await runCli(["settings", "set", "--app", "tuned", "--script", "slow", "--limit", "memoryMiB=128"], env);
+    expect(appWide.code).toBe(1);
+    expect(appWide.stderr).toContain("SCRIPT_SETTINGS_INVALID");
+    const malformed = await runCli(["settings", "set", "--app", "tuned", "--script", "slow", "--limit", "cpuMs"], env);
+    expect(malformed.code).not.toBe(0);
+    expect(malformed.stderr).toContain("NAME=WHOLE_NUMBER");
+  });
+});
+
 describe("client commands", () => {
   it("apps create, deploy (URL and --json), invoke, logs, kv, versions, rollback", async () => {
     expect((await runCli(["apps", "create", "demo"], env)).stdout).toContain("Created app demo");
@@ -185,7 +220,20 @@ describe("client commands", () => {
   });
 
   it("--help is available everywhere", async () => {
-    for (const args of [[], ["serve"], ["apps"], ["apps", "create"], ["deploy"], ["kv"], ["kv", "list"], ["token"], ["logs"], ["invoke"]]) {
+    for (const args of [
+      [],
+      ["serve"],
+      ["apps"],
+      ["apps", "create"],
+      ["deploy"],
+      ["kv"],
+      ["kv", "list"],
+      ["token"],
+      ["logs"],
+      ["invoke"],
+      ["settings"],
+      ["settings", "set"],
+    ]) {
       const result = await runCli([...args, "--help"]);
       expect(result.code, args.join(" ")).toBe(0);
       expect(result.stdout).toContain("Usage: picloud");

@@ -640,6 +640,71 @@ events
     });
   });
 
+// ---- per-script settings ----
+interface ScriptSettingsView {
+  app: string;
+  script: string;
+  settings: { strict?: boolean; limits?: Record<string, number> };
+  effective: { strict: { value: boolean; source: string }; limits: Record<string, { value: number; source: string }> };
+}
+
+function settingsTable(view: ScriptSettingsView): string {
+  const rows = [
+    ["strict", String(view.effective.strict.value), view.effective.strict.source],
+    ...Object.entries(view.effective.limits).map(([name, { value, source }]) => [name, String(value), source]),
+  ];
+  return table([["SETTING", "VALUE", "FROM"], ...rows]);
+}
+
+/** `--limit cpuMs=5000`, repeatable. */
+function collectLimit(value: string, previous: Record<string, number> = {}): Record<string, number> {
+  const match = /^([A-Za-z]+)=(\d+)$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError("Write a limit as NAME=WHOLE_NUMBER, e.g. cpuMs=5000.");
+  return { ...previous, [match[1] as string]: Number(match[2]) };
+}
+
+const collectName = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+const settings = program
+  .command("settings")
+  .description("a script's own settings (strict mode, limits) over its app's and the server's: server < app < script");
+settings
+  .command("show")
+  .description("what the script runs with, and where each value comes from (server, app or script)")
+  .requiredOption("--app <app>", "app")
+  .requiredOption("--script <script>", "script")
+  .action(async (o: { app: string; script: string }) => {
+    const { api, json } = client();
+    const view = await api.request<ScriptSettingsView>("GET", `/apps/${enc(o.app)}/scripts/${enc(o.script)}/settings`);
+    print(json, view, () => settingsTable(view));
+  });
+settings
+  .command("set")
+  .description("change the script's own settings; what you do not name stays as it is")
+  .requiredOption("--app <app>", "app")
+  .requiredOption("--script <script>", "script")
+  .option("--strict", "a fresh sandbox for every run of this script")
+  .option("--no-strict", "warm sandboxes for this script, whatever the app says")
+  .option("--limit <name=value>", "override a limit, e.g. cpuMs=5000 (repeatable)", collectLimit)
+  .option("--unset <name>", "drop the script's own value of a limit or of strict: the app's applies again (repeatable)", collectName)
+  .option("--clear", "drop all of the script's own settings")
+  .action(
+    async (o: { app: string; script: string; strict?: boolean; limit?: Record<string, number>; unset?: string[]; clear?: boolean }) => {
+      const { api, json } = client();
+      const path = `/apps/${enc(o.app)}/scripts/${enc(o.script)}/settings`;
+      const current = o.clear ? {} : (await api.request<ScriptSettingsView>("GET", path)).settings;
+      const limits: Record<string, number> = { ...current.limits, ...o.limit };
+      let strict = o.strict ?? current.strict;
+      for (const name of o.unset ?? []) {
+        if (name === "strict") strict = undefined;
+        else delete limits[name];
+      }
+      const next = { ...(strict !== undefined && { strict }), ...(Object.keys(limits).length > 0 && { limits }) };
+      const view = await api.request<ScriptSettingsView>("PUT", path, { settings: next });
+      print(json, view, () => `Updated settings of ${o.app}/${o.script}\n${settingsTable(view)}`);
+    },
+  );
+
 // ---- secrets and egress ----
 const secrets = program.command("secrets").description("an app's secrets (scripts read them as ctx.env / env; values are write-only)");
 secrets

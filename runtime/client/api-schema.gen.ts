@@ -1672,6 +1672,421 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/scripts/{name}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A script's own settings and the effective value of each (server defaults < app < script) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description App ids are lowercase slugs: a-z, 0-9 and '-', 1 to 63 characters. */
+                    app: string;
+                    /** @description Script names are slugs: a-z, 0-9, '-' and '_', 1 to 63 characters. */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            app: string;
+                            script: string;
+                            settings: {
+                                strict?: boolean;
+                                /** @description A script may override cpuMs, wallMs, stackKiB, responseBytes, logBytes, fetchRequests, fetchResponseBytes, fetchTimeoutMs; memoryMiB, concurrency, queue apply to the whole app. */
+                                limits?: {
+                                    /** @description CPU time per invocation, in ms */
+                                    cpuMs?: number;
+                                    /** @description Wall time per invocation, including awaited SDK calls, in ms */
+                                    wallMs?: number;
+                                    /** @description Sandbox stack size, in KiB */
+                                    stackKiB?: number;
+                                    /** @description Maximum serialised response size, in bytes */
+                                    responseBytes?: number;
+                                    /** @description Maximum captured console output per invocation, in bytes */
+                                    logBytes?: number;
+                                    /** @description Outbound fetch requests per invocation (redirects included in the one call) */
+                                    fetchRequests?: number;
+                                    /** @description Maximum size of one outbound response body, in bytes */
+                                    fetchResponseBytes?: number;
+                                    /** @description Timeout of one outbound request, in ms (never past the invocation's wall time) */
+                                    fetchTimeoutMs?: number;
+                                };
+                            };
+                            effective: {
+                                strict: {
+                                    value: boolean;
+                                    /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                    source: "server" | "app" | "script";
+                                };
+                                limits: {
+                                    memoryMiB: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    cpuMs: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    wallMs: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    stackKiB: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    responseBytes: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    logBytes: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    fetchRequests: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    fetchResponseBytes: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    fetchTimeoutMs: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    concurrency: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    queue: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Bad input (VALIDATION_FAILED, INVALID_JSON, or a more specific code) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description No or a wrong admin token (AUTH_REQUIRED, AUTH_INVALID) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description No such resource or route */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Method not allowed on this path (METHOD_NOT_ALLOWED) */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Conflicts with the current state (e.g. APP_EXISTS, TOKEN_LAST) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Body or value too large (BODY_TOO_LARGE, SCRIPT_TOO_LARGE, KV_VALUE_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Unsupported content type (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Rate limited (RATE_LIMITED) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+            };
+        };
+        /** Replace a script's own settings (strict mode and per-run limits); what it leaves out comes from the app */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description App ids are lowercase slugs: a-z, 0-9 and '-', 1 to 63 characters. */
+                    app: string;
+                    /** @description Script names are slugs: a-z, 0-9, '-' and '_', 1 to 63 characters. */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        settings: {
+                            strict?: boolean;
+                            /** @description A script may override cpuMs, wallMs, stackKiB, responseBytes, logBytes, fetchRequests, fetchResponseBytes, fetchTimeoutMs; memoryMiB, concurrency, queue apply to the whole app. */
+                            limits?: {
+                                /** @description CPU time per invocation, in ms */
+                                cpuMs?: number;
+                                /** @description Wall time per invocation, including awaited SDK calls, in ms */
+                                wallMs?: number;
+                                /** @description Sandbox stack size, in KiB */
+                                stackKiB?: number;
+                                /** @description Maximum serialised response size, in bytes */
+                                responseBytes?: number;
+                                /** @description Maximum captured console output per invocation, in bytes */
+                                logBytes?: number;
+                                /** @description Outbound fetch requests per invocation (redirects included in the one call) */
+                                fetchRequests?: number;
+                                /** @description Maximum size of one outbound response body, in bytes */
+                                fetchResponseBytes?: number;
+                                /** @description Timeout of one outbound request, in ms (never past the invocation's wall time) */
+                                fetchTimeoutMs?: number;
+                            };
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            app: string;
+                            script: string;
+                            settings: {
+                                strict?: boolean;
+                                /** @description A script may override cpuMs, wallMs, stackKiB, responseBytes, logBytes, fetchRequests, fetchResponseBytes, fetchTimeoutMs; memoryMiB, concurrency, queue apply to the whole app. */
+                                limits?: {
+                                    /** @description CPU time per invocation, in ms */
+                                    cpuMs?: number;
+                                    /** @description Wall time per invocation, including awaited SDK calls, in ms */
+                                    wallMs?: number;
+                                    /** @description Sandbox stack size, in KiB */
+                                    stackKiB?: number;
+                                    /** @description Maximum serialised response size, in bytes */
+                                    responseBytes?: number;
+                                    /** @description Maximum captured console output per invocation, in bytes */
+                                    logBytes?: number;
+                                    /** @description Outbound fetch requests per invocation (redirects included in the one call) */
+                                    fetchRequests?: number;
+                                    /** @description Maximum size of one outbound response body, in bytes */
+                                    fetchResponseBytes?: number;
+                                    /** @description Timeout of one outbound request, in ms (never past the invocation's wall time) */
+                                    fetchTimeoutMs?: number;
+                                };
+                            };
+                            effective: {
+                                strict: {
+                                    value: boolean;
+                                    /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                    source: "server" | "app" | "script";
+                                };
+                                limits: {
+                                    memoryMiB: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    cpuMs: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    wallMs: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    stackKiB: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    responseBytes: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    logBytes: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    fetchRequests: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    fetchResponseBytes: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    fetchTimeoutMs: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    concurrency: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                    queue: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults, the app's settings or the script's own */
+                                        source: "server" | "app" | "script";
+                                    };
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Bad input (VALIDATION_FAILED, INVALID_JSON, or a more specific code) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description No or a wrong admin token (AUTH_REQUIRED, AUTH_INVALID) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description No such resource or route */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Method not allowed on this path (METHOD_NOT_ALLOWED) */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Conflicts with the current state (e.g. APP_EXISTS, TOKEN_LAST) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Body or value too large (BODY_TOO_LARGE, SCRIPT_TOO_LARGE, KV_VALUE_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Unsupported content type (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Rate limited (RATE_LIMITED) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/kv": {
         parameters: {
             query?: never;

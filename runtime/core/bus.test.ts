@@ -54,6 +54,22 @@ describe("cache invalidation across processes", () => {
     expect((await call(second, "/bus/v", { "x-picloud-app-key": key })).statusCode).toBe(200);
   });
 
+  it("a script's settings changed on one process apply on the other", async () => {
+    await first.api("POST", "/apps", { id: "busset", settings: { limits: { responseBytes: 1024 } } });
+    await first.deploy("busset", "big", "export default () => 'x'.repeat(2000)");
+    // The second process caches the script with the app's limit.
+    expect((await call(second, "/busset/big")).statusCode).toBe(500);
+    let seen = heard(second, "apps.changed", ({ app }) => app === "busset");
+    const put = (limits: object) => first.api("PUT", "/apps/busset/scripts/big/settings", { settings: { limits } });
+    expect((await put({ responseBytes: 4096 })).statusCode).toBe(200);
+    await seen;
+    expect((await call(second, "/busset/big")).statusCode).toBe(200);
+    seen = heard(second, "apps.changed", ({ app }) => app === "busset");
+    expect((await put({})).statusCode).toBe(200);
+    await seen;
+    expect((await call(second, "/busset/big")).json().error.code).toBe("SCRIPT_RESPONSE_TOO_LARGE");
+  });
+
   it("a trigger added on one process is seen by the other's write path", async () => {
     await first.deploy("bus", "h", "export default () => {}");
     // Load the (empty) trigger list into the second process's cache.

@@ -10,7 +10,7 @@ export interface BusTopics {
   "scripts.changed": { readonly target: string };
   /** An app's triggers changed. */
   "triggers.changed": { readonly app: string };
-  /** An app's settings changed or the app was deleted: cached scripts and warm sandboxes go. */
+  /** An app's settings (or one of its scripts' settings) changed, or the app was deleted: cached scripts and warm sandboxes go. */
   "apps.changed": { readonly app: string };
   /** An admin token was revoked: every process drops its verified-token cache. */
   "tokens.revoked": { readonly id: string };

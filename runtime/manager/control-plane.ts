@@ -14,7 +14,7 @@ import type { Db } from "../store/db.js";
 import { DeadLetterStore } from "../store/dead-letters.js";
 import { EventStore } from "../store/events.js";
 import { assertCollection, type KvOp } from "../store/kv.js";
-import type { ScriptLanguage, ScriptStore, ScriptVersion } from "../store/scripts.js";
+import type { ScriptLanguage, ScriptSettings, ScriptStore, ScriptVersion } from "../store/scripts.js";
 import type { NewTrigger, Trigger, TriggerStore } from "../store/triggers.js";
 
 const KV_OPS: readonly KvOp[] = ["insert", "update", "delete"];
@@ -57,6 +57,17 @@ export class ControlPlane {
     // Cached scripts carry the app's limits and key; nodes also drop the app's warm sandboxes.
     await this.deps.bus.publish("apps.changed", { app: id });
     return app;
+  }
+
+  /**
+   * Replaces a script's own settings. Published as an app change: the app's warm sandboxes go on
+   * every process (a stack size is fixed when an instance is built) and cached lookups reload.
+   */
+  async updateScriptSettings(app: string, name: string, settings: ScriptSettings): Promise<ScriptSettings> {
+    await this.deps.apps.require(app);
+    const updated = await this.deps.scripts.updateSettings(app, name, settings);
+    await this.deps.bus.publish("apps.changed", { app });
+    return updated;
   }
 
   async deleteApp(id: string): Promise<boolean> {

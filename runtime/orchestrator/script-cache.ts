@@ -1,10 +1,11 @@
-// The ingress lookup, cached: a script's current version with its app's effective settings.
+// The ingress lookup, cached: a script's current version with its effective settings (server < app < script).
 // Invalidated on deploy, restore and settings changes, locally at once and in other processes via the bus.
 import type { Bus } from "../core/bus.js";
 import type { Config } from "../shared/config.js";
-import { resolveLimits, type Limits } from "../shared/limits.js";
+import type { Limits } from "../shared/limits.js";
 import type { AppStore } from "../store/apps.js";
 import type { ScriptStore } from "../store/scripts.js";
+import { effectiveSettings } from "./effective-settings.js";
 import { DEFAULT_RECORD_SAMPLE_RATE } from "./invocation-recorder.js";
 
 export interface ResolvedScript {
@@ -32,6 +33,7 @@ export class ScriptCache {
     const { bus } = this.deps;
     this.unsubscribe.push(
       bus.subscribe("scripts.changed", ({ target }) => this.invalidateLocal(target)),
+      // Also published for a script's settings: they can change what a warm sandbox was built with (its stack).
       bus.subscribe("apps.changed", ({ app }) => this.invalidateLocal(app)),
       // Changes notified while LISTEN was away are unknown: forget everything.
       bus.onReconnect(() => this.entries.clear()),
@@ -64,13 +66,14 @@ export class ScriptCache {
   private async load(app: string, script: string): Promise<ResolvedScript | undefined> {
     const [appRow, version] = await Promise.all([this.deps.apps.get(app), this.deps.scripts.current(app, script)]);
     if (!appRow || !version) return undefined;
+    const { limits, strict } = effectiveSettings(this.deps.config.limits, appRow.settings, version.settings);
     return {
       app,
       script,
       version: version.version,
       compiled: version.compiled,
-      limits: resolveLimits(this.deps.config.limits, appRow.settings.limits),
-      strict: appRow.settings.strict ?? false,
+      limits,
+      strict,
       appKey: appRow.settings.appKey ?? null,
       recordSampleRate: appRow.settings.recordSampleRate ?? DEFAULT_RECORD_SAMPLE_RATE,
       browserSandbox: appRow.settings.browserSandbox !== false,

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   APP_EXISTS: spec(409, "caller", "An app with this id already exists."),
   SCRIPT_INVALID_NAME: spec(400, "caller", "Script names are slugs: a-z, 0-9, '-' and '_', 1 to 63 characters."),
   SCRIPT_NOT_FOUND: spec(404, "caller", "No such script."),
+  SCRIPT_SETTINGS_INVALID: spec(400, "caller", "Not a per-script setting: memoryMiB, concurrency and queue apply to the whole app."),
   VERSION_NOT_FOUND: spec(404, "caller", "No such script version."),
   SCRIPT_SYNTAX: spec(400, "caller", "The script does not parse."),
   SCRIPT_NO_DEFAULT_EXPORT: spec(400, "caller", "The script must default-export an async handler function."),

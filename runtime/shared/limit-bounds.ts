@@ -14,3 +14,14 @@ export const LIMIT_BOUNDS = {
   concurrency: { min: 1, max: 10_000, default: 64 },
   queue: { min: 0, max: 100_000, default: 256 },
 } as const;
+
+/**
+ * Limits that belong to the app as a whole, so a script cannot override them: each executor thread
+ * holds one WASM module per app (its memory cap), and admission counts runs per app.
+ */
+export const APP_WIDE_LIMITS = ["memoryMiB", "concurrency", "queue"] as const satisfies readonly (keyof typeof LIMIT_BOUNDS)[];
+
+/** The limits a script's own settings may override. */
+export const SCRIPT_LIMITS = (Object.keys(LIMIT_BOUNDS) as (keyof typeof LIMIT_BOUNDS)[]).filter(
+  (name) => !(APP_WIDE_LIMITS as readonly string[]).includes(name),
+);

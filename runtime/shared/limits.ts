@@ -1,10 +1,10 @@
-// Per-invocation resource limits: defaults, bounds, and the per-app override merge.
+// Per-invocation resource limits: defaults, bounds, and the per-app and per-script overrides.
 import { Type, type Static } from "typebox";
-import { LIMIT_BOUNDS } from "./limit-bounds.js";
+import { APP_WIDE_LIMITS, LIMIT_BOUNDS, SCRIPT_LIMITS } from "./limit-bounds.js";
 
-export { LIMIT_BOUNDS };
+export { APP_WIDE_LIMITS, LIMIT_BOUNDS, SCRIPT_LIMITS };
 
-type LimitName = keyof typeof LIMIT_BOUNDS;
+export type LimitName = keyof typeof LIMIT_BOUNDS;
 export type Limits = { readonly [K in LimitName]: number };
 
 function limitSchema(name: LimitName, description: string) {
@@ -33,6 +33,23 @@ export const LimitsOverrideSchema = Type.Object(
   { additionalProperties: false },
 );
 export type LimitsOverride = Static<typeof LimitsOverrideSchema>;
+
+const perRun = LimitsOverrideSchema.properties;
+/** What one script may override: every limit except the app-wide ones (APP_WIDE_LIMITS). */
+export const ScriptLimitsOverrideSchema = Type.Object(
+  {
+    cpuMs: perRun.cpuMs,
+    wallMs: perRun.wallMs,
+    stackKiB: perRun.stackKiB,
+    responseBytes: perRun.responseBytes,
+    logBytes: perRun.logBytes,
+    fetchRequests: perRun.fetchRequests,
+    fetchResponseBytes: perRun.fetchResponseBytes,
+    fetchTimeoutMs: perRun.fetchTimeoutMs,
+  },
+  { additionalProperties: false },
+);
+export type ScriptLimitsOverride = Static<typeof ScriptLimitsOverrideSchema>;
 
 export const DEFAULT_LIMITS: Limits = Object.freeze(
   Object.fromEntries(Object.entries(LIMIT_BOUNDS).map(([name, bound]) => [name, bound.default])) as Limits,

@@ -1,6 +1,19 @@
 // Scripts and their immutable versions. Deploying or restoring always appends a version.
+import { type Static, Type } from "typebox";
 import { PiCloudError } from "../shared/errors.js";
+import { ScriptLimitsOverrideSchema } from "../shared/limits.js";
 import type { Db, Queryable } from "./db.js";
+
+/** A script's own overrides of its app's settings; what it leaves out comes from the app (then the server). */
+export const ScriptSettingsSchema = Type.Object(
+  {
+    /** A fresh sandbox instance for every invocation of this script (overrides the app's `strict`). */
+    strict: Type.Optional(Type.Boolean()),
+    limits: Type.Optional(ScriptLimitsOverrideSchema),
+  },
+  { additionalProperties: false },
+);
+export type ScriptSettings = Static<typeof ScriptSettingsSchema>;
 
 export type ScriptLanguage = "javascript" | "typescript";
 
@@ -35,6 +48,7 @@ interface ScriptRow extends Record<string, unknown> {
   app_id: string;
   name: string;
   current_version: number;
+  settings: ScriptSettings;
   created_at: Date;
   updated_at: Date;
 }
@@ -86,15 +100,35 @@ export class ScriptStore {
     return rows.map(toSummary);
   }
 
-  /** The current version of a script, or undefined: the ingress lookup. */
-  async current(app: string, name: string): Promise<ScriptVersion | undefined> {
-    const rows = await this.db.query<VersionRow>(
-      `select v.* from scripts s
+  /** The current version of a script with the script's settings, or undefined: the ingress lookup. */
+  async current(app: string, name: string): Promise<(ScriptVersion & { readonly settings: ScriptSettings }) | undefined> {
+    const rows = await this.db.query<VersionRow & { script_settings: ScriptSettings }>(
+      `select v.*, s.settings as script_settings from scripts s
        join script_versions v on v.app_id = s.app_id and v.script_name = s.name and v.version = s.current_version
        where s.app_id = $1 and s.name = $2`,
       [app, name],
     );
-    return rows[0] && toVersion(rows[0]);
+    return rows[0] && { ...toVersion(rows[0]), settings: rows[0].script_settings };
+  }
+
+  /** The script's own settings (empty when it overrides nothing). */
+  async settings(app: string, name: string): Promise<ScriptSettings> {
+    const rows = await this.db.query<Pick<ScriptRow, "settings">>("select settings from scripts where app_id = $1 and name = $2", [
+      app,
+      name,
+    ]);
+    if (!rows[0]) throw new PiCloudError("SCRIPT_NOT_FOUND", `No script '${name}' in app '${app}'.`);
+    return rows[0].settings;
+  }
+
+  /** Replaces the script's settings; they stay with the script across deploys and go with it. */
+  async updateSettings(app: string, name: string, settings: ScriptSettings): Promise<ScriptSettings> {
+    const rows = await this.db.query<Pick<ScriptRow, "settings">>(
+      "update scripts set settings = $3::jsonb where app_id = $1 and name = $2 returning settings",
+      [app, name, JSON.stringify(settings)],
+    );
+    if (!rows[0]) throw new PiCloudError("SCRIPT_NOT_FOUND", `No script '${name}' in app '${app}'.`);
+    return rows[0].settings;
   }
 
   async versions(app: string, name: string): Promise<Omit<ScriptVersion, "source" | "compiled">[]> {

@@ -3,6 +3,7 @@ import { initial } from "./001-initial.js";
 import { events } from "./002-events.js";
 import { invocationStats } from "./003-invocation-stats.js";
 import { secretsEgress } from "./004-secrets-egress.js";
+import { scriptSettings } from "./007-script-settings.js";
 import { nodes } from "./009-nodes.js";
 
 export interface Migration {
@@ -11,4 +12,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial, events, invocationStats, secretsEgress, nodes];
+export const MIGRATIONS: readonly Migration[] = [initial, events, invocationStats, secretsEgress, scriptSettings, nodes];
