@@ -89,6 +89,7 @@ function startMetrics(
     executor: {
       workers: () => config.executorWorkers,
       stats: () => runner.executor.stats(),
+      refusals: () => runner.executor.refusals(),
       workerStats: () => runner.executor.workerStats(),
     },
     db: core.db,

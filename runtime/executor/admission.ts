@@ -38,11 +38,23 @@ export function overloaded(message: string, retryAfterS: number): PiCloudError {
   return new PiCloudError("OVERLOADED", message, { details: { retryAfter: retryAfterS } });
 }
 
+/** Why an invocation was refused: its app's queue was full, the node's queue was full, or it waited too long. */
+export type RefusalReason = "app_queue_full" | "queue_full" | "queue_timeout";
+
+/** Refusals since start, per app and reason (read by /metrics when scraped). */
+export interface Refusals {
+  readonly app: string;
+  readonly reason: RefusalReason;
+  readonly count: number;
+}
+
 export class Admission<T extends Waiting> {
   private readonly apps = new Map<string, AppState>();
   /** Apps with waiting invocations, in turn order. */
   private readonly turns: string[] = [];
   private queued = 0;
+  /** Refusals since start, keyed by app then reason: a refusal costs one map update, nothing on the admitted path. */
+  private readonly refused = new Map<string, Map<RefusalReason, number>>();
 
   constructor(
     private readonly limits: AdmissionLimits,
@@ -83,6 +95,7 @@ export class Admission<T extends Waiting> {
     const state = this.state(entry.app);
     if (state.waiting.length >= entry.share.queue) {
       this.forgetIfIdle(entry.app, state);
+      this.countRefusal(entry.app, "app_queue_full");
       throw overloaded(
         `App '${entry.app}' has ${state.waiting.length} invocations waiting; its queue limit is ${entry.share.queue}.`,
         this.retryAfterS(),
@@ -90,6 +103,7 @@ export class Admission<T extends Waiting> {
     }
     if (this.queued >= this.limits.queueLimit) {
       this.forgetIfIdle(entry.app, state);
+      this.countRefusal(entry.app, "queue_full");
       throw overloaded(
         `The server has ${this.queued} invocations waiting; its queue limit is ${this.limits.queueLimit}.`,
         this.retryAfterS(),
@@ -100,6 +114,7 @@ export class Admission<T extends Waiting> {
     this.queued++;
     entry.timer = setTimeout(() => {
       if (!this.remove(entry)) return;
+      this.countRefusal(entry.app, "queue_timeout");
       entry.refuse(
         overloaded(`The invocation waited ${this.limits.queueTimeoutMs} ms for a free executor; try again later.`, this.retryAfterS()),
       );
@@ -152,6 +167,22 @@ export class Admission<T extends Waiting> {
     let oldest = Number.POSITIVE_INFINITY;
     for (const app of this.turns) oldest = Math.min(oldest, this.apps.get(app)?.waiting[0]?.enqueuedAt ?? oldest);
     return oldest === Number.POSITIVE_INFINITY ? 0 : this.now() - oldest;
+  }
+
+  /** OVERLOADED refusals since start, per app and reason. */
+  refusals(): Refusals[] {
+    const out: Refusals[] = [];
+    for (const [app, reasons] of this.refused) for (const [reason, count] of reasons) out.push({ app, reason, count });
+    return out;
+  }
+
+  private countRefusal(app: string, reason: RefusalReason): void {
+    let reasons = this.refused.get(app);
+    if (!reasons) {
+      reasons = new Map();
+      this.refused.set(app, reasons);
+    }
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
 
   private remove(entry: T): boolean {

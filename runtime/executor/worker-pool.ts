@@ -10,7 +10,7 @@ import type { Config } from "../shared/config.js";
 import { PiCloudError, coerceError } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
 import type { InvokeOutcome, InvokeRequest } from "../shared/wire.js";
-import { Admission, type AdmissionLimits, type Waiting } from "./admission.js";
+import { Admission, type AdmissionLimits, type Refusals, type Waiting } from "./admission.js";
 import { BusyMarker } from "./busy-marker.js";
 import type { Executor, SdkHost } from "./executor.js";
 import type { RawOutcome } from "./guest-errors.js";
@@ -388,6 +388,11 @@ export class WorkerPool implements Executor {
       inFlight: this.inFlightCount(),
       watchdogsArmed: this.slots.filter((slot) => slot.watchdog.armed).length,
     };
+  }
+
+  /** Invocations refused with OVERLOADED since start (queue full or queue timeout), per app and reason. */
+  refusals(): Refusals[] {
+    return this.admission.refusals();
   }
 
   /** Per worker: how many sandbox instances it has built (churn) and holds idle. */

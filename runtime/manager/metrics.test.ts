@@ -72,6 +72,11 @@ describe("GET /metrics", () => {
     expect(types.get("picloud_invocation_duration_seconds")).toBe("histogram");
     expect(find(samples, "picloud_invocation_duration_seconds_count", cart)[0]?.value).toBe(4);
     expect(find(samples, "picloud_invocation_duration_seconds_bucket", { ...cart, le: "+Inf" })[0]?.value).toBe(4);
+    expect(types.get("picloud_invocation_queue_seconds")).toBe("histogram");
+    expect(find(samples, "picloud_invocation_queue_seconds_count", { app: "shop" })[0]?.value).toBe(4);
+    expect(find(samples, "picloud_invocation_queue_seconds_bucket", { app: "shop", le: "0.0001" })).toHaveLength(1);
+    expect(types.get("picloud_invocations_refused_total")).toBe("counter");
+    expect(find(samples, "picloud_invocations_refused_total")).toHaveLength(0);
     const buckets = find(samples, "picloud_invocation_duration_seconds_bucket", cart).map((s) => s.value);
     expect(buckets).toEqual([...buckets].sort((a, b) => a - b)); // cumulative
     for (const status of ["pending", "running", "dead", "failed"]) expect(find(samples, "picloud_events", { status })).toHaveLength(1);
@@ -85,6 +90,49 @@ describe("GET /metrics", () => {
     expect(find(samples, "picloud_sandbox_instances_idle")[0]?.value).toBeGreaterThanOrEqual(1);
     expect(find(samples, "picloud_memory_bytes", { kind: "rss" })[0]?.value).toBeGreaterThan(10 * 1024 * 1024);
     expect(find(samples, "process_cpu_seconds_total")[0]?.value).toBeGreaterThan(0);
+  });
+});
+
+describe("OVERLOADED refusals and queue time in /metrics", () => {
+  let t: TestRuntime;
+  // A server queue of 3 and a 300 ms queue timeout; each app runs one invocation at a time.
+  beforeAll(async () => {
+    t = await startTestRuntime({ flags: { executorQueueLimit: 3, executorQueueTimeoutMs: 300 } });
+    const burn = "export default async function () { const end = Date.now() + 700; while (Date.now() < end) {} return 'done' }";
+    await t.api("POST", "/apps", { id: "busy", settings: { limits: { concurrency: 1, queue: 1 } } });
+    await t.api("POST", "/apps", { id: "wide", settings: { limits: { concurrency: 1, queue: 10 } } });
+    for (const app of ["busy", "wide"]) expect((await t.deploy(app, "burn", burn)).statusCode).toBe(201);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const scrape = async () =>
+    parse(
+      (await t.runtime.app.inject({ method: "GET", url: "/metrics", headers: { authorization: "Bearer pc_test_token_0123456789abcdef" } }))
+        .body,
+    ).samples;
+  const burst = async (app: string, n: number) => {
+    const responses = await Promise.all(Array.from({ length: n }, () => t.runtime.app.inject({ method: "GET", url: `/${app}/burn` })));
+    return responses.map((r) => (r.statusCode === 503 ? r.json().error.code : r.statusCode)).sort();
+  };
+
+  it("counts refusals per app and reason: the app's queue full, the server's queue full, the queue timeout", async () => {
+    // busy: one runs, one waits (and times out while the first burns 700 ms), the third finds the app's queue full.
+    expect(await burst("busy", 3)).toEqual([200, "OVERLOADED", "OVERLOADED"]);
+    // wide: one runs, three fill the server's queue (and time out), the fifth finds the server's queue full.
+    expect(await burst("wide", 5)).toEqual([200, "OVERLOADED", "OVERLOADED", "OVERLOADED", "OVERLOADED"]);
+    const samples = await scrape();
+    const refused = (app: string, reason: string) => find(samples, "picloud_invocations_refused_total", { app, reason })[0]?.value;
+    expect(refused("busy", "app_queue_full")).toBe(1);
+    expect(refused("busy", "queue_timeout")).toBe(1);
+    expect(refused("busy", "queue_full")).toBeUndefined();
+    expect(refused("wide", "queue_full")).toBe(1);
+    expect(refused("wide", "queue_timeout")).toBe(3);
+    // Refused runs never ran: only the two that did are in the queue-time histogram.
+    for (const app of ["busy", "wide"]) expect(find(samples, "picloud_invocation_queue_seconds_count", { app })[0]?.value).toBe(1);
+    // A second scrape reports the same totals (the counter is copied, not added, on each scrape).
+    expect(find(await scrape(), "picloud_invocations_refused_total", { app: "wide", reason: "queue_timeout" })[0]?.value).toBe(3);
   });
 });
 

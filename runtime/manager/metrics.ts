@@ -2,11 +2,21 @@
 // app and script), the event queue, the sandbox pool and memory. Invocations are observed from the
 // recorder's live feed; everything else is read when scraped, so nothing here runs while idle.
 import { setTimeout as delay } from "node:timers/promises";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
+import type { Refusals } from "../executor/admission.js";
 import type { InvocationRecorder } from "../orchestrator/invocation-recorder.js";
 import { DURATION_BUCKETS_MS } from "../shared/duration-histogram.js";
 import type { Queryable } from "../store/db.js";
 import { eventCounts } from "../store/event-counts.js";
+import { type CounterChild, type HistogramChild, LabeledCounter, LabeledHistogram } from "./labeled-metrics.js";
+
+/** One script's series, kept together so a run finds all of them with one lookup. */
+interface ScriptSeries {
+  readonly duration: HistogramChild;
+  readonly queued: HistogramChild;
+  /** By trigger: the ok and error counters, made on first use. */
+  readonly runs: Map<string, [CounterChild | undefined, CounterChild | undefined]>;
+}
 
 export interface MetricsSources {
   readonly recorder: InvocationRecorder;
@@ -21,9 +31,19 @@ export interface ExecutorFigures {
   workers(): number;
   /** Invocations waiting for admission, and running or sent to a worker. */
   stats(): { queued: number; inFlight: number };
+  /** OVERLOADED refusals since start, per app and reason (queue full, queue timeout). */
+  refusals(): readonly Refusals[];
   /** Per worker: sandbox instances built so far and held idle (a message round trip to each worker). */
   workerStats(): Promise<readonly { instancesCreated: number; idleInstances: number }[]>;
 }
+
+/**
+ * Queue time is usually far below a millisecond (a thread hop) and at most the queue timeout
+ * (10 s by default): finer buckets at the low end than the run durations have.
+ */
+export const QUEUE_BUCKETS_MS: readonly number[] = [
+  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000,
+];
 
 /** A scrape must not hang on a worker that is being replaced: its figures are left out instead. */
 const WORKER_STATS_TIMEOUT_MS = 1_000;
@@ -34,25 +54,43 @@ export class RuntimeMetrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    const invocations = new Counter({
-      name: "picloud_invocations_total",
-      help: "Script invocations by app, script, trigger and status (ok or error).",
-      labelNames: ["app", "script", "trigger", "status"] as const,
-      registers,
-    });
-    const errors = new Counter({
-      name: "picloud_invocation_errors_total",
-      help: "Failed invocations by app, script and error code.",
-      labelNames: ["app", "script", "code"] as const,
-      registers,
-    });
-    const duration = new Histogram({
-      name: "picloud_invocation_duration_seconds",
-      help: "Invocation duration (queueing and execution, without HTTP) by app and script.",
-      labelNames: ["app", "script"] as const,
-      buckets: DURATION_BUCKETS_MS.map((ms) => ms / 1000),
-      registers,
-    });
+    // Updated by every run: children found by one lookup per run (labeled-metrics.ts), not by prom-client's per-call label hashing.
+    const invocations = new LabeledCounter(
+      "picloud_invocations_total",
+      "Script invocations by app, script, trigger and status (ok or error).",
+      ["app", "script", "trigger", "status"],
+      this.registry,
+    );
+    const errors = new LabeledCounter(
+      "picloud_invocation_errors_total",
+      "Failed invocations by app, script and error code.",
+      ["app", "script", "code"],
+      this.registry,
+    );
+    const duration = new LabeledHistogram(
+      "picloud_invocation_duration_seconds",
+      "Invocation run time (execution, without the admission queue and HTTP) by app and script.",
+      ["app", "script"],
+      DURATION_BUCKETS_MS.map((ms) => ms / 1000),
+      this.registry,
+    );
+    const queued = new LabeledHistogram(
+      "picloud_invocation_queue_seconds",
+      "Time invocations waited in the executor's admission queue before they ran, by app.",
+      ["app"],
+      QUEUE_BUCKETS_MS.map((ms) => ms / 1000),
+      this.registry,
+    );
+    const scripts = new Map<string, ScriptSeries>();
+    const seriesOf = (app: string, script: string): ScriptSeries => {
+      const key = `${app}\u0000${script}`;
+      let series = scripts.get(key);
+      if (!series) {
+        series = { duration: duration.child(app, script), queued: queued.child(app), runs: new Map() };
+        scripts.set(key, series);
+      }
+      return series;
+    };
     new Counter({
       name: "picloud_invocation_records_dropped_total",
       help: "Invocation records dropped under overload or on a storage failure (they are still in the aggregates).",
@@ -63,9 +101,17 @@ export class RuntimeMetrics {
       },
     });
     this.unsubscribe = sources.recorder.subscribe((record) => {
-      invocations.inc({ app: record.app, script: record.script, trigger: record.trigger, status: record.status });
-      if (record.error) errors.inc({ app: record.app, script: record.script, code: record.error.code });
-      duration.observe({ app: record.app, script: record.script }, record.durationMs / 1000);
+      const series = seriesOf(record.app, record.script);
+      let runs = series.runs.get(record.trigger);
+      if (!runs) {
+        runs = [undefined, undefined];
+        series.runs.set(record.trigger, runs);
+      }
+      const at = record.status === "ok" ? 0 : 1;
+      (runs[at] ??= invocations.child(record.app, record.script, record.trigger, record.status)).inc();
+      if (record.error) errors.inc([record.app, record.script, record.error.code]);
+      series.duration.observe(record.durationMs / 1000);
+      if (record.queuedMs !== undefined && record.queuedMs !== null) series.queued.observe(record.queuedMs / 1000);
     });
 
     const executor = sources.executor;
@@ -84,6 +130,17 @@ export class RuntimeMetrics {
         registers,
         collect() {
           this.set(executor.stats().inFlight);
+        },
+      });
+      new Counter({
+        name: "picloud_invocations_refused_total",
+        help: "Invocations refused with 503 OVERLOADED before they ran, by app and reason (app_queue_full, queue_full, queue_timeout).",
+        labelNames: ["app", "reason"] as const,
+        registers,
+        collect() {
+          // Counted by the admission queue as they happen; copied here only when scraped.
+          this.reset();
+          for (const { app, reason, count } of executor.refusals()) this.inc({ app, reason }, count);
         },
       });
       new Gauge({

@@ -76,6 +76,45 @@ describe("InvocationRecorder", () => {
     expect(row?.durationHist[0]).toBe(50); // <= 1 ms
     expect(row?.durationHist[4]).toBe(50); // (10, 25] ms
   });
+
+  it("builds the request/response details only for runs it stores, and stores them with the record", async () => {
+    const stores = { invocations: new InvocationStore(db), stats: new InvocationStatsStore(db) };
+    const recorder = new InvocationRecorder(stores, DEFAULT_RECORDER_OPTIONS, silentLogger(), () => 0.5);
+    let built = 0;
+    const details = () => {
+      built++;
+      return {
+        request: { method: "GET", path: "/d/s", query: { a: "1" }, headers: { accept: "*/*" }, body: null },
+        response: { status: 200, headers: { "content-type": "text/plain; charset=utf-8" } },
+        result: null,
+      };
+    };
+    const run = { ...base, app: "d", queuedMs: 1.25 };
+    // Sampled out: the details are never built (nothing is serialised on the hot path).
+    for (let i = 0; i < 50; i++) expect(recorder.record({ ...run, id: `d-skip-${i}` }, { sampleRate: 0.1, details })).toBe(false);
+    expect(built).toBe(0);
+    expect(recorder.record({ ...run, id: "d-kept" }, { sampleRate: 1, details })).toBe(true);
+    expect(recorder.record({ ...run, id: "d-bare", queuedMs: null }, { sampleRate: 1 })).toBe(true);
+    const broken = () => {
+      throw new Error("boom");
+    };
+    expect(recorder.record({ ...run, id: "d-broken" }, { sampleRate: 1, details: broken })).toBe(true);
+    expect(built).toBe(1);
+    await recorder.flush();
+    expect(await stores.invocations.get("d-kept")).toMatchObject({
+      queuedMs: 1.25,
+      request: { method: "GET", path: "/d/s", query: { a: "1" }, headers: { accept: "*/*" }, body: null },
+      response: { status: 200 },
+      result: null,
+    });
+    // A record without details (or whose details failed) is still stored, with nulls.
+    expect(await stores.invocations.get("d-bare")).toMatchObject({ queuedMs: null, request: null, response: null, result: null });
+    expect(await stores.invocations.get("d-broken")).toMatchObject({ queuedMs: 1.25, request: null });
+    // The list stays light: no request, response or return value.
+    const [listed] = await stores.invocations.list({ app: "d", limit: 1 });
+    expect(listed).not.toHaveProperty("request");
+    expect(listed).toHaveProperty("queuedMs");
+  });
 });
 
 describe("recording through ingress", () => {
@@ -123,6 +162,91 @@ describe("recording through ingress", () => {
       ["default", null],
       ["quiet", null],
     ]);
+  });
+
+  it("a stored HTTP record holds the request (credentials and secrets redacted, body cut) and the response", async () => {
+    await t.api("PUT", "/apps/all/secrets/SHOP_SECRET", { value: "sk_live_0123456789" });
+    await t.deploy(
+      "all",
+      "echo",
+      "export default async function (ctx) { return { status: 201, headers: { 'x-echo': ctx.env.SHOP_SECRET, 'x-n': '7' }, body: { got: ctx.request.body.n } } }",
+    );
+    const body = JSON.stringify({ n: 1, note: "sk_live_0123456789", pad: "é".repeat(3000) });
+    const response = await t.runtime.app.inject({
+      method: "POST",
+      url: "/all/echo/items?page=2&access_token=tok123&q=sk_live_0123456789",
+      headers: {
+        "content-type": "application/json",
+        authorization: "Bearer top-secret-bearer",
+        cookie: "session=abc",
+        "x-picloud-app-key": "app-key-value",
+        "x-trace": "trace-1",
+      },
+      payload: body,
+    });
+    expect(response.statusCode).toBe(201);
+    expect(response.headers["x-picloud-record"]).toBe("full");
+    const record = (await t.api("GET", `/invocations/${response.headers["x-picloud-invocation"]}`)).json();
+    const text = JSON.stringify(record);
+    for (const leaked of ["sk_live_0123456789", "top-secret-bearer", "session=abc", "app-key-value", "tok123"])
+      expect(text).not.toContain(leaked);
+    expect(record.request).toMatchObject({
+      method: "POST",
+      path: "/all/echo/items",
+      query: { page: "2", access_token: "[redacted]", q: "[secret:SHOP_SECRET]" },
+      headers: {
+        "content-type": "application/json",
+        authorization: "[redacted]",
+        cookie: "[redacted]",
+        "x-picloud-app-key": "[redacted]",
+        "x-trace": "trace-1",
+      },
+      body: { bytes: Buffer.byteLength(body), truncated: true },
+    });
+    expect(Buffer.byteLength(record.request.body.text)).toBeLessThanOrEqual(4096);
+    expect(record.request.body.text.startsWith('{"n":1,"note":"[secret:SHOP_SECRET]"')).toBe(true);
+    expect(record.response).toEqual({
+      status: 201,
+      headers: { "content-type": "application/json; charset=utf-8", "x-echo": "[secret:SHOP_SECRET]", "x-n": "7" },
+    });
+    expect(record.result).toBeNull();
+    expect(record.queuedMs).toBeGreaterThanOrEqual(0);
+    // server-timing reports the same queue time the record holds.
+    const timing = /queue;dur=([\d.]+)/.exec(response.headers["server-timing"] as string);
+    expect(Number(timing?.[1])).toBeCloseTo(record.queuedMs, 0);
+  });
+
+  it("a failed HTTP run records the error answer's status", async () => {
+    const response = await call("/quiet/s?fail=1");
+    expect(response.statusCode).toBe(500);
+    const record = (await t.api("GET", `/invocations/${response.headers["x-picloud-invocation"]}`)).json();
+    expect(record.request).toMatchObject({ method: "GET", path: "/quiet/s", query: { fail: "1" }, body: null });
+    expect(record.response).toEqual({ status: 500, headers: { "content-type": "application/json; charset=utf-8" } });
+  });
+
+  it("a triggered run's record holds its return value, cut to the limit, or says it returned nothing", async () => {
+    await t.api("POST", "/apps", { id: "trig" });
+    await t.deploy(
+      "trig",
+      "onkv",
+      "export default async function (ctx) { return ctx.event.key === 'big' ? { pad: 'z'.repeat(9000) } : ctx.event.key === 'none' ? undefined : { handled: ctx.event.key } }",
+    );
+    await t.api("POST", "/apps/trig/triggers", { kind: "kv", script: "onkv", collection: "orders" });
+    for (const key of ["o1", "big", "none"]) await t.api("PUT", `/apps/trig/kv/orders/${key}`, { value: 1 });
+    await t.runtime.services.dispatcher.drain();
+    const { invocations } = (await t.api("GET", "/invocations?app=trig&trigger=kv")).json();
+    expect(invocations).toHaveLength(3);
+    const results = await Promise.all(invocations.map(async (i: { id: string }) => (await t.api("GET", `/invocations/${i.id}`)).json()));
+    const byResult = (start: string) => results.find((r) => r.result.text.startsWith(start));
+    expect(byResult('{"handled"')).toMatchObject({
+      request: null,
+      response: null,
+      result: { text: '{"handled":"o1"}', truncated: false, returned: true },
+    });
+    expect(byResult('{"pad"').result).toMatchObject({ bytes: 9010, truncated: true, returned: true });
+    expect(byResult('{"pad"').result.text).toHaveLength(4096);
+    expect(results.find((r) => !r.result.returned)?.result).toEqual({ text: "", bytes: 0, truncated: false, returned: false });
+    for (const r of results) expect(r.queuedMs).toBeGreaterThanOrEqual(0);
   });
 
   it("rejects a sample rate outside 0..1", async () => {

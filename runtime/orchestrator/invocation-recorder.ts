@@ -7,7 +7,7 @@
 import { PiCloudError } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
 import type { InvocationStatsStore } from "../store/invocation-stats.js";
-import type { InvocationRecord, InvocationStore } from "../store/invocations.js";
+import type { InvocationDetails, InvocationRecord, InvocationStore, StoredInvocation } from "../store/invocations.js";
 import { StatsAccumulator } from "./invocation-stats.js";
 
 export interface RecorderOptions {
@@ -31,15 +31,20 @@ export interface RecordOptions {
   readonly sampleRate?: number;
   /** Guest CPU time of the run, for the aggregates. */
   readonly cpuMs?: number;
+  /**
+   * The request, response or return value, for a stored record. Called only when the run is stored
+   * in full, so a sampled-out success serialises nothing (the hot path).
+   */
+  readonly details?: (() => InvocationDetails) | undefined;
 }
 
-/** `stored`: whether `GET /invocations/:id` will find this record once flushed. */
 /** While the database is away, buffered records are retried this often. */
 const RETRY_MS = 1_000;
 const MAX_UNSENT_STATS = 10_000;
 
 const isDatabaseAway = (error: unknown) => error instanceof PiCloudError && error.code === "DATABASE_UNAVAILABLE";
 
+/** `stored`: whether `GET /invocations/:id` will find this record once flushed. */
 type Listener = (record: InvocationRecord, stored: boolean) => void;
 
 /** Whether a run is kept as a full record; everything else lives only in the aggregates and the live stream. */
@@ -54,7 +59,7 @@ export interface RecorderStores {
 }
 
 export class InvocationRecorder {
-  private buffer: InvocationRecord[] = [];
+  private buffer: StoredInvocation[] = [];
   private readonly stats = new StatsAccumulator();
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -90,7 +95,7 @@ export class InvocationRecorder {
       cpuMs: options.cpuMs ?? 0,
     });
     if (stored) {
-      this.buffer.push(record);
+      this.buffer.push(options.details ? { ...record, ...this.details(record, options.details) } : record);
       if (this.buffer.length > this.options.maxBuffered) {
         const excess = this.buffer.length - this.options.maxBuffered;
         this.buffer.splice(0, excess);
@@ -104,7 +109,16 @@ export class InvocationRecorder {
     return stored;
   }
 
-  /** Writes everything buffered so far (records and aggregates); resolves when it is stored. */
+  /** A run's details; a failure to build them must not lose the record itself. */
+  private details(record: InvocationRecord, build: () => InvocationDetails): Partial<InvocationDetails> {
+    try {
+      return build();
+    } catch (error) {
+      this.logger.error({ err: error, invocation: record.id }, "could not build invocation details");
+      return {};
+    }
+  }
+
   private retryLater(): void {
     if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
@@ -122,6 +136,7 @@ export class InvocationRecorder {
     }
   }
 
+  /** Writes everything buffered so far (records and aggregates); resolves when it is stored. */
   flush(): Promise<void> {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);

@@ -12,7 +12,8 @@ import type { InvocationRecorder } from "./invocation-recorder.js";
 import type { ResolvedScript } from "./script-cache.js";
 import type { AppBindingsCache } from "./app-bindings-cache.js";
 import { redactOutcome, secretRedactor } from "./secret-redaction.js";
-import { fromGuestResponse, type HttpResponse, toHttpResponse } from "./response-mapping.js";
+import { errorResponse, fromGuestResponse, type HttpResponse, toHttpResponse } from "./response-mapping.js";
+import { invocationDetails } from "./invocation-details.js";
 
 export interface InvocationInput {
   readonly trigger: TriggerKind;
@@ -129,8 +130,17 @@ export class Invoker {
         logs: outcome.logs,
         error: outcome.ok ? null : outcome.error,
         eventId: input.eventId ?? null,
+        queuedMs: outcome.queuedMs === undefined ? null : Math.round(outcome.queuedMs * 1000) / 1000,
       },
-      { sampleRate: target.recordSampleRate, ...(outcome.cpuMs !== undefined && { cpuMs: outcome.cpuMs }) },
+      {
+        sampleRate: target.recordSampleRate,
+        ...(outcome.cpuMs !== undefined && { cpuMs: outcome.cpuMs }),
+        // Built only if the run is stored in full: the request, the answer it got, or the return value.
+        details: () => {
+          const answered = input.request && (outcome.ok ? response : errorResponse(outcome.error, id));
+          return invocationDetails(input, outcome, answered, redact);
+        },
+      },
     );
     return { id, version: target.version, outcome, stored, ...(response && { response }) };
   }

@@ -33,7 +33,53 @@ export interface InvocationRecord {
   readonly logs: LogLine[];
   readonly error: InvocationError | null;
   readonly eventId: string | null;
+  /**
+   * Time the run waited in the executor's admission queue before it started, in ms (not part of
+   * `durationMs`). Null on records from before it was stored, and for runs refused before admission.
+   */
+  readonly queuedMs?: number | null;
 }
+
+/** A text body as recorded: at most `limitBytes` UTF-8 bytes of it, and its full size. */
+export interface RecordedText {
+  readonly text: string;
+  /** Size of the whole text in UTF-8 bytes. */
+  readonly bytes: number;
+  readonly truncated: boolean;
+}
+
+/** The HTTP request of an ingress run, with credentials and secret values redacted. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Record<string, string | string[]>;
+  readonly headers: Record<string, string>;
+  readonly body: RecordedText | null;
+}
+
+/** The HTTP response an ingress run answered with: status and the headers the script (or the error) set. */
+export interface RecordedResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+}
+
+/** What a stored record holds beyond the outcome (see orchestrator/invocation-details.ts for the limits). */
+export interface InvocationDetails {
+  /** HTTP runs. */
+  readonly request: RecordedRequest | null;
+  readonly response: RecordedResponse | null;
+  /**
+   * Successful runs without a request (KV, schedule, dead-letter, event test runs): the handler's
+   * return value as JSON text; `{ text: "", bytes: 0 }` with `returned: false` when it returned nothing.
+   */
+  readonly result: (RecordedText & { readonly returned: boolean }) | null;
+}
+
+/** One record as `GET /invocations/{id}` answers it: the outcome and, when stored, the details. */
+export type InvocationDetail = InvocationRecord & InvocationDetails;
+
+/** The record the recorder buffers: the outcome, plus the details when the run is stored in full. */
+export type StoredInvocation = InvocationRecord & Partial<InvocationDetails>;
 
 export interface InvocationFilter {
   readonly app?: string | undefined;
@@ -62,7 +108,17 @@ interface InvocationRow extends Record<string, unknown> {
   logs: LogLine[];
   error: InvocationError | null;
   event_id: string | null;
+  queued_ms: number | null;
 }
+
+interface InvocationDetailRow extends InvocationRow {
+  request: RecordedRequest | null;
+  response: RecordedResponse | null;
+  result: InvocationDetails["result"];
+}
+
+/** The list's columns: everything but the request, response and result (kept for the one-record read). */
+const LIST_COLUMNS = "id, app_id, script_name, version, trigger, status, started_at, duration_ms, logs, error, event_id, queued_ms";
 
 const toRecord = (r: InvocationRow): InvocationRecord => ({
   id: r.id,
@@ -76,6 +132,7 @@ const toRecord = (r: InvocationRow): InvocationRecord => ({
   logs: r.logs,
   error: r.error,
   eventId: r.event_id,
+  queuedMs: r.queued_ms,
 });
 
 /** V8 writes NUL and lone surrogates as these escapes; jsonb refuses both. */
@@ -97,13 +154,15 @@ export class InvocationStore {
   constructor(private readonly db: Db) {}
 
   /** One statement for the whole batch, columns as arrays: the cost per record is a fraction of a row insert. */
-  async insertMany(records: readonly InvocationRecord[]): Promise<void> {
+  async insertMany(records: readonly StoredInvocation[]): Promise<void> {
     if (records.length === 0) return;
-    const column = <T>(pick: (r: InvocationRecord) => T) => records.map(pick);
+    const column = <T>(pick: (r: StoredInvocation) => T) => records.map(pick);
+    const json = (value: unknown) => (value === undefined || value === null ? null : storableJson(value));
     await this.db.query(
-      `insert into invocations (id, app_id, script_name, version, trigger, status, started_at, duration_ms, logs, error, event_id)
+      `insert into invocations (id, app_id, script_name, version, trigger, status, started_at, duration_ms, logs, error, event_id,
+                                queued_ms, request, response, result)
        select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::timestamptz[],
-                            $8::float8[], $9::jsonb[], $10::jsonb[], $11::text[])
+                            $8::float8[], $9::jsonb[], $10::jsonb[], $11::text[], $12::float8[], $13::jsonb[], $14::jsonb[], $15::jsonb[])
        on conflict (id) do nothing`,
       [
         column((r) => r.id),
@@ -117,13 +176,17 @@ export class InvocationStore {
         column((r) => (r.logs.length === 0 ? "[]" : storableJson(r.logs))),
         column((r) => (r.error ? storableJson(r.error) : null)),
         column((r) => r.eventId),
+        column((r) => r.queuedMs ?? null),
+        column((r) => json(r.request)),
+        column((r) => json(r.response)),
+        column((r) => json(r.result)),
       ],
     );
   }
 
   async list(filter: InvocationFilter = {}): Promise<InvocationRecord[]> {
     const rows = await this.db.query<InvocationRow>(
-      `select * from invocations
+      `select ${LIST_COLUMNS} from invocations
        where ($1::text is null or app_id = $1) and ($2::text is null or script_name = $2)
          and ($3::text is null or status = $3) and ($4::text is null or trigger = $4)
          and ($5::text is null or id < $5)
@@ -142,9 +205,10 @@ export class InvocationStore {
     return rows.map(toRecord);
   }
 
-  async get(id: string): Promise<InvocationRecord | undefined> {
-    const rows = await this.db.query<InvocationRow>("select * from invocations where id = $1", [id]);
-    return rows[0] && toRecord(rows[0]);
+  async get(id: string): Promise<InvocationDetail | undefined> {
+    const rows = await this.db.query<InvocationDetailRow>("select * from invocations where id = $1", [id]);
+    const row = rows[0];
+    return row && { ...toRecord(row), request: row.request, response: row.response, result: row.result };
   }
 
   /** Keeps at most `maxCount` records and none older than `maxAgeMs`; returns how many were deleted. */

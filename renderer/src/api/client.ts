@@ -6,6 +6,7 @@ import type {
   CurrentScript,
   DeadLetter,
   EventRecord,
+  InvocationDetail,
   InvocationRecord,
   KvEntry,
   ScriptListItem,
@@ -130,7 +131,7 @@ export class PiCloudClient {
           .map(([k, v]) => [k, String(v)]),
       )}`,
     );
-  getInvocation = (id: string) => this.request<InvocationRecord>("GET", `/invocations/${enc(id)}`);
+  getInvocation = (id: string) => this.request<InvocationDetail>("GET", `/invocations/${enc(id)}`);
   getEvent = (id: string) => this.request<EventRecord>("GET", `/events/${enc(id)}`);
   listDeadLetters = (app?: string) =>
     this.request<{ deadLetters: DeadLetter[]; total: number }>(

@@ -3,7 +3,15 @@
 export type { App, AppSettings } from "../../../runtime/store/apps.js";
 export type { DeadLetter } from "../../../runtime/store/dead-letters.js";
 export type { AttemptRecord, EventRecord, EventStatus } from "../../../runtime/store/events.js";
-export type { InvocationError, InvocationRecord, LogLine } from "../../../runtime/store/invocations.js";
+export type {
+  InvocationDetail,
+  InvocationError,
+  InvocationRecord,
+  LogLine,
+  RecordedRequest,
+  RecordedResponse,
+  RecordedText,
+} from "../../../runtime/store/invocations.js";
 export type { ScriptLanguage, ScriptSummary, ScriptVersion } from "../../../runtime/store/scripts.js";
 export type { Trigger } from "../../../runtime/store/triggers.js";
 export type { TokenInfo } from "../../../runtime/store/tokens.js";

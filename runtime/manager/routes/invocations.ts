@@ -20,6 +20,47 @@ export const InvocationSchema = Type.Object({
   logs: Type.Array(LogLineSchema),
   error: Type.Union([InvocationErrorSchema, Type.Null()]),
   eventId: Type.Union([Type.String(), Type.Null()]),
+  queuedMs: Type.Optional(
+    Type.Union([Type.Number(), Type.Null()], {
+      description: "ms the run waited in the executor's admission queue (not part of durationMs); null on older records",
+    }),
+  ),
+});
+
+const RecordedText = {
+  text: Type.String(),
+  bytes: Type.Integer({ description: "Size of the whole text in UTF-8 bytes" }),
+  truncated: Type.Boolean({ description: "True when `text` holds only the first bytes (see docs/http-api.md)" }),
+};
+const HeaderMap = Type.Record(Type.String(), Type.String());
+
+const RecordedRequestSchema = Type.Object(
+  {
+    method: Type.String(),
+    path: Type.String(),
+    query: Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())])),
+    headers: HeaderMap,
+    body: Type.Union([Type.Object(RecordedText), Type.Null()]),
+  },
+  { description: "The HTTP request; credentials (Authorization, Cookie, the app key...) and secret values are redacted" },
+);
+
+const RecordedResponseSchema = Type.Object(
+  { status: Type.Integer(), headers: HeaderMap },
+  { description: "The HTTP answer: its status and the headers the script (or the error answer) set" },
+);
+
+const RecordedResultSchema = Type.Object(
+  { ...RecordedText, returned: Type.Boolean({ description: "False when the handler returned nothing (undefined)" }) },
+  { description: "A triggered run's return value as JSON text" },
+);
+
+/** One stored record: the outcome plus what came in and went out (null on records from before they were kept). */
+export const InvocationDetailSchema = Type.Object({
+  ...InvocationSchema.properties,
+  request: Type.Union([RecordedRequestSchema, Type.Null()]),
+  response: Type.Union([RecordedResponseSchema, Type.Null()]),
+  result: Type.Union([RecordedResultSchema, Type.Null()]),
 });
 
 export async function invocationRoutes(scope: FastifyInstance, services: Pick<ApiServices, "invocations" | "recorder">): Promise<void> {
@@ -63,7 +104,14 @@ export async function invocationRoutes(scope: FastifyInstance, services: Pick<Ap
 
   api.get(
     "/invocations/:id",
-    { schema: { tags: ["invocations"], params: IdParams, response: { 200: InvocationSchema } } },
+    {
+      schema: {
+        tags: ["invocations"],
+        summary: "One stored record, with the HTTP request and response or the return value",
+        params: IdParams,
+        response: { 200: InvocationDetailSchema },
+      },
+    },
     async (request) => {
       await services.recorder.flush();
       const record = await services.invocations.get(request.params.id);

@@ -3,6 +3,7 @@ import { initial } from "./001-initial.js";
 import { events } from "./002-events.js";
 import { invocationStats } from "./003-invocation-stats.js";
 import { secretsEgress } from "./004-secrets-egress.js";
+import { invocationDetails } from "./005-invocation-details.js";
 import { scriptSettings } from "./007-script-settings.js";
 import { nodes } from "./009-nodes.js";
 
@@ -12,4 +13,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial, events, invocationStats, secretsEgress, scriptSettings, nodes];
+export const MIGRATIONS: readonly Migration[] = [initial, events, invocationStats, secretsEgress, invocationDetails, scriptSettings, nodes];

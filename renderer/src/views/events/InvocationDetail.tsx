@@ -22,6 +22,10 @@ export function InvocationDetail({ record, permalink = true }: { record: Invocat
           { label: "Status", value: <Pill value={record.status} /> },
           { label: "Started", value: formatDateTime(record.startedAt, { ms: true }) },
           { label: "Duration", value: formatDuration(record.durationMs) },
+          // Time waiting for a free executor before the run started (not part of the duration).
+          record.queuedMs === undefined || record.queuedMs === null
+            ? null
+            : { label: "Queue time", value: <span data-testid="invocation-queued">{formatDuration(record.queuedMs)}</span> },
           {
             label: "Invocation",
             value: permalink ? (

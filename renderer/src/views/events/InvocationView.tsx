@@ -1,5 +1,5 @@
-// The invocation page (permalink #/invocations/ID): request outcome, logs, error, the event that
-// caused it and that event's retries.
+// The invocation page (permalink #/invocations/ID): outcome, queue time, logs, error; the HTTP
+// request and response or the return value; the event that caused it and that event's retries.
 import { useQuery } from "@tanstack/react-query";
 import { invocationQuery } from "../../api/queries";
 import { ErrorNotice, Spinner } from "../../components/ui";
@@ -7,6 +7,7 @@ import { useApi } from "../../connections/context";
 import { href } from "../../router";
 import { EventDetail } from "./EventDetail";
 import { InvocationDetail } from "./InvocationDetail";
+import { InvocationIO } from "./InvocationIO";
 
 export function InvocationView({ id }: { id: string }) {
   const invocation = useQuery(invocationQuery(useApi(), id));
@@ -31,6 +32,7 @@ export function InvocationView({ id }: { id: string }) {
               <InvocationDetail record={invocation.data} permalink={false} />
             </div>
           </section>
+          <InvocationIO record={invocation.data} />
           {invocation.data.eventId && (
             <section className="card">
               <div className="card-head">Event that caused it, with its retries</div>
