@@ -1,10 +1,11 @@
 // The invocation page shows what went in and out: an HTTP run's request (credentials and secrets
 // redacted) and response, a triggered run's return value, and the time each waited in the queue.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Shell } from "./pages/shell.js";
-import { launchBrowser, newPage, screenshotBothSizes } from "./support/browser.js";
-import { type E2eServer, startE2eServer } from "./support/server.js";
+import type { Shell } from "./pages/shell.js";
+import { screenshotBothSizes } from "./support/browser.js";
+import type { E2eServer } from "./support/server.js";
+import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
 const CHECKOUT = `export default async function (ctx) {
   console.log("checkout", ctx.request.body.items.length, "items");
@@ -13,15 +14,13 @@ const CHECKOUT = `export default async function (ctx) {
 const AUDIT = "export default async function (ctx) { return { audited: ctx.event.key, op: ctx.event.op, at: 'ledger' } }";
 
 describe("invocation page: request, response, return value", { timeout: 120_000 }, () => {
-  let server: E2eServer;
-  let browser: Browser;
+  let session: SignedInSession;
   let page: Page;
   let shell: Shell;
   let httpId: string;
   let kvId: string;
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);
+  async function seed(server: E2eServer): Promise<void> {
     await server.api("POST", "/apps", { id: "shop" });
     await server.api("PUT", "/apps/shop/secrets/STRIPE_KEY", { value: "sk_live_e2e_98765" });
     await server.api("PUT", "/apps/shop/scripts/checkout", { source: CHECKOUT });
@@ -48,14 +47,15 @@ describe("invocation page: request, response, return value", { timeout: 120_000 
       if (!kvId) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(kvId).toMatch(/^[0-9a-f]{32}$/);
-    page = await newPage(browser);
-    shell = new Shell(page);
-    await shell.signIn(server.url, server.token);
+  }
+
+  beforeAll(async () => {
+    session = await startSignedInSession({ seed });
+    ({ page, shell } = session);
   }, 90_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await session?.close();
   });
 
   it("an HTTP invocation shows its request with credentials redacted, its response and its queue time", async () => {

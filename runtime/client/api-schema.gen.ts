@@ -2701,6 +2701,8 @@ export interface paths {
                                     stack?: string;
                                 } | null;
                                 eventId: string | null;
+                                /** @description ms the run waited in the executor's admission queue (not part of durationMs); null on older records */
+                                queuedMs?: number | null;
                             }[];
                         };
                     };
@@ -2794,6 +2796,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One stored record, with the HTTP request and response or the return value */
         get: {
             parameters: {
                 query?: never;
@@ -2834,6 +2837,43 @@ export interface paths {
                                 stack?: string;
                             } | null;
                             eventId: string | null;
+                            /** @description ms the run waited in the executor's admission queue (not part of durationMs); null on older records */
+                            queuedMs?: number | null;
+                            /** @description The HTTP request; credentials (Authorization, Cookie, the app key...) and secret values are redacted */
+                            request: {
+                                method: string;
+                                path: string;
+                                query: {
+                                    [key: string]: string | string[];
+                                };
+                                headers: {
+                                    [key: string]: string;
+                                };
+                                body: {
+                                    text: string;
+                                    /** @description Size of the whole text in UTF-8 bytes */
+                                    bytes: number;
+                                    /** @description True when `text` holds only the first bytes (see docs/http-api.md) */
+                                    truncated: boolean;
+                                } | null;
+                            } | null;
+                            /** @description The HTTP answer: its status and the headers the script (or the error answer) set */
+                            response: {
+                                status: number;
+                                headers: {
+                                    [key: string]: string;
+                                };
+                            } | null;
+                            /** @description A triggered run's return value as JSON text */
+                            result: {
+                                text: string;
+                                /** @description Size of the whole text in UTF-8 bytes */
+                                bytes: number;
+                                /** @description True when `text` holds only the first bytes (see docs/http-api.md) */
+                                truncated: boolean;
+                                /** @description False when the handler returned nothing (undefined) */
+                                returned: boolean;
+                            } | null;
                         };
                     };
                 };

@@ -108,7 +108,12 @@ export class RuntimeMetrics {
         series.runs.set(record.trigger, runs);
       }
       const at = record.status === "ok" ? 0 : 1;
-      (runs[at] ??= invocations.child(record.app, record.script, record.trigger, record.status)).inc();
+      let counter = runs[at];
+      if (!counter) {
+        counter = invocations.child(record.app, record.script, record.trigger, record.status);
+        runs[at] = counter;
+      }
+      counter.inc();
       if (record.error) errors.inc([record.app, record.script, record.error.code]);
       series.duration.observe(record.durationMs / 1000);
       if (record.queuedMs !== undefined && record.queuedMs !== null) series.queued.observe(record.queuedMs / 1000);
