@@ -5,11 +5,15 @@ import type {
   TokenInfo,
   CurrentScript,
   DeadLetter,
+  EgressPattern,
   EventRecord,
   InvocationDetail,
   InvocationRecord,
   KvEntry,
   ScriptListItem,
+  ScriptSettings,
+  ScriptSettingsView,
+  SecretInfo,
   StatsResponse,
   TestRunResult,
   Trigger,
@@ -92,8 +96,22 @@ export class PiCloudClient {
     this.request<CurrentScript>("GET", `/apps/${enc(app)}/scripts/${enc(name)}/versions/${version}`);
   restore = (app: string, name: string, version: number) =>
     this.request<{ version: number }>("POST", `/apps/${enc(app)}/scripts/${enc(name)}/versions/${version}/restore`);
+  getScriptSettings = (app: string, name: string) =>
+    this.request<ScriptSettingsView>("GET", `/apps/${enc(app)}/scripts/${enc(name)}/settings`);
+  updateScriptSettings = (app: string, name: string, settings: ScriptSettings) =>
+    this.request<ScriptSettingsView>("PUT", `/apps/${enc(app)}/scripts/${enc(name)}/settings`, { settings });
   testRun = (app: string, name: string, input: { request?: unknown; event?: unknown }) =>
     this.request<TestRunResult>("POST", `/apps/${enc(app)}/scripts/${enc(name)}/invoke`, input);
+
+  listSecrets = (app: string) => this.request<{ secrets: SecretInfo[] }>("GET", `/apps/${enc(app)}/secrets`).then((r) => r.secrets);
+  setSecret = (app: string, name: string, value: string) =>
+    this.request<SecretInfo>("PUT", `/apps/${enc(app)}/secrets/${enc(name)}`, { value });
+  deleteSecret = (app: string, name: string) => this.request<void>("DELETE", `/apps/${enc(app)}/secrets/${enc(name)}`);
+  listEgress = (app: string) => this.request<{ patterns: EgressPattern[] }>("GET", `/apps/${enc(app)}/egress`).then((r) => r.patterns);
+  allowEgress = (app: string, patterns: string[]) =>
+    this.request<{ patterns: EgressPattern[] }>("POST", `/apps/${enc(app)}/egress`, { patterns }).then((r) => r.patterns);
+  removeEgress = (app: string, pattern: string) =>
+    this.request<void>("DELETE", `/apps/${enc(app)}/egress?${new URLSearchParams({ pattern })}`);
 
   listTriggers = (app: string) => this.request<{ triggers: Trigger[] }>("GET", `/apps/${enc(app)}/triggers`).then((r) => r.triggers);
   addTrigger = (app: string, body: Record<string, unknown>) => this.request<Trigger>("POST", `/apps/${enc(app)}/triggers`, body);

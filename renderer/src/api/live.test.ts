@@ -25,6 +25,7 @@ function setup() {
     ["conn-a", "apps"],
     ["conn-a", "scripts", "shop"],
     ["conn-a", "invocations", {}],
+    ["conn-a", "script-settings", "shop", "cart"],
     ["conn-b", "apps"],
   ]) {
     queryClient.setQueryData(key, ["cached"]);
@@ -54,5 +55,13 @@ describe("live stream", () => {
     stream.message("change", { method: "PUT", path: "/apps/shop/scripts/cart", app: "shop" });
     expect(invalidated(["conn-a", "scripts", "shop"])).toBe(true);
     expect(invalidated(["conn-a", "apps"])).toBe(false);
+  });
+
+  it("a script's settings follow changes to them and to their app's settings", () => {
+    for (const path of ["/apps/shop/scripts/cart/settings", "/apps/shop"]) {
+      const { stream, invalidated } = setup();
+      stream.message("change", { method: "PUT", path, app: "shop" });
+      expect(invalidated(["conn-a", "script-settings", "shop", "cart"]), path).toBe(true);
+    }
   });
 });

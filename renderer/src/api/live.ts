@@ -22,10 +22,16 @@ export function invalidationsFor(api: Api, path: string): (readonly unknown[])[]
   if (first === "deadletters") return [keys.deadLetters(api), keys.events(api)];
   if (first !== "apps") return [keys.all(api)];
   if (!app) return [keys.apps(api)];
-  if (!section) return [keys.apps(api), keys.app(api, app), keys.scripts(api, app)];
+  if (!section) return [keys.apps(api), keys.app(api, app), keys.scripts(api, app), keys.scriptSettingsOf(api, app)];
   if (section === "scripts")
     return name
-      ? [keys.scripts(api, app), keys.script(api, app, name), keys.versions(api, app, name), keys.triggers(api, app)]
+      ? [
+          keys.scripts(api, app),
+          keys.script(api, app, name),
+          keys.versions(api, app, name),
+          keys.triggers(api, app),
+          keys.scriptSettings(api, app, name),
+        ]
       : [keys.scripts(api, app)];
   if (section === "triggers") return [keys.triggers(api, app)];
   if (section === "kv") return [keys.collections(api, app), [api.id, "kv", app]];

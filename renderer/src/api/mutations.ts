@@ -2,7 +2,7 @@
 // has to know which caches a change touches.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "../connections/context";
-import type { AppSettings } from "./types";
+import type { AppSettings, ScriptSettings } from "./types";
 import { keys } from "./queries";
 
 export function useCreateApp() {
@@ -21,7 +21,11 @@ export function useUpdateApp(app: string) {
     mutationFn: (settings: AppSettings) => api.client.updateApp(app, settings),
     onSuccess: (updated) => {
       queryClient.setQueryData(keys.app(api, app), updated);
-      return queryClient.invalidateQueries({ queryKey: keys.apps(api) });
+      return Promise.all([
+        queryClient.invalidateQueries({ queryKey: keys.apps(api) }),
+        // What each script runs with may come from the app.
+        queryClient.invalidateQueries({ queryKey: keys.scriptSettingsOf(api, app) }),
+      ]);
     },
   });
 }
@@ -190,5 +194,50 @@ export function useCreateExampleApp() {
         queryClient.invalidateQueries({ queryKey: keys.apps(api) }),
         queryClient.invalidateQueries({ queryKey: keys.scripts(api, input.app) }),
       ]),
+  });
+}
+
+export function useUpdateScriptSettings(app: string, name: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (settings: ScriptSettings) => api.client.updateScriptSettings(app, name, settings),
+    onSuccess: (view) => queryClient.setQueryData(keys.scriptSettings(api, app, name), view),
+  });
+}
+
+export function useSetSecret(app: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { name: string; value: string }) => api.client.setSecret(app, input.name, input.value),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.secrets(api, app) }),
+  });
+}
+
+export function useDeleteSecret(app: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string) => api.client.deleteSecret(app, name),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.secrets(api, app) }),
+  });
+}
+
+export function useAllowEgress(app: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (pattern: string) => api.client.allowEgress(app, [pattern]),
+    onSuccess: (patterns) => queryClient.setQueryData(keys.egress(api, app), patterns),
+  });
+}
+
+export function useRemoveEgress(app: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (pattern: string) => api.client.removeEgress(app, pattern),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.egress(api, app) }),
   });
 }

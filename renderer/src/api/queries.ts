@@ -21,6 +21,11 @@ export const keys = {
   scripts: (api: Api, app: string) => [api.id, "scripts", app] as const,
   script: (api: Api, app: string, name: string) => [api.id, "script", app, name] as const,
   versions: (api: Api, app: string, name: string) => [api.id, "versions", app, name] as const,
+  /** Every script's settings of an app: they depend on the app's settings too. */
+  scriptSettingsOf: (api: Api, app: string) => [api.id, "script-settings", app] as const,
+  scriptSettings: (api: Api, app: string, name: string) => [api.id, "script-settings", app, name] as const,
+  secrets: (api: Api, app: string) => [api.id, "secrets", app] as const,
+  egress: (api: Api, app: string) => [api.id, "egress", app] as const,
   triggers: (api: Api, app: string) => [api.id, "triggers", app] as const,
   collections: (api: Api, app: string) => [api.id, "collections", app] as const,
   keysOf: (api: Api, app: string, collection: string) => [api.id, "kv", app, collection] as const,
@@ -65,6 +70,15 @@ export const versionQuery = (api: Api, app: string, name: string, version: numbe
     queryFn: () => api.client.getVersion(app, name, version),
     staleTime: Number.POSITIVE_INFINITY, // a version never changes
   });
+
+export const scriptSettingsQuery = (api: Api, app: string, name: string) =>
+  queryOptions({ queryKey: keys.scriptSettings(api, app, name), queryFn: () => api.client.getScriptSettings(app, name) });
+
+export const secretsQuery = (api: Api, app: string) =>
+  queryOptions({ queryKey: keys.secrets(api, app), queryFn: () => api.client.listSecrets(app) });
+
+export const egressQuery = (api: Api, app: string) =>
+  queryOptions({ queryKey: keys.egress(api, app), queryFn: () => api.client.listEgress(app) });
 
 export const triggersQuery = (api: Api, app: string) =>
   queryOptions({ queryKey: keys.triggers(api, app), queryFn: () => api.client.listTriggers(app) });

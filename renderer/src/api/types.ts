@@ -12,7 +12,11 @@ export type {
   RecordedResponse,
   RecordedText,
 } from "../../../runtime/store/invocations.js";
-export type { ScriptLanguage, ScriptSummary, ScriptVersion } from "../../../runtime/store/scripts.js";
+export type { ScriptLanguage, ScriptSettings, ScriptSummary, ScriptVersion } from "../../../runtime/store/scripts.js";
+import type { ScriptSettings } from "../../../runtime/store/scripts.js";
+import type { SettingSource } from "../../../runtime/orchestrator/effective-settings.js";
+import type { LimitName } from "../../../runtime/shared/limits.js";
+export type { SettingSource } from "../../../runtime/orchestrator/effective-settings.js";
 export type { Trigger } from "../../../runtime/store/triggers.js";
 export type { TokenInfo } from "../../../runtime/store/tokens.js";
 import type { StatsSeries } from "../../../runtime/orchestrator/stats-series.js";
@@ -77,4 +81,26 @@ export interface StreamEvent {
   status: string;
   attempt: number;
   deadLetterId: string | null;
+}
+
+/** GET/PUT /apps/{app}/scripts/{name}/settings: the script's own settings and what it runs with. */
+export interface ScriptSettingsView {
+  app: string;
+  script: string;
+  settings: ScriptSettings;
+  effective: {
+    strict: { value: boolean; source: SettingSource };
+    limits: Record<LimitName, { value: number; source: SettingSource }>;
+  };
+}
+
+/** A secret as the API lists it: never its value. */
+export interface SecretInfo {
+  name: string;
+  updatedAt: string;
+}
+
+export interface EgressPattern {
+  pattern: string;
+  createdAt: string;
 }

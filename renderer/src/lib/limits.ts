@@ -1,5 +1,5 @@
 // The per-app limit fields of the settings form, with the runtime's bounds and defaults.
-import { LIMIT_BOUNDS } from "../../../runtime/shared/limit-bounds.js";
+import { APP_WIDE_LIMITS, LIMIT_BOUNDS, SCRIPT_LIMITS } from "../../../runtime/shared/limit-bounds.js";
 
 export type LimitName = keyof typeof LIMIT_BOUNDS;
 
@@ -23,11 +23,15 @@ export const LIMIT_FIELDS = (Object.keys(LIMIT_BOUNDS) as LimitName[]).map((name
   ...LIMIT_BOUNDS[name],
 }));
 
-/** The invalid fields of a limits form, with what is wrong; empty fields mean "default". */
-export function limitErrors(values: Readonly<Record<LimitName, string>>): Partial<Record<LimitName, string>> {
+/** The limits a script may override, and those only its app can set. */
+export const SCRIPT_LIMIT_FIELDS = LIMIT_FIELDS.filter((f) => SCRIPT_LIMITS.includes(f.name));
+export const APP_WIDE_LIMIT_FIELDS = LIMIT_FIELDS.filter((f) => (APP_WIDE_LIMITS as readonly string[]).includes(f.name));
+
+/** The invalid fields of a limits form, with what is wrong; empty (or absent) fields mean "inherited". */
+export function limitErrors(values: Readonly<Partial<Record<LimitName, string>>>): Partial<Record<LimitName, string>> {
   const errors: Partial<Record<LimitName, string>> = {};
   for (const field of LIMIT_FIELDS) {
-    const text = values[field.name].trim();
+    const text = values[field.name]?.trim() ?? "";
     if (text === "") continue;
     const n = Number(text);
     if (!Number.isInteger(n)) errors[field.name] = "a whole number";

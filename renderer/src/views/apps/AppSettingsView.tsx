@@ -1,4 +1,5 @@
-// Per-app settings: sandbox mode, resource limits, the app key for endpoints, and deleting the app.
+// Per-app settings: sandbox mode, resource limits, the app key for endpoints, secrets and egress,
+// and deleting the app.
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useDeleteApp } from "../../api/mutations";
@@ -8,7 +9,9 @@ import { ErrorNotice, Spinner } from "../../components/ui";
 import { useApi } from "../../connections/context";
 import { navigate } from "../../router";
 import { AppKeyCard } from "./AppKeyCard";
+import { EgressCard } from "./EgressCard";
 import { LimitsCard } from "./LimitsCard";
+import { SecretsCard } from "./SecretsCard";
 
 export function AppSettingsView({ app }: { app: string }) {
   const query = useQuery(appQuery(useApi(), app));
@@ -20,6 +23,10 @@ export function AppSettingsView({ app }: { app: string }) {
         <>
           <LimitsCard app={query.data} />
           <AppKeyCard app={query.data} />
+          <div className="settings-pair">
+            <SecretsCard app={query.data.id} />
+            <EgressCard app={query.data.id} />
+          </div>
           <DangerCard app={query.data} />
         </>
       )}

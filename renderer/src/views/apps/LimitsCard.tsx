@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { useUpdateApp } from "../../api/mutations";
 import type { App } from "../../api/types";
+import { SaveRow } from "../../components/forms";
 import { ErrorNotice } from "../../components/ui";
 import { LIMIT_FIELDS, type LimitName, limitErrors } from "../../lib/limits";
 
@@ -64,21 +65,9 @@ export function LimitsCard({ app }: { app: App }) {
           ))}
         </div>
         <ErrorNotice error={update.error} />
-        <div className="row">
-          <button
-            type="submit"
-            className="btn primary"
-            disabled={update.isPending || Object.keys(errors).length > 0}
-            data-testid="limits-save"
-          >
-            Save settings
-          </button>
-          {saved && (
-            <span className="ok-text small" role="status" data-testid="limits-saved">
-              Saved. New invocations use these settings.
-            </span>
-          )}
-        </div>
+        <SaveRow pending={update.isPending} invalid={Object.keys(errors).length > 0} saved={saved} testId="limits">
+          Saved. New invocations use these settings.
+        </SaveRow>
       </div>
     </form>
   );

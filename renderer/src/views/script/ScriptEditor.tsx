@@ -1,6 +1,6 @@
 // The script editor: Monaco with SDK typings, save = deploy (Ctrl/Cmd+S), deploy and run-time
 // errors at their line, a "modified" marker with a guard against losing edits, and side panels
-// for test runs, triggers and version history.
+// for test runs, triggers, version history and the script's own settings.
 import Editor, { type OnMount } from "@monaco-editor/react";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
@@ -14,15 +14,17 @@ import { type EditorMarker, markerForError } from "../../lib/markers";
 import { monaco } from "../../monaco-setup";
 import { href, navigate, useLeaveGuard } from "../../router";
 import { type Language, TEMPLATES } from "./templates";
+import { SettingsPanel } from "./SettingsPanel";
 import { TestRunPanel } from "./TestRunPanel";
 import { TriggersPanel } from "./TriggersPanel";
 import { VersionsPanel } from "./VersionsPanel";
 
-type Panel = "test" | "triggers" | "history";
+type Panel = "test" | "triggers" | "history" | "settings";
 const PANELS: readonly { id: Panel; label: string }[] = [
   { id: "test", label: "Test run" },
   { id: "triggers", label: "Triggers" },
   { id: "history", label: "History" },
+  { id: "settings", label: "Settings" },
 ];
 
 export function ScriptEditor({ app, name }: { app: string; name: string }) {
@@ -212,6 +214,8 @@ export function ScriptEditor({ app, name }: { app: string; name: string }) {
             />
           ) : panel === "triggers" ? (
             <TriggersPanel app={app} name={name} />
+          ) : panel === "settings" ? (
+            <SettingsPanel app={app} name={name} />
           ) : (
             <VersionsPanel app={app} name={name} editorSource={source ?? ""} language={language} onRestored={setSource} />
           )}

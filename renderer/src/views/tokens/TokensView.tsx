@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useCreateToken, useRevokeToken } from "../../api/mutations";
 import { tokensQuery } from "../../api/queries";
+import { ConfirmButton } from "../../components/forms";
 import { CopyButton, Empty, ErrorNotice, Spinner } from "../../components/ui";
 import { useApi, useConnection } from "../../connections/context";
 import { formatDateTime } from "../../lib/format";
@@ -84,17 +85,13 @@ export function TokensView() {
                   <td className="muted">{formatDateTime(token.createdAt)}</td>
                   <td className="muted">{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : "never"}</td>
                   <td className="right">
-                    <button
-                      type="button"
-                      className="btn small danger"
+                    <ConfirmButton
+                      label="Revoke"
+                      question={`Revoke '${token.name}'? Anything using it gets 401 at once, on every node.`}
+                      onConfirm={() => revoke.mutate(token.id)}
                       disabled={revoke.isPending}
-                      onClick={() => {
-                        if (confirm(`Revoke '${token.name}'? Anything using it gets 401 at once, on every node.`)) revoke.mutate(token.id);
-                      }}
-                      aria-label={`Revoke ${token.name}`}
-                    >
-                      Revoke
-                    </button>
+                      ariaLabel={`Revoke ${token.name}`}
+                    />
                   </td>
                 </tr>
               ))}
