@@ -9,8 +9,6 @@ import { ApiClient } from "../runtime/cli/client.js";
 import { startRuntime } from "../runtime/main.js";
 import { loadConfig } from "../runtime/shared/config.js";
 import { silentLogger } from "../runtime/shared/log.js";
-import type { Db } from "../runtime/store/db.js";
-import { KvStore } from "../runtime/store/kv.js";
 import { openDatabase } from "../runtime/store/open-db.js";
 import { createPostgresDatabase } from "../runtime/testing/databases.js";
 import { dispatchThroughput, type EventFigures, idleCpuPercent, measureEvents } from "./events.js";
@@ -19,9 +17,9 @@ import { peakRssMiB, ROOT, rssMiB, type Spawned, spawnUntil, stop } from "./proc
 import { type PreludeCost, preludeCost } from "./prelude-cost.js";
 import { scaleCase } from "./scale.js";
 import { type ClusterFigures, clusterCase } from "./cluster.js";
+import { directKv, KV_SCRIPT } from "./kv.js";
+import { CONNECTIONS, DURATION_S, load, type Row } from "./load.js";
 
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
-const CONNECTIONS = 50;
 const TOKEN = "pc_benchmark_token_0123456789";
 const IDLE_S = Number(process.env.BENCH_IDLE_SECONDS ?? 20);
 const EVENT_BURST = Number(process.env.BENCH_EVENT_BURST ?? 3000);
@@ -41,28 +39,6 @@ const want = (group: string) => !CASES || CASES.has(group);
 /** `bin/picloud` runs the bundle `npm run build` made (built below); BENCH_FROM_SOURCE=1 measures tsx instead. */
 const PICLOUD = ["bin/picloud"];
 
-interface Row {
-  case: string;
-  reqPerSec: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  note?: string;
-}
-
-async function load(url: string, label: string, options: { duration?: number; warmup?: boolean } = {}): Promise<Row> {
-  // Warm up first (JIT, warm sandboxes, connection pools): the table reports steady state.
-  if (options.warmup !== false) await autocannon({ url, connections: CONNECTIONS, duration: 1 });
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: options.duration ?? DURATION_S, pipelining: 1 });
-  const errors = result.errors + result.timeouts + result.non2xx;
-  return {
-    case: label,
-    reqPerSec: Math.round(result.requests.average),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    ...(errors > 0 && { note: `${errors} errors/non-2xx` }),
-  };
-}
-
 const apiOf = (base: string) => {
   const client = new ApiClient({ url: base, token: TOKEN });
   return (method: string, route: string, body?: unknown): Promise<unknown> => client.request(method, route, body);
@@ -71,34 +47,8 @@ const apiOf = (base: string) => {
 const HELLO = "export default async function () { return { message: 'Hello, world!' } }";
 /** The same hello in the Workers module style, returning a Response. */
 const WORKERS_HELLO = "export default { async fetch() { return Response.json({ message: 'Hello, world!' }) } }";
-const KV_SCRIPT = `export default async function () {
-  const c = kv.collection("bench");
-  const n = ((await c.get("counter")) ?? 0) + 1;
-  await c.set("counter", n);
-  return { n };
-}`;
 /** Burns ~900 ms of CPU per call, under the default 1,000 ms CPU limit. */
 const BURN = "export default async function () { const end = Date.now() + 900; let x = 0; while (Date.now() < end) x++; return { x } }";
-
-/** The storage ceiling: the same get+set straight on the database, 50 concurrent loops, no HTTP or sandbox. */
-async function directKv(db: Db, label: string): Promise<Row> {
-  await db.query("insert into apps (id) values ('direct') on conflict do nothing");
-  const kv = new KvStore(db);
-  const end = performance.now() + DURATION_S * 1000;
-  const latencies: number[] = [];
-  const worker = async () => {
-    while (performance.now() < end) {
-      const started = performance.now();
-      const value = await kv.get("direct", "bench", "counter");
-      await kv.set("direct", "bench", "counter", String((value ? Number(value) : 0) + 1));
-      latencies.push(performance.now() - started);
-    }
-  };
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => Math.round((latencies[Math.floor(latencies.length * q)] ?? 0) * 100) / 100;
-  return { case: label, reqPerSec: Math.round(latencies.length / DURATION_S), p50Ms: at(0.5), p99Ms: at(0.99) };
-}
 
 /** Time from spawning `picloud serve` to the first answered HTTP request, and the phases it logged. */
 async function bootToFirstAnswer(args: string[]): Promise<{ server: Spawned; ms: number; phases: string }> {

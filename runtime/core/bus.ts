@@ -18,6 +18,11 @@ export interface BusTopics {
   "events.due": Record<string, never>;
   /** An app's secrets or egress patterns changed: every process drops its cached copy. */
   "bindings.changed": { readonly app: string };
+  /**
+   * A KV key was written or deleted: every other process drops it from its read cache. Sent by the
+   * write's own statement (store/kv.ts), never through publish(), so it is delivered exactly at commit.
+   */
+  "kv.changed": { readonly app: string; readonly collection: string; readonly key: string };
   /** A node registered, changed state or left. */
   "nodes.changed": { readonly id: string; readonly status: string };
 }
@@ -76,8 +81,13 @@ export class Bus {
   async publish<T extends Topic>(topic: T, payload: BusTopics[T]): Promise<void> {
     this.deliver(topic, payload);
     if (LOCAL_ONLY.has(topic)) return;
+    await this.db.notify(BUS_CHANNEL, this.envelope(topic, payload)).catch(() => {});
+  }
+
+  /** The NOTIFY payload that reaches every other process's handlers of `topic`, for a statement to send itself. */
+  envelope<T extends Topic>(topic: T, payload: BusTopics[T]): string {
     const envelope: Envelope = { topic, origin: this.origin, payload };
-    await this.db.notify(BUS_CHANNEL, JSON.stringify(envelope)).catch(() => {});
+    return JSON.stringify(envelope);
   }
 
   /**

@@ -61,6 +61,8 @@ export const ConfigSchema = Type.Object({
   drainGraceMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
   /** SIGTERM: how long in-flight work may take to finish before it is handed back. */
   drainTimeoutMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+  /** This process's KV read cache (keys and values), MiB; 0 turns it off. */
+  kvCacheMiB: Type.Number({ minimum: 0, maximum: 4_096 }),
   limits: LimitsOverrideSchema,
 });
 
@@ -115,6 +117,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     heartbeatMs: envInt(env.PICLOUD_HEARTBEAT_MS),
     drainGraceMs: envInt(env.PICLOUD_DRAIN_GRACE_MS),
     drainTimeoutMs: envInt(env.PICLOUD_DRAIN_TIMEOUT_MS),
+    kvCacheMiB: envInt(env.PICLOUD_KV_CACHE_MIB),
   });
   const input = {
     host: "127.0.0.1",
@@ -142,6 +145,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     heartbeatMs: 5_000,
     drainGraceMs: 0,
     drainTimeoutMs: 30_000,
+    kvCacheMiB: 16,
     nodeId: `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     limits: {},
     ...fromEnv,

@@ -6,6 +6,12 @@ export interface Queryable {
   query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
+/** A NOTIFY to send along with a statement (delivered when its transaction commits). */
+export interface Notification {
+  readonly channel: string;
+  readonly payload: string;
+}
+
 /** The state of the LISTEN connection, for /readyz. */
 export interface DbHealth {
   readonly listening: boolean;

@@ -1,7 +1,8 @@
 // Per-app key-value storage. Values are JSON; keys are ordered bytewise (collation "C") so
 // keyset pagination is stable under concurrent writes on both PGlite and Postgres.
 import { PiCloudError } from "../shared/errors.js";
-import type { Db, Queryable } from "./db.js";
+import type { Db, Notification, Queryable, Row } from "./db.js";
+import { ABSENT_VERSION, type CacheTicket, type KvReadCache } from "./kv-cache.js";
 
 export const KV_LIMITS = {
   keyBytes: 512,
@@ -124,25 +125,75 @@ function rethrowValueError(error: unknown): never {
   throw error;
 }
 
+export interface KvStoreOptions {
+  /** Lets the event system add outbox rows in the same transaction as a write. */
+  readonly hook?: KvChangeHook | undefined;
+  /** This process's read cache (see kv-cache.ts); absent: every read goes to the database. */
+  readonly cache?: KvReadCache | undefined;
+  /**
+   * The NOTIFY that tells other processes' caches about a write to this key, sent by the write's
+   * own statement. Given whenever other processes may share the database, cache or not here.
+   */
+  readonly notification?: ((app: string, collection: string, key: string) => Notification) | undefined;
+}
+
+const SELECT_VALUE = "select value::text as value, version from kv where app_id = $1 and collection = $2 and key = $3";
+/**
+ * `version` is drawn again under the row lock on update (the insert's default is drawn before any
+ * wait). `stored`: the value as the database keeps it (jsonb orders keys), for the cache, when $5.
+ */
+const UPSERT = `insert into kv (app_id, collection, key, value) values ($1, $2, $3, $4::jsonb)
+  on conflict (app_id, collection, key) do update set value = excluded.value, updated_at = now(), version = nextval('kv_version')
+  returning (xmax = 0) as inserted, version, case when $5::boolean then value::text end as stored`;
+/** The same in one round trip with the NOTIFY, which Postgres delivers when the write commits. */
+const UPSERT_NOTIFY = `with w as (${UPSERT}) select inserted, version, stored, pg_notify($6, $7) from w`;
+const DELETE = "delete from kv where app_id = $1 and collection = $2 and key = $3 returning key";
+const DELETE_NOTIFY = `with d as (${DELETE}) select key, pg_notify($4, $5) from d`;
+
+interface UpsertRow {
+  inserted: boolean;
+  version: string | number;
+  stored: string | null;
+}
+
 export class KvStore {
+  private readonly hook: KvChangeHook | undefined;
+  private readonly cache: KvReadCache | undefined;
+  private readonly notification: KvStoreOptions["notification"];
+
   constructor(
     private readonly db: Db,
-    private readonly hook?: KvChangeHook,
-  ) {}
+    options: KvStoreOptions = {},
+  ) {
+    this.hook = options.hook;
+    this.cache = options.cache;
+    this.notification = options.notification;
+  }
 
   async get(app: string, collection: string, key: string): Promise<string | null> {
     assertCollection(collection);
     assertKey(key);
-    const rows = await this.db.query<{ value: string }>(
-      "select value::text as value from kv where app_id = $1 and collection = $2 and key = $3",
-      [app, collection, key],
-    );
-    return rows[0]?.value ?? null;
+    const cache = this.cache;
+    const cached = cache?.peek(app, collection, key);
+    if (cached !== undefined) return cached;
+    const ticket = cache?.begin(app, collection, key);
+    let rows: { value: string; version: string | number }[];
+    try {
+      rows = await this.db.query<{ value: string; version: string | number }>(SELECT_VALUE, [app, collection, key]);
+    } catch (error) {
+      if (ticket) cache?.abandon(ticket);
+      throw error;
+    }
+    const row = rows[0];
+    if (ticket) cache?.offer(ticket, row ? row.value : null, row ? Number(row.version) : ABSENT_VERSION);
+    return row?.value ?? null;
   }
 
   async has(app: string, collection: string, key: string): Promise<boolean> {
     assertCollection(collection);
     assertKey(key);
+    const cached = this.cache?.peek(app, collection, key);
+    if (cached !== undefined) return cached !== null;
     const rows = await this.db.query("select 1 from kv where app_id = $1 and collection = $2 and key = $3", [app, collection, key]);
     return rows.length > 0;
   }
@@ -152,39 +203,67 @@ export class KvStore {
     assertCollection(collection);
     assertKey(key);
     assertValueJson(valueJson);
-    const write = async (q: Queryable): Promise<KvOp> => {
+    const cache = this.cache;
+    const notify = this.notification?.(app, collection, key);
+    const params = [app, collection, key, valueJson, cache?.accepts(valueJson) ?? false];
+    const ticket = cache?.begin(app, collection, key);
+    const upsert = async (q: Queryable) => {
       const rows = await q
-        .query<{ inserted: boolean }>(
-          `insert into kv (app_id, collection, key, value) values ($1, $2, $3, $4::jsonb)
-           on conflict (app_id, collection, key) do update set value = excluded.value, updated_at = now()
-           returning (xmax = 0) as inserted`,
-          [app, collection, key, valueJson],
-        )
+        .query<UpsertRow & Row>(notify ? UPSERT_NOTIFY : UPSERT, notify ? [...params, notify.channel, notify.payload] : params)
         .catch(rethrowValueError);
-      const op: KvOp = rows[0]?.inserted ? "insert" : "update";
-      if (this.hook) produced = await this.hook.onChange(q, { app, collection, key, op, valueJson }, origin);
-      return op;
+      const row = rows[0] as UpsertRow;
+      return { result: row, change: { app, collection, key, op: row.inserted ? "insert" : "update", valueJson } as const };
     };
-    let produced = 0;
-    const op = this.hook?.mayTrigger(app, collection, key) ? await this.db.transaction(write) : await write(this.db);
-    if (produced > 0) this.hook?.afterCommit();
-    return op;
+    const row = await this.write({ app, collection, key, origin, ticket }, upsert, (written) => {
+      if (ticket) cache?.offer(ticket, written.stored ?? undefined, Number(written.version), written.inserted);
+    });
+    return row.inserted ? "insert" : "update";
   }
 
   /** Returns whether the key was present. */
   async delete(app: string, collection: string, key: string, origin: WriteOrigin = DIRECT): Promise<boolean> {
     assertCollection(collection);
     assertKey(key);
-    const remove = async (q: Queryable): Promise<boolean> => {
-      const rows = await q.query("delete from kv where app_id = $1 and collection = $2 and key = $3 returning key", [app, collection, key]);
+    const notify = this.notification?.(app, collection, key);
+    const ticket = this.cache?.beginDelete(app, collection, key);
+    const remove = async (q: Queryable) => {
+      const rows = notify
+        ? await q.query(DELETE_NOTIFY, [app, collection, key, notify.channel, notify.payload])
+        : await q.query(DELETE, [app, collection, key]);
       const existed = rows.length > 0;
-      if (existed && this.hook) produced = await this.hook.onChange(q, { app, collection, key, op: "delete", valueJson: null }, origin);
-      return existed;
+      return { result: existed, change: existed ? ({ app, collection, key, op: "delete", valueJson: null } as const) : undefined };
     };
+    return this.write({ app, collection, key, origin, ticket }, remove, () => {
+      if (ticket) this.cache?.endDelete(ticket);
+    });
+  }
+
+  /**
+   * Runs one write: in a transaction with the hook's outbox rows when the key may trigger events,
+   * alone otherwise. A failure (before, during or after the commit) leaves the key unknown to the
+   * cache; on success `committed` tells the cache before any event handler can run and read the key.
+   */
+  private async write<T>(
+    target: { app: string; collection: string; key: string; origin: WriteOrigin; ticket: CacheTicket | undefined },
+    statement: (q: Queryable) => Promise<{ result: T; change: KvChange | undefined }>,
+    committed: (result: T) => void,
+  ): Promise<T> {
     let produced = 0;
-    const existed = this.hook?.mayTrigger(app, collection, key) ? await this.db.transaction(remove) : await remove(this.db);
+    const run = async (q: Queryable): Promise<T> => {
+      const { result, change } = await statement(q);
+      if (change && this.hook) produced = await this.hook.onChange(q, change, target.origin);
+      return result;
+    };
+    let result: T;
+    try {
+      result = this.hook?.mayTrigger(target.app, target.collection, target.key) ? await this.db.transaction(run) : await run(this.db);
+    } catch (error) {
+      if (target.ticket) this.cache?.fail(target.ticket);
+      throw error;
+    }
+    committed(result);
     if (produced > 0) this.hook?.afterCommit();
-    return existed;
+    return result;
   }
 
   async list(app: string, collection: string, options: ListOptions = {}): Promise<KvPage> {

@@ -6,6 +6,7 @@ import { secretsEgress } from "./004-secrets-egress.js";
 import { invocationDetails } from "./005-invocation-details.js";
 import { scriptSettings } from "./007-script-settings.js";
 import { nodes } from "./009-nodes.js";
+import { kvVersion } from "./010-kv-version.js";
 
 export interface Migration {
   readonly version: number;
@@ -13,4 +14,13 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial, events, invocationStats, secretsEgress, invocationDetails, scriptSettings, nodes];
+export const MIGRATIONS: readonly Migration[] = [
+  initial,
+  events,
+  invocationStats,
+  secretsEgress,
+  invocationDetails,
+  scriptSettings,
+  nodes,
+  kvVersion,
+];

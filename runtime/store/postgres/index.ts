@@ -87,6 +87,10 @@ export async function openPostgres(connectionString: string, options: PostgresOp
     }
     if (lost) throw new Error("the LISTEN connection was lost while subscribing");
     listener = client;
+  }
+
+  /** Listening again: in the same turn as the reconnect handlers, so no cache serves what it may have missed in between. */
+  function markListening(): void {
     listening = true;
     lastError = undefined;
   }
@@ -101,7 +105,10 @@ export async function openPostgres(connectionString: string, options: PostgresOp
       connecting = connectListener().then(
         () => {
           connecting = undefined;
+          // Lost again before this turn: onLost could not schedule a retry while connecting.
+          if (!listener) return scheduleReconnect();
           attempt = 0;
+          markListening();
           options.onStateChange?.("up");
           for (const handler of reconnectHandlers) handler();
         },
@@ -115,6 +122,7 @@ export async function openPostgres(connectionString: string, options: PostgresOp
   }
 
   await connectListener();
+  markListening();
 
   return {
     kind: "postgres",
