@@ -131,18 +131,19 @@ async function startProcess<T extends Started>(
   };
   let core: Core;
   try {
-    core = await startCore({ ...options, migrations: role === "node" ? "wait" : "apply" });
+    core = await startCore({ ...options, migrations: role === "node" ? "wait" : "apply", phases });
   } catch (error) {
     await early?.then((pool) => pool.close()).catch(() => {});
     throw error;
   }
-  phases.mark("database");
+  phases.mark("core");
   const { config, logger } = core;
   const stoppers = new Stoppers();
   stoppers.push(() => core.stop());
   try {
     const identity: NodeIdentity = { name: config.nodeName ?? os.hostname() };
     const started = await build(core, stoppers, identity, takeExecutor);
+    phases.mark("roles");
     const metrics = startMetrics(core, started.runner, stoppers);
     const load = new LoadWindow();
     stoppers.push(started.runner.recorder.subscribe((record) => load.add(record.durationMs, record.status === "ok")));
@@ -197,6 +198,8 @@ async function startProcess<T extends Started>(
       metrics: metrics.metrics,
       async listen() {
         try {
+          await app.ready();
+          phases.mark("ready");
           await app.listen({ host: config.host, port: config.port });
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;

@@ -1,17 +1,60 @@
-// Bundles the runtime for `picloud serve` (out/runtime/picloud.mjs) and its executor worker
-// (out/runtime/worker.js): starting from one ES module instead of ~100 TypeScript sources through
-// tsx saves most of the start-up time. Dependencies stay in node_modules (PGlite and QuickJS load
-// their WASM files relative to their own packages). Chunks stay beside the entry, whose depth below
-// the repository root the runtime relies on (../../package.json, ../../out/renderer).
+// Bundles the runtime for `picloud serve` (out/runtime/picloud.js) and its executor worker
+// (out/runtime/worker.js): starting from a few ES modules instead of ~100 TypeScript sources through
+// tsx, and ~1,500 files of dependencies (typebox alone is ~700 ES modules), saves most of the
+// start-up time. Dependencies that load files relative to their own package (WASM, binaries, worker
+// scripts) stay in node_modules. Chunks stay beside the entry, whose depth below the repository root
+// the runtime relies on (../../package.json, ../../out/renderer). Work the runtime would otherwise do
+// at every start is done here once: the guest prelude is minified into the bundle.
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outdir = path.join(root, "out", "runtime");
 
+/**
+ * Packages that stay in node_modules: each finds files next to its own code (PGlite's and QuickJS's
+ * WASM and data files, esbuild's binary, pino's transport worker). Everything else is bundled.
+ */
+export const EXTERNAL = [
+  "@electric-sql/pglite",
+  "@jitl/*",
+  "quickjs-emscripten",
+  "quickjs-emscripten-core",
+  "esbuild",
+  "pino",
+  "thread-stream",
+];
+
+/** Bundled CommonJS code calls require() for Node's built-ins; an ES module has none of its own. */
+const REQUIRE_SHIM = 'import { createRequire as __picloudCreateRequire } from "node:module"; const require = __picloudCreateRequire(import.meta.url);';
+
+/** The minified guest prelude and lazy modules, computed with the sources' own code (runtime/executor/guest-prelude.ts). */
+async function builtPrelude() {
+  // Inside the repository, so that its imports (esbuild) resolve from node_modules.
+  mkdirSync(path.join(root, "out"), { recursive: true });
+  const file = path.join(root, "out", `.prelude-${process.pid}.mjs`);
+  try {
+    await build({
+      absWorkingDir: root,
+      entryPoints: ["runtime/executor/guest-prelude.ts"],
+      outfile: file,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      packages: "external",
+      logLevel: "warning",
+    });
+    const { preludeForSandbox, lazyModulesForSandbox } = await import(pathToFileURL(file).href);
+    return { prelude: preludeForSandbox(), lazyModules: lazyModulesForSandbox() };
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
 export async function buildRuntime() {
+  const prelude = await builtPrelude();
   rmSync(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: root,
@@ -22,7 +65,10 @@ export async function buildRuntime() {
     format: "esm",
     platform: "node",
     target: "node20",
-    packages: "external",
+    external: EXTERNAL,
+    banner: { js: REQUIRE_SHIM },
+    // A string literal (JSON text), which esbuild inlines where it is used; an object would become a module.
+    define: { __PICLOUD_BUILT_PRELUDE__: JSON.stringify(JSON.stringify(prelude)) },
     outExtension: { ".js": ".js" },
     chunkNames: "chunk-[hash]",
     sourcemap: "linked",

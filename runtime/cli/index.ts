@@ -4,6 +4,7 @@ import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { PiCloudError } from "../shared/errors.js";
 import { PICLOUD_VERSION } from "../shared/version.js";
+import { pgliteArtifacts } from "../store/pglite/artifacts.js";
 import { ApiClient, ApiError, CliError } from "./client.js";
 import { readSecretValue } from "./read-secret.js";
 
@@ -71,6 +72,8 @@ program
   .option("--database-url <url>", "use an external PostgreSQL instead of the embedded one (env PICLOUD_DATABASE_URL)")
   .option("--workers <n>", "executor worker threads", parseInteger)
   .action(async (o: { host?: string; port?: number; dataDir?: string; databaseUrl?: string; workers?: number }) => {
+    // The embedded database's WebAssembly compiles on another core while the runtime's modules load.
+    if (!o.databaseUrl && !process.env.PICLOUD_DATABASE_URL) void pgliteArtifacts();
     // Loaded on demand: client commands should not pay for the whole runtime's start-up.
     const { serve } = await import("./serve.js");
     await serve({ host: o.host, port: o.port, dataDir: o.dataDir, databaseUrl: o.databaseUrl, executorWorkers: o.workers });

@@ -1,6 +1,7 @@
 // The core every process starts first: configuration, logger, clock, the database (migrated),
 // the bus, the stores, and the two caches both roles read (scripts for ingress and test runs,
 // triggers for the KV write path). Roles (node, manager) are started on top of it.
+import type { BootPhases } from "../shared/boot-phases.js";
 import type { Config } from "../shared/config.js";
 import { type Clock, systemClock } from "../shared/clock.js";
 import type { Logger } from "../shared/log.js";
@@ -42,6 +43,8 @@ export interface CoreOptions {
   readonly resolver?: Resolver | undefined;
   /** "apply" (manager, serve) or "wait" for another process to apply them (node). */
   readonly migrations?: "apply" | "wait";
+  /** Start-up timing: marks "database" once it is open and migrated. */
+  readonly phases?: BootPhases;
 }
 
 export interface Core {
@@ -119,6 +122,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       },
     });
     stoppers.push(() => db.close());
+    options.phases?.mark("database");
     await dbClock?.sync(db);
     const bus = new Bus(db);
     await bus.start();

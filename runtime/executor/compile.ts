@@ -1,8 +1,7 @@
 // Deploy-time checks and TypeScript stripping. Runs on the host, never in the sandbox:
 // esbuild parses (syntax errors with line and column, import and export detection) and
 // sucrase strips types while keeping every line where it was, so script errors point at the source.
-import { build, type Message } from "esbuild";
-import { transform } from "sucrase";
+import type { Message } from "esbuild";
 import { PiCloudError } from "../shared/errors.js";
 import type { ScriptLanguage } from "../store/scripts.js";
 
@@ -27,6 +26,8 @@ export async function compileScript(source: string, language: ScriptLanguage): P
   }
   let exports: string[] = [];
   let imports: string[] = [];
+  // Loaded on the first deploy, not at start: a process that only serves scripts never needs them.
+  const { build } = await import("esbuild");
   try {
     const result = await build({
       stdin: { contents: source, loader: language === "typescript" ? "ts" : "js", sourcefile: "script" },
@@ -56,6 +57,7 @@ export async function compileScript(source: string, language: ScriptLanguage): P
     );
   }
   if (language === "javascript") return { language, compiled: source };
+  const { transform } = await import("sucrase");
   const compiled = transform(source, { transforms: ["typescript"], disableESTransforms: true }).code;
   return { language, compiled };
 }

@@ -7,7 +7,8 @@ import type { Config } from "../shared/config.js";
 import type { Logger } from "../shared/log.js";
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from "./error-handler.js";
 import { PiCloudError } from "../shared/errors.js";
-import { installValidation } from "./validation.js";
+import { lazySerializerFactory } from "./lazy-serializer.js";
+import { validatorFactory } from "./validation.js";
 import { ErrorBody } from "./routes/schemas.js";
 
 const SERVED_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -43,6 +44,8 @@ export async function buildHttpApp(options: HttpAppOptions, roles: readonly Http
     },
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    // Schemas compile on a route's first use instead of at start (validation.ts, lazy-serializer.ts).
+    schemaController: { compilersFactory: { buildValidator: validatorFactory(), buildSerializer: lazySerializerFactory } },
   });
   installErrorHandling(app);
   // Methods nobody here serves (TRACE, CONNECT, WebDAV...) are refused before routing and auth.
@@ -64,7 +67,6 @@ export async function buildHttpApp(options: HttpAppOptions, roles: readonly Http
   });
   // The one error shape, shared by every operation's error answers (components/schemas/PiCloudError).
   app.addSchema(ErrorBody);
-  installValidation(app);
   await app.register(swagger, {
     openapi: {
       info: { title: "PiCloud admin API", version: options.version },

@@ -6,7 +6,6 @@
 import { lookup } from "node:dns/promises";
 import { STATUS_CODES } from "node:http";
 import { isIP, type LookupFunction } from "node:net";
-import { Agent, request } from "undici";
 import { PiCloudError } from "../../shared/errors.js";
 import type { HostOps, InvocationScope } from "../channel.js";
 import type { EgressPolicy } from "./egress-policy.js";
@@ -163,6 +162,8 @@ export function fetchHost(deps: FetchDeps, scope: InvocationScope): HostOps {
       const headers: Record<string, string> = {};
       for (const [name, value] of wire.headers) if (!DROPPED_HEADERS.has(name.toLowerCase())) headers[name] = value;
       let body: string | Buffer | undefined = wire.base64 !== undefined ? Buffer.from(wire.base64, "base64") : wire.text;
+      // undici is loaded by the first outbound fetch, not at start (it is a large module).
+      const { Agent, request } = await import("undici");
       for (let hop = 0; ; hop++) {
         const target = await vet(url, policy, resolver);
         const dispatcher = new Agent({ connect: { lookup: pinned(target) }, connections: 1, pipelining: 0 });

@@ -1,6 +1,7 @@
 // Embedded PostgreSQL (PGlite, WASM), file-backed in a data directory, or in memory for tests.
 import { PGlite } from "@electric-sql/pglite";
 import type { Db, Queryable, Row } from "../db.js";
+import { pgliteArtifacts } from "./artifacts.js";
 import { dataDirTemplate, isFreshLocation } from "./template.js";
 
 /**
@@ -16,7 +17,9 @@ export interface PgliteOptions {
 /** `location`: a directory path, or "memory://" for a throwaway database. */
 export async function openPglite(location: string, options: PgliteOptions = {}): Promise<Db> {
   const template = isFreshLocation(location) ? dataDirTemplate() : undefined;
+  const artifacts = await pgliteArtifacts();
   const pg = await PGlite.create(location, {
+    ...artifacts,
     ...(template && { loadDataDir: template }),
     startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffersMiB ?? DEFAULT_PGLITE_SHARED_BUFFERS_MIB}MB`],
   });
