@@ -5,7 +5,10 @@
 // then the median over rounds is reported. The burn case (another app holds a worker with ~900 ms
 // runs) and strict mode are measured on both sides too.
 //   BENCH_ROUNDS (3), BENCH_DURATION (5 s per measurement), BENCH_BACKENDS (pglite,postgres)
-import { mkdtempSync, rmSync } from "node:fs";
+//   BENCH_A_ROOT: run side A from another checkout (built with `node scripts/build-runtime.mjs`), e.g.
+//   the commit before a change; BENCH_A_ENV / BENCH_B_ENV: "NAME=value,..." for each side (defaults
+//   PICLOUD_EXECUTOR_INLINE=0 / =1); BENCH_A_LABEL / BENCH_B_LABEL name them in the table.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -19,6 +22,25 @@ const BACKENDS = (process.env.BENCH_BACKENDS ?? "pglite,postgres").split(",");
 const CONNECTIONS = 50;
 const TOKEN = "pc_benchmark_token_0123456789";
 const LISTENING = /listening on (\S+)/;
+const envOf = (spec: string) =>
+  Object.fromEntries(
+    spec
+      .split(",")
+      .filter((pair) => pair.includes("="))
+      .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+  ) as Record<string, string>;
+const SIDES = {
+  A: {
+    root: process.env.BENCH_A_ROOT,
+    env: envOf(process.env.BENCH_A_ENV ?? "PICLOUD_EXECUTOR_INLINE=0"),
+    label: process.env.BENCH_A_LABEL ?? "workers only (PICLOUD_EXECUTOR_INLINE=0)",
+  },
+  B: {
+    root: process.env.BENCH_B_ROOT,
+    env: envOf(process.env.BENCH_B_ENV ?? "PICLOUD_EXECUTOR_INLINE=1"),
+    label: process.env.BENCH_B_LABEL ?? "inline hybrid (default)",
+  },
+};
 
 const HELLO = "export default async function () { return { message: 'Hello, world!' } }";
 const BURN = "export default async function () { const end = Date.now() + 900; let x = 0; while (Date.now() < end) x++; return { x } }";
@@ -28,11 +50,28 @@ interface Measured {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time the server process (all its threads) spent per answered request, µs: robust to a loaded machine. */
+  cpuUsPerReq: number;
 }
 
-async function measure(url: string, durationS = DURATION_S): Promise<Measured> {
+const TICK_US = 1_000_000 / 100; // USER_HZ
+/** utime + stime of a process, all threads, in µs (Linux). */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+}
+
+async function measure(url: string, pid: number, durationS = DURATION_S): Promise<Measured> {
+  const before = cpuUs(pid);
   const r = await autocannon({ url, connections: CONNECTIONS, duration: durationS });
-  return { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
+  const cpu = cpuUs(pid) - before;
+  return {
+    reqPerSec: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+    cpuUsPerReq: Math.round((cpu / Math.max(1, r.requests.total)) * 10) / 10,
+  };
 }
 
 interface Side {
@@ -41,8 +80,14 @@ interface Side {
   readonly base: string;
 }
 
-async function startSide(name: string, args: string[], env: Record<string, string>): Promise<Side> {
-  const server = await spawnUntil(["bin/picloud", "serve", "--port", "0", ...args], LISTENING, { PICLOUD_ADMIN_TOKEN: TOKEN, ...env });
+async function startSide(name: "A" | "B", args: string[]): Promise<Side> {
+  const { root, env } = SIDES[name];
+  const server = await spawnUntil(
+    ["bin/picloud", "serve", "--port", "0", ...args],
+    LISTENING,
+    { PICLOUD_ADMIN_TOKEN: TOKEN, ...env },
+    root,
+  );
   const base = server.match[1] as string;
   const client = new ApiClient({ url: base, token: TOKEN });
   const api = (method: string, route: string, body?: unknown) => client.request(method, route, body);
@@ -52,7 +97,7 @@ async function startSide(name: string, args: string[], env: Record<string, strin
   await api("PUT", "/apps/bench/scripts/hello", { source: HELLO });
   await api("PUT", "/apps/strict/scripts/hello", { source: HELLO });
   await api("PUT", "/apps/hog/scripts/burn", { source: BURN });
-  await measure(`${base}/bench/hello`, 2); // warm: JIT, sandboxes, and (B) the version proves itself
+  await measure(`${base}/bench/hello`, server.child.pid as number, 2); // warm: JIT, sandboxes, and (B) the version proves itself
   return { name, server, base };
 }
 
@@ -67,13 +112,16 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg();
   const bare = await spawnUntil(["--import", "tsx", "bench/bare-server.ts"], LISTENING);
   const bareUrl = `${bare.match[1]}/hello`;
-  await measure(bareUrl, 2);
+  const barePid = bare.child.pid as number;
+  await measure(bareUrl, barePid, 2);
   lines.push(
     `hot path A/B — ${CONNECTIONS} connections, ${DURATION_S} s per measurement, ${ROUNDS} rounds, ${os.cpus().length} cores, Node ${process.versions.node}`,
-    "A = workers only (PICLOUD_EXECUTOR_INLINE=0), B = inline hybrid (default)",
+    `A = ${SIDES.A.label}${SIDES.A.root ? ` from ${SIDES.A.root}` : ""}, B = ${SIDES.B.label}${SIDES.B.root ? ` from ${SIDES.B.root}` : ""}`,
     "",
-    "| backend | round | bare req/s | A req/s | B req/s | A / bare | B / bare | B / A | A p99 | B p99 | load avg |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "req/s ratios are within one round; CPU µs/req is the server process's CPU time (all threads) per answered request",
+    "",
+    "| backend | round | bare req/s | A req/s | B req/s | A / bare | B / bare | B / A | A p99 | B p99 | CPU µs/req bare / A / B | load avg |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   const summary: string[] = [];
   try {
@@ -90,10 +138,11 @@ async function main(): Promise<void> {
         dirs.push(dir);
         return ["--data-dir", dir];
       };
-      const a = await startSide("A", await argsFor(), { PICLOUD_EXECUTOR_INLINE: "0" });
-      const b = await startSide("B", await argsFor(), { PICLOUD_EXECUTOR_INLINE: "1" });
+      const a = await startSide("A", await argsFor());
+      const b = await startSide("B", await argsFor());
       try {
-        const ratios = { a: [] as number[], b: [] as number[], ba: [] as number[] };
+        const ratios = { a: [] as number[], b: [] as number[], ba: [] as number[], cpuA: [] as number[], cpuB: [] as number[] };
+        const pids: Record<string, number> = { bare: barePid, A: a.server.child.pid as number, B: b.server.child.pid as number };
         for (let round = 1; round <= ROUNDS; round++) {
           const order: [string, string][] = [
             ["bare", bareUrl],
@@ -103,28 +152,31 @@ async function main(): Promise<void> {
           // Rotate so no side always runs first (or right after the bare server).
           for (let i = 0; i < (round - 1) % 3; i++) order.push(order.shift() as [string, string]);
           const got: Record<string, Measured> = {};
-          for (const [name, url] of order) got[name] = await measure(url);
+          for (const [name, url] of order) got[name] = await measure(url, pids[name] as number);
           const [bareR, aR, bR] = [got.bare as Measured, got.A as Measured, got.B as Measured];
           ratios.a.push(aR.reqPerSec / bareR.reqPerSec);
           ratios.b.push(bR.reqPerSec / bareR.reqPerSec);
           ratios.ba.push(bR.reqPerSec / aR.reqPerSec);
+          ratios.cpuA.push(bareR.cpuUsPerReq / aR.cpuUsPerReq);
+          ratios.cpuB.push(bareR.cpuUsPerReq / bR.cpuUsPerReq);
           lines.push(
-            `| ${backend} | ${round} | ${bareR.reqPerSec} | ${aR.reqPerSec} | ${bR.reqPerSec} | ${round2(aR.reqPerSec / bareR.reqPerSec)} | ${round2(bR.reqPerSec / bareR.reqPerSec)} | ${round2(bR.reqPerSec / aR.reqPerSec)} | ${aR.p99} | ${bR.p99} | ${os.loadavg()[0]?.toFixed(1)} |`,
+            `| ${backend} | ${round} | ${bareR.reqPerSec} | ${aR.reqPerSec} | ${bR.reqPerSec} | ${round2(aR.reqPerSec / bareR.reqPerSec)} | ${round2(bR.reqPerSec / bareR.reqPerSec)} | ${round2(bR.reqPerSec / aR.reqPerSec)} | ${aR.p99} | ${bR.p99} | ${bareR.cpuUsPerReq} / ${aR.cpuUsPerReq} / ${bR.cpuUsPerReq} | ${os.loadavg()[0]?.toFixed(1)} |`,
           );
         }
         summary.push(
           `| ${backend} | hello / bare fastify (median of rounds) | ${round2(median(ratios.a))} | ${round2(median(ratios.b))} | ${round2(median(ratios.ba))} |`,
+          `| ${backend} | CPU efficiency: bare CPU per request / ours (median) | ${round2(median(ratios.cpuA))} | ${round2(median(ratios.cpuB))} | ${round2(median(ratios.cpuB) / median(ratios.cpuA))} |`,
         );
         for (const side of [a, b]) {
           const hog = autocannon({ url: `${side.base}/hog/burn`, connections: 1, duration: DURATION_S + 1 });
-          const hello = await measure(`${side.base}/bench/hello`);
+          const hello = await measure(`${side.base}/bench/hello`, side.server.child.pid as number);
           const burned = await hog;
           summary.push(
             `| ${backend} | ${side.name}: hello while another app burns CPU | ${hello.reqPerSec} req/s | p99 ${hello.p99} ms | ${burned.requests.total} burn runs, ${hello.errors} errors |`,
           );
         }
         for (const side of [a, b]) {
-          const strict = await measure(`${side.base}/strict/hello`);
+          const strict = await measure(`${side.base}/strict/hello`, side.server.child.pid as number);
           summary.push(
             `| ${backend} | ${side.name}: strict mode hello | ${strict.reqPerSec} req/s | p99 ${strict.p99} ms | ${strict.errors} errors |`,
           );
@@ -141,7 +193,7 @@ async function main(): Promise<void> {
   }
   lines.push(
     "",
-    "| backend | case | A (workers only) | B (inline hybrid) | B / A or note |",
+    "| backend | case | A | B | B / A or note |",
     "|---|---|---:|---:|---|",
     ...summary,
     "",

@@ -13,10 +13,11 @@ export interface Spawned {
   stderr(): string;
 }
 
-export function spawnUntil(command: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Spawned> {
+/** `cwd`: another checkout to run the command in (A/B against a build of other code). */
+export function spawnUntil(command: string[], pattern: RegExp, env: Record<string, string> = {}, cwd = ROOT): Promise<Spawned> {
   const startedAt = performance.now();
   const child = spawn(process.execPath, command, {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, PICLOUD_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

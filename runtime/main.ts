@@ -91,6 +91,7 @@ function startMetrics(
       stats: () => runner.executor.stats(),
       refusals: () => runner.executor.refusals(),
       workerStats: () => runner.executor.workerStats(),
+      inlineStats: () => runner.executor.inlineStats(),
     },
     db: core.db,
   });

@@ -1,8 +1,10 @@
 // Which script versions may run inline on the main thread (inline-runner.ts). A version earns it on
-// the workers: a streak of runs that each finished quickly and made no binding call. It loses it the
-// moment an inline run is abandoned (over its small budget, or reaching for the host): for a period
-// that doubles with every further demotion, and for good once it made a binding call, since such a
-// version gains nothing from running inline.
+// the workers: a streak of runs that each finished quickly and made no binding call (a slow run
+// halves the streak rather than ending it, so a busy machine's scheduling noise does not keep a quick
+// script off the main thread forever). It loses it the moment an inline run is abandoned (over its
+// small budget, or reaching for the host): for a period that doubles with every further demotion
+// (forgiven after a long clean inline stretch), and for good once it made a binding call, since such
+// a version gains nothing from running inline.
 
 export interface InlineOptions {
   /** Guest time (ms) one inline run may take; past it the run is abandoned and re-run on a worker. */
@@ -48,9 +50,13 @@ interface VersionState {
   demotedUntil: number;
   /** It made a binding call: it stays on the workers. */
   never: boolean;
+  /** Clean inline runs since the last demotion. */
+  inlineRuns: number;
 }
 
 const MAX_VERSIONS = 10_000;
+/** Clean inline runs after which a version's past demotions are forgiven (the next one lasts `demoteMs` again). */
+const FORGIVE_AFTER = 10_000;
 
 export class InlinePolicy {
   private readonly versions = new Map<string, VersionState>();
@@ -72,14 +78,25 @@ export class InlinePolicy {
     if (facts.hostCalls > 0) {
       state.never = true;
       state.streak = 0;
-    } else if (facts.clean && facts.guestMs <= this.options.promoteMaxMs) state.streak++;
-    else state.streak = 0;
+    } else if (!facts.clean) state.streak = 0;
+    else if (facts.guestMs <= this.options.promoteMaxMs) state.streak++;
+    else state.streak = Math.floor(state.streak / 2);
+  }
+
+  /** An inline run of the version finished cleanly. */
+  ranInline(key: string): void {
+    const state = this.versions.get(key);
+    if (state && ++state.inlineRuns >= FORGIVE_AFTER) {
+      state.demotions = 0;
+      state.inlineRuns = 0;
+    }
   }
 
   /** An inline run was abandoned: the version goes back to the workers and must earn its way back. */
   demote(key: string, reason: DemotionReason): void {
     const state = this.state(key);
     state.streak = 0;
+    state.inlineRuns = 0;
     if (reason === "host-call") state.never = true;
     const period = Math.min(this.options.maxDemoteMs, this.options.demoteMs * 2 ** state.demotions);
     state.demotions++;
@@ -101,7 +118,7 @@ export class InlinePolicy {
   private state(key: string): VersionState {
     let state = this.versions.get(key);
     if (!state) {
-      state = { streak: 0, demotions: 0, demotedUntil: 0, never: false };
+      state = { streak: 0, demotions: 0, demotedUntil: 0, never: false, inlineRuns: 0 };
       this.versions.set(key, state);
       if (this.versions.size > MAX_VERSIONS) this.versions.delete(this.versions.keys().next().value as string);
     }

@@ -87,6 +87,7 @@ export class InlineRunner {
     }
     this.release(key, instance);
     this.runs++;
+    this.policy.ranInline(key);
     const durationMs = performance.now() - started;
     const cpuMs = (outcome.cpuMs ?? 0) + loadMs;
     return outcome.ok

@@ -88,6 +88,10 @@ describe("GET /metrics", () => {
     // One warm instance of shop/cart serves every run on a worker: built once, then held idle.
     expect(find(samples, "picloud_sandbox_instances_created")[0]?.value).toBeGreaterThanOrEqual(1);
     expect(find(samples, "picloud_sandbox_instances_idle")[0]?.value).toBeGreaterThanOrEqual(1);
+    // Inline runs are on by default: their gauges are there (shop/cart counts only once it ran inline).
+    for (const name of ["picloud_executor_inline_runs", "picloud_executor_inline_abandoned", "picloud_executor_inline_versions"]) {
+      expect(find(samples, name)[0]?.value).toBeGreaterThanOrEqual(0);
+    }
     expect(find(samples, "picloud_memory_bytes", { kind: "rss" })[0]?.value).toBeGreaterThan(10 * 1024 * 1024);
     expect(find(samples, "process_cpu_seconds_total")[0]?.value).toBeGreaterThan(0);
   });

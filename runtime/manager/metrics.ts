@@ -35,6 +35,8 @@ export interface ExecutorFigures {
   refusals(): readonly Refusals[];
   /** Per worker: sandbox instances built so far and held idle (a message round trip to each worker). */
   workerStats(): Promise<readonly { instancesCreated: number; idleInstances: number }[]>;
+  /** Runs on the main thread (executor/inline-runner.ts); undefined when inline runs are off. */
+  inlineStats?(): { runs: number; abandoned: number; promoted: number } | undefined;
 }
 
 /**
@@ -171,6 +173,29 @@ export class RuntimeMetrics {
           const stats = await workerStats();
           if (stats) this.set(stats.reduce((n, s) => n + s.idleInstances, 0));
         },
+      });
+      const inline = (field: "runs" | "abandoned" | "promoted") =>
+        function (this: Gauge) {
+          const stats = executor.inlineStats?.();
+          if (stats) this.set(stats[field]);
+        };
+      new Gauge({
+        name: "picloud_executor_inline_runs",
+        help: "Invocations run inline on the main thread since start (quick, host-free script versions).",
+        registers,
+        collect: inline("runs"),
+      });
+      new Gauge({
+        name: "picloud_executor_inline_abandoned",
+        help: "Inline runs abandoned (over the inline CPU budget or reaching for a binding) and re-run on a worker, since start.",
+        registers,
+        collect: inline("abandoned"),
+      });
+      new Gauge({
+        name: "picloud_executor_inline_versions",
+        help: "Script versions allowed to run inline now.",
+        registers,
+        collect: inline("promoted"),
       });
       new Gauge({
         name: "picloud_sandbox_instances_created",
