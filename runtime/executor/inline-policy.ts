@@ -18,8 +18,8 @@ export interface InlineOptions {
   /** How long a first demotion lasts; each further one of the same version doubles it, up to `maxDemoteMs`. */
   readonly demoteMs: number;
   readonly maxDemoteMs: number;
-  /** Apps holding an inline engine module at once (each one is a WASM memory on the main thread). */
-  readonly maxApps: number;
+  /** Inline engine modules at once, one per app and memory limit (each one is a WASM memory on the main thread). */
+  readonly maxModules: number;
 }
 
 export const DEFAULT_INLINE_OPTIONS: InlineOptions = Object.freeze({
@@ -29,7 +29,7 @@ export const DEFAULT_INLINE_OPTIONS: InlineOptions = Object.freeze({
   maxSourceBytes: 64 * 1024,
   demoteMs: 10_000,
   maxDemoteMs: 10 * 60_000,
-  maxApps: 16,
+  maxModules: 16,
 });
 
 /** What a finished worker run tells about its version. */

@@ -19,6 +19,7 @@ export interface InlineRecycling {
 }
 
 interface AppEngine {
+  readonly app: string;
   readonly memoryMiB: number;
   engine: EngineModule | undefined;
   lastUsed: number;
@@ -37,6 +38,7 @@ export interface InlineStats {
 
 export class InlineRunner {
   readonly policy: InlinePolicy;
+  /** By app and memory limit (scripts of one app may have their own memory limits: no module thrashing between them). */
   private readonly engines = new Map<string, AppEngine>();
   /** One warm instance per version: an inline run takes and returns it within one call. */
   private readonly instances = new Map<string, SandboxInstance>();
@@ -115,7 +117,8 @@ export class InlineRunner {
   close(): void {
     clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
-    for (const app of [...this.engines.keys()]) this.dropApp(app);
+    for (const key of [...this.engines.keys()]) this.dropEngine(key);
+    this.instances.clear();
   }
 
   private abandon(key: string, app: string, reason: DemotionReason, retireEngine: boolean): void {
@@ -136,31 +139,31 @@ export class InlineRunner {
 
   /** The app's module if it is ready; otherwise starts creating it (this invocation goes to a worker). */
   private readyEngine(app: string, memoryMiB: number): EngineModule | undefined {
-    const current = this.engines.get(app);
-    if (current && current.memoryMiB === memoryMiB) {
+    const key = `${app}\u0000${memoryMiB}`;
+    const current = this.engines.get(key);
+    if (current) {
       current.lastUsed = performance.now();
       return current.engine?.retired ? undefined : current.engine;
     }
-    if (current) this.dropApp(app);
-    if (this.engines.size >= this.options.maxApps) this.dropApp(this.leastRecentApp());
-    const entry: AppEngine = { memoryMiB, engine: undefined, lastUsed: performance.now() };
-    this.engines.set(app, entry);
+    if (this.engines.size >= this.options.maxModules) this.dropEngine(this.leastRecentEngine());
+    const entry: AppEngine = { app, memoryMiB, engine: undefined, lastUsed: performance.now() };
+    this.engines.set(key, entry);
     EngineModule.create(memoryMiB).then(
       (engine) => {
-        if (this.engines.get(app) === entry) entry.engine = engine;
+        if (this.engines.get(key) === entry) entry.engine = engine;
       },
       (error: unknown) => {
         this.logger.warn({ err: error, app }, "could not create an inline engine module");
-        if (this.engines.get(app) === entry) this.engines.delete(app);
+        if (this.engines.get(key) === entry) this.engines.delete(key);
       },
     );
     this.scheduleSweep();
     return undefined;
   }
 
-  private leastRecentApp(): string {
+  private leastRecentEngine(): string {
     let oldest: [string, number] = ["", Number.POSITIVE_INFINITY];
-    for (const [app, entry] of this.engines) if (entry.lastUsed < oldest[1]) oldest = [app, entry.lastUsed];
+    for (const [key, entry] of this.engines) if (entry.lastUsed < oldest[1]) oldest = [key, entry.lastUsed];
     return oldest[0];
   }
 
@@ -187,18 +190,24 @@ export class InlineRunner {
     const freed = instance.dispose();
     if (!retireEngine && freed) return;
     instance.engine.retired = true;
-    for (const [app, entry] of this.engines) if (entry.engine === instance.engine) this.dropApp(app);
+    for (const [key, entry] of this.engines) if (entry.engine === instance.engine) this.dropEngine(key);
   }
 
   private dropApp(app: string): void {
-    const entry = this.engines.get(app);
-    this.engines.delete(app);
-    for (const [key, instance] of this.instances) {
-      if (!key.startsWith(`${app}/`)) continue;
-      this.instances.delete(key);
+    for (const [key, entry] of this.engines) if (entry.app === app) this.dropEngine(key);
+  }
+
+  /** Drops one engine module and every inline instance in it (it is garbage once unreferenced). */
+  private dropEngine(key: string): void {
+    const entry = this.engines.get(key);
+    this.engines.delete(key);
+    if (!entry?.engine) return;
+    entry.engine.retired = true;
+    for (const [version, instance] of this.instances) {
+      if (instance.engine !== entry.engine) continue;
+      this.instances.delete(version);
       instance.dispose();
     }
-    if (entry?.engine) entry.engine.retired = true;
   }
 
   /** Gives memory back: instances past their age, then apps with none left, while any app is held. */
@@ -213,7 +222,7 @@ export class InlineRunner {
         this.discard(instance, false);
       }
       const now = performance.now();
-      for (const [app, entry] of this.engines) if (now - entry.lastUsed > every) this.dropApp(app);
+      for (const [key, entry] of this.engines) if (now - entry.lastUsed > every) this.dropEngine(key);
       if (this.engines.size > 0) this.scheduleSweep();
     }, every);
     this.sweepTimer.unref();

@@ -157,6 +157,25 @@ describe("inline runs", () => {
     expect(a2).toMatchObject({ ok: true, resultJson: '"a/two"' });
   });
 
+  it("scripts of one app with different memory limits keep their own inline modules (no thrashing between them)", async () => {
+    const small = requestFor("export default async function () { return 'small' }", {
+      app: "m",
+      limits: { ...DEFAULT_LIMITS, memoryMiB: 32, cpuMs: 1_000, wallMs: 5_000 },
+    });
+    const large = requestFor("export default async function () { return 'large' }", {
+      app: "m",
+      limits: { ...DEFAULT_LIMITS, memoryMiB: 64, cpuMs: 1_000, wallMs: 5_000 },
+    });
+    await promote(small);
+    await promote(large);
+    const before = runs();
+    for (let i = 0; i < 10; i++) {
+      await expect(pool.invoke(small(), noSdk)).resolves.toMatchObject({ resultJson: '"small"' });
+      await expect(pool.invoke(large(), noSdk)).resolves.toMatchObject({ resultJson: '"large"' });
+    }
+    expect(runs()).toBe(before + 20);
+  });
+
   it("strict mode never runs inline (a fresh instance for every invocation)", async () => {
     const make = requestFor("let n = 0; export default async function () { n++; return n }", { strict: true });
     const before = runs();
