@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { ApiClient } from "../runtime/cli/client.js";
+import { PiCloudApi } from "../runtime/client/api-client.js";
 import { spawnUntil, stop } from "./process.js";
 
 type Api = (method: string, route: string, body?: unknown) => Promise<unknown>;
@@ -133,8 +133,8 @@ async function main(): Promise<void> {
   });
   try {
     const base = server.match[1] as string;
-    const client = new ApiClient({ url: base, token });
-    await prepareOverload((method, route, body) => client.request(method, route, body));
+    const client = new PiCloudApi({ url: base, token });
+    await prepareOverload((method, route, body) => client.requestUntyped(method, route, body));
     const rows: OverloadFigures[] = [];
     for (const clients of [80, 400]) rows.push(await measureOverload(base, clients, Number(process.env.BENCH_OVERLOAD_SECONDS ?? 15)));
     process.stdout.write(`${overloadTable(rows).join("\n")}\n`);

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { ApiClient } from "../runtime/cli/client.js";
+import { PiCloudApi } from "../runtime/client/api-client.js";
 import { startRuntime } from "../runtime/main.js";
 import { loadConfig } from "../runtime/shared/config.js";
 import { silentLogger } from "../runtime/shared/log.js";
@@ -40,8 +40,8 @@ const want = (group: string) => !CASES || CASES.has(group);
 const PICLOUD = ["bin/picloud"];
 
 const apiOf = (base: string) => {
-  const client = new ApiClient({ url: base, token: TOKEN });
-  return (method: string, route: string, body?: unknown): Promise<unknown> => client.request(method, route, body);
+  const client = new PiCloudApi({ url: base, token: TOKEN });
+  return (method: string, route: string, body?: unknown): Promise<unknown> => client.requestUntyped(method, route, body);
 };
 
 const HELLO = "export default async function () { return { message: 'Hello, world!' } }";

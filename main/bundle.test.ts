@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { ApiClient } from "../runtime/cli/client.js";
+import { PiCloudApi } from "../runtime/client/api-client.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bundle = path.join(root, "out", "main", "index.js");
@@ -74,9 +74,12 @@ describe("desktop main process bundle", () => {
         permissionCheck: false,
         cspAdded: [expect.stringContaining("default-src 'self'")],
       });
-      const api = new ApiClient({ url: opened.window.replace(/\/$/, ""), token });
-      await api.request("POST", "/apps", { id: "desk" });
-      await api.request("PUT", "/apps/desk/scripts/hi", { source: "export default async function () { return { from: 'desktop' } }" });
+      const api = new PiCloudApi({ url: opened.window, token });
+      await api.POST("/api/v1/apps", { body: { id: "desk" } });
+      await api.PUT("/api/v1/apps/{app}/scripts/{name}", {
+        params: { path: { app: "desk", name: "hi" } },
+        body: { source: "export default async function () { return { from: 'desktop' } }" },
+      });
       expect(await (await fetch(`${opened.window}desk/hi`)).json()).toEqual({ from: "desktop" });
       expect(existsSync(path.join(userData, "data", "pgdata"))).toBe(true);
     } finally {

@@ -2,12 +2,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ApiClient } from "../../runtime/cli/client.js";
+import { PiCloudApi } from "../../runtime/client/api-client.js";
 import { type ServeProcess, startServe } from "../../runtime/testing/processes.js";
 
 export interface E2eServer {
   readonly url: string;
   readonly token: string;
+  /** The typed admin API client. */
+  readonly client: PiCloudApi;
+  /** An admin API call by method and a path under /api/v1 (e.g. built with the test's names). */
   api<T = unknown>(method: string, route: string, body?: unknown): Promise<T>;
   /** Stops the process and keeps its data: the runtime is down until `start()`. */
   halt(): Promise<void>;
@@ -26,7 +29,7 @@ export async function startE2eServer(token = `pc_e2e_${Math.random().toString(36
     throw error;
   }
   const url = serving.url;
-  const client = new ApiClient({ url, token });
+  const client = new PiCloudApi({ url, token });
   const halt = async () => {
     if (!serving) return;
     serving.child.kill("SIGTERM");
@@ -36,7 +39,8 @@ export async function startE2eServer(token = `pc_e2e_${Math.random().toString(36
   return {
     url,
     token,
-    api: <T>(method: string, route: string, body?: unknown) => client.request<T>(method, route, body),
+    client,
+    api: <T>(method: string, route: string, body?: unknown) => client.requestUntyped<T>(method, route, body),
     halt,
     async start() {
       serving = await startServe(["--data-dir", dataDir, "--port", new URL(url).port], { PICLOUD_ADMIN_TOKEN: token });

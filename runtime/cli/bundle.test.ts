@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiClient } from "./client.js";
+import { PiCloudApi } from "../client/api-client.js";
 import { PICLOUD_BIN } from "../testing/processes.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -60,9 +60,12 @@ describe("the runtime bundle", { timeout: 180_000 }, () => {
     const started = JSON.parse(stderr.split("\n").find((line) => line.includes('"phases"')) as string);
     expect(started.code).toBe(path.join(ROOT, "out", "runtime"));
     for (const phase of ["modules", "database", "workers", "http", "listening"]) expect(started.phases[phase]).toBeGreaterThan(0);
-    const api = new ApiClient({ url, token: TOKEN });
-    await api.request("POST", "/apps", { id: "b" });
-    await api.request("PUT", "/apps/b/scripts/hi", { source: "export default async function (ctx) { return { app: ctx.app, n: 1 + 1 } }" });
+    const api = new PiCloudApi({ url, token: TOKEN });
+    await api.POST("/api/v1/apps", { body: { id: "b" } });
+    await api.PUT("/api/v1/apps/{app}/scripts/{name}", {
+      params: { path: { app: "b", name: "hi" } },
+      body: { source: "export default async function (ctx) { return { app: ctx.app, n: 1 + 1 } }" },
+    });
     const response = await fetch(`${url}/b/hi`);
     expect(await response.json()).toEqual({ app: "b", n: 2 });
   });

@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDatabase } from "../testing/databases.js";
 import { PICLOUD_BIN, runCli, type ServeProcess, startServe } from "../testing/processes.js";
-import { ApiClient } from "./client.js";
+import { PiCloudApi } from "../client/api-client.js";
 
 const TOKEN = "pc_events_cli_test_token_000";
 let workDir: string;
@@ -36,7 +36,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 const api = <T>(base: string, method: string, route: string, body?: unknown): Promise<T> =>
-  new ApiClient({ url: base, token: TOKEN }).request<T>(method, route, body);
+  new PiCloudApi({ url: base, token: TOKEN }).requestUntyped<T>(method, route, body);
 
 async function stop(server: ServeProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (server.child.exitCode === null) server.child.kill(signal);

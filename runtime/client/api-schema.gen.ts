@@ -1577,7 +1577,8 @@ export interface paths {
                             };
                             body: string | null;
                             logs: {
-                                level: string;
+                                /** @enum {string} */
+                                level: "log" | "info" | "warn" | "error" | "debug";
                                 message: string;
                                 at: number;
                             }[];
@@ -2684,12 +2685,14 @@ export interface paths {
                                 app: string;
                                 script: string;
                                 version: number | null;
-                                trigger: string;
+                                /** @enum {string} */
+                                trigger: "http" | "kv" | "schedule" | "dead_letter" | "test";
                                 status: "ok" | "error";
                                 startedAt: string;
                                 durationMs: number;
                                 logs: {
-                                    level: string;
+                                    /** @enum {string} */
+                                    level: "log" | "info" | "warn" | "error" | "debug";
                                     message: string;
                                     at: number;
                                 }[];
@@ -2820,12 +2823,14 @@ export interface paths {
                             app: string;
                             script: string;
                             version: number | null;
-                            trigger: string;
+                            /** @enum {string} */
+                            trigger: "http" | "kv" | "schedule" | "dead_letter" | "test";
                             status: "ok" | "error";
                             startedAt: string;
                             durationMs: number;
                             logs: {
-                                level: string;
+                                /** @enum {string} */
+                                level: "log" | "info" | "warn" | "error" | "debug";
                                 message: string;
                                 at: number;
                             }[];
@@ -4096,22 +4101,43 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            triggers: {
+                            triggers: ({
                                 id: string;
                                 app: string;
                                 script: string;
-                                kind: string;
-                                collection?: string;
-                                ops?: string[];
-                                prefix?: string | null;
-                                cron?: string;
-                                timezone?: string;
-                                forScript?: string | null;
+                                /** @enum {string} */
+                                kind: "kv";
+                                collection: string;
+                                ops: ("insert" | "update" | "delete")[];
+                                prefix: string | null;
                                 maxAttempts: number;
                                 backoffMs: number;
                                 backoffMaxMs: number;
                                 createdAt: string;
-                            }[];
+                            } | {
+                                id: string;
+                                app: string;
+                                script: string;
+                                /** @enum {string} */
+                                kind: "schedule";
+                                cron: string;
+                                timezone: string;
+                                maxAttempts: number;
+                                backoffMs: number;
+                                backoffMaxMs: number;
+                                createdAt: string;
+                            } | {
+                                id: string;
+                                app: string;
+                                script: string;
+                                /** @enum {string} */
+                                kind: "dead_letter";
+                                forScript: string | null;
+                                maxAttempts: number;
+                                backoffMs: number;
+                                backoffMaxMs: number;
+                                createdAt: string;
+                            })[];
                         };
                     };
                 };
@@ -4258,13 +4284,34 @@ export interface paths {
                             id: string;
                             app: string;
                             script: string;
-                            kind: string;
-                            collection?: string;
-                            ops?: string[];
-                            prefix?: string | null;
-                            cron?: string;
-                            timezone?: string;
-                            forScript?: string | null;
+                            /** @enum {string} */
+                            kind: "kv";
+                            collection: string;
+                            ops: ("insert" | "update" | "delete")[];
+                            prefix: string | null;
+                            maxAttempts: number;
+                            backoffMs: number;
+                            backoffMaxMs: number;
+                            createdAt: string;
+                        } | {
+                            id: string;
+                            app: string;
+                            script: string;
+                            /** @enum {string} */
+                            kind: "schedule";
+                            cron: string;
+                            timezone: string;
+                            maxAttempts: number;
+                            backoffMs: number;
+                            backoffMaxMs: number;
+                            createdAt: string;
+                        } | {
+                            id: string;
+                            app: string;
+                            script: string;
+                            /** @enum {string} */
+                            kind: "dead_letter";
+                            forScript: string | null;
                             maxAttempts: number;
                             backoffMs: number;
                             backoffMaxMs: number;
@@ -4499,11 +4546,13 @@ export interface paths {
                                 app: string;
                                 triggerId: string | null;
                                 script: string;
-                                kind: string;
+                                /** @enum {string} */
+                                kind: "kv" | "schedule" | "dead_letter";
                                 payload: {
                                     [key: string]: unknown;
                                 };
-                                status: string;
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "dead" | "failed";
                                 attempts: number;
                                 maxAttempts: number;
                                 backoffMs: number;
@@ -4646,11 +4695,13 @@ export interface paths {
                             app: string;
                             triggerId: string | null;
                             script: string;
-                            kind: string;
+                            /** @enum {string} */
+                            kind: "kv" | "schedule" | "dead_letter";
                             payload: {
                                 [key: string]: unknown;
                             };
-                            status: string;
+                            /** @enum {string} */
+                            status: "pending" | "running" | "done" | "dead" | "failed";
                             attempts: number;
                             maxAttempts: number;
                             backoffMs: number;
@@ -4800,7 +4851,8 @@ export interface paths {
                                 triggerId: string | null;
                                 script: string;
                                 version: number | null;
-                                kind: string;
+                                /** @enum {string} */
+                                kind: "kv" | "schedule" | "dead_letter";
                                 event: {
                                     [key: string]: unknown;
                                 };
@@ -4820,7 +4872,11 @@ export interface paths {
                                 chainDepth: number;
                                 firstAttemptAt: string | null;
                                 createdAt: string;
-                                handlerStatus: string | null;
+                                /**
+                                 * @description What the dead-letter handler did with it: null when there is none (yet)
+                                 * @enum {string|null}
+                                 */
+                                handlerStatus: "pending" | "ok" | "failed" | null;
                             }[];
                             total: number;
                         };
@@ -4940,7 +4996,8 @@ export interface paths {
                             triggerId: string | null;
                             script: string;
                             version: number | null;
-                            kind: string;
+                            /** @enum {string} */
+                            kind: "kv" | "schedule" | "dead_letter";
                             event: {
                                 [key: string]: unknown;
                             };
@@ -4960,7 +5017,11 @@ export interface paths {
                             chainDepth: number;
                             firstAttemptAt: string | null;
                             createdAt: string;
-                            handlerStatus: string | null;
+                            /**
+                             * @description What the dead-letter handler did with it: null when there is none (yet)
+                             * @enum {string|null}
+                             */
+                            handlerStatus: "pending" | "ok" | "failed" | null;
                         };
                     };
                 };

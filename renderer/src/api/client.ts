@@ -1,190 +1,132 @@
-// A typed client for one PiCloud runtime's admin API (local or remote): bearer token, coded errors.
-import type {
-  App,
-  AppSettings,
-  TokenInfo,
-  CurrentScript,
-  DeadLetter,
-  EgressPattern,
-  EventRecord,
-  InvocationDetail,
-  InvocationRecord,
-  KvEntry,
-  ScriptListItem,
-  ScriptSettings,
-  ScriptSettingsView,
-  SecretInfo,
-  StatsResponse,
-  TestRunResult,
-  Trigger,
-  VersionMeta,
-} from "./types";
+// One PiCloud runtime's admin API (local or remote) as the views use it: named calls over the shared
+// typed client (runtime/client/api-client.ts), whose paths, parameters and answers come from the
+// route schemas. Failures are coded ApiErrors.
+import { ApiError, PiCloudApi } from "../../../runtime/client/api-client.js";
+import type { AppSettings, NewTrigger, ScriptSettings, TestRunInput } from "./types";
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
+export { ApiError };
+export type { NodeInfo } from "./types";
+
+/** A filter as the views keep it: text fields, empty or absent when unset. */
+type Filter = Readonly<Record<string, string | undefined>>;
+
+/** The value if it is one of `allowed` (a select's value, typed for the query), else undefined. */
+function oneOf<const T extends string>(value: string | undefined, allowed: readonly T[]): T | undefined {
+  return allowed.find((candidate) => candidate === value);
 }
 
-const enc = encodeURIComponent;
+const text = (value: string | undefined) => value || undefined;
+const count = (value: string | undefined) => (value ? Number(value) : undefined);
 
 export class PiCloudClient {
+  private readonly api: PiCloudApi;
+
   constructor(
     readonly baseUrl: string,
-    private readonly token: string,
-  ) {}
-
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl.replace(/\/+$/, "")}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch {
-      throw new ApiError(0, "UNREACHABLE", `Cannot reach ${this.baseUrl}. Is the runtime running and the URL right?`);
-    }
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      throw new ApiError(
-        response.status,
-        "BAD_RESPONSE",
-        `${this.baseUrl} did not answer like a PiCloud runtime (HTTP ${response.status}).`,
-      );
-    }
-    if (!response.ok) {
-      const {
-        code = "HTTP_ERROR",
-        message = `HTTP ${response.status}`,
-        ...details
-      } = (parsed as { error?: { code?: string; message?: string } & Record<string, unknown> })?.error ?? {};
-      throw new ApiError(response.status, code, message, details);
-    }
-    return parsed as T;
+    token: string,
+  ) {
+    this.api = new PiCloudApi({ url: baseUrl, token });
   }
 
   /** URL of the live event stream (EventSource cannot send headers, so the token rides along). */
   streamUrl(app?: string): string {
-    const query = new URLSearchParams({ access_token: this.token, ...(app && { app }) });
-    return `${this.baseUrl.replace(/\/+$/, "")}/api/v1/stream?${query}`;
+    return this.api.streamUrl(app);
   }
 
-  listApps = () => this.request<{ apps: App[] }>("GET", "/apps").then((r) => r.apps);
-  createApp = (id: string, strict = false) => this.request<App>("POST", "/apps", { id, ...(strict && { settings: { strict: true } }) });
-  getApp = (id: string) => this.request<App>("GET", `/apps/${enc(id)}`);
-  updateApp = (id: string, settings: AppSettings) => this.request<App>("PATCH", `/apps/${enc(id)}`, { settings });
-  deleteApp = (id: string) => this.request<void>("DELETE", `/apps/${enc(id)}`);
+  listApps = () => this.api.GET("/api/v1/apps").then((r) => r.apps);
+  createApp = (id: string, strict = false) =>
+    this.api.POST("/api/v1/apps", { body: { id, ...(strict && { settings: { strict: true } }) } });
+  getApp = (app: string) => this.api.GET("/api/v1/apps/{app}", { params: { path: { app } } });
+  updateApp = (app: string, settings: AppSettings) =>
+    this.api.PATCH("/api/v1/apps/{app}", { params: { path: { app } }, body: { settings } });
+  deleteApp = (app: string) => this.api.DELETE("/api/v1/apps/{app}", { params: { path: { app } } });
 
-  listScripts = (app: string) => this.request<{ scripts: ScriptListItem[] }>("GET", `/apps/${enc(app)}/scripts`).then((r) => r.scripts);
-  getScript = (app: string, name: string) => this.request<CurrentScript>("GET", `/apps/${enc(app)}/scripts/${enc(name)}`);
+  listScripts = (app: string) => this.api.GET("/api/v1/apps/{app}/scripts", { params: { path: { app } } }).then((r) => r.scripts);
+  getScript = (app: string, name: string) => this.api.GET("/api/v1/apps/{app}/scripts/{name}", { params: { path: { app, name } } });
   deploy = (app: string, name: string, source: string, language: "javascript" | "typescript") =>
-    this.request<{ version: number; url: string }>("PUT", `/apps/${enc(app)}/scripts/${enc(name)}`, { source, language });
-  deleteScript = (app: string, name: string) => this.request<void>("DELETE", `/apps/${enc(app)}/scripts/${enc(name)}`);
+    this.api.PUT("/api/v1/apps/{app}/scripts/{name}", { params: { path: { app, name } }, body: { source, language } });
+  deleteScript = (app: string, name: string) => this.api.DELETE("/api/v1/apps/{app}/scripts/{name}", { params: { path: { app, name } } });
   listVersions = (app: string, name: string) =>
-    this.request<{ versions: VersionMeta[] }>("GET", `/apps/${enc(app)}/scripts/${enc(name)}/versions`).then((r) => r.versions);
+    this.api.GET("/api/v1/apps/{app}/scripts/{name}/versions", { params: { path: { app, name } } }).then((r) => r.versions);
   getVersion = (app: string, name: string, version: number) =>
-    this.request<CurrentScript>("GET", `/apps/${enc(app)}/scripts/${enc(name)}/versions/${version}`);
+    this.api.GET("/api/v1/apps/{app}/scripts/{name}/versions/{version}", { params: { path: { app, name, version } } });
   restore = (app: string, name: string, version: number) =>
-    this.request<{ version: number }>("POST", `/apps/${enc(app)}/scripts/${enc(name)}/versions/${version}/restore`);
+    this.api.POST("/api/v1/apps/{app}/scripts/{name}/versions/{version}/restore", { params: { path: { app, name, version } } });
   getScriptSettings = (app: string, name: string) =>
-    this.request<ScriptSettingsView>("GET", `/apps/${enc(app)}/scripts/${enc(name)}/settings`);
+    this.api.GET("/api/v1/apps/{app}/scripts/{name}/settings", { params: { path: { app, name } } });
   updateScriptSettings = (app: string, name: string, settings: ScriptSettings) =>
-    this.request<ScriptSettingsView>("PUT", `/apps/${enc(app)}/scripts/${enc(name)}/settings`, { settings });
-  testRun = (app: string, name: string, input: { request?: unknown; event?: unknown }) =>
-    this.request<TestRunResult>("POST", `/apps/${enc(app)}/scripts/${enc(name)}/invoke`, input);
+    this.api.PUT("/api/v1/apps/{app}/scripts/{name}/settings", { params: { path: { app, name } }, body: { settings } });
+  testRun = (app: string, name: string, input: TestRunInput) =>
+    this.api.POST("/api/v1/apps/{app}/scripts/{name}/invoke", { params: { path: { app, name } }, body: input });
 
-  listSecrets = (app: string) => this.request<{ secrets: SecretInfo[] }>("GET", `/apps/${enc(app)}/secrets`).then((r) => r.secrets);
+  listSecrets = (app: string) => this.api.GET("/api/v1/apps/{app}/secrets", { params: { path: { app } } }).then((r) => r.secrets);
   setSecret = (app: string, name: string, value: string) =>
-    this.request<SecretInfo>("PUT", `/apps/${enc(app)}/secrets/${enc(name)}`, { value });
-  deleteSecret = (app: string, name: string) => this.request<void>("DELETE", `/apps/${enc(app)}/secrets/${enc(name)}`);
-  listEgress = (app: string) => this.request<{ patterns: EgressPattern[] }>("GET", `/apps/${enc(app)}/egress`).then((r) => r.patterns);
+    this.api.PUT("/api/v1/apps/{app}/secrets/{name}", { params: { path: { app, name } }, body: { value } });
+  deleteSecret = (app: string, name: string) => this.api.DELETE("/api/v1/apps/{app}/secrets/{name}", { params: { path: { app, name } } });
+  listEgress = (app: string) => this.api.GET("/api/v1/apps/{app}/egress", { params: { path: { app } } }).then((r) => r.patterns);
   allowEgress = (app: string, patterns: string[]) =>
-    this.request<{ patterns: EgressPattern[] }>("POST", `/apps/${enc(app)}/egress`, { patterns }).then((r) => r.patterns);
+    this.api.POST("/api/v1/apps/{app}/egress", { params: { path: { app } }, body: { patterns } }).then((r) => r.patterns);
   removeEgress = (app: string, pattern: string) =>
-    this.request<void>("DELETE", `/apps/${enc(app)}/egress?${new URLSearchParams({ pattern })}`);
+    this.api.DELETE("/api/v1/apps/{app}/egress", { params: { path: { app }, query: { pattern } } });
 
-  listTriggers = (app: string) => this.request<{ triggers: Trigger[] }>("GET", `/apps/${enc(app)}/triggers`).then((r) => r.triggers);
-  addTrigger = (app: string, body: Record<string, unknown>) => this.request<Trigger>("POST", `/apps/${enc(app)}/triggers`, body);
-  removeTrigger = (id: string) => this.request<void>("DELETE", `/triggers/${enc(id)}`);
+  listTriggers = (app: string) => this.api.GET("/api/v1/apps/{app}/triggers", { params: { path: { app } } }).then((r) => r.triggers);
+  addTrigger = (app: string, body: NewTrigger) => this.api.POST("/api/v1/apps/{app}/triggers", { params: { path: { app } }, body });
+  removeTrigger = (id: string) => this.api.DELETE("/api/v1/triggers/{id}", { params: { path: { id } } });
 
-  listCollections = (app: string) =>
-    this.request<{ collections: { name: string; count: number }[] }>("GET", `/apps/${enc(app)}/kv`).then((r) => r.collections);
-  listKeys = (app: string, collection: string, options: { prefix?: string; cursor?: string | null; limit?: number }) => {
-    const query = new URLSearchParams({
-      ...(options.prefix && { prefix: options.prefix }),
-      ...(options.cursor && { cursor: options.cursor }),
-      limit: String(options.limit ?? 200),
+  listCollections = (app: string) => this.api.GET("/api/v1/apps/{app}/kv", { params: { path: { app } } }).then((r) => r.collections);
+  listKeys = (app: string, collection: string, options: { prefix?: string; cursor?: string | null; limit?: number }) =>
+    this.api.GET("/api/v1/apps/{app}/kv/{collection}", {
+      params: {
+        path: { app, collection },
+        query: { prefix: options.prefix || undefined, cursor: options.cursor || undefined, limit: options.limit ?? 200 },
+      },
     });
-    return this.request<{ items: KvEntry[]; cursor: string | null }>("GET", `/apps/${enc(app)}/kv/${enc(collection)}?${query}`);
-  };
   putValue = (app: string, collection: string, key: string, value: unknown) =>
-    this.request<{ op: string }>("PUT", `/apps/${enc(app)}/kv/${enc(collection)}/${enc(key)}`, { value });
+    this.api.PUT("/api/v1/apps/{app}/kv/{collection}/{key}", { params: { path: { app, collection, key } }, body: { value } });
   deleteKey = (app: string, collection: string, key: string) =>
-    this.request<void>("DELETE", `/apps/${enc(app)}/kv/${enc(collection)}/${enc(key)}`);
+    this.api.DELETE("/api/v1/apps/{app}/kv/{collection}/{key}", { params: { path: { app, collection, key } } });
 
-  listInvocations = (filter: Record<string, string | undefined>) => {
-    const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => Boolean(e[1])));
-    return this.request<{ invocations: InvocationRecord[] }>("GET", `/invocations?${query}`).then((r) => r.invocations);
-  };
-  listEvents = (filter: Record<string, string | undefined>) => {
-    const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => Boolean(e[1])));
-    return this.request<{ events: EventRecord[]; counts: Record<string, number> }>("GET", `/events?${query}`);
-  };
+  listInvocations = (filter: Filter) =>
+    this.api
+      .GET("/api/v1/invocations", {
+        params: {
+          query: {
+            app: text(filter.app),
+            script: text(filter.script),
+            status: oneOf(filter.status, ["ok", "error"]),
+            trigger: oneOf(filter.trigger, ["http", "kv", "schedule", "dead_letter", "test"]),
+            before: text(filter.before),
+            limit: count(filter.limit),
+            q: text(filter.q),
+          },
+        },
+      })
+      .then((r) => r.invocations);
+  listEvents = (filter: Filter) =>
+    this.api.GET("/api/v1/events", {
+      params: {
+        query: {
+          app: text(filter.app),
+          script: text(filter.script),
+          status: oneOf(filter.status, ["pending", "running", "done", "dead", "failed"]),
+          before: text(filter.before),
+          limit: count(filter.limit),
+        },
+      },
+    });
   stats = (filter: { app?: string; script?: string; minutes: number; by: "app" | "script" }) =>
-    this.request<StatsResponse>(
-      "GET",
-      `/stats?${new URLSearchParams(
-        Object.entries(filter)
-          .filter((e) => e[1] !== undefined)
-          .map(([k, v]) => [k, String(v)]),
-      )}`,
-    );
-  getInvocation = (id: string) => this.request<InvocationDetail>("GET", `/invocations/${enc(id)}`);
-  getEvent = (id: string) => this.request<EventRecord>("GET", `/events/${enc(id)}`);
-  listDeadLetters = (app?: string) =>
-    this.request<{ deadLetters: DeadLetter[]; total: number }>(
-      "GET",
-      `/deadletters?${new URLSearchParams(app ? { app, limit: "500" } : { limit: "500" })}`,
-    );
-  replayDeadLetters = (ids: string[]) => this.request<{ replayed: unknown[]; missing: string[] }>("POST", "/deadletters/replay", { ids });
-  deleteDeadLetters = (ids: string[]) => this.request<{ deleted: string[]; missing: string[] }>("POST", "/deadletters/delete", { ids });
+    this.api.GET("/api/v1/stats", { params: { query: filter } });
+  getInvocation = (id: string) => this.api.GET("/api/v1/invocations/{id}", { params: { path: { id } } });
+  getEvent = (id: string) => this.api.GET("/api/v1/events/{id}", { params: { path: { id } } });
+  listDeadLetters = (app?: string) => this.api.GET("/api/v1/deadletters", { params: { query: { app: app || undefined, limit: 500 } } });
+  replayDeadLetters = (ids: string[]) => this.api.POST("/api/v1/deadletters/replay", { body: { ids } });
+  deleteDeadLetters = (ids: string[]) => this.api.POST("/api/v1/deadletters/delete", { body: { ids } });
 
-  listTokens = () => this.request<{ tokens: TokenInfo[] }>("GET", "/tokens").then((r) => r.tokens);
-  createToken = (name: string) => this.request<TokenInfo & { token: string }>("POST", "/tokens", { name });
-  revokeToken = (id: string) => this.request<void>("DELETE", `/tokens/${enc(id)}`);
+  listTokens = () => this.api.GET("/api/v1/tokens").then((r) => r.tokens);
+  createToken = (name: string) => this.api.POST("/api/v1/tokens", { body: { name } });
+  revokeToken = (id: string) => this.api.DELETE("/api/v1/tokens/{id}", { params: { path: { id } } });
 
-  listNodes = () => this.request<{ nodes: NodeInfo[] }>("GET", "/nodes").then((r) => r.nodes);
-}
-
-/** One process of a cluster, as GET /nodes reports it. */
-export interface NodeInfo {
-  id: string;
-  name: string;
-  url: string;
-  role: "node" | "manager" | "serve";
-  version: string;
-  status: "up" | "draining" | "down";
-  startedAt: string;
-  lastSeenAt: string;
-  load: {
-    requests: number;
-    errors: number;
-    p50Ms: number | null;
-    p99Ms: number | null;
-    inFlight: number;
-    eventsClaimed: number;
-    rssBytes: number;
-  } | null;
+  listNodes = () => this.api.GET("/api/v1/nodes").then((r) => r.nodes);
 }
 
 /** Checks that `url` is a PiCloud runtime that accepts `token`, before anything is saved. */

@@ -2,7 +2,7 @@
 // has to know which caches a change touches.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "../connections/context";
-import type { AppSettings, ScriptSettings } from "./types";
+import type { AppSettings, NewTrigger, ScriptSettings, TestRunInput } from "./types";
 import { keys } from "./queries";
 
 export function useCreateApp() {
@@ -87,7 +87,7 @@ export function useTestRun(app: string, name: string) {
   const api = useApi();
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (input: { request?: unknown; event?: unknown }) => api.client.testRun(app, name, input),
+    mutationFn: (input: TestRunInput) => api.client.testRun(app, name, input),
     // A test run writes real data and records an invocation.
     onSuccess: () =>
       Promise.all([
@@ -101,7 +101,7 @@ export function useAddTrigger(app: string) {
   const api = useApi();
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: Record<string, unknown>) => api.client.addTrigger(app, body),
+    mutationFn: (body: NewTrigger) => api.client.addTrigger(app, body),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.triggers(api, app) }),
   });
 }

@@ -16,6 +16,16 @@ export function parseJsonInput(text: string, options: { emptyAs?: unknown } = {}
   }
 }
 
+/** A JSON object (not an array or null). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A JSON object whose values are all strings (headers). */
+export function isStringRecord(value: unknown): value is Record<string, string> {
+  return isJsonObject(value) && Object.values(value).every((v) => typeof v === "string");
+}
+
 export function pretty(value: unknown): string {
   return JSON.stringify(value, null, 2) ?? "undefined";
 }

@@ -50,10 +50,39 @@ describe("sampleEvent", () => {
 });
 
 describe("activity rows", () => {
-  const event = (id: string, createdAt: string, status = "done"): EventRecord =>
-    ({ id, createdAt, status, kind: "kv", script: "s", app: "a", payload: { op: "insert", collection: "orders", key: "k1" } }) as never;
-  const invocation = (id: string, startedAt: string, eventId: string | null = null): InvocationRecord =>
-    ({ id, startedAt, eventId, status: "ok", trigger: eventId ? "kv" : "http", script: "s", app: "a", logs: [], error: null }) as never;
+  const event = (id: string, createdAt: string, status: EventRecord["status"] = "done"): EventRecord => ({
+    id,
+    createdAt,
+    status,
+    kind: "kv",
+    script: "s",
+    app: "a",
+    payload: { op: "insert", collection: "orders", key: "k1" },
+    triggerId: null,
+    attempts: 1,
+    maxAttempts: 5,
+    backoffMs: 1000,
+    backoffMaxMs: 300_000,
+    chainDepth: 0,
+    isDeadLetterHandler: false,
+    runAt: createdAt,
+    leaseOwner: null,
+    errors: [],
+    finishedAt: null,
+  });
+  const invocation = (id: string, startedAt: string, eventId: string | null = null): InvocationRecord => ({
+    id,
+    startedAt,
+    eventId,
+    status: "ok",
+    trigger: eventId ? "kv" : "http",
+    script: "s",
+    app: "a",
+    version: 1,
+    durationMs: 1,
+    logs: [],
+    error: null,
+  });
 
   it("merges events and direct invocations newest first, one row per event", () => {
     const rows = activityRows(

@@ -3,9 +3,9 @@ import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { PiCloudError } from "../../shared/errors.js";
 import type { ApiServices } from "../services.js";
-import { AppId, IdParams, NoContent, RecordId, ScriptName, Text } from "./schemas.js";
+import { AppId, EventKindSchema, EventStatusSchema, IdParams, NoContent, RecordId, ScriptName, StringEnum, Text } from "./schemas.js";
 
-const EventStatus = Type.Union(["pending", "running", "done", "dead", "failed"].map((s) => Type.Literal(s)));
+const EventStatus = Type.Union((["pending", "running", "done", "dead", "failed"] as const).map((s) => Type.Literal(s)));
 
 const Attempt = Type.Object({
   attempt: Type.Integer(),
@@ -21,9 +21,9 @@ export const EventSchema = Type.Object({
   app: Type.String(),
   triggerId: Type.Union([Type.String(), Type.Null()]),
   script: Type.String(),
-  kind: Type.String(),
+  kind: EventKindSchema,
   payload: Type.Record(Type.String(), Type.Unknown()),
-  status: Type.String(),
+  status: EventStatusSchema,
   attempts: Type.Integer(),
   maxAttempts: Type.Integer(),
   backoffMs: Type.Integer(),
@@ -44,13 +44,15 @@ export const DeadLetterSchema = Type.Object({
   triggerId: Type.Union([Type.String(), Type.Null()]),
   script: Type.String(),
   version: Type.Union([Type.Integer(), Type.Null()]),
-  kind: Type.String(),
+  kind: EventKindSchema,
   event: Type.Record(Type.String(), Type.Unknown()),
   attempts: Type.Array(Attempt),
   chainDepth: Type.Integer(),
   firstAttemptAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
-  handlerStatus: Type.Union([Type.String(), Type.Null()]),
+  handlerStatus: Type.Union([StringEnum(["pending", "ok", "failed"]), Type.Null()], {
+    description: "What the dead-letter handler did with it: null when there is none (yet)",
+  }),
 });
 
 /**
@@ -100,7 +102,7 @@ export async function eventRoutes(
     async (request) => {
       const q = request.query;
       const [events, counts] = await Promise.all([
-        services.events.list({ app: q.app, script: q.script, status: q.status as never, before: q.before, limit: q.limit }),
+        services.events.list({ app: q.app, script: q.script, status: q.status, before: q.before, limit: q.limit }),
         services.events.counts(q.app),
       ]);
       return { events, counts };

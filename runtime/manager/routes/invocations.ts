@@ -3,9 +3,10 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { PiCloudError } from "../../shared/errors.js";
 import type { ApiServices } from "../services.js";
-import { AppId, IdParams, InvocationErrorSchema, LogLineSchema, RecordId, ScriptName } from "./schemas.js";
+import { AppId, IdParams, InvocationErrorSchema, LogLineSchema, RecordId, ScriptName, StringEnum } from "./schemas.js";
 
-const Trigger = Type.Union(["http", "kv", "schedule", "dead_letter", "test"].map((t) => Type.Literal(t)));
+const TRIGGER_KINDS = ["http", "kv", "schedule", "dead_letter", "test"] as const;
+const Trigger = Type.Union(TRIGGER_KINDS.map((t) => Type.Literal(t)));
 const Status = Type.Union([Type.Literal("ok"), Type.Literal("error")]);
 
 export const InvocationSchema = Type.Object({
@@ -13,7 +14,7 @@ export const InvocationSchema = Type.Object({
   app: Type.String(),
   script: Type.String(),
   version: Type.Union([Type.Integer(), Type.Null()]),
-  trigger: Type.String(),
+  trigger: StringEnum(TRIGGER_KINDS),
   status: Status,
   startedAt: Type.String(),
   durationMs: Type.Number(),
@@ -93,7 +94,7 @@ export async function invocationRoutes(scope: FastifyInstance, services: Pick<Ap
           app: q.app,
           script: q.script,
           status: q.status,
-          trigger: q.trigger as never,
+          trigger: q.trigger,
           before: q.before,
           limit: q.limit,
           text: q.q,

@@ -3,8 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { ApiServices } from "../services.js";
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+import { Nullable } from "./schemas.js";
 
 const NodeLoadSchema = Type.Object({
   requests: Type.Integer({ description: "Invocations in the last minute" }),

@@ -73,8 +73,21 @@ export function withErrorResponses(response: Record<string, unknown> | undefined
 /** A 204 answer, documented as such. */
 export const NoContent: TSchema = Type.Null({ description: "Done; no body" });
 
+/**
+ * A string from a fixed set, in answers: documented as an enum (a generated client gets the literal
+ * union) but serialized as a plain string, so the bytes on the wire and the cost are a string's.
+ */
+export const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
+  Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...options });
+
+/** A value or null (documented as nullable). */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const EventKindSchema = StringEnum(["kv", "schedule", "dead_letter"]);
+export const EventStatusSchema = StringEnum(["pending", "running", "done", "dead", "failed"]);
+
 export const LogLineSchema = Type.Object({
-  level: Type.String(),
+  level: StringEnum(["log", "info", "warn", "error", "debug"]),
   message: Type.String(),
   at: Type.Number(),
 });

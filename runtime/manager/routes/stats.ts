@@ -5,8 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { buildSeries } from "../../orchestrator/stats-series.js";
 import type { ApiServices } from "../services.js";
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+import { Nullable } from "./schemas.js";
 
 const PointSchema = Type.Object({
   t: Type.Number(),

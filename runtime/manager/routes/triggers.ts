@@ -4,7 +4,7 @@ import { Type } from "typebox";
 import type { ApiServices } from "../services.js";
 import { ERROR_CODES } from "../../shared/errors.js";
 import { COLLECTION_PATTERN } from "../../store/kv.js";
-import { AppParams, coded, IdParams, NoContent, ScriptName, Text } from "./schemas.js";
+import { AppParams, coded, IdParams, NoContent, Nullable, ScriptName, StringEnum, Text } from "./schemas.js";
 
 const Retry = {
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: "Attempts in all, including the first (default 5)" })),
@@ -47,25 +47,30 @@ const NewTrigger = Type.Union([
   ),
 ]);
 
-export const TriggerSchema = Type.Object(
-  {
-    id: Type.String(),
-    app: Type.String(),
-    script: Type.String(),
-    kind: Type.String(),
-    collection: Type.Optional(Type.String()),
-    ops: Type.Optional(Type.Array(Type.String())),
-    prefix: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    cron: Type.Optional(Type.String()),
-    timezone: Type.Optional(Type.String()),
-    forScript: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    maxAttempts: Type.Integer(),
-    backoffMs: Type.Integer(),
-    backoffMaxMs: Type.Integer(),
-    createdAt: Type.String(),
-  },
-  { additionalProperties: false },
-);
+const TriggerCommon = { id: Type.String(), app: Type.String(), script: Type.String() };
+const TriggerRetry = {
+  maxAttempts: Type.Integer(),
+  backoffMs: Type.Integer(),
+  backoffMaxMs: Type.Integer(),
+  createdAt: Type.String(),
+};
+
+/**
+ * One trigger, told apart by `kind`. Each branch lists its fields in the order the single object
+ * schema before it did, so the JSON answered is byte for byte the same.
+ */
+export const TriggerSchema = Type.Union([
+  Type.Object({
+    ...TriggerCommon,
+    kind: Type.Literal("kv"),
+    collection: Type.String(),
+    ops: Type.Array(StringEnum(["insert", "update", "delete"])),
+    prefix: Nullable(Type.String()),
+    ...TriggerRetry,
+  }),
+  Type.Object({ ...TriggerCommon, kind: Type.Literal("schedule"), cron: Type.String(), timezone: Type.String(), ...TriggerRetry }),
+  Type.Object({ ...TriggerCommon, kind: Type.Literal("dead_letter"), forScript: Nullable(Type.String()), ...TriggerRetry }),
+]);
 
 export async function triggerRoutes(scope: FastifyInstance, services: Pick<ApiServices, "apps" | "control" | "triggers">): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();

@@ -2,7 +2,8 @@
 // body) or a sample event; the result shows status, headers, body, logs, duration and errors.
 import { useState } from "react";
 import { useTestRun } from "../../api/mutations";
-import { parseJsonInput, pretty } from "../../lib/json";
+import type { TestRunInput } from "../../api/types";
+import { isJsonObject, isStringRecord, parseJsonInput, pretty } from "../../lib/json";
 import { type QueryParam, splitPath, toQueryObject } from "../../lib/query-string";
 import { SAMPLE_LABELS, type SampleKind, sampleEvent } from "../../lib/samples";
 import { QueryParamsEditor } from "./QueryParamsEditor";
@@ -24,14 +25,17 @@ export function TestRunPanel(props: { app: string; name: string; deployed: boole
 
   const start = () => {
     setInputError(undefined);
-    let input: { request?: unknown; event?: unknown };
+    let input: TestRunInput;
     if (kind !== "http") {
       const event = parseJsonInput(eventText);
       if (!event.ok) return setInputError(`ctx.event: ${event.error}`);
+      if (!isJsonObject(event.value)) return setInputError('ctx.event: must be a JSON object, e.g. {"type": "kv"}');
       input = { event: event.value };
     } else {
       const parsedHeaders = parseJsonInput(headers, { emptyAs: {} });
       if (!parsedHeaders.ok) return setInputError(`Headers: ${parsedHeaders.error}`);
+      if (!isStringRecord(parsedHeaders.value))
+        return setInputError('Headers: must be an object of strings, e.g. {"accept": "text/plain"}');
       const parsedBody = body.trim() === "" ? { ok: true as const, value: undefined } : parseJsonInput(body);
       const bodyValue = parsedBody.ok ? parsedBody.value : body;
       input = {

@@ -34,21 +34,19 @@ export function TriggersPanel({ app, name }: { app: string; name: string }) {
   const [backoffMs, setBackoffMs] = useState("1000");
   const add = useAddTrigger(app);
   const remove = useRemoveTrigger(app);
-  const submit = () =>
-    add.mutate({
-      kind,
-      script: name,
-      maxAttempts: Number(maxAttempts),
-      backoffMs: Number(backoffMs),
-      ...(kind === "kv" && {
-        collection,
-        ops: Object.entries(ops)
-          .filter(([, on]) => on)
-          .map(([op]) => op),
-        ...(prefix && { prefix }),
-      }),
-      ...(kind === "schedule" && { cron, timezone }),
-    });
+  const submit = () => {
+    const retry = { maxAttempts: Number(maxAttempts), backoffMs: Number(backoffMs) };
+    const chosenOps = Object.entries(ops)
+      .filter(([, on]) => on)
+      .map(([op]) => op);
+    add.mutate(
+      kind === "kv"
+        ? { kind, script: name, ...retry, collection, ops: chosenOps, ...(prefix && { prefix }) }
+        : kind === "schedule"
+          ? { kind, script: name, ...retry, cron, timezone }
+          : { kind, script: name, ...retry },
+    );
+  };
   const mine = triggers.data?.filter((t) => t.script === name) ?? [];
   return (
     <div className="card" data-testid="triggers">
