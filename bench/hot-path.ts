@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { ApiClient } from "../runtime/cli/client.js";
+import { PiCloudApi } from "../runtime/client/api-client.js";
 import { createPostgresDatabase } from "../runtime/testing/databases.js";
 import { type Spawned, spawnUntil, stop } from "./process.js";
 
@@ -89,8 +89,8 @@ async function startSide(name: "A" | "B", args: string[]): Promise<Side> {
     root,
   );
   const base = server.match[1] as string;
-  const client = new ApiClient({ url: base, token: TOKEN });
-  const api = (method: string, route: string, body?: unknown) => client.request(method, route, body);
+  const client = new PiCloudApi({ url: base, token: TOKEN });
+  const api = (method: string, route: string, body?: unknown) => client.requestUntyped(method, route, body);
   await api("POST", "/apps", { id: "bench" });
   await api("POST", "/apps", { id: "strict", settings: { strict: true } });
   await api("POST", "/apps", { id: "hog" });

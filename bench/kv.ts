@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import autocannon from "autocannon";
 import path from "node:path";
-import { ApiClient } from "../runtime/cli/client.js";
+import { PiCloudApi } from "../runtime/client/api-client.js";
 import type { Db } from "../runtime/store/db.js";
 import { KvStore } from "../runtime/store/kv.js";
 import { openDatabase } from "../runtime/store/open-db.js";
@@ -102,9 +102,9 @@ async function startArm(arm: Arm, args: string[]): Promise<Spawned> {
     PICLOUD_ADMIN_TOKEN: TOKEN,
     ...arm.env,
   });
-  const client = new ApiClient({ url: server.match[1] as string, token: TOKEN });
-  await client.request("POST", "/apps", { id: "bench" });
-  await client.request("PUT", "/apps/bench/scripts/kv", { source: KV_SCRIPT });
+  const client = new PiCloudApi({ url: server.match[1] as string, token: TOKEN });
+  await client.POST("/api/v1/apps", { body: { id: "bench" } });
+  await client.PUT("/api/v1/apps/{app}/scripts/{name}", { params: { path: { app: "bench", name: "kv" } }, body: { source: KV_SCRIPT } });
   return server;
 }
 

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { PiCloudError } from "../shared/errors.js";
 import { PICLOUD_VERSION } from "../shared/version.js";
 import type { PiCloudApi } from "../client/api-client.js";
-import type { EventStatus, InvocationRecord, Trigger } from "../client/types.js";
+import type { EventStatus, InvocationRecord, ScriptSettingsView, Trigger } from "../client/types.js";
 import { pgliteArtifacts } from "../store/pglite/artifacts.js";
 import { ApiError, CliError, cliApi } from "./client.js";
 import { readSecretValue } from "./read-secret.js";
@@ -561,13 +561,6 @@ events
   });
 
 // ---- per-script settings ----
-interface ScriptSettingsView {
-  app: string;
-  script: string;
-  settings: { strict?: boolean; limits?: Record<string, number> };
-  effective: { strict: { value: boolean; source: string }; limits: Record<string, { value: number; source: string }> };
-}
-
 function settingsTable(view: ScriptSettingsView): string {
   const rows = [
     ["strict", String(view.effective.strict.value), view.effective.strict.source],
@@ -595,7 +588,7 @@ settings
   .requiredOption("--script <script>", "script")
   .action(async (o: { app: string; script: string }) => {
     const { api, json } = client();
-    const view = await api.request<ScriptSettingsView>("GET", `/apps/${enc(o.app)}/scripts/${enc(o.script)}/settings`);
+    const view = await api.GET("/api/v1/apps/{app}/scripts/{name}/settings", { params: { path: { app: o.app, name: o.script } } });
     print(json, view, () => settingsTable(view));
   });
 settings
@@ -611,8 +604,8 @@ settings
   .action(
     async (o: { app: string; script: string; strict?: boolean; limit?: Record<string, number>; unset?: string[]; clear?: boolean }) => {
       const { api, json } = client();
-      const path = `/apps/${enc(o.app)}/scripts/${enc(o.script)}/settings`;
-      const current = o.clear ? {} : (await api.request<ScriptSettingsView>("GET", path)).settings;
+      const params = { path: { app: o.app, name: o.script } };
+      const current = o.clear ? {} : (await api.GET("/api/v1/apps/{app}/scripts/{name}/settings", { params })).settings;
       const limits: Record<string, number> = { ...current.limits, ...o.limit };
       let strict = o.strict ?? current.strict;
       for (const name of o.unset ?? []) {
@@ -620,7 +613,7 @@ settings
         else delete limits[name];
       }
       const next = { ...(strict !== undefined && { strict }), ...(Object.keys(limits).length > 0 && { limits }) };
-      const view = await api.request<ScriptSettingsView>("PUT", path, { settings: next });
+      const view = await api.PUT("/api/v1/apps/{app}/scripts/{name}/settings", { params, body: { settings: next } });
       print(json, view, () => `Updated settings of ${o.app}/${o.script}\n${settingsTable(view)}`);
     },
   );
