@@ -15,4 +15,19 @@ describe("the generated API client", () => {
     expect(document === fresh.document, `runtime/client/openapi.json ${STALE}`).toBe(true);
     expect(types === fresh.types, `runtime/client/api-schema.gen.ts ${STALE}`).toBe(true);
   });
+
+  it("every operation documents its success answer with a schema, so the client types know it", async () => {
+    const doc = JSON.parse(await readFile(DOCUMENT_FILE, "utf8")) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: object }> }> }>>;
+    };
+    const missing: string[] = [];
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const success = Object.entries(operation.responses).filter(([status]) => status.startsWith("2"));
+        const described = success.every(([status, answer]) => status === "204" || answer.content?.["application/json"]?.schema);
+        if (success.length === 0 || !described) missing.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    expect(missing, "give these routes a response schema").toEqual([]);
+  });
 });
