@@ -14,6 +14,7 @@ import { registerMetricsRoute } from "./manager/routes/metrics.js";
 import { startManager } from "./manager/manager.js";
 import type { ApiServices } from "./manager/services.js";
 import { LoadWindow } from "./node/load.js";
+import { registerNoAdminApi } from "./node/no-admin-api.js";
 import type { WorkerPool } from "./executor/worker-pool.js";
 import { type NodeIdentity, type NodeServices, startExecutor, startNode } from "./node/node.js";
 import { BootPhases } from "./shared/boot-phases.js";
@@ -262,6 +263,6 @@ export function startNodeProcess(options: RuntimeOptions): Promise<RoleProcess> 
   return startProcess("node", options, async (core, stoppers, identity, executor) => {
     const node = await startNode(core, { identity, executor: executor(), ...(options.random && { random: options.random }) });
     stoppers.push(() => node.stop());
-    return { runner: node.services, dispatcher: node.services.dispatcher, roles: [node] };
+    return { runner: node.services, dispatcher: node.services.dispatcher, roles: [{ registerHttp: registerNoAdminApi }, node] };
   });
 }

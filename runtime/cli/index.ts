@@ -186,6 +186,13 @@ program
       body: { source, language },
     });
     print(json, deployed, () => deployed.url);
+    // A manager alone serves no scripts: say whose address that is (on stderr: stdout stays the URL).
+    if (!json && deployed.servedBy === "node") {
+      process.stderr.write("Served by the cluster's nodes; this is one node's address (clients should use your front door, e.g. Caddy).\n");
+    }
+    if (!json && deployed.servedBy === "no-node-up") {
+      process.stderr.write("No node is up: the script is served by the nodes ('picloud node'), at this path behind your front door.\n");
+    }
   });
 
 // ---- invoke ----

@@ -973,6 +973,8 @@ export interface paths {
                             createdAt: string;
                         } & {
                             url: string;
+                            /** @description Who serves `url`: this server; the front door the request came through; a node (this is a manager alone); or no node is up yet */
+                            servedBy: "this-server" | "front-door" | "node" | "no-node-up";
                         };
                     };
                 };
@@ -1435,6 +1437,8 @@ export interface paths {
                             createdAt: string;
                         } & {
                             url: string;
+                            /** @description Who serves `url`: this server; the front door the request came through; a node (this is a manager alone); or no node is up yet */
+                            servedBy: "this-server" | "front-door" | "node" | "no-node-up";
                         };
                     };
                 };

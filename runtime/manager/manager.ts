@@ -11,6 +11,7 @@ import { startRetention } from "../orchestrator/retention.js";
 import { registerAdminApi, type RouteModule } from "./admin-api.js";
 import { ControlPlane } from "./control-plane.js";
 import { DEFAULT_UI_DIR, registerDashboard } from "./dashboard.js";
+import { scriptEndpoints } from "./script-endpoints.js";
 import type { ApiServices, EventFeed } from "./services.js";
 
 const RETENTION_INTERVAL_MS = 5 * 60_000;
@@ -85,6 +86,8 @@ export async function startManager(core: Core, options: ManagerOptions = {}): Pr
       deadLetters: core.deadLetters,
       dispatcher: options.node?.dispatcher ?? NO_EVENT_FEED,
       nodes: core.nodes,
+      // `serve` runs a node beside the manager; a manager alone hands out its nodes' addresses.
+      endpoints: scriptEndpoints(options.node !== undefined, core.nodes),
     };
 
     const retention = { maxCount: config.invocationRetentionCount, maxAgeMs: config.invocationRetentionHours * 3_600_000 };

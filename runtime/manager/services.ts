@@ -21,6 +21,7 @@ import type { NodeStore } from "../store/nodes.js";
 import type { TokenStore } from "../store/tokens.js";
 import type { AdminAuth } from "./auth.js";
 import type { ControlPlane } from "./control-plane.js";
+import type { ScriptEndpoints } from "./script-endpoints.js";
 
 /** Event state changes made in this process (the node's dispatcher), for the live stream. */
 export interface EventFeed {
@@ -50,4 +51,6 @@ export interface ApiServices {
   readonly deadLetters: DeadLetterStore;
   readonly dispatcher: EventFeed;
   readonly nodes: NodeStore;
+  /** Where script endpoints are served, for the URLs the API hands out. */
+  readonly endpoints: ScriptEndpoints;
 }

@@ -98,6 +98,11 @@ export const ERROR_CODES = {
   DATABASE_UNAVAILABLE: spec(503, "system", "The database is unreachable; retry shortly."),
   SCHEMA_TOO_NEW: spec(500, "system", "The database schema is newer than this PiCloud version: upgrade this process."),
   NODE_NAME_TAKEN: spec(500, "system", "A running node already has this name."),
+  ADMIN_API_ON_MANAGER: spec(
+    404,
+    "caller",
+    "This process is a node ('picloud node'): it serves script endpoints only. The admin API and the dashboard are on the manager (or the cluster's front door).",
+  ),
   INTERNAL: spec(500, "system", "Internal error."),
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { PiCloudError } from "../../shared/errors.js";
+import { endpointUrl } from "../script-endpoints.js";
 import type { ApiServices } from "../services.js";
 import { AppParams, InvocationErrorSchema, LogLineSchema, NoContent, ScriptParams, Text, VersionParams } from "./schemas.js";
 
@@ -16,7 +17,14 @@ const VersionMeta = Type.Object({
   createdAt: Type.String(),
 });
 const VersionFull = Type.Intersect([VersionMeta, Type.Object({ source: Type.String() })]);
-const Deployed = Type.Intersect([VersionMeta, Type.Object({ url: Type.String() })]);
+const ServedBySchema = Type.Union(
+  [Type.Literal("this-server"), Type.Literal("front-door"), Type.Literal("node"), Type.Literal("no-node-up")],
+  {
+    description:
+      "Who serves `url`: this server; the front door the request came through; a node (this is a manager alone); or no node is up yet",
+  },
+);
+const Deployed = Type.Intersect([VersionMeta, Type.Object({ url: Type.String(), servedBy: ServedBySchema })]);
 
 const SampleRequest = Type.Object(
   {
@@ -29,11 +37,6 @@ const SampleRequest = Type.Object(
   { additionalProperties: false },
 );
 
-/** The public URL of a script endpoint, as reached through this request's host. */
-export function endpointUrl(request: FastifyRequest, app: string, name: string): string {
-  return `${request.protocol}://${request.host}/${app}/${name}`;
-}
-
 const withoutCode = <T extends { source: string; compiled: string }>(version: T) => {
   const { compiled: _compiled, ...rest } = version;
   return rest;
@@ -41,7 +44,7 @@ const withoutCode = <T extends { source: string; compiled: string }>(version: T)
 
 export async function scriptRoutes(
   scope: FastifyInstance,
-  services: Pick<ApiServices, "apps" | "control" | "invoker" | "scriptCache" | "scripts">,
+  services: Pick<ApiServices, "apps" | "control" | "endpoints" | "invoker" | "scriptCache" | "scripts">,
 ): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -70,7 +73,8 @@ export async function scriptRoutes(
     async (request) => {
       await services.apps.require(request.params.app);
       const scripts = await services.scripts.list(request.params.app);
-      return { scripts: scripts.map((s) => ({ ...s, url: endpointUrl(request, s.app, s.name) })) };
+      const base = await services.endpoints.base(request);
+      return { scripts: scripts.map((s) => ({ ...s, url: endpointUrl(base, s.app, s.name) })) };
     },
   );
 
@@ -89,7 +93,8 @@ export async function scriptRoutes(
       const { app, name } = request.params;
       const version = await services.control.deploy(app, name, request.body.source, request.body.language);
       const { source: _source, ...meta } = withoutCode(version);
-      return reply.code(201).send({ ...meta, url: endpointUrl(request, app, name) });
+      const base = await services.endpoints.base(request);
+      return reply.code(201).send({ ...meta, url: endpointUrl(base, app, name), servedBy: base.servedBy });
     },
   );
 
@@ -106,7 +111,7 @@ export async function scriptRoutes(
       const { app, name } = request.params;
       const current = await services.scripts.current(app, name);
       if (!current) throw new PiCloudError("SCRIPT_NOT_FOUND", `No script '${name}' in app '${app}'.`);
-      return { ...withoutCode(current), url: endpointUrl(request, app, name) };
+      return { ...withoutCode(current), url: endpointUrl(await services.endpoints.base(request), app, name) };
     },
   );
 
@@ -146,7 +151,8 @@ export async function scriptRoutes(
     async (request, reply) => {
       const { app, name, version } = request.params;
       const { source: _source, ...meta } = withoutCode(await services.control.restore(app, name, version));
-      return reply.code(201).send({ ...meta, url: endpointUrl(request, app, name) });
+      const base = await services.endpoints.base(request);
+      return reply.code(201).send({ ...meta, url: endpointUrl(base, app, name), servedBy: base.servedBy });
     },
   );
 
