@@ -1,6 +1,6 @@
 // `npm run bench:hot-path`: the hello path A/B, interleaved in one run so a loaded machine weighs on
 // both sides alike. Per backend, two `picloud serve` processes run side by side — A with every run on
-// the worker threads (PICLOUD_EXECUTOR_INLINE=0), B as shipped (quick versions inline) — and each round
+// the worker threads (PICLOUD_EXECUTOR_INLINE=0, the default), B with quick versions inline — and each round
 // measures bare fastify, A and B back to back, rotating the order. Ratios are taken within a round,
 // then the median over rounds is reported. The burn case (another app holds a worker with ~900 ms
 // runs) and strict mode are measured on both sides too.
@@ -33,12 +33,12 @@ const SIDES = {
   A: {
     root: process.env.BENCH_A_ROOT,
     env: envOf(process.env.BENCH_A_ENV ?? "PICLOUD_EXECUTOR_INLINE=0"),
-    label: process.env.BENCH_A_LABEL ?? "workers only (PICLOUD_EXECUTOR_INLINE=0)",
+    label: process.env.BENCH_A_LABEL ?? "workers only (PICLOUD_EXECUTOR_INLINE=0, default)",
   },
   B: {
     root: process.env.BENCH_B_ROOT,
     env: envOf(process.env.BENCH_B_ENV ?? "PICLOUD_EXECUTOR_INLINE=1"),
-    label: process.env.BENCH_B_LABEL ?? "inline hybrid (default)",
+    label: process.env.BENCH_B_LABEL ?? "inline hybrid (PICLOUD_EXECUTOR_INLINE=1)",
   },
 };
 

@@ -88,7 +88,7 @@ describe("GET /metrics", () => {
     // One warm instance of shop/cart serves every run on a worker: built once, then held idle.
     expect(find(samples, "picloud_sandbox_instances_created")[0]?.value).toBeGreaterThanOrEqual(1);
     expect(find(samples, "picloud_sandbox_instances_idle")[0]?.value).toBeGreaterThanOrEqual(1);
-    // Inline runs are on by default: their gauges are there (shop/cart counts only once it ran inline).
+    // The inline gauges are always exported (0 while inline runs are off, the default).
     for (const name of ["picloud_executor_inline_runs", "picloud_executor_inline_abandoned", "picloud_executor_inline_versions"]) {
       expect(find(samples, name)[0]?.value).toBeGreaterThanOrEqual(0);
     }
@@ -156,5 +156,45 @@ describe("metricsPublic", () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe("inline runs switched on (executorInline)", () => {
+  let t: TestRuntime;
+  beforeAll(async () => {
+    t = await startTestRuntime({ flags: { executorInline: true } });
+    await t.api("POST", "/apps", { id: "quick" });
+    await t.deploy("quick", "hello", "export default async function (ctx) { return { hello: ctx.request.query.who ?? 'world' } }");
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("a quick script comes to run inline through ingress, with the same answers, and the gauges count it", async () => {
+    const inlineRuns = async () =>
+      find(
+        parse(
+          (
+            await t.runtime.app.inject({
+              method: "GET",
+              url: "/metrics",
+              headers: { authorization: "Bearer pc_test_token_0123456789abcdef" },
+            })
+          ).body,
+        ).samples,
+        "picloud_executor_inline_runs",
+      )[0]?.value ?? 0;
+    for (let i = 0; i < 200 && (await inlineRuns()) === 0; i++) {
+      const response = await t.runtime.app.inject({ method: "GET", url: `/quick/hello?who=n${i}` });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ hello: `n${i}` });
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const before = await inlineRuns();
+    expect(before).toBeGreaterThan(0);
+    const response = await t.runtime.app.inject({ method: "GET", url: "/quick/hello?who=inline" });
+    expect(response.json()).toEqual({ hello: "inline" });
+    expect(response.headers["x-picloud-invocation"]).toBeTruthy();
+    expect(await inlineRuns()).toBe(before + 1);
   });
 });

@@ -20,7 +20,8 @@ export const ConfigSchema = Type.Object({
   executorQueueTimeoutMs: Type.Integer({ minimum: 1, maximum: 600_000 }),
   /**
    * Run script versions that proved quick and make no binding calls on the main thread, under a
-   * ~2 ms budget, instead of a worker (docs/architecture.md, "Where a run executes").
+   * ~2 ms budget, instead of a worker (docs/architecture.md, "Where a run executes"). Off by default
+   * until `npm run bench:hot-path` shows a win on a quiet machine (see the note there).
    */
   executorInline: Type.Boolean(),
   /** How long past its wall limit one run may execute before its worker thread is presumed hung. */
@@ -127,7 +128,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     executorWorkers: Math.max(1, Math.min(os.availableParallelism(), 8)),
     executorQueueLimit: 1_000,
     executorQueueTimeoutMs: 10_000,
-    executorInline: true,
+    executorInline: false,
     executorWatchdogGraceMs: 5_000,
     bodyLimitBytes: 1024 * 1024,
     adminRateLimitPerMinute: 6_000,
