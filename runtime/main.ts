@@ -95,6 +95,7 @@ function startMetrics(
       inlineStats: () => runner.executor.inlineStats(),
     },
     db: core.db,
+    wasmMemoryBytes: core.db.wasmMemoryBytes && (() => core.db.wasmMemoryBytes?.() ?? 0),
   });
   stoppers.push(() => metrics.stop());
   return {

@@ -6,7 +6,7 @@ import { PiCloudError } from "../shared/errors.js";
 import { PICLOUD_VERSION } from "../shared/version.js";
 import type { PiCloudApi } from "../client/api-client.js";
 import type { EventStatus, InvocationRecord, ScriptSettingsView, Trigger } from "../client/types.js";
-import { pgliteArtifacts } from "../store/pglite/artifacts.js";
+import { preloadPgliteArtifacts } from "../store/pglite/artifacts.js";
 import { ApiError, CliError, cliApi } from "./client.js";
 import { readSecretValue } from "./read-secret.js";
 
@@ -73,7 +73,7 @@ program
   .option("--workers <n>", "executor worker threads", parseInteger)
   .action(async (o: { host?: string; port?: number; dataDir?: string; databaseUrl?: string; workers?: number }) => {
     // The embedded database's WebAssembly compiles on another core while the runtime's modules load.
-    if (!o.databaseUrl && !process.env.PICLOUD_DATABASE_URL) void pgliteArtifacts();
+    if (!o.databaseUrl && !process.env.PICLOUD_DATABASE_URL) preloadPgliteArtifacts();
     // Loaded on demand: client commands should not pay for the whole runtime's start-up.
     const { serve } = await import("./serve.js");
     await serve({ host: o.host, port: o.port, dataDir: o.dataDir, databaseUrl: o.databaseUrl, executorWorkers: o.workers });

@@ -31,7 +31,13 @@ export class EngineModule {
   private constructor(
     readonly module: QuickJSWASMModule,
     readonly memoryMiB: number,
+    private readonly memory: WebAssembly.Memory,
   ) {}
+
+  /** The module's WebAssembly memory as allocated now (it only grows; pages never touched are not resident). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
 
   static async create(memoryMiB: number): Promise<EngineModule> {
     const maximum = Math.max(INITIAL_PAGES, Math.floor((memoryMiB * 1024 * 1024) / WASM_PAGE));
@@ -39,6 +45,6 @@ export class EngineModule {
     const module = await newQuickJSWASMModuleFromVariant(
       newVariant(variant as unknown as QuickJSSyncVariant, { wasmModule: await compiledWasm(), wasmMemory }),
     );
-    return new EngineModule(module, memoryMiB);
+    return new EngineModule(module, memoryMiB, wasmMemory);
   }
 }

@@ -58,4 +58,12 @@ export type FromWorker =
       readonly loadMs: number;
       readonly hostCalls: number;
     }
-  | { readonly t: "stats"; readonly instancesCreated: number; readonly idleInstances: number };
+  | {
+      readonly t: "stats";
+      readonly instancesCreated: number;
+      readonly idleInstances: number;
+      /** The worker's V8 heap, resident bytes. */
+      readonly heapBytes: number;
+      /** Its QuickJS modules' WebAssembly memories, allocated bytes. */
+      readonly engineBytes: number;
+    };

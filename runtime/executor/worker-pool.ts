@@ -74,6 +74,10 @@ export interface WorkerStats {
   /** Sandbox instances the worker has built since it started. */
   readonly instancesCreated: number;
   readonly idleInstances: number;
+  /** The worker's V8 heap, resident bytes. */
+  readonly heapBytes: number;
+  /** Its QuickJS modules' WebAssembly memories, allocated bytes. */
+  readonly engineBytes: number;
 }
 
 export interface PoolStats {

@@ -1,5 +1,6 @@
 // Executor worker thread: keeps warm sandbox instances per script version and runs invocations.
 // Everything here is disposable: the pool replaces a worker that dies, losing only warm state.
+import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Limits } from "../shared/limits.js";
 import type { BindingCall } from "../bindings/channel.js";
@@ -239,7 +240,13 @@ function receive(message: ToWorker): void {
       invoke(message);
       break;
     case "stats":
-      send({ t: "stats", instancesCreated, idleInstances: [...idle.values()].reduce((n, list) => n + list.length, 0) });
+      send({
+        t: "stats",
+        instancesCreated,
+        idleInstances: [...idle.values()].reduce((n, list) => n + list.length, 0),
+        heapBytes: getHeapStatistics().total_physical_size,
+        engineBytes: [...modules.values()].reduce((n, engine) => n + engine.memoryBytes, 0),
+      });
       break;
     case "call-result": {
       const pending = hostCalls.get(message.callId);

@@ -92,7 +92,15 @@ describe("GET /metrics", () => {
     for (const name of ["picloud_executor_inline_runs", "picloud_executor_inline_abandoned", "picloud_executor_inline_versions"]) {
       expect(find(samples, name)[0]?.value).toBeGreaterThanOrEqual(0);
     }
-    expect(find(samples, "picloud_memory_bytes", { kind: "rss" })[0]?.value).toBeGreaterThan(10 * 1024 * 1024);
+    const memory = (kind: string) => find(samples, "picloud_memory_bytes", { kind })[0]?.value ?? 0;
+    expect(memory("rss")).toBeGreaterThan(10 * 1024 * 1024);
+    // The breakdown: the main thread's V8 heap, PGlite's WASM memory (its module declares 128 MiB),
+    // and the workers' heaps and QuickJS memories (each module starts at 16 MiB).
+    expect(memory("heap_resident")).toBeGreaterThan(1024 * 1024);
+    expect(memory("new_space")).toBeGreaterThan(0);
+    expect(memory("pglite_wasm")).toBeGreaterThanOrEqual(128 * 1024 * 1024);
+    expect(memory("worker_heaps")).toBeGreaterThan(2 * 1024 * 1024);
+    expect(memory("worker_engines")).toBeGreaterThanOrEqual(16 * 1024 * 1024);
     expect(find(samples, "process_cpu_seconds_total")[0]?.value).toBeGreaterThan(0);
   });
 });

@@ -2,6 +2,7 @@
 // app and script), the event queue, the sandbox pool and memory. Invocations are observed from the
 // recorder's live feed; everything else is read when scraped, so nothing here runs while idle.
 import { setTimeout as delay } from "node:timers/promises";
+import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Refusals } from "../executor/admission.js";
 import type { InvocationRecorder } from "../orchestrator/invocation-recorder.js";
@@ -25,6 +26,8 @@ export interface MetricsSources {
   readonly executor?: ExecutorFigures | undefined;
   /** The database, for the event queue figures (manager role). */
   readonly db?: Queryable | undefined;
+  /** Embedded PGlite's WebAssembly memory, allocated bytes (memory breakdown). */
+  readonly wasmMemoryBytes?: (() => number) | undefined;
 }
 
 export interface ExecutorFigures {
@@ -34,9 +37,18 @@ export interface ExecutorFigures {
   /** OVERLOADED refusals since start, per app and reason (queue full, queue timeout). */
   refusals(): readonly Refusals[];
   /** Per worker: sandbox instances built so far and held idle (a message round trip to each worker). */
-  workerStats(): Promise<readonly { instancesCreated: number; idleInstances: number }[]>;
+  workerStats(): Promise<readonly WorkerFigures[]>;
   /** Runs on the main thread (executor/inline-runner.ts); undefined when inline runs are off. */
   inlineStats?(): { runs: number; abandoned: number; promoted: number } | undefined;
+}
+
+export interface WorkerFigures {
+  readonly instancesCreated: number;
+  readonly idleInstances: number;
+  /** The worker's V8 heap, resident bytes. */
+  readonly heapBytes: number;
+  /** Its QuickJS modules' WebAssembly memories, allocated bytes. */
+  readonly engineBytes: number;
 }
 
 /**
@@ -121,6 +133,8 @@ export class RuntimeMetrics {
       if (record.queuedMs !== undefined && record.queuedMs !== null) series.queued.observe(record.queuedMs / 1000);
     });
 
+    /** Each executor worker's figures (a message round trip), when this process runs an executor. */
+    let workerFigures: (() => Promise<readonly WorkerFigures[] | undefined>) | undefined;
     const executor = sources.executor;
     if (executor) {
       new Gauge({
@@ -158,13 +172,14 @@ export class RuntimeMetrics {
           this.set(executor.stats().queued);
         },
       });
-      let pending: Promise<readonly { instancesCreated: number; idleInstances: number }[] | undefined> | undefined;
+      let pending: Promise<readonly WorkerFigures[] | undefined> | undefined;
       const workerStats = () => {
         pending ??= Promise.race([executor.workerStats(), delay(WORKER_STATS_TIMEOUT_MS, undefined, { ref: false })]).finally(() => {
           pending = undefined;
         });
         return pending;
       };
+      workerFigures = workerStats;
       new Gauge({
         name: "picloud_sandbox_instances_idle",
         help: "Warm sandbox instances held idle for reuse, over all workers.",
@@ -248,16 +263,34 @@ export class RuntimeMetrics {
 
     const memory = new Gauge({
       name: "picloud_memory_bytes",
-      help: "Process memory by kind: rss, heap_total, heap_used, external (includes WASM), array_buffers.",
+      help:
+        "Process memory by kind: rss, heap_total, heap_used, heap_resident (main thread's V8 heap), new_space (its young generation), " +
+        "external (includes WASM), array_buffers, pglite_wasm (embedded database, allocated), worker_heaps (executor threads' V8 heaps, resident), " +
+        "worker_engines (their QuickJS WASM memories, allocated).",
       labelNames: ["kind"] as const,
       registers,
-      collect() {
+      async collect() {
         const m = process.memoryUsage();
         memory.set({ kind: "rss" }, m.rss);
         memory.set({ kind: "heap_total" }, m.heapTotal);
         memory.set({ kind: "heap_used" }, m.heapUsed);
+        memory.set({ kind: "heap_resident" }, getHeapStatistics().total_physical_size);
+        const young = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+        if (young) memory.set({ kind: "new_space" }, young.physical_space_size);
         memory.set({ kind: "external" }, m.external);
         memory.set({ kind: "array_buffers" }, m.arrayBuffers);
+        if (sources.wasmMemoryBytes) memory.set({ kind: "pglite_wasm" }, sources.wasmMemoryBytes());
+        const workers = await workerFigures?.();
+        if (workers) {
+          memory.set(
+            { kind: "worker_heaps" },
+            workers.reduce((n, w) => n + w.heapBytes, 0),
+          );
+          memory.set(
+            { kind: "worker_engines" },
+            workers.reduce((n, w) => n + w.engineBytes, 0),
+          );
+        }
       },
     });
     new Gauge({

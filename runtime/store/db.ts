@@ -31,5 +31,7 @@ export interface Db extends Queryable {
   onReconnect?(handler: () => void): () => void;
   /** Whether change notifications are arriving (PGlite: always). */
   health(): DbHealth;
+  /** Embedded PGlite: its WebAssembly memory as allocated now (it never shrinks); absent for Postgres. */
+  wasmMemoryBytes?(): number;
   close(): Promise<void>;
 }

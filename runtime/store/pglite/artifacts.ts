@@ -1,26 +1,47 @@
 // PGlite's WebAssembly module and its file-system bundle (~9 + 6 MB), read and compiled as early as
 // possible: `picloud serve` starts this before it loads the rest of the runtime, so V8 compiles the
 // module on another core while this one loads modules; PGlite would otherwise only start when the
-// database opens. One compiled module serves every PGlite instance of the process.
+// database opens. The compiled module serves every PGlite of the process; the file-system bundle
+// read early goes to the first one only (PGlite copies it into its in-memory file system), so the
+// process does not hold a second copy for its whole life.
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 
 export interface PgliteArtifacts {
   readonly pgliteWasmModule: WebAssembly.Module;
-  readonly fsBundle: Blob;
+  readonly fsBundle?: Blob;
 }
 
-let loading: Promise<PgliteArtifacts | undefined> | undefined;
+let compiled: Promise<WebAssembly.Module | undefined> | undefined;
+let bundle: Promise<Blob | undefined> | undefined;
 
-async function load(): Promise<PgliteArtifacts> {
-  const dist = path.dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
-  const [wasm, data] = await Promise.all([readFile(path.join(dist, "pglite.wasm")), readFile(path.join(dist, "pglite.data"))]);
-  return { pgliteWasmModule: await WebAssembly.compile(wasm), fsBundle: new Blob([data]) };
+/** Starts reading and compiling (once per process); failures leave PGlite to load its own files. */
+export function preloadPgliteArtifacts(): void {
+  if (compiled) return;
+  let dir: string;
+  try {
+    dir = path.dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
+  } catch {
+    compiled = Promise.resolve(undefined);
+    return;
+  }
+  compiled = readFile(path.join(dir, "pglite.wasm")).then(
+    (bytes) => WebAssembly.compile(bytes),
+    () => undefined,
+  );
+  compiled.catch(() => {}); // awaited (and its failure ignored) by pgliteArtifacts
+  bundle = readFile(path.join(dir, "pglite.data")).then(
+    (bytes) => new Blob([bytes]),
+    () => undefined,
+  );
 }
 
-/** Starts loading (once per process). Undefined when the files are not where expected: PGlite then loads its own. */
-export function pgliteArtifacts(): Promise<PgliteArtifacts | undefined> {
-  loading ??= load().catch(() => undefined);
-  return loading;
+/** PGlite.create options: the compiled module, and the early-read file-system bundle for the first caller. */
+export async function pgliteArtifacts(): Promise<PgliteArtifacts | undefined> {
+  preloadPgliteArtifacts();
+  const [module, fsBundle] = await Promise.all([compiled?.catch(() => undefined), bundle]);
+  bundle = Promise.resolve(undefined); // handed over once; later instances read their own
+  if (!module) return undefined;
+  return { pgliteWasmModule: module, ...(fsBundle && { fsBundle }) };
 }

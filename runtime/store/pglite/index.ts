@@ -44,6 +44,8 @@ export async function openPglite(location: string, options: PgliteOptions = {}):
       await pg.query("select pg_notify($1, $2)", [channel, payload]);
     },
     health: () => ({ listening: true }),
+    // `mod` (the Emscripten module) is protected in PGlite's typings; its heap is the WASM memory.
+    wasmMemoryBytes: () => (pg as unknown as { mod?: { HEAPU8?: Uint8Array } }).mod?.HEAPU8?.byteLength ?? 0,
     async close() {
       await pg.close();
     },
