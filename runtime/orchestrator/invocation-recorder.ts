@@ -1,6 +1,8 @@
 // Every invocation is counted in per-minute aggregates and shown on the live stream; a full record
-// (logs, error, timing) is stored for every failure, every run that wrote console output, every
-// triggered or test run, and a sample of silent successful HTTP runs (the app's `recordSampleRate`).
+// (logs, error, timing, queue time, and the request/response or return value, see invocation-details.ts)
+// is stored for every failure, every run that wrote console output, every triggered or test run, and a
+// sample of silent successful HTTP runs (the app's `recordSampleRate`). The details are built only once
+// a run is known to be stored: a sampled-out success serialises nothing.
 // Records and aggregates are buffered and written in batches, one statement each, so recording never
 // caps request throughput. The buffer is bounded: under overload the oldest unwritten records are
 // dropped and counted (the aggregates still count them) rather than letting memory grow without limit.
