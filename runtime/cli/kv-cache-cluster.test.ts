@@ -7,7 +7,8 @@ import { createPostgresDatabase } from "../testing/databases.js";
 import { type Proc, startManager, startNode, stopProc } from "../testing/cluster.js";
 
 const TOKEN = "pc_kv_cache_test_token_000000";
-const ENV = { PICLOUD_ADMIN_TOKEN: TOKEN };
+// On Postgres the cache is opt-in, on every process alike.
+const ENV = { PICLOUD_ADMIN_TOKEN: TOKEN, PICLOUD_KV_CACHE_MIB: "16" };
 
 async function api(base: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${base}/api/v1${route}`, {

@@ -28,7 +28,7 @@ import { loadSecretBoxes } from "../store/secrets-key.js";
 import { SecretStore } from "../store/secrets.js";
 import { NodeStore } from "../store/nodes.js";
 import { Bus } from "./bus.js";
-import { busKvCache, kvNotification } from "./kv-cache-bus.js";
+import { busKvCache, kvCacheMiB, kvNotification } from "./kv-cache-bus.js";
 import { DbClock } from "./db-clock.js";
 import type { Lifecycle } from "./health.js";
 import { Stoppers } from "./stoppers.js";
@@ -162,9 +162,10 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     stoppers.push(appBindings.start());
 
     // A KV read cache kept exact by this process's writes and, through the bus, everyone else's.
-    const kvCache = config.kvCacheMiB > 0 ? busKvCache(db, bus, config.kvCacheMiB * 1024 * 1024) : undefined;
+    const cacheMiB = kvCacheMiB(config.kvCacheMiB, embedded);
+    const kvCache = cacheMiB > 0 ? busKvCache(db, bus, cacheMiB * 1024 * 1024) : undefined;
     if (kvCache) stoppers.push(async () => kvCache.stop());
-    const kv = new KvStore(db, { hook: outbox, cache: kvCache?.cache, notification: kvNotification(bus, embedded) });
+    const kv = new KvStore(db, { hook: outbox, cache: kvCache?.cache, notification: kvNotification(bus, embedded, cacheMiB) });
 
     const tokens = new TokenStore(db);
     const auth = new AdminAuth(tokens, bus);

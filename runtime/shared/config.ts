@@ -62,8 +62,11 @@ export const ConfigSchema = Type.Object({
   drainGraceMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
   /** SIGTERM: how long in-flight work may take to finish before it is handed back. */
   drainTimeoutMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
-  /** This process's KV read cache (keys and values), MiB; 0 turns it off. */
-  kvCacheMiB: Type.Number({ minimum: 0, maximum: 4_096 }),
+  /**
+   * This process's KV read cache (keys and values), MiB; 0 turns it off. Default: 16 on the embedded
+   * database, 0 on Postgres (there every process must set the same: see docs/architecture.md).
+   */
+  kvCacheMiB: Type.Optional(Type.Number({ minimum: 0, maximum: 4_096 })),
   limits: LimitsOverrideSchema,
 });
 
@@ -146,7 +149,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     heartbeatMs: 5_000,
     drainGraceMs: 0,
     drainTimeoutMs: 30_000,
-    kvCacheMiB: 16,
     nodeId: `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     limits: {},
     ...fromEnv,

@@ -13,7 +13,7 @@ async function processOn(database: TestDatabase, embedded: boolean) {
   const bus = new Bus(db);
   await bus.start();
   const wired = busKvCache(db, bus, 1024 * 1024);
-  const kv = new KvStore(db, { cache: wired.cache, notification: kvNotification(bus, embedded) });
+  const kv = new KvStore(db, { cache: wired.cache, notification: kvNotification(bus, embedded, 1) });
   return {
     db,
     bus,
@@ -164,7 +164,7 @@ describe("KV read cache across two processes on one Postgres", () => {
     });
     // A trigger hook that fails: the write and its NOTIFY share one transaction, which rolls back.
     const failing = new KvStore(writer.db, {
-      notification: kvNotification(writer.bus, false),
+      notification: kvNotification(writer.bus, false, 1),
       hook: {
         mayTrigger: () => true,
         onChange: async () => {
