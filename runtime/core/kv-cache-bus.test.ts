@@ -39,11 +39,15 @@ describe.each([
     });
     expect((await t.api("PUT", "/apps/shop/kv/c/k", { value: 1 })).statusCode).toBe(200);
     // Let a notification arrive if one was sent (a marker NOTIFY sent after it arrives after it).
+    let markerHeard: () => void = () => {};
     const marker = new Promise<void>((resolve) => {
-      void t.runtime.core.db.listen("kv_cache_test_marker", () => resolve());
+      markerHeard = resolve;
     });
+    // Subscribed before the marker is sent, or the marker could pass unheard.
+    const offMarker = await t.runtime.core.db.listen("kv_cache_test_marker", () => markerHeard());
     await t.runtime.core.db.notify("kv_cache_test_marker", "x");
     await marker;
+    await offMarker();
     await off();
     expect(heard.length).toBe(notifications);
   });
