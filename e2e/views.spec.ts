@@ -4,20 +4,12 @@
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "../runtime/testing/until.js";
 import { EditorPage } from "./pages/editor.js";
 import type { Shell } from "./pages/shell.js";
 import { SMALL, screenshot, screenshotBothSizes } from "./support/browser.js";
 import type { E2eServer } from "./support/server.js";
 import { type SignedInSession, startSignedInSession } from "./support/session.js";
-
-/** Polls `check` until it holds (hooks cannot use expect.poll). */
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const HELLO = readFileSync(new URL("../resources/examples/hello.js", import.meta.url), "utf8");
 
@@ -46,7 +38,13 @@ describe("every view at both sizes", { timeout: 180_000 }, () => {
         });
         for (let i = 0; i < 3; i++) await fetch(`${server.url}/shop/hello?name=Visitor${i}`);
         await server.api("PUT", "/apps/shop/kv/orders/order-1", { value: { total: 42, items: ["book"] } });
-        await waitFor(async () => (await server.api<{ total: number }>("GET", "/deadletters")).total === 1);
+        // Hooks cannot use expect.poll.
+        await until(
+          "one dead letter",
+          async () => (await server.api<{ total: number }>("GET", "/deadletters")).total === 1 || undefined,
+          30_000,
+          100,
+        );
       },
       beforeSignIn: async (page, server) => {
         await page.goto(server.url);

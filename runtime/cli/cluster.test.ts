@@ -5,20 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDatabase } from "../testing/databases.js";
 import { type Proc, PrivatePostgres, startCaddy, startManager, startNode, stopProc } from "../testing/cluster.js";
+import { until as pollUntil } from "../testing/until.js";
 
 const TOKEN = "pc_cluster_test_token_0000000";
 const HEARTBEAT_MS = 500;
 const NODE_ENV = { PICLOUD_ADMIN_TOKEN: TOKEN, PICLOUD_HEARTBEAT_MS: String(HEARTBEAT_MS), PICLOUD_EVENT_LEASE_MS: "2000" };
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  pollUntil(what, probe, timeoutMs, 50);
 
 async function api<T = unknown>(
   base: string,

@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDatabase } from "../testing/databases.js";
 import { PICLOUD_BIN, runCli, type ServeProcess, startServe } from "../testing/processes.js";
+import { until as pollUntil } from "../testing/until.js";
 import { PiCloudApi } from "../client/api-client.js";
 
 const TOKEN = "pc_events_cli_test_token_000";
@@ -25,15 +26,8 @@ function script(name: string, body: string): string {
   return file;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> =>
+  pollUntil(what, probe, timeoutMs, 100);
 
 const api = <T>(base: string, method: string, route: string, body?: unknown): Promise<T> =>
   new PiCloudApi({ url: base, token: TOKEN }).requestUntyped<T>(method, route, body);
