@@ -134,9 +134,26 @@ describe("KV read cache across two processes on one Postgres", () => {
       return reader.cache.peek("shop", "c", key) === undefined ? undefined : value;
     });
 
+  /**
+   * Writes through the writer and warms the reader once the write's own notification has reached
+   * it: a notification arriving after the warming read would drop the key again.
+   */
+  const writeAndWarm = async (key: string, value: string) => {
+    let heard = false;
+    const off = reader.bus.subscribe("kv.changed", (change) => {
+      if (change.key === key) heard = true;
+    });
+    try {
+      await writer.kv.set("shop", "c", key, value);
+      await until(`the reader to hear the write of ${key}`, async () => (heard ? true : undefined));
+    } finally {
+      off();
+    }
+    return warm(key);
+  };
+
   it("a write by one process reaches the other's warm cache through the bus", async () => {
-    await writer.kv.set("shop", "c", "k", '"v1"');
-    expect(await warm("k")).toBe('"v1"');
+    expect(await writeAndWarm("k", '"v1"')).toBe('"v1"');
     await writer.kv.set("shop", "c", "k", '"v2"');
     await readerSees("k", '"v2"');
     await writer.kv.delete("shop", "c", "k");
@@ -146,8 +163,7 @@ describe("KV read cache across two processes on one Postgres", () => {
   });
 
   it("while the reader is warm, only the notification makes it read again (a write outside PiCloud stays unseen)", async () => {
-    await writer.kv.set("shop", "c", "w", "1");
-    expect(await warm("w")).toBe("1");
+    expect(await writeAndWarm("w", "1")).toBe("1");
     await writer.db.query("update kv set value = '99' where app_id = 'shop' and key = 'w'");
     await new Promise((r) => setTimeout(r, 200));
     expect(await reader.kv.get("shop", "c", "w")).toBe("1");
@@ -156,8 +172,7 @@ describe("KV read cache across two processes on one Postgres", () => {
   });
 
   it("a write rolled back with its transaction notifies no one: the other process keeps its value", async () => {
-    await writer.kv.set("shop", "c", "r", "1");
-    expect(await warm("r")).toBe("1");
+    expect(await writeAndWarm("r", "1")).toBe("1");
     let heard = 0;
     const off = reader.bus.subscribe("kv.changed", ({ key }) => {
       if (key === "r") heard++;
