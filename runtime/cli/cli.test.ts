@@ -135,6 +135,50 @@ describe("settings commands", () => {
     expect(malformed.code).not.toBe(0);
     expect(malformed.stderr).toContain("NAME=WHOLE_NUMBER");
   });
+
+  it("without --script, settings show and set work on the app: its limits, strict mode and record sampling, over the server's", async () => {
+    expect((await runCli(["apps", "create", "appwide"], env)).code).toBe(0);
+    const shown = await runCli(["settings", "show", "--app", "appwide"], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^strict\s+false\s+server$/m);
+    expect(shown.stdout).toMatch(/^memoryMiB\s+\d+\s+server$/m);
+    expect(shown.stdout).toMatch(/^recordSampleRate\s+0\.01\s+server$/m);
+    expect(shown.stdout).toMatch(/^appKey\s+not set\s+app$/m);
+
+    const set = await runCli(
+      ["--json", "settings", "set", "--app", "appwide", "--strict", "--limit", "memoryMiB=128", "--record-sample-rate", "0.5"],
+      env,
+    );
+    expect(set.code, set.stderr).toBe(0);
+    const view = JSON.parse(set.stdout);
+    expect(view.settings).toEqual({ strict: true, limits: { memoryMiB: 128 }, recordSampleRate: 0.5 });
+    expect(view.effective.limits.memoryMiB).toEqual({ value: 128, source: "app" });
+    expect(view.effective.recordSampleRate).toEqual({ value: 0.5, source: "app" });
+    // A script of the app sees the app's values as coming from the app.
+    const file = path.join(workDir, "inapp.js");
+    writeFileSync(file, "export default () => 'ok'");
+    expect((await runCli(["deploy", file, "--app", "appwide"], env)).code).toBe(0);
+    const script = JSON.parse((await runCli(["--json", "settings", "show", "--app", "appwide", "--script", "inapp"], env)).stdout);
+    expect(script.effective.strict).toEqual({ value: true, source: "app" });
+
+    const unset = JSON.parse(
+      (await runCli(["--json", "settings", "set", "--app", "appwide", "--unset", "strict", "--unset", "recordSampleRate"], env)).stdout,
+    );
+    expect(unset.settings).toEqual({ limits: { memoryMiB: 128 } });
+    expect(unset.effective.strict).toEqual({ value: false, source: "server" });
+    const cleared = JSON.parse((await runCli(["--json", "settings", "set", "--app", "appwide", "--clear"], env)).stdout);
+    expect(cleared.settings).toEqual({});
+
+    const scriptOnly = await runCli(["settings", "set", "--app", "appwide", "--script", "inapp", "--record-sample-rate", "1"], env);
+    expect(scriptOnly.code).toBe(1);
+    expect(scriptOnly.stderr).toContain("app setting");
+    const badRate = await runCli(["settings", "set", "--app", "appwide", "--record-sample-rate", "2"], env);
+    expect(badRate.code).not.toBe(0);
+    expect(badRate.stderr).toContain("between 0 and 1");
+    const missing = await runCli(["settings", "show", "--app", "nosuchapp"], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("APP_NOT_FOUND");
+  });
 });
 
 describe("client commands", () => {

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { PiCloudError } from "../shared/errors.js";
 import { PICLOUD_VERSION } from "../shared/version.js";
 import type { PiCloudApi } from "../client/api-client.js";
-import type { EventStatus, InvocationRecord, ScriptSettingsView, Trigger } from "../client/types.js";
+import type { AppSettingsView, EventStatus, InvocationRecord, ScriptSettingsView, Trigger } from "../client/types.js";
 import { preloadPgliteArtifacts } from "../store/pglite/artifacts.js";
 import { ApiError, CliError, cliApi } from "./client.js";
 import { readSecretValue } from "./read-secret.js";
@@ -567,12 +567,20 @@ events
     });
   });
 
-// ---- per-script settings ----
-function settingsTable(view: ScriptSettingsView): string {
+// ---- settings: an app's, or a script's own over its app's ----
+function settingsTable(view: ScriptSettingsView | AppSettingsView): string {
   const rows = [
     ["strict", String(view.effective.strict.value), view.effective.strict.source],
     ...Object.entries(view.effective.limits).map(([name, { value, source }]) => [name, String(value), source]),
   ];
+  if ("recordSampleRate" in view.effective) {
+    const { recordSampleRate, browserSandbox, appKey } = view.effective;
+    rows.push(
+      ["recordSampleRate", String(recordSampleRate.value), recordSampleRate.source],
+      ["browserSandbox", String(browserSandbox.value), browserSandbox.source],
+      ["appKey", appKey.set ? "set" : "not set", "app"],
+    );
+  }
   return table([["SETTING", "VALUE", "FROM"], ...rows]);
 }
 
@@ -585,45 +593,85 @@ function collectLimit(value: string, previous: Record<string, number> = {}): Rec
 
 const collectName = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+function parseRate(value: string): number {
+  const rate = Number(value);
+  if (value.trim() === "" || !Number.isFinite(rate) || rate < 0 || rate > 1)
+    throw new InvalidArgumentError("Give a share between 0 and 1, e.g. 0.05.");
+  return rate;
+}
+
+interface SettingsChange {
+  strict?: boolean;
+  limit?: Record<string, number>;
+  unset?: string[];
+  clear?: boolean;
+}
+
+/** Own settings after a change: named values replace, `--unset` names drop, `--clear` starts from nothing. */
+function changedSettings<T extends { strict?: boolean; limits?: Record<string, number> }>(current: T, o: SettingsChange): T {
+  const next: Record<string, unknown> = o.clear ? {} : { ...current };
+  const limits: Record<string, number> = { ...(o.clear ? {} : current.limits), ...o.limit };
+  if (o.strict !== undefined) next.strict = o.strict;
+  for (const name of o.unset ?? []) {
+    if (name === "strict" || name === "recordSampleRate" || name === "browserSandbox") delete next[name];
+    else delete limits[name];
+  }
+  delete next.limits;
+  if (Object.keys(limits).length > 0) next.limits = limits;
+  return next as T;
+}
+
 const settings = program
   .command("settings")
-  .description("a script's own settings (strict mode, limits) over its app's and the server's: server < app < script");
+  .description("an app's settings over the server's defaults, or a script's own over its app's: server < app < script");
 settings
   .command("show")
-  .description("what the script runs with, and where each value comes from (server, app or script)")
+  .description("what the app's scripts (or one script) run with, and where each value comes from (server, app or script)")
   .requiredOption("--app <app>", "app")
-  .requiredOption("--script <script>", "script")
-  .action(async (o: { app: string; script: string }) => {
+  .option("--script <script>", "one script's settings instead of the app's")
+  .action(async (o: { app: string; script?: string }) => {
     const { api, json } = client();
-    const view = await api.GET("/api/v1/apps/{app}/scripts/{name}/settings", { params: { path: { app: o.app, name: o.script } } });
+    const view = o.script
+      ? await api.GET("/api/v1/apps/{app}/scripts/{name}/settings", { params: { path: { app: o.app, name: o.script } } })
+      : await api.GET("/api/v1/apps/{app}/settings", { params: { path: { app: o.app } } });
     print(json, view, () => settingsTable(view));
   });
 settings
   .command("set")
-  .description("change the script's own settings; what you do not name stays as it is")
+  .description("change the app's settings, or with --script the script's own; what you do not name stays as it is")
   .requiredOption("--app <app>", "app")
-  .requiredOption("--script <script>", "script")
-  .option("--strict", "a fresh sandbox for every run of this script")
-  .option("--no-strict", "warm sandboxes for this script, whatever the app says")
+  .option("--script <script>", "change one script's own settings instead of the app's")
+  .option("--strict", "a fresh sandbox for every run")
+  .option("--no-strict", "warm sandboxes (for a script: whatever the app says)")
   .option("--limit <name=value>", "override a limit, e.g. cpuMs=5000 (repeatable)", collectLimit)
-  .option("--unset <name>", "drop the script's own value of a limit or of strict: the app's applies again (repeatable)", collectName)
-  .option("--clear", "drop all of the script's own settings")
-  .action(
-    async (o: { app: string; script: string; strict?: boolean; limit?: Record<string, number>; unset?: string[]; clear?: boolean }) => {
-      const { api, json } = client();
+  .option("--record-sample-rate <share>", "app only: share (0..1) of silent successful HTTP runs stored in full", parseRate)
+  .option("--unset <name>", "drop the own value of a limit or setting: the level below applies again (repeatable)", collectName)
+  .option("--clear", "drop all own settings (for an app, the app key and browser sandbox setting stay)")
+  .action(async (o: SettingsChange & { app: string; script?: string; recordSampleRate?: number }) => {
+    const { api, json } = client();
+    if (o.script) {
+      if (o.recordSampleRate !== undefined) throw new CliError("--record-sample-rate is an app setting: leave out --script.");
       const params = { path: { app: o.app, name: o.script } };
-      const current = o.clear ? {} : (await api.GET("/api/v1/apps/{app}/scripts/{name}/settings", { params })).settings;
-      const limits: Record<string, number> = { ...current.limits, ...o.limit };
-      let strict = o.strict ?? current.strict;
-      for (const name of o.unset ?? []) {
-        if (name === "strict") strict = undefined;
-        else delete limits[name];
-      }
-      const next = { ...(strict !== undefined && { strict }), ...(Object.keys(limits).length > 0 && { limits }) };
-      const view = await api.PUT("/api/v1/apps/{app}/scripts/{name}/settings", { params, body: { settings: next } });
+      const current = (await api.GET("/api/v1/apps/{app}/scripts/{name}/settings", { params })).settings;
+      const view = await api.PUT("/api/v1/apps/{app}/scripts/{name}/settings", { params, body: { settings: changedSettings(current, o) } });
       print(json, view, () => `Updated settings of ${o.app}/${o.script}\n${settingsTable(view)}`);
-    },
-  );
+      return;
+    }
+    const params = { path: { app: o.app } };
+    const { settings: current } = await api.GET("/api/v1/apps/{app}", { params });
+    const next = changedSettings(current, o);
+    // The app key and the browser sandbox have their own commands and docs: --clear leaves them as they are.
+    if (o.clear)
+      Object.assign(
+        next,
+        current.appKey !== undefined && { appKey: current.appKey },
+        current.browserSandbox !== undefined && { browserSandbox: current.browserSandbox },
+      );
+    if (o.recordSampleRate !== undefined) next.recordSampleRate = o.recordSampleRate;
+    await api.PATCH("/api/v1/apps/{app}", { params, body: { settings: next } });
+    const view = await api.GET("/api/v1/apps/{app}/settings", { params });
+    print(json, view, () => `Updated settings of ${o.app}\n${settingsTable(view)}`);
+  });
 
 // ---- secrets and egress ----
 const secrets = program.command("secrets").description("an app's secrets (scripts read them as ctx.env / env; values are write-only)");

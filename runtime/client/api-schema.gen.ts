@@ -702,6 +702,226 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/apps/{app}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An app's settings and the effective value of each (server defaults < app); change them with PATCH /apps/{app} */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description App ids are lowercase slugs: a-z, 0-9 and '-', 1 to 63 characters. */
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            app: string;
+                            settings: {
+                                strict?: boolean;
+                                limits?: {
+                                    /** @description WASM memory cap of the app's sandbox module, in MiB */
+                                    memoryMiB?: number;
+                                    /** @description CPU time per invocation, in ms */
+                                    cpuMs?: number;
+                                    /** @description Wall time per invocation, including awaited SDK calls, in ms */
+                                    wallMs?: number;
+                                    /** @description Sandbox stack size, in KiB */
+                                    stackKiB?: number;
+                                    /** @description Maximum serialised response size, in bytes */
+                                    responseBytes?: number;
+                                    /** @description Maximum captured console output per invocation, in bytes */
+                                    logBytes?: number;
+                                    /** @description Outbound fetch requests per invocation (redirects included in the one call) */
+                                    fetchRequests?: number;
+                                    /** @description Maximum size of one outbound response body, in bytes */
+                                    fetchResponseBytes?: number;
+                                    /** @description Timeout of one outbound request, in ms (never past the invocation's wall time) */
+                                    fetchTimeoutMs?: number;
+                                    /** @description Invocations of the app running at once on one server */
+                                    concurrency?: number;
+                                    /** @description Invocations of the app waiting for an executor on one server; more get 503 OVERLOADED */
+                                    queue?: number;
+                                };
+                                recordSampleRate?: number;
+                                browserSandbox?: boolean;
+                            };
+                            effective: {
+                                strict: {
+                                    value: boolean;
+                                    /** @description Where the value comes from: the server's defaults or the app's settings */
+                                    source: "server" | "app";
+                                };
+                                limits: {
+                                    memoryMiB: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults or the app's settings */
+                                        source: "server" | "app";
+                                    };
+                                    cpuMs: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults or the app's settings */
+                                        source: "server" | "app";
+                                    };
+                                    wallMs: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults or the app's settings */
+                                        source: "server" | "app";
+                                    };
+                                    stackKiB: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults or the app's settings */
+                                        source: "server" | "app";
+                                    };
+                                    responseBytes: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults or the app's settings */
+                                        source: "server" | "app";
+                                    };
+                                    logBytes: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults or the app's settings */
+                                        source: "server" | "app";
+                                    };
+                                    fetchRequests: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults or the app's settings */
+                                        source: "server" | "app";
+                                    };
+                                    fetchResponseBytes: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults or the app's settings */
+                                        source: "server" | "app";
+                                    };
+                                    fetchTimeoutMs: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults or the app's settings */
+                                        source: "server" | "app";
+                                    };
+                                    concurrency: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults or the app's settings */
+                                        source: "server" | "app";
+                                    };
+                                    queue: {
+                                        value: number;
+                                        /** @description Where the value comes from: the server's defaults or the app's settings */
+                                        source: "server" | "app";
+                                    };
+                                };
+                                recordSampleRate: {
+                                    value: number;
+                                    /** @description Where the value comes from: the server's defaults or the app's settings */
+                                    source: "server" | "app";
+                                };
+                                browserSandbox: {
+                                    value: boolean;
+                                    /** @description Where the value comes from: the server's defaults or the app's settings */
+                                    source: "server" | "app";
+                                };
+                                /** @description Whether script endpoints require the app key */
+                                appKey: {
+                                    set: boolean;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Bad input (VALIDATION_FAILED, INVALID_JSON, or a more specific code) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description No or a wrong admin token (AUTH_REQUIRED, AUTH_INVALID) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description No such resource or route */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Method not allowed on this path (METHOD_NOT_ALLOWED) */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Conflicts with the current state (e.g. APP_EXISTS, TOKEN_LAST) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Body or value too large (BODY_TOO_LARGE, SCRIPT_TOO_LARGE, KV_VALUE_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Unsupported content type (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Rate limited (RATE_LIMITED) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/scripts": {
         parameters: {
             query?: never;

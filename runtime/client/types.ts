@@ -14,6 +14,7 @@ export type TestRunInput = ApiBody<"post", "/api/v1/apps/{app}/scripts/{name}/in
 export type TestRunResult = ApiData<"post", "/api/v1/apps/{app}/scripts/{name}/invoke">;
 /** A script's own settings and what it runs with, value by value with where each comes from. */
 export type ScriptSettingsView = ApiData<"get", "/api/v1/apps/{app}/scripts/{name}/settings">;
+export type AppSettingsView = ApiData<"get", "/api/v1/apps/{app}/settings">;
 export type ScriptSettings = ScriptSettingsView["settings"];
 export type SettingSource = ScriptSettingsView["effective"]["strict"]["source"];
 

@@ -9,6 +9,7 @@ import { appRoutes } from "./routes/apps.js";
 import { invocationRoutes } from "./routes/invocations.js";
 import { kvRoutes } from "./routes/kv.js";
 import { nodeRoutes } from "./routes/nodes.js";
+import { appSettingsRoutes } from "./routes/app-settings.js";
 import { scriptSettingsRoutes } from "./routes/script-settings.js";
 import { scriptRoutes } from "./routes/scripts.js";
 import { secretRoutes } from "./routes/secrets.js";
@@ -84,6 +85,7 @@ export async function registerAdminApi(
       scope.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
       for (const routes of [
         appRoutes,
+        appSettingsRoutes,
         scriptRoutes,
         scriptSettingsRoutes,
         kvRoutes,

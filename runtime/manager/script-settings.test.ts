@@ -88,3 +88,18 @@ describe("per-script settings", () => {
     expect((await t.api("GET", "/apps/shop/scripts/Bad Name/settings")).json().error.code).toBe("SCRIPT_INVALID_NAME");
   });
 });
+
+describe("app settings view", () => {
+  it("GET /apps/{app}/settings says where each value comes from and never echoes the app key", async () => {
+    await t.api("POST", "/apps", { id: "keyed", settings: { appKey: "k".repeat(32), limits: { wallMs: 4_000 }, browserSandbox: false } });
+    const view = (await t.api("GET", "/apps/keyed/settings")).json();
+    expect(view.settings).toEqual({ limits: { wallMs: 4_000 }, browserSandbox: false });
+    expect(JSON.stringify(view)).not.toContain("k".repeat(32));
+    expect(view.effective.appKey).toEqual({ set: true });
+    expect(view.effective.limits.wallMs).toEqual({ value: 4_000, source: "app" });
+    expect(view.effective.limits.cpuMs.source).toBe("server");
+    expect(view.effective.browserSandbox).toEqual({ value: false, source: "app" });
+    expect(view.effective.recordSampleRate).toEqual({ value: 0.01, source: "server" });
+    expect((await t.api("GET", "/apps/nope/settings")).json().error.code).toBe("APP_NOT_FOUND");
+  });
+});
