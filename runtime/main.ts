@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import os from "node:os";
 import { type Core, startCore } from "./core/core.js";
 import { healthRoutes } from "./core/health.js";
+import { advertisedUrl, localUrl } from "./core/advertised-url.js";
 import { defaultNodeName, Membership } from "./core/membership.js";
 import { Stoppers } from "./core/stoppers.js";
 import { buildHttpApp, type HttpRole } from "./manager/http-app.js";
@@ -213,10 +214,9 @@ async function startProcess<T extends Started>(
         }
         const address = app.server.address();
         const port = typeof address === "object" && address ? address.port : config.port;
-        const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-        const url = `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${port}`;
+        const url = localUrl(config.host, port);
         identity.name = config.nodeName ?? defaultNodeName(url);
-        await membership.start(identity.name, url);
+        await membership.start(identity.name, advertisedUrl(config.host, port, config.publicUrl));
         phases.mark("listening");
         return url;
       },

@@ -71,12 +71,20 @@ program
   .option("--data-dir <dir>", "data directory for the embedded database (env PICLOUD_DATA_DIR)")
   .option("--database-url <url>", "use an external PostgreSQL instead of the embedded one (env PICLOUD_DATABASE_URL)")
   .option("--workers <n>", "executor worker threads", parseInteger)
-  .action(async (o: { host?: string; port?: number; dataDir?: string; databaseUrl?: string; workers?: number }) => {
+  .option("--public-url <url>", "the URL other machines reach this process at (default: the bound address; env PICLOUD_PUBLIC_URL)")
+  .action(async (o: { host?: string; port?: number; dataDir?: string; databaseUrl?: string; workers?: number; publicUrl?: string }) => {
     // The embedded database's WebAssembly compiles on another core while the runtime's modules load.
     if (!o.databaseUrl && !process.env.PICLOUD_DATABASE_URL) preloadPgliteArtifacts();
     // Loaded on demand: client commands should not pay for the whole runtime's start-up.
     const { serve } = await import("./serve.js");
-    await serve({ host: o.host, port: o.port, dataDir: o.dataDir, databaseUrl: o.databaseUrl, executorWorkers: o.workers });
+    await serve({
+      host: o.host,
+      port: o.port,
+      dataDir: o.dataDir,
+      databaseUrl: o.databaseUrl,
+      executorWorkers: o.workers,
+      publicUrl: o.publicUrl,
+    });
   });
 
 // ---- cluster: manager and node ----
@@ -86,9 +94,10 @@ program
   .requiredOption("--database-url <url>", "the cluster's PostgreSQL (env PICLOUD_DATABASE_URL)", process.env.PICLOUD_DATABASE_URL)
   .option("--host <host>", "interface to listen on (env PICLOUD_HOST)")
   .option("--port <port>", "port to listen on (env PICLOUD_PORT)", parseInteger)
-  .action(async (o: { host?: string; port?: number; databaseUrl: string }) => {
+  .option("--public-url <url>", "the URL other machines reach this process at (default: the bound address; env PICLOUD_PUBLIC_URL)")
+  .action(async (o: { host?: string; port?: number; databaseUrl: string; publicUrl?: string }) => {
     const { manager } = await import("./serve.js");
-    await manager({ host: o.host, port: o.port, databaseUrl: o.databaseUrl });
+    await manager({ host: o.host, port: o.port, databaseUrl: o.databaseUrl, publicUrl: o.publicUrl });
   });
 program
   .command("node")
@@ -98,9 +107,17 @@ program
   .option("--port <port>", "port to listen on (env PICLOUD_PORT)", parseInteger)
   .option("--name <name>", "node name, unique in the cluster (default: host name and port; env PICLOUD_NODE_NAME)")
   .option("--workers <n>", "executor worker threads", parseInteger)
-  .action(async (o: { host?: string; port?: number; databaseUrl: string; name?: string; workers?: number }) => {
+  .option("--public-url <url>", "the URL other machines reach this process at (default: the bound address; env PICLOUD_PUBLIC_URL)")
+  .action(async (o: { host?: string; port?: number; databaseUrl: string; name?: string; workers?: number; publicUrl?: string }) => {
     const { node } = await import("./serve.js");
-    await node({ host: o.host, port: o.port, databaseUrl: o.databaseUrl, nodeName: o.name, executorWorkers: o.workers });
+    await node({
+      host: o.host,
+      port: o.port,
+      databaseUrl: o.databaseUrl,
+      nodeName: o.name,
+      executorWorkers: o.workers,
+      publicUrl: o.publicUrl,
+    });
   });
 const nodes = program.command("nodes").description("cluster nodes");
 nodes

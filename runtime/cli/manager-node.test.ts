@@ -99,4 +99,22 @@ describe("manager and node started alone", () => {
     });
     expect((JSON.parse(proxied) as { url: string }).url).toBe("https://picloud.home.example/demo/hello");
   }, 120_000);
+
+  it("a node registers the URL --public-url names (nothing connects to it here), while it listens on loopback", async () => {
+    const advertised = await startNode(databaseUrl, "behind-nat", { ...ENV, PICLOUD_PUBLIC_URL: "https://scripts.example.test:8443/" });
+    try {
+      expect(advertised.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      let listed: { name: string; url: string }[] = [];
+      for (let i = 0; i < 100 && !listed.some((n) => n.name === "behind-nat"); i++) {
+        listed = JSON.parse((await runCli(["nodes", "list", "--json"], cliEnv)).stdout);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(listed.find((n) => n.name === "behind-nat")?.url).toBe("https://scripts.example.test:8443");
+    } finally {
+      await stopProc(advertised, "SIGKILL");
+    }
+    const refused = await runCli(["node", "--database-url", databaseUrl, "--port", "0", "--public-url", "scripts.example.test"], cliEnv);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/publicUrl/);
+  }, 120_000);
 });

@@ -56,6 +56,11 @@ export const ConfigSchema = Type.Object({
   secretsOldKey: Type.Optional(Type.String({ minLength: 32 })),
   /** Cluster: this node's name (default: host name and port); unique in a cluster. */
   nodeName: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" })),
+  /**
+   * Cluster: the URL other machines reach this process at (behind NAT, a proxy or a DNS name). Default:
+   * the bound address, or the first external address when bound to 0.0.0.0 / :: (see core/advertised-url.ts).
+   */
+  publicUrl: Type.Optional(Type.String({ maxLength: 2_000, pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" })),
   /** Cluster: how often a process refreshes its row in the nodes table; three missed = down. */
   heartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
   /** SIGTERM: how long /readyz answers 503 while still serving, so a load balancer stops sending. */
@@ -118,6 +123,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     secretsKeyFile: env.PICLOUD_SECRETS_KEY_FILE || undefined,
     secretsOldKey: env.PICLOUD_SECRETS_OLD_KEY || undefined,
     nodeName: env.PICLOUD_NODE_NAME || undefined,
+    publicUrl: env.PICLOUD_PUBLIC_URL || undefined,
     heartbeatMs: envInt(env.PICLOUD_HEARTBEAT_MS),
     drainGraceMs: envInt(env.PICLOUD_DRAIN_GRACE_MS),
     drainTimeoutMs: envInt(env.PICLOUD_DRAIN_TIMEOUT_MS),
