@@ -1,7 +1,7 @@
 // Per-app key-value storage. Values are JSON; keys are ordered bytewise (collation "C") so
 // keyset pagination is stable under concurrent writes on both PGlite and Postgres.
 import { PiCloudError } from "../shared/errors.js";
-import type { Db, Notification, Queryable, Row } from "./db.js";
+import type { Db, NamedStatement, Notification, Queryable, Row } from "./db.js";
 import { ABSENT_VERSION, type CacheTicket, type KvReadCache } from "./kv-cache.js";
 
 export const KV_LIMITS = {
@@ -137,18 +137,30 @@ export interface KvStoreOptions {
   readonly notification?: ((app: string, collection: string, key: string) => Notification) | undefined;
 }
 
-const SELECT_VALUE = "select value::text as value, version from kv where app_id = $1 and collection = $2 and key = $3";
+const SELECT_VALUE: NamedStatement = {
+  name: "picloud_kv_get",
+  text: "select value::text as value, version from kv where app_id = $1 and collection = $2 and key = $3",
+};
+const HAS: NamedStatement = { name: "picloud_kv_has", text: "select 1 from kv where app_id = $1 and collection = $2 and key = $3" };
 /**
  * `version` is drawn again under the row lock on update (the insert's default is drawn before any
  * wait). `stored`: the value as the database keeps it (jsonb orders keys), for the cache, when $5.
  */
-const UPSERT = `insert into kv (app_id, collection, key, value) values ($1, $2, $3, $4::jsonb)
+const UPSERT_TEXT = `insert into kv (app_id, collection, key, value) values ($1, $2, $3, $4::jsonb)
   on conflict (app_id, collection, key) do update set value = excluded.value, updated_at = now(), version = nextval('kv_version')
   returning (xmax = 0) as inserted, version, case when $5::boolean then value::text end as stored`;
+const UPSERT: NamedStatement = { name: "picloud_kv_set", text: UPSERT_TEXT };
 /** The same in one round trip with the NOTIFY, which Postgres delivers when the write commits. */
-const UPSERT_NOTIFY = `with w as (${UPSERT}) select inserted, version, stored, pg_notify($6, $7) from w`;
-const DELETE = "delete from kv where app_id = $1 and collection = $2 and key = $3 returning key";
-const DELETE_NOTIFY = `with d as (${DELETE}) select key, pg_notify($4, $5) from d`;
+const UPSERT_NOTIFY: NamedStatement = {
+  name: "picloud_kv_set_notify",
+  text: `with w as (${UPSERT_TEXT}) select inserted, version, stored, pg_notify($6, $7) from w`,
+};
+const DELETE_TEXT = "delete from kv where app_id = $1 and collection = $2 and key = $3 returning key";
+const DELETE: NamedStatement = { name: "picloud_kv_delete", text: DELETE_TEXT };
+const DELETE_NOTIFY: NamedStatement = {
+  name: "picloud_kv_delete_notify",
+  text: `with d as (${DELETE_TEXT}) select key, pg_notify($4, $5) from d`,
+};
 
 interface UpsertRow {
   inserted: boolean;
@@ -194,7 +206,7 @@ export class KvStore {
     assertKey(key);
     const cached = this.cache?.peek(app, collection, key);
     if (cached !== undefined) return cached !== null;
-    const rows = await this.db.query("select 1 from kv where app_id = $1 and collection = $2 and key = $3", [app, collection, key]);
+    const rows = await this.db.query(HAS, [app, collection, key]);
     return rows.length > 0;
   }
 

@@ -1,6 +1,6 @@
 // Embedded PostgreSQL (PGlite, WASM), file-backed in a data directory, or in memory for tests.
 import { PGlite } from "@electric-sql/pglite";
-import type { Db, Queryable, Row } from "../db.js";
+import type { Db, NamedStatement, Queryable, Row } from "../db.js";
 import { pgliteArtifacts } from "./artifacts.js";
 import { dataDirTemplate, isFreshLocation } from "./template.js";
 
@@ -24,8 +24,8 @@ export async function openPglite(location: string, options: PgliteOptions = {}):
     startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffersMiB ?? DEFAULT_PGLITE_SHARED_BUFFERS_MIB}MB`],
   });
   const asQueryable = (q: Pick<PGlite, "query">): Queryable => ({
-    async query<R extends Row>(sql: string, params?: readonly unknown[]) {
-      const result = await q.query<R>(sql, params as unknown[] | undefined);
+    async query<R extends Row>(sql: string | NamedStatement, params?: readonly unknown[]) {
+      const result = await q.query<R>(typeof sql === "string" ? sql : sql.text, params as unknown[] | undefined);
       return result.rows;
     },
   });

@@ -3,7 +3,7 @@
 // every channel and tells subscribers (`onReconnect`) so they can catch up on what they missed.
 import pg from "pg";
 import { PiCloudError } from "../../shared/errors.js";
-import type { Db, DbHealth, Queryable, Row } from "../db.js";
+import type { Db, DbHealth, NamedStatement, Queryable, Row } from "../db.js";
 import { isConnectionError } from "./connection-errors.js";
 
 export interface PostgresOptions {
@@ -43,9 +43,12 @@ export async function openPostgres(connectionString: string, options: PostgresOp
   const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
   const asQueryable = (client: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<R extends Row>(sql: string, params?: readonly unknown[]) {
+    async query<R extends Row>(sql: string | NamedStatement, params?: readonly unknown[]) {
       try {
-        const result = await client.query<R>(sql, params as unknown[] | undefined);
+        const values = params as unknown[] | undefined;
+        const result = await (typeof sql === "string"
+          ? client.query<R>(sql, values)
+          : client.query<R>({ name: sql.name, text: sql.text, values }));
         return result.rows;
       } catch (error) {
         return coded(error);
