@@ -7,6 +7,9 @@
 //   BENCH_KV_ARMS        extra server arms, `label=ENV=value[,ENV=value]` separated by ';', e.g.
 //                        "no cache=PICLOUD_KV_CACHE_MIB=0": the same build under other settings
 //   BENCH_KV_BEFORE      a checkout whose `out/runtime` bundle (or sources) is "before": one more arm
+//   BENCH_KV_KEYS        how many keys the requests spread over, uniformly at random (default 1: one
+//                        counter). With one key every write waits for the previous one's commit (its WAL
+//                        flush) under the row lock, so req/s measures that chain's latency, not the path's cost.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import autocannon from "autocannon";
@@ -19,31 +22,74 @@ import { createPostgresDatabase } from "../runtime/testing/databases.js";
 import { CONNECTIONS, DURATION_S, load, type Row } from "./load.js";
 import { type Spawned, spawnUntil, stop } from "./process.js";
 
-export const KV_SCRIPT = `export default async function () {
+export const KV_KEYS = Number(process.env.BENCH_KV_KEYS ?? 1);
+
+/** Key of one request: "counter", or one of `keys` at random (the script and the direct loops draw alike). */
+const keyExpression = (keys: number) => (keys <= 1 ? `"counter"` : `"k" + Math.floor(Math.random() * ${keys})`);
+
+/** The get+set script: a counter, or counters spread over `keys` keys. */
+export const kvScript = (keys = KV_KEYS) => `export default async function () {
   const c = kv.collection("bench");
-  const n = ((await c.get("counter")) ?? 0) + 1;
-  await c.set("counter", n);
+  const key = ${keyExpression(keys)};
+  const n = ((await c.get(key)) ?? 0) + 1;
+  await c.set(key, n);
   return { n };
 }`;
+export const KV_SCRIPT = kvScript(1);
 
-/** The storage ceiling: the same get+set straight on the database, 50 concurrent loops, no HTTP or sandbox. */
-export async function directKv(db: Db, label: string): Promise<Row> {
+/**
+ * The storage ceiling: the same get+set straight on the database, as many concurrent loops as the
+ * load has connections, no HTTP or sandbox. Like the HTTP cases, a 1 s warm-up first (the pool's
+ * connections), and only calls completed within the measured time count.
+ */
+export async function directKv(db: Db, label: string, options: { keys?: number; warmup?: boolean; durationS?: number } = {}): Promise<Row> {
+  const keys = options.keys ?? KV_KEYS;
+  const durationS = options.durationS ?? DURATION_S;
   await db.query("insert into apps (id) values ('direct') on conflict do nothing");
   const kv = new KvStore(db);
-  const end = performance.now() + DURATION_S * 1000;
-  const latencies: number[] = [];
-  const worker = async () => {
-    while (performance.now() < end) {
-      const started = performance.now();
-      const value = await kv.get("direct", "bench", "counter");
-      await kv.set("direct", "bench", "counter", String((value ? Number(value) : 0) + 1));
-      latencies.push(performance.now() - started);
-    }
+  const pick = new Function(`return ${keyExpression(keys)}`) as () => string;
+  const loops = async (ms: number, latencies?: number[]) => {
+    const end = performance.now() + ms;
+    const worker = async () => {
+      while (performance.now() < end) {
+        const started = performance.now();
+        const key = pick();
+        const value = await kv.get("direct", "bench", key);
+        await kv.set("direct", "bench", key, String((value ? Number(value) : 0) + 1));
+        const done = performance.now();
+        if (done <= end) latencies?.push(done - started);
+      }
+    };
+    await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   };
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  if (options.warmup !== false) await loops(1000);
+  const latencies: number[] = [];
+  await loops(durationS * 1000, latencies);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => Math.round((latencies[Math.floor(latencies.length * q)] ?? 0) * 100) / 100;
-  return { case: label, reqPerSec: Math.round(latencies.length / DURATION_S), p50Ms: at(0.5), p99Ms: at(0.99) };
+  return { case: label, reqPerSec: Math.round(latencies.length / durationS), p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+/** directKv on a fresh database of that backend (a PGlite directory, or a new Postgres database), closed after. */
+export async function directKvOnFresh(backend: "PGlite" | "Postgres", label: string): Promise<Row> {
+  if (backend === "PGlite") {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-direct-"));
+    const db = await openDatabase({ pgliteLocation: dir });
+    try {
+      return await directKv(db, label);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const database = await createPostgresDatabase();
+  const db = await openDatabase({ databaseUrl: database.url, pgliteLocation: "" });
+  try {
+    return await directKv(db, label);
+  } finally {
+    await db.close();
+    await database.drop();
+  }
 }
 
 /** CPU seconds a process has used (user + system), from /proc: the machine's load does not inflate it. */
@@ -104,7 +150,7 @@ async function startArm(arm: Arm, args: string[]): Promise<Spawned> {
   });
   const client = new PiCloudApi({ url: server.match[1] as string, token: TOKEN });
   await client.POST("/api/v1/apps", { body: { id: "bench" } });
-  await client.PUT("/api/v1/apps/{app}/scripts/{name}", { params: { path: { app: "bench", name: "kv" } }, body: { source: KV_SCRIPT } });
+  await client.PUT("/api/v1/apps/{app}/scripts/{name}", { params: { path: { app: "bench", name: "kv" } }, body: { source: kvScript() } });
   return server;
 }
 
@@ -139,14 +185,25 @@ async function backend(label: "PGlite" | "Postgres", rounds: number): Promise<st
       if (db) cleanups.push(() => db.close());
       servers.push({ arm, server, db });
     }
-    const figures = new Map<string, (Row & { cpuUs: number })[]>();
-    const add = (row: Row, cpuS: number) =>
-      figures.set(row.case, [...(figures.get(row.case) ?? []), { ...row, cpuUs: Math.round((cpuS / (row.reqPerSec * DURATION_S)) * 1e6) }]);
+    const figures = new Map<string, (Row & { cpuUs: number; processUs: number; databaseUs: number })[]>();
+    const add = (row: Row, processCpuS: number, databaseCpuS: number) => {
+      const perRequest = (s: number) => Math.round((s / (row.reqPerSec * DURATION_S)) * 1e6);
+      const figure = {
+        ...row,
+        cpuUs: perRequest(processCpuS + databaseCpuS),
+        processUs: perRequest(processCpuS),
+        databaseUs: perRequest(databaseCpuS),
+      };
+      figures.set(row.case, [...(figures.get(row.case) ?? []), figure]);
+    };
     const measureDirect = async () => {
+      await directKv(direct, "warm-up", { warmup: false, durationS: 1 });
       const before = process.cpuUsage();
-      const { result, backendCpuS } = await withBackendCpu(label === "Postgres" ? direct : undefined, () => directKv(direct, "direct"));
+      const { result, backendCpuS } = await withBackendCpu(label === "Postgres" ? direct : undefined, () =>
+        directKv(direct, "direct", { warmup: false }),
+      );
       const own = process.cpuUsage(before);
-      add(result, backendCpuS + (own.user + own.system) / 1e6);
+      add(result, (own.user + own.system) / 1e6, backendCpuS);
     };
     for (let round = 0; round < rounds; round++) {
       // Alternate the order so that neither arm always runs right after the other.
@@ -158,7 +215,7 @@ async function backend(label: "PGlite" | "Postgres", rounds: number): Promise<st
         const pid = server.child.pid as number;
         const before = cpuSeconds(pid);
         const { result, backendCpuS } = await withBackendCpu(db, () => load(url, arm.label, { warmup: false }));
-        add(result, backendCpuS + cpuSeconds(pid) - before);
+        add(result, cpuSeconds(pid) - before, backendCpuS);
       }
       if (round % 2 === 1) await measureDirect();
     }
@@ -172,7 +229,7 @@ async function backend(label: "PGlite" | "Postgres", rounds: number): Promise<st
       const p99 = median(rows.map((r) => r.p99Ms ?? Number.NaN));
       const notes = rows.flatMap((r) => (r.note ? [r.note] : [])).join("; ");
       lines.push(
-        `| ${label} | ${name} | ${rows.map((r) => r.reqPerSec).join(" / ")} | ${ratio(median(rpsRatios), 1)} | ${rows.map((r) => r.cpuUs).join(" / ")} | ${ratio(median(cpuRatios), 1)} | ${p50} | ${p99} | ${notes} |`,
+        `| ${label} | ${name} | ${rows.map((r) => r.reqPerSec).join(" / ")} | ${ratio(median(rpsRatios), 1)} | ${rows.map((r) => `${r.cpuUs} (${r.processUs} + ${r.databaseUs})`).join(" / ")} | ${ratio(median(cpuRatios), 1)} | ${p50} | ${p99} | ${notes} |`,
       );
     }
   } finally {
@@ -190,9 +247,9 @@ const loadAverage = () =>
 async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_KV_ROUNDS ?? 3);
   const lines = [
-    `KV get+set — ${CONNECTIONS} connections, ${DURATION_S} s per case, ${rounds} interleaved rounds, ${os.cpus().length} cores, load average at start ${loadAverage()}`,
+    `KV get+set — ${KV_KEYS === 1 ? "one key" : `${KV_KEYS} keys at random`}, ${CONNECTIONS} connections, ${DURATION_S} s per case, ${rounds} interleaved rounds, ${os.cpus().length} cores, load average at start ${loadAverage()}`,
     "",
-    "| backend | case | req/s per round | req/s / direct (median of rounds) | CPU µs per request, per round | direct CPU / this (median of rounds) | p50 ms | p99 ms | note |",
+    "| backend | case | req/s per round | req/s / direct (median of rounds) | CPU µs per request (process + database), per round | direct CPU / this (median of rounds) | p50 ms | p99 ms | note |",
     "|---|---|---|---:|---|---:|---:|---:|---|",
   ];
   for (const label of ["PGlite", "Postgres"] as const) {
