@@ -16,8 +16,6 @@ export interface NodeIdentity {
   name: string;
 }
 
-export const NODE_HEADER = "x-picloud-node";
-
 export interface NodeOptions {
   readonly identity?: NodeIdentity;
   /** Backoff jitter source (tests make it deterministic). */
@@ -107,15 +105,12 @@ export async function startNode(core: Core, options: NodeOptions = {}): Promise<
     return {
       services: { executor, recorder, invoker, dispatcher, scheduler },
       async registerHttp(app) {
-        await app.register(async (scope) => {
-          // Every script response names the node that ran it (load-balancer debugging, cluster tests).
-          const identity = options.identity;
-          if (identity) {
-            scope.addHook("onSend", async (_request, reply) => {
-              reply.header(NODE_HEADER, identity.name);
-            });
-          }
-          await registerIngress(scope, { scripts: core.scriptCache, invoker, bodyLimitBytes: config.bodyLimitBytes });
+        // Every script response names the node that ran it (load-balancer debugging, cluster tests).
+        await registerIngress(app, {
+          scripts: core.scriptCache,
+          invoker,
+          bodyLimitBytes: config.bodyLimitBytes,
+          identity: options.identity,
         });
       },
       stop: () => stoppers.stopAll(),

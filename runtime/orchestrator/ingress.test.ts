@@ -162,6 +162,26 @@ describe("routing", () => {
     expect(allowed.body).toBe("open");
   });
 
+  it("every answer of a script endpoint, errors included, names the node and is sandboxed and never sniffed", async () => {
+    await deploy("fails", "export default async function () { throw new Error('no') }");
+    await t.api("POST", "/apps", { id: "guarded", settings: { appKey: "g".repeat(24) } });
+    expect((await t.deploy("guarded", "door", "export default async function () { return 'open' }")).statusCode).toBe(201);
+    const answers = await Promise.all([
+      t.runtime.app.inject({ method: "GET", url: "/web/echo" }),
+      t.runtime.app.inject({ method: "GET", url: "/web/fails" }),
+      t.runtime.app.inject({ method: "GET", url: "/web/nope" }),
+      t.runtime.app.inject({ method: "GET", url: "/guarded/door" }),
+      t.runtime.app.inject({ method: "POST", url: "/web/echo", headers: { "content-type": "application/json" }, payload: "{" }),
+      t.runtime.app.inject({ method: "POST", url: "/web/echo", headers: { "content-type": "text/plain" }, payload: "x".repeat(65 * 1024) }),
+    ]);
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 500, 404, 401, 400, 413]);
+    for (const answer of answers) {
+      expect(answer.headers["x-picloud-node"], answer.body).toEqual(expect.any(String));
+      expect(answer.headers["x-content-type-options"]).toBe("nosniff");
+      expect(answer.headers["content-security-policy"]).toMatch(/^sandbox\b/);
+    }
+  });
+
   it("ingress works over a real socket", async () => {
     const url = await socketUrl();
     const response = await fetch(`${url}/web/text`);
@@ -267,6 +287,8 @@ describe("overload", () => {
         continue;
       }
       expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(response.headers.get("content-security-policy")).toMatch(/^sandbox\b/);
+      expect(response.headers.get("x-picloud-node")).toEqual(expect.any(String));
       const body = (await response.json()) as { error: { code: string } };
       expect(body.error.code).toBe("OVERLOADED");
     }

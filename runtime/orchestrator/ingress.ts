@@ -14,12 +14,18 @@ export interface IngressDeps {
   readonly scripts: ScriptCache;
   readonly invoker: Invoker;
   readonly bodyLimitBytes: number;
+  /** The node that runs the scripts, named on every answer (`x-picloud-node`); its name may be set after start. */
+  readonly identity?: { readonly name: string } | undefined;
 }
+
+/** The header naming the node that answered (load-balancer debugging, cluster tests). */
+export const NODE_HEADER = "x-picloud-node";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 export const APP_KEY_HEADER = "x-picloud-app-key";
 const APP_ID = new RegExp(APP_ID_PATTERN);
 const SCRIPT_NAME = new RegExp(SCRIPT_NAME_PATTERN);
+const NO_CONTENT: HttpResponse = { status: 204, headers: {}, body: null };
 
 /**
  * The body as the script sees it. JSON is validated here (malformed JSON gets a coded error) but
@@ -40,8 +46,10 @@ function requestBody(request: FastifyRequest): Pick<HttpRequestContext, "body" |
 
 function headerRecord(request: FastifyRequest): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  const given = request.headers;
+  for (const name in given) {
+    const value = given[name];
+    if (value !== undefined) headers[name] = typeof value === "string" ? value : value.join(", ");
   }
   return headers;
 }
@@ -54,17 +62,17 @@ function keyMatches(given: string | string[] | undefined, expected: string): boo
 }
 
 /** `x-picloud-record` says whether `GET /api/v1/invocations/{id}` finds this run ("full") or not ("aggregate"). */
-function send(reply: FastifyReply, response: HttpResponse, invocationId: string, stored: boolean, outcome?: InvokeOutcome): FastifyReply {
+function send(reply: FastifyReply, response: HttpResponse, invocationId: string, stored: boolean, outcome: InvokeOutcome): void {
   // Queue time is not run time: the wait for a free executor is reported beside the run's duration.
-  if (outcome?.queuedMs !== undefined) {
+  if (outcome.queuedMs !== undefined) {
     reply.header("server-timing", `queue;dur=${outcome.queuedMs.toFixed(1)}, run;dur=${outcome.durationMs.toFixed(1)}`);
   }
-  return reply
-    .code(response.status)
-    .headers(response.headers)
-    .header("x-picloud-invocation", invocationId)
-    .header("x-picloud-record", stored ? "full" : "aggregate")
-    .send(response.body ?? undefined);
+  reply.code(response.status).headers(response.headers);
+  reply.header("x-picloud-invocation", invocationId);
+  reply.header("x-picloud-record", stored ? "full" : "aggregate");
+  // Sent from here, not returned: an async handler that returns the reply makes the promise adopt
+  // it as a thenable, one more job per request.
+  reply.send(response.body ?? undefined);
 }
 
 export async function registerIngress(app: FastifyInstance, deps: IngressDeps): Promise<void> {
@@ -74,8 +82,13 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
     scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: deps.bodyLimitBytes }, (_request, body, done) => done(null, body));
     // Requests whose app opted out of the browser sandbox; every other answer here is sandboxed.
     const unsandboxed = new WeakSet<FastifyRequest>();
-    scope.addHook("onSend", async (request, reply) => {
+    const identity = deps.identity;
+    // One callback-style hook for every answer of this scope, errors and 404s included: an async
+    // hook would cost a promise and a microtask per request.
+    scope.addHook("onSend", (request, reply, payload, done) => {
+      if (identity) reply.header(NODE_HEADER, identity.name);
       isolateTenantResponse(reply, !unsandboxed.has(request));
+      done(null, payload);
     });
 
     const handle = async (request: FastifyRequest<{ Params: { app: string; script: string; "*"?: string } }>, reply: FastifyReply) => {
@@ -103,16 +116,16 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
       } catch (error) {
         // Refused before it ran (no invocation exists): tell the client when to come back.
         if (error instanceof PiCloudError && error.code === "OVERLOADED") {
-          return reply
+          reply
             .code(error.status)
             .header("retry-after", String(error.details?.retryAfter ?? 1))
             .send({ error: error.toJSON() });
+          return;
         }
         throw error;
       }
       const { id, outcome, response, stored } = result;
-      if (!outcome.ok) return send(reply, errorResponse(outcome.error, id), id, stored, outcome);
-      return send(reply, response ?? { status: 204, headers: {}, body: null }, id, stored, outcome);
+      send(reply, outcome.ok ? (response ?? NO_CONTENT) : errorResponse(outcome.error, id), id, stored, outcome);
     };
 
     scope.route({ method: [...METHODS], url: "/:app/:script", handler: handle });
