@@ -7,6 +7,7 @@ import { InvocationStatsStore } from "../store/invocation-stats.js";
 import { type InvocationRecord, InvocationStore } from "../store/invocations.js";
 import { openDatabase } from "../store/open-db.js";
 import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
+import { until } from "../testing/until.js";
 import { DEFAULT_RECORDER_OPTIONS, InvocationRecorder, keepsFullRecord } from "./invocation-recorder.js";
 
 const base: InvocationRecord = {
@@ -114,6 +115,34 @@ describe("InvocationRecorder", () => {
     const [listed] = await stores.invocations.list({ app: "d", limit: 1 });
     expect(listed).not.toHaveProperty("request");
     expect(listed).toHaveProperty("queuedMs");
+  });
+
+  it("writes a full batch of records at once, the aggregates on the timer, and everything on stop", async () => {
+    const stores = { invocations: new InvocationStore(db), stats: new InvocationStatsStore(db) };
+    // A long interval: only the batch size and stop() can write here.
+    const recorder = new InvocationRecorder(stores, { flushIntervalMs: 60_000, batchSize: 5, maxBuffered: 100 }, silentLogger());
+    const failed = { ...base, app: "b", status: "error" as const, error: { code: "SCRIPT_ERROR", message: "x" } };
+    for (let i = 0; i < 5; i++) recorder.record({ ...failed, id: `b-${i}` });
+    const minute = Date.parse("2026-03-01T12:00:00.000Z");
+    const aggregate = async () => (await stores.stats.list({ app: "b", from: minute, to: minute + 60_000 }))[0]?.count;
+    await until("the full batch is stored", async () => ((await stores.invocations.get("b-4")) ? true : undefined));
+    expect(await aggregate()).toBeUndefined();
+    recorder.record({ ...failed, id: "b-5" });
+    await recorder.stop();
+    expect(await stores.invocations.get("b-5")).toMatchObject({ status: "error" });
+    expect(await aggregate()).toBe(6);
+  });
+
+  it("writes records and aggregates by itself within the flush interval", async () => {
+    const stores = { invocations: new InvocationStore(db), stats: new InvocationStatsStore(db) };
+    const recorder = new InvocationRecorder(stores, { flushIntervalMs: 20, batchSize: 250, maxBuffered: 100 }, silentLogger());
+    recorder.record({ ...base, app: "c", id: "c-1" });
+    const minute = Date.parse("2026-03-01T12:00:00.000Z");
+    await until("the record and its aggregate are stored", async () => {
+      const [row] = await stores.stats.list({ app: "c", from: minute, to: minute + 60_000 });
+      return row?.count === 1 && (await stores.invocations.get("c-1")) ? true : undefined;
+    });
+    await recorder.stop();
   });
 });
 
