@@ -37,6 +37,8 @@ export interface RecordOptions {
   readonly sampleRate?: number;
   /** Guest CPU time of the run, for the aggregates. */
   readonly cpuMs?: number;
+  /** `record.startedAt` as a number, when the caller has it (saves parsing the text back). */
+  readonly startedAtMs?: number;
   /**
    * The request, response or return value, for a stored record. Called only when the run is stored
    * in full, so a sampled-out success serialises nothing (the hot path).
@@ -95,7 +97,7 @@ export class InvocationRecorder {
     this.stats.add({
       app: record.app,
       script: record.script,
-      startedAtMs: Date.parse(record.startedAt),
+      startedAtMs: options.startedAtMs ?? Date.parse(record.startedAt),
       durationMs: record.durationMs,
       errorCode: record.error ? record.error.code : null,
       cpuMs: options.cpuMs ?? 0,

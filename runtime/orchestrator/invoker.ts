@@ -3,7 +3,7 @@ import type { InvocationScope } from "../bindings/channel.js";
 import type { OutboundCall, Resolver } from "../bindings/fetch/host.js";
 import { type BindingDeps, createSdkHost } from "../bindings/host-registry.js";
 import type { Executor } from "../executor/executor.js";
-import type { Clock } from "../shared/clock.js";
+import { type Clock, isoTime } from "../shared/clock.js";
 import { newId } from "../shared/ids.js";
 import type { HttpRequestContext, InvokeOutcome, ScriptContext } from "../shared/wire.js";
 import type { LogLine, TriggerKind } from "../store/invocations.js";
@@ -125,7 +125,7 @@ export class Invoker {
         version: target.version,
         trigger: input.trigger,
         status: outcome.ok ? "ok" : "error",
-        startedAt: new Date(startedAt).toISOString(),
+        startedAt: isoTime(startedAt),
         durationMs: Math.round(outcome.durationMs * 1000) / 1000,
         logs: outcome.logs,
         error: outcome.ok ? null : outcome.error,
@@ -134,6 +134,7 @@ export class Invoker {
       },
       {
         sampleRate: target.recordSampleRate,
+        startedAtMs: startedAt,
         ...(outcome.cpuMs !== undefined && { cpuMs: outcome.cpuMs }),
         // Built only if the run is stored in full: the request, the answer it got, or the return value.
         details: () => {

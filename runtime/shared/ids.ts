@@ -5,12 +5,20 @@ import { PiCloudError } from "./errors.js";
 // random bytes on every id (ids are made on the request hot path).
 const PROCESS_PREFIX = randomBytes(6).toString("hex");
 let counter = 0;
+/** The last id's millisecond and its leading hex digits (several ids a millisecond under load). */
+let idMs = -1;
+let idPrefix = "";
 
 /** Time-ordered, unique 32-hex-digit ids (ms timestamp, process prefix, counter): ordering by id is ordering by creation. */
 export function newId(now: number = Date.now()): string {
   counter = (counter + 1) % 0x100000000;
   // Whole ms: a clock with an offset (the database's, in cluster mode) can give fractions.
-  return `${Math.floor(now).toString(16).padStart(12, "0")}${PROCESS_PREFIX}${counter.toString(16).padStart(8, "0")}`;
+  const ms = Math.floor(now);
+  if (ms !== idMs) {
+    idMs = ms;
+    idPrefix = `${ms.toString(16).padStart(12, "0")}${PROCESS_PREFIX}`;
+  }
+  return `${idPrefix}${counter.toString(16).padStart(8, "0")}`;
 }
 
 /** The id patterns as text, for the API schemas (and so for the OpenAPI document and generated clients). */
