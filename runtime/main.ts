@@ -96,6 +96,7 @@ function startMetrics(
       inlineStats: () => runner.executor.inlineStats(),
     },
     db: core.db,
+    kvCache: core.kvCache,
     wasmMemoryBytes: core.db.wasmMemoryBytes && (() => core.db.wasmMemoryBytes?.() ?? 0),
   });
   stoppers.push(() => metrics.stop());

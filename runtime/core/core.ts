@@ -27,6 +27,7 @@ import { EgressStore } from "../store/egress.js";
 import { loadSecretBoxes } from "../store/secrets-key.js";
 import { SecretStore } from "../store/secrets.js";
 import { NodeStore } from "../store/nodes.js";
+import type { KvReadCache } from "../store/kv-cache.js";
 import { Bus } from "./bus.js";
 import { busKvCache, kvCacheMiB, kvNotification } from "./kv-cache-bus.js";
 import { DbClock } from "./db-clock.js";
@@ -61,6 +62,8 @@ export interface Core {
   readonly scripts: ScriptStore;
   readonly triggerStore: TriggerStore;
   readonly kv: KvStore;
+  /** The KV read cache, when this process has one (for /metrics). */
+  readonly kvCache: KvReadCache | undefined;
   readonly invocations: InvocationStore;
   readonly invocationStats: InvocationStatsStore;
   readonly tokens: TokenStore;
@@ -183,6 +186,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       scripts,
       triggerStore: new TriggerStore(db),
       kv,
+      kvCache: kvCache?.cache,
       invocations: new InvocationStore(db),
       invocationStats: new InvocationStatsStore(db),
       tokens,

@@ -1,7 +1,7 @@
 // GET /metrics: Prometheus text that parses, with invocation, event, executor and memory figures.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../shared/config.js";
-import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
+import { startTestRuntime, TEST_TOKEN, type TestRuntime } from "../testing/runtime.js";
 
 interface Sample {
   readonly name: string;
@@ -102,6 +102,34 @@ describe("GET /metrics", () => {
     expect(memory("worker_heaps")).toBeGreaterThan(2 * 1024 * 1024);
     expect(memory("worker_engines")).toBeGreaterThanOrEqual(16 * 1024 * 1024);
     expect(find(samples, "process_cpu_seconds_total")[0]?.value).toBeGreaterThan(0);
+  });
+
+  it("counts KV read cache misses and hits (on by default on the embedded database)", async () => {
+    await t.deploy("shop", "stock", "export default async function () { return { n: await kv.collection('stock').get('apples') } }");
+    const scrape = async () => {
+      const response = await t.runtime.app.inject({ method: "GET", url: "/metrics", headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      const { samples, types } = parse(response.body);
+      for (const name of ["picloud_kv_cache_hits_total", "picloud_kv_cache_misses_total", "picloud_kv_cache_evictions_total"]) {
+        expect(types.get(name)).toBe("counter");
+      }
+      const value = (name: string) => find(samples, name)[0]?.value;
+      return {
+        hits: value("picloud_kv_cache_hits_total"),
+        misses: value("picloud_kv_cache_misses_total"),
+        bytes: value("picloud_kv_cache_bytes"),
+      };
+    };
+    const before = await scrape();
+    // The first get finds nothing cached and reads the database, which caches "absent"; the second is answered from the cache.
+    expect((await t.runtime.app.inject({ method: "GET", url: "/shop/stock" })).json()).toEqual({ n: null });
+    const afterMiss = await scrape();
+    expect(afterMiss.misses).toBe((before.misses ?? Number.NaN) + 1);
+    expect(afterMiss.hits).toBe(before.hits);
+    expect(afterMiss.bytes).toBeGreaterThan(0);
+    expect((await t.runtime.app.inject({ method: "GET", url: "/shop/stock" })).json()).toEqual({ n: null });
+    const afterHit = await scrape();
+    expect(afterHit.hits).toBe((before.hits ?? Number.NaN) + 1);
+    expect(afterHit.misses).toBe(afterMiss.misses);
   });
 });
 

@@ -9,6 +9,7 @@ import type { InvocationRecorder } from "../orchestrator/invocation-recorder.js"
 import { DURATION_BUCKETS_MS } from "../shared/duration-histogram.js";
 import type { Queryable } from "../store/db.js";
 import { eventCounts } from "../store/event-counts.js";
+import type { KvReadCache } from "../store/kv-cache.js";
 import { type CounterChild, type HistogramChild, LabeledCounter, LabeledHistogram } from "./labeled-metrics.js";
 
 /** One script's series, kept together so a run finds all of them with one lookup. */
@@ -26,6 +27,8 @@ export interface MetricsSources {
   readonly executor?: ExecutorFigures | undefined;
   /** The database, for the event queue figures (manager role). */
   readonly db?: Queryable | undefined;
+  /** This process's KV read cache, when it has one. */
+  readonly kvCache?: Pick<KvReadCache, "counts" | "size"> | undefined;
   /** Embedded PGlite's WebAssembly memory, allocated bytes (memory breakdown). */
   readonly wasmMemoryBytes?: (() => number) | undefined;
 }
@@ -257,6 +260,31 @@ export class RuntimeMetrics {
         registers,
         async collect() {
           this.set((await counts()).deadLetters);
+        },
+      });
+    }
+
+    const kvCache = sources.kvCache;
+    if (kvCache) {
+      const counted = (name: string, help: string, field: "hits" | "misses" | "evictions") =>
+        new Counter({
+          name,
+          help,
+          registers,
+          collect() {
+            this.reset();
+            this.inc(kvCache.counts()[field]);
+          },
+        });
+      counted("picloud_kv_cache_hits_total", "KV reads (get, has) answered from this process's read cache.", "hits");
+      counted("picloud_kv_cache_misses_total", "KV reads (get, has) that went to the database.", "misses");
+      counted("picloud_kv_cache_evictions_total", "Values dropped from the KV read cache to stay within its size.", "evictions");
+      new Gauge({
+        name: "picloud_kv_cache_bytes",
+        help: "Bytes the KV read cache counts for its keys and values (an estimate, at most PICLOUD_KV_CACHE_MIB).",
+        registers,
+        collect() {
+          this.set(kvCache.size.bytes);
         },
       });
     }

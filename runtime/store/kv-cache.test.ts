@@ -152,6 +152,8 @@ describe("KvReadCache", () => {
     // b was evicted at version 1: a read that saw version 1 may put it back, an older one may not.
     c.offer(slow, "older", 0);
     expect(c.peek(A, C, "b")).toBeUndefined();
+    // Peeks that found a value, peeks that did not, and the one value evicted (b).
+    expect(c.counts()).toEqual({ hits: 2, misses: 2, evictions: 1 });
   });
 
   it("does not cache values above maxValueChars, and a write of one still hides the older value", () => {

@@ -50,10 +50,23 @@ const DEFAULT_MAX_VALUE_CHARS = 64 * 1024;
 /** A rough per-entry overhead (the Map slot and the object), counted against maxBytes. */
 const ENTRY_OVERHEAD = 96;
 
+/** Counts since the cache was made, for /metrics. */
+export interface KvCacheCounts {
+  /** Reads answered from the cache. */
+  readonly hits: number;
+  /** Reads that went to the database (nothing cached, or the cache stood aside). */
+  readonly misses: number;
+  /** Values dropped to stay within maxBytes. */
+  readonly evictions: number;
+}
+
 export class KvReadCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
   private readonly maxValueChars: number;
+  private hits = 0;
+  private misses = 0;
+  private evictions = 0;
 
   constructor(private readonly options: KvCacheOptions) {
     this.maxValueChars = options.maxValueChars ?? DEFAULT_MAX_VALUE_CHARS;
@@ -62,7 +75,11 @@ export class KvReadCache {
   /** The cached value (null: known absent), or undefined when it must be read from the database. */
   peek(app: string, collection: string, key: string): string | null | undefined {
     const entry = this.entries.get(entryId(app, collection, key));
-    if (entry?.value === undefined || !this.options.live()) return undefined;
+    if (entry?.value === undefined || !this.options.live()) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
     // Most recently used last: eviction takes from the front.
     this.entries.delete(entry.id);
     this.entries.set(entry.id, entry);
@@ -170,6 +187,10 @@ export class KvReadCache {
     return { entries: this.entries.size, bytes: this.bytes };
   }
 
+  counts(): KvCacheCounts {
+    return { hits: this.hits, misses: this.misses, evictions: this.evictions };
+  }
+
   private isCurrent(ticket: CacheTicket): boolean {
     return this.entries.get(ticket.entry.id) === ticket.entry && ticket.entry.epoch === ticket.epoch && this.options.live();
   }
@@ -209,6 +230,7 @@ export class KvReadCache {
       if (entry.value === undefined) continue;
       this.drop(entry);
       this.settle(entry);
+      this.evictions++;
       if (this.bytes <= this.options.maxBytes) return;
     }
   }
