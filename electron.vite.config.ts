@@ -1,14 +1,18 @@
-// Builds the desktop app: main (with the runtime and its executor worker), preload (CommonJS, as
-// sandboxed preloads require) and the renderer, from our top-level folders.
+// Builds the desktop app: main, preload (CommonJS, as sandboxed preloads require) and the renderer,
+// from our top-level folders. Main does not bundle the runtime: it loads `picloud serve`'s bundle
+// (out/runtime/embedded.js and its executor worker), which building main builds too.
 import { defineConfig } from "electron-vite";
 import renderer from "./renderer/vite.config";
+// @ts-expect-error -- a plain ES module without type declarations
+import { buildRuntime } from "./scripts/build-runtime.mjs";
 
 export default defineConfig({
   main: {
+    plugins: [{ name: "picloud-runtime-bundle", apply: "build", closeBundle: () => buildRuntime() }],
     build: {
       outDir: "out/main",
       rollupOptions: {
-        input: { index: "main/index.ts", worker: "runtime/executor/worker.ts" },
+        input: { index: "main/index.ts" },
       },
     },
   },

@@ -1,4 +1,4 @@
-// The built desktop main process (out/main/index.js, with its bundled runtime and executor worker),
+// The built desktop main process (out/main/index.js, which loads the runtime bundle out/runtime/embedded.js),
 // run under Node with a stand-in for the Electron API: it must start the embedded runtime, register
 // its IPC handlers, open a window on the runtime's UI with the secure web preferences, serve
 // scripts, and close cleanly on quit. (The real Electron binary cannot be downloaded here.)
@@ -17,8 +17,14 @@ describe("desktop main process bundle", () => {
   const userData = mkdtempSync(path.join(os.tmpdir(), "picloud-desktop-"));
   afterAll(() => rmSync(userData, { recursive: true, force: true }));
 
-  it("is built by `npm run build` (main, preload, renderer)", () => {
-    for (const file of ["out/main/index.js", "out/main/worker.js", "out/preload/index.cjs", "out/renderer/index.html"]) {
+  it("is built by `npm run build` (main, the runtime bundle it loads, preload, renderer)", () => {
+    for (const file of [
+      "out/main/index.js",
+      "out/runtime/embedded.js",
+      "out/runtime/worker.js",
+      "out/preload/index.cjs",
+      "out/renderer/index.html",
+    ]) {
       expect(existsSync(path.join(root, file)), file).toBe(true);
     }
   });

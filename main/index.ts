@@ -2,16 +2,25 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { app, BrowserWindow, dialog, safeStorage } from "electron";
-import { type Runtime, startRuntime } from "../runtime/main.js";
-import { loadConfig } from "../runtime/shared/config.js";
-import { createLogger } from "../runtime/shared/log.js";
+import type { EmbeddedModule, Runtime } from "../runtime/embedded.js";
 import { registerConnectionsIpc } from "./connections-ipc.js";
 import { secureWindow } from "./secure-window.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let runtime: Runtime | undefined;
+
+/**
+ * The runtime is not part of this bundle: it is `picloud serve`'s (out/runtime, built with this one),
+ * loaded at run time, so the desktop app starts it exactly as the server does (bundled dependencies,
+ * the prelude minified at build time, PGlite compiling while the runtime loads).
+ */
+async function loadRuntime(): Promise<EmbeddedModule> {
+  const entry = path.join(here, "..", "runtime", "embedded.js");
+  if (!existsSync(entry)) throw new Error(`The runtime bundle ${entry} is missing: run \`npm run build\`.`);
+  return import(/* @vite-ignore */ pathToFileURL(entry).href);
+}
 
 /** The embedded runtime's admin token: made once, kept encrypted (when the OS allows) in user data. */
 function localToken(dir: string): string {
@@ -40,8 +49,11 @@ async function start(): Promise<void> {
   const userData = app.getPath("userData");
   mkdirSync(userData, { recursive: true });
   const token = localToken(userData);
-  const config = loadConfig({ host: "127.0.0.1", port: 0, dataDir: path.join(userData, "data"), adminToken: token, ...settings(userData) });
-  runtime = await startRuntime({ config, logger: createLogger(config.logLevel), uiDir: path.join(here, "..", "renderer") });
+  const { startEmbeddedRuntime } = await loadRuntime();
+  runtime = await startEmbeddedRuntime({
+    flags: { host: "127.0.0.1", port: 0, dataDir: path.join(userData, "data"), adminToken: token, ...settings(userData) },
+    uiDir: path.join(here, "..", "renderer"),
+  });
   const url = await runtime.listen();
   registerConnectionsIpc({ file: path.join(userData, "connections.json"), local: { url, token } });
 

@@ -35,4 +35,4 @@ export class UntrustedSenderError extends Error {
  * The UI's content security policy, for any response from the runtime that has none (a safety
  * net: the runtime sends its own on every page). Same as the dashboard's.
  */
-export { DASHBOARD_CSP as WINDOW_CSP } from "../runtime/manager/dashboard.js";
+export { DASHBOARD_CSP as WINDOW_CSP } from "../runtime/manager/dashboard-csp.js";

@@ -1,4 +1,5 @@
-// Bundles the runtime for `picloud serve` (out/runtime/picloud.js) and its executor worker
+// Bundles the runtime for `picloud serve` (out/runtime/picloud.js), for the desktop app's main process
+// (out/runtime/embedded.js, which out/main loads at run time) and their executor worker
 // (out/runtime/worker.js): starting from a few ES modules instead of ~100 TypeScript sources through
 // tsx, and ~1,500 files of dependencies (typebox alone is ~700 ES modules), saves most of the
 // start-up time. Dependencies that load files relative to their own package (WASM, binaries, worker
@@ -58,7 +59,7 @@ export async function buildRuntime() {
   rmSync(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: root,
-    entryPoints: { picloud: "runtime/cli/bin.ts", worker: "runtime/executor/worker.ts" },
+    entryPoints: { picloud: "runtime/cli/bin.ts", worker: "runtime/executor/worker.ts", embedded: "runtime/embedded.ts" },
     outdir,
     bundle: true,
     splitting: true,

@@ -5,24 +5,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
+import { DASHBOARD_CSP } from "./dashboard-csp.js";
 
 /** Where `npm run build` puts the renderer, seen from this source file. */
 export const DEFAULT_UI_DIR = fileURLToPath(new URL("../../out/renderer/", import.meta.url));
-
-export const DASHBOARD_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // Monaco injects its styles at run time.
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "worker-src 'self' blob:",
-  // Remote runtimes are arbitrary URLs the user adds.
-  "connect-src 'self' http: https:",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join("; ");
 
 export async function registerDashboard(app: FastifyInstance, uiDir: string): Promise<boolean> {
   const index = path.join(uiDir, "index.html");
