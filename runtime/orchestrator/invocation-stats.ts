@@ -27,6 +27,7 @@ export interface StatsSample {
 
 export class StatsAccumulator {
   private buckets = new Map<string, Bucket>();
+  private last: Bucket | undefined;
 
   get size(): number {
     return this.buckets.size;
@@ -34,8 +35,14 @@ export class StatsAccumulator {
 
   add(sample: StatsSample): void {
     const minute = sample.startedAtMs - (sample.startedAtMs % 60_000);
+    // Runs come in streaks of one script: the last bucket saves building the key and the lookup.
+    let bucket = this.last;
+    if (bucket && bucket.minute === minute && bucket.script === sample.script && bucket.app === sample.app) {
+      this.count(bucket, sample);
+      return;
+    }
     const key = `${sample.app}\u0000${sample.script}\u0000${minute}`;
-    let bucket = this.buckets.get(key);
+    bucket = this.buckets.get(key);
     if (!bucket) {
       bucket = {
         app: sample.app,
@@ -50,6 +57,11 @@ export class StatsAccumulator {
       };
       this.buckets.set(key, bucket);
     }
+    this.last = bucket;
+    this.count(bucket, sample);
+  }
+
+  private count(bucket: Bucket, sample: StatsSample): void {
     bucket.count++;
     const slot = bucketOf(sample.durationMs);
     bucket.durationHist[slot] = (bucket.durationHist[slot] ?? 0) + 1;
@@ -65,6 +77,7 @@ export class StatsAccumulator {
   drain(): StatsRow[] {
     const rows = [...this.buckets.values()];
     this.buckets = new Map();
+    this.last = undefined;
     return rows;
   }
 }

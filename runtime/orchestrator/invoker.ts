@@ -67,18 +67,15 @@ export class Invoker {
     const id = newId(startedAt);
     // `event` is only present for triggered runs, so scripts can test `"event" in ctx`.
     const env = await this.deps.appBindings.envFor(target.app);
-    const context: ScriptContext = {
-      app: target.app,
-      script: target.script,
-      env,
-      ...(input.request && { request: input.request }),
-      ...(input.event && {
-        event: input.event,
-        attempt: input.attempt ?? 1,
-        eventId: input.eventId,
-        isDeadLetterHandler: input.isDeadLetterHandler ?? false,
-      }),
-    };
+    // Assigned, not spread: this runs for every request.
+    const context: { -readonly [K in keyof ScriptContext]: ScriptContext[K] } = { app: target.app, script: target.script, env };
+    if (input.request) context.request = input.request;
+    if (input.event) {
+      context.event = input.event;
+      context.attempt = input.attempt ?? 1;
+      context.eventId = input.eventId;
+      context.isDeadLetterHandler = input.isDeadLetterHandler ?? false;
+    }
     // Host bindings get the run's wall deadline, which starts when the run leaves the executor queue.
     const scope: InvocationScope & { deadline: number } = {
       app: target.app,

@@ -6,7 +6,22 @@ import type { LogLine } from "../store/invocations.js";
 /** Values shorter than this are too likely to collide with ordinary text to be masked usefully. */
 const MIN_REDACTED_LENGTH = 3;
 
-export function secretRedactor(env: Readonly<Record<string, string>>): ((text: string) => string) | undefined {
+type Redactor = (text: string) => string;
+
+/** Per env object: the app-bindings cache hands out one frozen env per app, so each run of the app finds its redactor here. */
+const redactors = new WeakMap<object, Redactor | null>();
+
+/** A function that masks the env's secret values, or undefined when there is nothing to mask. */
+export function secretRedactor(env: Readonly<Record<string, string>>): Redactor | undefined {
+  const known = redactors.get(env);
+  if (known !== undefined) return known ?? undefined;
+  const made = buildRedactor(env);
+  // Only a frozen env cannot change under the cached redactor.
+  if (Object.isFrozen(env)) redactors.set(env, made ?? null);
+  return made;
+}
+
+function buildRedactor(env: Readonly<Record<string, string>>): Redactor | undefined {
   const pairs: [string, string][] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value.length < MIN_REDACTED_LENGTH) continue;
