@@ -8,27 +8,18 @@
 //   BENCH_A_ROOT: run side A from another checkout (built with `node scripts/build-runtime.mjs`), e.g.
 //   the commit before a change; BENCH_A_ENV / BENCH_B_ENV: "NAME=value,..." for each side (defaults
 //   PICLOUD_EXECUTOR_INLINE=0 / =1); BENCH_A_LABEL / BENCH_B_LABEL name them in the table.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { PiCloudApi } from "../runtime/client/api-client.js";
 import { createPostgresDatabase } from "../runtime/testing/databases.js";
-import { type Spawned, spawnUntil, stop } from "./process.js";
+import { cpuUs, envOf, type Spawned, spawnUntil, startServe, stop } from "./process.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const BACKENDS = (process.env.BENCH_BACKENDS ?? "pglite,postgres").split(",");
 const CONNECTIONS = 50;
-const TOKEN = "pc_benchmark_token_0123456789";
 const LISTENING = /listening on (\S+)/;
-const envOf = (spec: string) =>
-  Object.fromEntries(
-    spec
-      .split(",")
-      .filter((pair) => pair.includes("="))
-      .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
-  ) as Record<string, string>;
 const SIDES = {
   A: {
     root: process.env.BENCH_A_ROOT,
@@ -54,13 +45,6 @@ interface Measured {
   cpuUsPerReq: number;
 }
 
-const TICK_US = 1_000_000 / 100; // USER_HZ
-/** utime + stime of a process, all threads, in µs (Linux). */
-function cpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-}
-
 async function measure(url: string, pid: number, durationS = DURATION_S): Promise<Measured> {
   const before = cpuUs(pid);
   const r = await autocannon({ url, connections: CONNECTIONS, duration: durationS });
@@ -82,15 +66,7 @@ interface Side {
 
 async function startSide(name: "A" | "B", args: string[]): Promise<Side> {
   const { root, env } = SIDES[name];
-  const server = await spawnUntil(
-    ["bin/picloud", "serve", "--port", "0", ...args],
-    LISTENING,
-    { PICLOUD_ADMIN_TOKEN: TOKEN, ...env },
-    root,
-  );
-  const base = server.match[1] as string;
-  const client = new PiCloudApi({ url: base, token: TOKEN });
-  const api = (method: string, route: string, body?: unknown) => client.requestUntyped(method, route, body);
+  const { server, base, api } = await startServe(args, env, root);
   await api("POST", "/apps", { id: "bench" });
   await api("POST", "/apps", { id: "strict", settings: { strict: true } });
   await api("POST", "/apps", { id: "hog" });

@@ -5,42 +5,28 @@
 //   BENCH_A_ROOT / BENCH_B_ROOT: checkouts to run (built with `node scripts/build-runtime.mjs`); default
 //   this one. BENCH_RATE (req/s, 1000), BENCH_ROUNDS (4), BENCH_DURATION (5 s), BENCH_BACKENDS (pglite),
 //   BENCH_A_ENV / BENCH_B_ENV ("NAME=value,...", default PICLOUD_EXECUTOR_INLINE=0 for both).
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { PiCloudApi } from "../runtime/client/api-client.js";
 import { createPostgresDatabase } from "../runtime/testing/databases.js";
-import { type Spawned, spawnUntil, stop } from "./process.js";
+import { cpuUs, envOf, type Spawned, startServe, stop } from "./process.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const BACKENDS = (process.env.BENCH_BACKENDS ?? "pglite").split(",");
-const TOKEN = "pc_benchmark_token_0123456789";
 const HELLO = "export default async function () { return { message: 'Hello, world!' } }";
-const envOf = (spec: string) =>
-  Object.fromEntries(
-    spec
-      .split(",")
-      .filter((p) => p.includes("="))
-      .map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]),
-  );
 const SIDES = {
   A: { root: process.env.BENCH_A_ROOT, env: envOf(process.env.BENCH_A_ENV ?? "PICLOUD_EXECUTOR_INLINE=0") },
   B: { root: process.env.BENCH_B_ROOT, env: envOf(process.env.BENCH_B_ENV ?? "PICLOUD_EXECUTOR_INLINE=0") },
 };
 
-const TICK_US = 1_000_000 / 100; // USER_HZ
-function ticksUs(file: string): number {
-  const fields = readFileSync(file, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-}
 /** CPU µs of the main thread and of the whole process. */
 function cpu(pid: number): { main: number; all: number; threads: number } {
   let threads = 0;
   for (const _ of readdirSync(`/proc/${pid}/task`)) threads++;
-  return { main: ticksUs(`/proc/${pid}/task/${pid}/stat`), all: ticksUs(`/proc/${pid}/stat`), threads };
+  return { main: cpuUs(pid, pid), all: cpuUs(pid), threads };
 }
 
 interface Side {
@@ -51,17 +37,10 @@ interface Side {
 
 async function start(name: "A" | "B", args: string[]): Promise<Side> {
   const { root, env } = SIDES[name];
-  const server = await spawnUntil(
-    ["bin/picloud", "serve", "--port", "0", ...args],
-    /listening on (\S+)/,
-    { PICLOUD_ADMIN_TOKEN: TOKEN, ...env },
-    root,
-  );
-  const base = server.match[1] as string;
-  const client = new PiCloudApi({ url: base, token: TOKEN });
-  await client.requestUntyped("POST", "/apps", { id: "bench" });
-  await client.requestUntyped("PUT", "/apps/bench/scripts/hello", { source: HELLO });
-  const side = { server, url: `${base}/bench/hello`, pid: server.child.pid as number };
+  const { server, api } = await startServe(args, env, root);
+  await api("POST", "/apps", { id: "bench" });
+  await api("PUT", "/apps/bench/scripts/hello", { source: HELLO });
+  const side = { server, url: `${server.match[1]}/bench/hello`, pid: server.child.pid as number };
   await run(side, 6); // warm: JIT, sandboxes
   return side;
 }
