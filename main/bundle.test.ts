@@ -3,7 +3,7 @@
 // its IPC handlers, open a window on the runtime's UI with the secure web preferences, serve
 // scripts, and close cleanly on quit. (The real Electron binary cannot be downloaded here.)
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,17 @@ describe("desktop main process bundle", () => {
     ]) {
       expect(existsSync(path.join(root, file)), file).toBe(true);
     }
+  });
+
+  it("loads the runtime from `picloud serve`'s bundle instead of carrying a second build of it", () => {
+    // Only Electron and Node's built-ins: the runtime and its dependencies come from out/runtime.
+    const main = readFileSync(bundle, "utf8");
+    const imported = [...main.matchAll(/^import\s[^"']*["']([^"']+)["']/gm)].map((m) => m[1]);
+    expect(imported.filter((name) => name !== "electron" && !name?.startsWith("node:"))).toEqual([]);
+    // That bundle has the guest prelude built in (no minifying at start).
+    const runtimeDir = path.join(root, "out", "runtime");
+    const chunks = readdirSync(runtimeDir).filter((file) => file.endsWith(".js"));
+    expect(chunks.some((file) => readFileSync(path.join(runtimeDir, file), "utf8").includes("__PICLOUD_BUILT_PRELUDE__"))).toBe(false);
   });
 
   it("starts the runtime, opens a secure window on it, serves scripts and quits cleanly", { timeout: 90_000 }, async () => {
