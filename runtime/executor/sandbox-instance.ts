@@ -32,7 +32,10 @@ export class SandboxInstance {
   readonly createdAt = performance.now();
   private readonly runtime: QuickJSRuntime;
   private readonly context: QuickJSContext;
-  private runFn: QuickJSHandle | undefined;
+  /** The prelude's invocation steps: begin, settle, fail, later (see guest-prelude.ts). */
+  private steps: QuickJSHandle[] = [];
+  /** The last logBytes limit passed in, as a guest number kept across runs. */
+  private logLimit: { value: number; handle: QuickJSHandle } | undefined;
   private handler: QuickJSHandle | undefined;
   private readonly pending = new Set<QuickJSDeferredPromise>();
   private deadline = Number.POSITIVE_INFINITY;
@@ -85,7 +88,9 @@ export class SandboxInstance {
     factory.dispose();
     hostCall.dispose();
     hostSync.dispose();
-    this.runFn = ctx.unwrapResult(run);
+    const steps = ctx.unwrapResult(run);
+    for (let i = 0; i < 4; i++) this.steps.push(ctx.getProp(steps, i));
+    steps.dispose();
 
     const evaluated = this.guest(() => ctx.evalCode(source, this.fileName, { type: "module" }));
     if (evaluated.error) {
@@ -142,7 +147,21 @@ export class SandboxInstance {
     }
   }
 
-  /** Calls the handler and drains the job queue: the outcome if the run settled, else its pending promise. */
+  /** The guest number for this run's log limit (the same from run to run, so kept). */
+  private logLimitHandle(logBytes: number): QuickJSHandle {
+    if (this.logLimit?.value !== logBytes) {
+      this.logLimit?.handle.dispose();
+      this.logLimit = { value: logBytes, handle: this.context.newNumber(logBytes) };
+    }
+    return this.logLimit.handle;
+  }
+
+  /**
+   * Calls the handler: the outcome if the run settled within this call, else the pending promise of
+   * its outcome text. A handler whose promise is already settled when it returns, with no job queued,
+   * is reported at once (no drain: nothing could run before an await resumed); otherwise the guest
+   * awaits it and the job queue is drained, as an async wrapper would.
+   */
   private start(
     contextJson: string,
     limits: Limits,
@@ -158,14 +177,12 @@ export class SandboxInstance {
     let promise: QuickJSHandle | undefined;
     try {
       const contextArg = ctx.newString(jsonForGuest(contextJson));
-      const logLimit = ctx.newNumber(limits.logBytes);
-      const called = this.guest(() =>
-        ctx.callFunction(this.runFn as QuickJSHandle, ctx.undefined, this.handler as QuickJSHandle, contextArg, logLimit),
-      );
+      const logLimit = this.logLimitHandle(limits.logBytes);
+      const begun = this.guest(() => this.begin(contextArg, logLimit));
       contextArg.dispose();
-      logLimit.dispose();
-      if (called.error) return { outcome: this.end(this.failed(this.dumpError(called.error), []), limits) };
-      promise = called.value;
+      if ("error" in begun) return { outcome: this.end(this.failed(this.dumpError(begun.error), []), limits) };
+      if ("text" in begun) return { outcome: this.end(this.fromRunResult(begun.text), limits) };
+      promise = begun.pending;
       this.guest(() => this.drainJobs());
       const settled = this.settled(promise);
       if (settled) return { outcome: this.end(settled, limits) };
@@ -174,6 +191,35 @@ export class SandboxInstance {
       return { outcome: this.end(engineFault(error), limits) };
     }
     return { pending: promise };
+  }
+
+  /**
+   * Guest code of a run up to its first wait: begin, then settle/fail at once when the handler's promise
+   * is settled and no job is queued (the outcome text), else later(promise) (a promise of it, to drain).
+   */
+  private begin(
+    contextArg: QuickJSHandle,
+    logLimit: QuickJSHandle,
+  ): { text: string } | { pending: QuickJSHandle } | { error: QuickJSHandle } {
+    const ctx = this.context;
+    const [begin, settle, fail, later] = this.steps as [QuickJSHandle, QuickJSHandle, QuickJSHandle, QuickJSHandle];
+    const begun = ctx.callFunction(begin, ctx.undefined, this.handler as QuickJSHandle, contextArg, logLimit);
+    if (begun.error) return { error: begun.error };
+    const promise = begun.value;
+    let next: ReturnType<QuickJSContext["callFunction"]>;
+    try {
+      const state = this.runtime.hasPendingJob() ? undefined : ctx.getPromiseState(promise);
+      if (state?.type === "fulfilled" && !state.notAPromise) next = state.value.consume((v) => ctx.callFunction(settle, ctx.undefined, v));
+      else if (state?.type === "rejected") next = state.error.consume((e) => ctx.callFunction(fail, ctx.undefined, e));
+      else {
+        const awaited = ctx.callFunction(later, ctx.undefined, promise);
+        return awaited.error ? { error: awaited.error } : { pending: awaited.value };
+      }
+    } finally {
+      promise.dispose();
+    }
+    if (next.error) return { error: next.error };
+    return { text: next.value.consume((text) => ctx.getString(text)) };
   }
 
   /** The rest of a run that awaits host calls: wake on each settled call until the promise settles. */
@@ -420,7 +466,8 @@ export class SandboxInstance {
       for (const deferred of this.pending) deferred.dispose();
       this.pending.clear();
       this.handler?.dispose();
-      this.runFn?.dispose();
+      for (const step of this.steps) step.dispose();
+      this.logLimit?.handle.dispose();
       this.context.dispose();
       this.runtime.dispose();
       return true;

@@ -1,0 +1,197 @@
+// One warm sandbox instance on the real engine: the lazily parsed ctx, and runs that finish without a
+// job-queue drain (the handler's promise already settled) report the same results, logs, CPU time
+// and limits as runs that await.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_LIMITS, type Limits } from "../shared/limits.js";
+import type { ScriptContext } from "../shared/wire.js";
+import { EngineModule } from "./engine-module.js";
+import { lazyModulesForSandbox, preludeForSandbox } from "./guest-prelude.js";
+import { type RawOutcome, SandboxInstance } from "./sandbox-instance.js";
+
+const limits: Limits = { ...DEFAULT_LIMITS, cpuMs: 200, wallMs: 2_000 };
+const noHost = async () => "null";
+
+let engine: EngineModule;
+const instances: SandboxInstance[] = [];
+
+beforeAll(async () => {
+  engine = await EngineModule.create(64);
+});
+
+afterAll(() => {
+  for (const instance of instances) instance.dispose();
+});
+
+function load(source: string): SandboxInstance {
+  const instance = new SandboxInstance(engine, "s.js", source, limits, {
+    prelude: preludeForSandbox(),
+    lazyModules: lazyModulesForSandbox(),
+  });
+  instances.push(instance);
+  return instance;
+}
+
+async function run(instance: SandboxInstance, context: ScriptContext): Promise<RawOutcome> {
+  return instance.run(JSON.stringify(context), limits, noHost);
+}
+
+const result = (outcome: RawOutcome) => (outcome.resultJson === undefined ? undefined : JSON.parse(outcome.resultJson));
+
+const httpContext: ScriptContext = {
+  app: "a",
+  script: "s",
+  request: {
+    method: "POST",
+    path: "/a/s/x",
+    subpath: "/x",
+    query: { q: ["1", "2"] },
+    headers: { "x-text": 'caf\u00e9 "quoted" \\ \u{1f600}', "content-type": "text/plain" },
+    body: 'body with "bodyJson":true inside, a NUL \u0000 and \u00fc',
+    url: "/a/s/x?q=1&q=2",
+  },
+  env: { SECRET: "s3cret" },
+};
+
+describe("ctx, parsed on the handler's first look", () => {
+  it("is exactly the context: keys, values, JSON, spread, `in`, prototype", async () => {
+    const instance = load(`export default function (ctx) {
+      return {
+        keys: Object.keys(ctx),
+        json: JSON.stringify(ctx),
+        spread: { ...ctx },
+        headers: ctx.request.headers,
+        body: ctx.request.body,
+        hasEvent: "event" in ctx,
+        hasRequest: "request" in ctx,
+        plain: Object.getPrototypeOf(ctx) === Object.prototype && ctx instanceof Object,
+        descriptor: Object.getOwnPropertyDescriptor(ctx, "app"),
+      };
+    }`);
+    const outcome = await run(instance, httpContext);
+    expect(outcome.error).toBeUndefined();
+    expect(result(outcome)).toEqual({
+      keys: Object.keys(httpContext),
+      json: JSON.stringify(httpContext),
+      spread: httpContext,
+      headers: httpContext.request?.headers,
+      body: httpContext.request?.body,
+      hasEvent: false,
+      hasRequest: true,
+      plain: true,
+      descriptor: { value: "a", writable: true, enumerable: true, configurable: true },
+    });
+  });
+
+  it('a triggered run has "event" in ctx', async () => {
+    const instance = load(`export default async (ctx) => ({ triggered: "event" in ctx, type: ctx.event.type, keys: Object.keys(ctx) })`);
+    const context: ScriptContext = { app: "a", script: "s", event: { type: "kv.put", key: "k" }, attempt: 2, eventId: "e1" };
+    expect(result(await run(instance, context))).toEqual({ triggered: true, type: "kv.put", keys: Object.keys(context) });
+  });
+
+  it("can be written, deleted from and frozen like a plain object", async () => {
+    const instance = load(`export default function (ctx) {
+      ctx.extra = 1;
+      delete ctx.env;
+      Object.defineProperty(ctx, "hidden", { value: 2, enumerable: false });
+      Object.freeze(ctx);
+      let threw = false;
+      try { "use strict"; ctx.more = 3; } catch (e) { threw = true; }
+      return { keys: Object.keys(ctx), hidden: ctx.hidden, frozen: Object.isFrozen(ctx), more: ctx.more };
+    }`);
+    expect(result(await run(instance, httpContext))).toEqual({
+      keys: ["app", "script", "request", "extra"],
+      hidden: 2,
+      frozen: true,
+    });
+  });
+
+  it("a ctx kept from an earlier run still reads that run's context", async () => {
+    const instance = load(`let kept;
+      export default function (ctx) {
+        const before = kept;
+        kept = ctx;
+        return { now: ctx.script, before: before === undefined ? null : before.script };
+      }`);
+    // The first ctx is never read during its own run: it is parsed only when the second run reads it.
+    const first = load(`let kept; export default function (ctx) { const k = kept; kept = ctx; return k === undefined ? null : k.script; }`);
+    expect(result(await run(first, { app: "a", script: "one" }))).toBeNull();
+    expect(result(await run(first, { app: "a", script: "two" }))).toBe("one");
+    expect(result(await run(instance, { app: "a", script: "one" }))).toEqual({ now: "one", before: null });
+    expect(result(await run(instance, { app: "a", script: "two" }))).toEqual({ now: "two", before: "one" });
+  });
+
+  it("a JSON body is still parsed on first access of ctx.request.body", async () => {
+    const instance = load(`export default (ctx) => ({ body: ctx.request.body, keys: Object.keys(ctx.request) })`);
+    const context: ScriptContext = {
+      app: "a",
+      script: "s",
+      request: { method: "POST", path: "/a/s", subpath: "/", query: {}, headers: {}, body: null, bodyJson: true, rawBody: '{"n":1}' },
+    };
+    expect(result(await run(instance, context))).toEqual({
+      body: { n: 1 },
+      keys: ["method", "path", "subpath", "query", "headers", "body"],
+    });
+  });
+});
+
+describe("runs that finish without awaiting", () => {
+  it("a synchronous handler has its result, logs and CPU time", async () => {
+    const instance = load(`export default function () {
+      console.log("sync", 1);
+      let x = 0;
+      const end = Date.now() + 5;
+      while (Date.now() < end) x++;
+      return { x: x > 0 };
+    }`);
+    const outcome = await run(instance, { app: "a", script: "s" });
+    expect(result(outcome)).toEqual({ x: true });
+    expect(outcome.logs.map((l) => l.message)).toEqual(["sync 1"]);
+    expect(outcome.cpuMs).toBeGreaterThanOrEqual(4);
+  });
+
+  it("work a handler queued without awaiting runs in its own invocation, before the outcome", async () => {
+    const instance = load(`export default async function (ctx) {
+      Promise.resolve().then(() => console.log("queued by", ctx.script));
+      return "done";
+    }`);
+    const one = await run(instance, { app: "a", script: "one" });
+    expect(result(one)).toBe("done");
+    expect(one.logs.map((l) => l.message)).toEqual(["queued by one"]);
+    const two = await run(instance, { app: "a", script: "two" });
+    expect(two.logs.map((l) => l.message)).toEqual(["queued by two"]);
+  });
+
+  it("a synchronous throw and an already rejected promise are script errors with their logs", async () => {
+    const sync = load(`export default function () { console.log("before"); throw new TypeError("sync boom"); }`);
+    const rejected = load(`export default async function () { console.warn("before"); throw new RangeError("async boom"); }`);
+    for (const [instance, name, message] of [
+      [sync, "TypeError", "sync boom"],
+      [rejected, "RangeError", "async boom"],
+    ] as const) {
+      const outcome = await run(instance, { app: "a", script: "s" });
+      expect(outcome.ok).toBe(false);
+      expect(outcome.error?.code).toBe("SCRIPT_ERROR");
+      expect(outcome.error?.message).toContain(`${name}: ${message}`);
+      expect(outcome.logs.map((l) => l.message)).toEqual(["before"]);
+    }
+  });
+
+  it("a returned thenable is awaited", async () => {
+    const instance = load(`export default function () { return { then(resolve) { resolve({ via: "then" }); } }; }`);
+    expect(result(await run(instance, { app: "a", script: "s" }))).toEqual({ via: "then" });
+  });
+
+  it("an infinite loop in a synchronous handler is stopped, and the instance serves the next run", async () => {
+    const instance = load(`let calls = 0; export default function () { if (++calls === 1) for (;;) {} return calls; }`);
+    const spun = await run(instance, { app: "a", script: "s" });
+    expect(spun.error?.code).toBe("SCRIPT_TIMEOUT");
+    expect(spun.cpuMs).toBeGreaterThanOrEqual(limits.cpuMs - 1);
+    if (!spun.discard) expect(result(await run(instance, { app: "a", script: "s" }))).toBe(2);
+  });
+
+  it("a result that cannot be serialised is SCRIPT_BAD_RESPONSE", async () => {
+    const instance = load(`export default async function () { const o = {}; o.o = o; return o; }`);
+    const outcome = await run(instance, { app: "a", script: "s" });
+    expect(outcome.error?.code).toBe("SCRIPT_BAD_RESPONSE");
+  });
+});
