@@ -94,9 +94,18 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
     return outcome;
   }
 
+  // The outcome as JSON text, or, for a plain result with no logs, "=" and the result's JSON when that
+  // is pure ASCII: exactly the text the host would get re-serialising it, so it takes it as it is.
   function report(outcome) {
     try {
-      return wire(JSON.stringify(finish(outcome)));
+      finish(outcome);
+      if (outcome.ok && outcome.response === undefined && outcome.logs.length === 0) {
+        const json = JSON.stringify(outcome.result);
+        if (json === undefined) return "=";
+        NON_ASCII.lastIndex = 0;
+        return NON_ASCII.test(json) ? wire('{"ok":true,"logs":[],"result":' + json + "}") : "=" + json;
+      }
+      return wire(JSON.stringify(outcome));
     } catch (e) {
       return wire(JSON.stringify(finish({ ok: false, error: { name: "TypeError", code: "SCRIPT_BAD_RESPONSE", message: "The return value cannot be serialised as JSON: " + describeError(e).message } })));
     }

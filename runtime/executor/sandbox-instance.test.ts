@@ -195,3 +195,29 @@ describe("runs that finish without awaiting", () => {
     expect(outcome.error?.code).toBe("SCRIPT_BAD_RESPONSE");
   });
 });
+
+describe("results", () => {
+  it("the result's JSON text is what the host would write for the same value", async () => {
+    const values: unknown[] = [
+      { message: "Hello, world!" },
+      { b: 1, 10: "ten", 2: "two", a: [1.5, -0, 1e21, 1e-7, 5e-324, 0.1 + 0.2, 123456789012345680000, -1.7976931348623157e308] },
+      'quotes " and \\ backslashes, controls \n\t\u0001\u001f and a lone \ud800 surrogate',
+      "caf\u00e9 \u{1f600} \u007f",
+      [null, true, false, "", {}, [], { nested: { deeper: ["x"] } }],
+      42,
+      null,
+    ];
+    const instance = load(`export default (ctx) => ctx.event.value`);
+    for (const value of values) {
+      const outcome = await run(instance, { app: "a", script: "s", event: { value } });
+      expect(outcome.resultJson).toBe(JSON.stringify(value));
+    }
+    const nothing = load(`export default async () => { console.log("x"); }`);
+    const outcome = await run(nothing, { app: "a", script: "s" });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.resultJson).toBeUndefined();
+    expect(outcome.logs).toHaveLength(1);
+    const fn = load(`export default () => () => 1`);
+    expect((await run(fn, { app: "a", script: "s" })).resultJson).toBeUndefined();
+  });
+});

@@ -302,7 +302,9 @@ export class SandboxInstance {
         cpuMs,
       };
     }
-    return { ...outcome, cpuMs };
+    // Every outcome here is this run's own fresh object: completed in place, not copied.
+    (outcome as { cpuMs?: number }).cpuMs = cpuMs;
+    return outcome;
   }
 
   /** Resolves true when a host call settled, false when the wall-time limit passed first. */
@@ -426,6 +428,9 @@ export class SandboxInstance {
   }
 
   private fromRunResult(text: string): RawOutcome {
+    // "=" and a plain result's JSON text (see report() in guest-prelude.ts).
+    if (text.charCodeAt(0) === 61)
+      return { ok: true, resultJson: text.length > 1 ? text.slice(1) : undefined, logs: [], discard: false, retireModule: false };
     let parsed: { ok: boolean; result?: unknown; response?: GuestResponse; error?: GuestError; logs: LogLine[] };
     try {
       parsed = JSON.parse(text);

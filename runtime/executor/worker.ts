@@ -227,7 +227,8 @@ function finish(
 ): void {
   if (outcome.retireModule && engine && !engine.retired) retire(engine);
   const cpuMs = (outcome.cpuMs ?? 0) + loadMs;
-  send({ t: "done", id: message.id, outcome: { ...outcome, cpuMs }, runMs: performance.now() - startedAt, loadMs, hostCalls });
+  const reported = cpuMs === outcome.cpuMs ? outcome : { ...outcome, cpuMs };
+  send({ t: "done", id: message.id, outcome: reported, runMs: performance.now() - startedAt, loadMs, hostCalls });
 }
 
 function spanFor(id: number): BusySpan {
