@@ -13,20 +13,31 @@ export interface WorkerSettings {
   readonly busyBuffer: SharedArrayBuffer;
 }
 
+/** A script version as a worker runs it: what it keeps per version key between invocations. */
+export interface WorkerVersion {
+  readonly app: string;
+  readonly script: string;
+  readonly version: number;
+  readonly source: string;
+  readonly limits: Limits;
+}
+
 export type ToWorker =
+  /**
+   * Few fields, since one is structured-cloned per invocation: the version travels only with its first
+   * invocation on a worker, after a `need-source`, and when its limits changed.
+   */
   | {
       readonly t: "invoke";
       readonly id: number;
-      readonly app: string;
-      readonly script: string;
-      readonly version: number;
-      /** Omitted when the pool believes the worker already holds this version's source. */
-      readonly source?: string | undefined;
+      /** `app/script@version`. */
+      readonly key: string;
       readonly contextJson: string;
-      readonly limits: Limits;
-      readonly strict: boolean;
       /** The pool's estimate of the thread time this run takes (ms), learned from earlier runs. */
       readonly expectedMs: number;
+      /** Present (true) for a fresh sandbox per invocation. */
+      readonly strict?: true;
+      readonly version?: WorkerVersion;
     }
   | { readonly t: "call-result"; readonly callId: number; readonly ok: true; readonly json: string }
   | { readonly t: "call-result"; readonly callId: number; readonly ok: false; readonly code: string; readonly message: string }

@@ -65,6 +65,18 @@ describe("worker pool", () => {
     expect(outcome).toMatchObject({ ok: true, resultJson: '"v1 again"' });
   });
 
+  it("a version whose limits changed runs under the new ones on a worker that already has it", async () => {
+    const source = "export default async function () { console.log('x'.repeat(300)); console.log('y'); return 'ok' }";
+    const run = (logBytes: number) =>
+      pool.invoke(request(source, { version: 4, limits: { ...DEFAULT_LIMITS, cpuMs: 5_000, wallMs: 10_000, logBytes } }), noSdk);
+    // Enough runs that both workers hold the version with its first limits.
+    for (let i = 0; i < 4; i++) expect((await run(65_536)).logs).toHaveLength(2);
+    for (let i = 0; i < 4; i++) {
+      const capped = await run(350);
+      expect(capped.logs.map((l) => l.message)).toEqual(["x".repeat(300), "[picloud] log limit reached; further output dropped"]);
+    }
+  });
+
   it("refuses work once closed", async () => {
     const closing = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 10, instanceMaxAgeMs: 1_000 });
     await closing.close();

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Config } from "../shared/config.js";
 import { PiCloudError, coerceError } from "../shared/errors.js";
+import type { Limits } from "../shared/limits.js";
 import type { Logger } from "../shared/log.js";
 import type { InvokeOutcome, InvokeRequest } from "../shared/wire.js";
 import { Admission, type AdmissionLimits, type Refusals, type Waiting } from "./admission.js";
@@ -61,8 +62,8 @@ interface Slot {
   worker: Worker;
   outbox: MessageBatcher<ToWorker>;
   readonly inFlight: Map<number, Job>;
-  /** Version keys whose source this worker has been sent. */
-  readonly sent: Set<string>;
+  /** Version keys this worker has been sent, with the limits sent last. */
+  readonly sent: Map<string, Limits>;
   /** Expected thread time of the runs in flight here. */
   committedMs: number;
   watchdog: Watchdog;
@@ -103,6 +104,14 @@ export interface WorkerPoolOptions extends Omit<WorkerSettings, "prelude" | "laz
 }
 
 const versionKey = (request: InvokeRequest) => `${request.app}/${request.script}@${request.version}`;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function sameLimits(a: Limits, b: Limits): boolean {
+  if (a === b) return true;
+  for (const name of Object.keys(b) as (keyof Limits)[]) if (a[name] !== b[name]) return false;
+  return Object.keys(a).length === Object.keys(b).length;
+}
 
 export class WorkerPool implements Executor {
   private readonly slots: Slot[] = [];
@@ -148,7 +157,7 @@ export class WorkerPool implements Executor {
       worker,
       outbox,
       inFlight: new Map(),
-      sent: new Set(),
+      sent: new Map(),
       committedMs: 0,
       watchdog: undefined as unknown as Watchdog,
       statsWaiters: [],
@@ -275,20 +284,21 @@ export class WorkerPool implements Executor {
 
   private post(slot: Slot, id: number, job: Job, withSource: boolean): void {
     const { request } = job;
-    const includeSource = withSource || !slot.sent.has(job.key);
-    if (includeSource) slot.sent.add(job.key);
-    this.send(slot, {
+    const sent = slot.sent.get(job.key);
+    const message: Mutable<Extract<ToWorker, { t: "invoke" }>> = {
       t: "invoke",
       id,
-      app: request.app,
-      script: request.script,
-      version: request.version,
-      source: includeSource ? request.source : undefined,
+      key: job.key,
       contextJson: job.contextJson,
-      limits: request.limits,
-      strict: request.strict,
       expectedMs: job.cost,
-    });
+    };
+    if (request.strict) message.strict = true;
+    if (withSource || sent === undefined || !sameLimits(sent, request.limits)) {
+      slot.sent.set(job.key, request.limits);
+      const { app, script, version, source, limits } = request;
+      message.version = { app, script, version, source, limits };
+    }
+    this.send(slot, message);
   }
 
   /** The least loaded worker, if it has room for more work (an idle worker always has). */

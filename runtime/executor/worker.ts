@@ -2,12 +2,11 @@
 // Everything here is disposable: the pool replaces a worker that dies, losing only warm state.
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
-import type { Limits } from "../shared/limits.js";
 import type { BindingCall } from "../bindings/channel.js";
 import { EngineModule } from "./engine-module.js";
 import { MessageBatcher } from "./message-batcher.js";
 import { classifyGuestError, engineFault, type GuestError, type RawOutcome } from "./guest-errors.js";
-import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
+import type { FromWorker, ToWorker, WorkerSettings, WorkerVersion } from "./protocol.js";
 import { type BusySpan, SandboxInstance } from "./sandbox-instance.js";
 import { BusyMarker } from "./busy-marker.js";
 
@@ -23,7 +22,8 @@ const FLUSH_BEFORE_MS = 2;
 const modules = new Map<string, EngineModule>();
 const creating = new Map<string, Promise<EngineModule>>();
 const idle = new Map<string, SandboxInstance[]>();
-const sources = new Map<string, string>();
+/** The versions this worker was sent, by key, least recently sent first. */
+const versions = new Map<string, WorkerVersion>();
 const hostCalls = new Map<number, { resolve: (json: string) => void; reject: (error: { code: string; message: string }) => void }>();
 let nextCallId = 1;
 /** Sandbox instances this worker has built: the measure of churn (each costs a prelude compile). */
@@ -33,10 +33,6 @@ let sweepTimer: NodeJS.Timeout | undefined;
 
 const outbox = new MessageBatcher<FromWorker>((batch) => port.postMessage(batch));
 const send = (message: FromWorker) => outbox.send(message);
-
-function versionKey(app: string, script: string, version: number): string {
-  return `${app}/${script}@${version}`;
-}
 
 /** The app's module when it is ready (the common case: no await, so a run can finish in this turn). */
 function readyEngine(app: string, memoryMiB: number): EngineModule | undefined {
@@ -147,61 +143,63 @@ function hostCallFor(id: number, count: CallCount) {
 type InvokeMessage = Extract<ToWorker, { t: "invoke" }>;
 
 function invoke(message: InvokeMessage): void {
-  const key = versionKey(message.app, message.script, message.version);
-  const source = message.source ?? sources.get(key);
-  if (source === undefined) {
+  const { key } = message;
+  const version = message.version ?? versions.get(key);
+  if (version === undefined) {
     send({ t: "need-source", id: message.id });
     return;
   }
-  if (message.source !== undefined) {
-    sources.delete(key);
-    sources.set(key, source);
-    if (sources.size > MAX_SOURCES) sources.delete(sources.keys().next().value as string);
+  if (message.version !== undefined) {
+    versions.delete(key);
+    versions.set(key, version);
+    if (versions.size > MAX_SOURCES) versions.delete(versions.keys().next().value as string);
   }
   // A run expected to hold the thread for a while first sends the results of the runs before it
   // in this batch, so a quick answer never waits behind a slow neighbour.
   if (message.expectedMs >= FLUSH_BEFORE_MS) outbox.flushNow();
   const startedAt = performance.now();
-  const engine = readyEngine(message.app, message.limits.memoryMiB);
+  const engine = readyEngine(version.app, version.limits.memoryMiB);
   if (engine) {
-    runOn(engine, message, key, source, startedAt);
+    runOn(engine, message, version, startedAt);
     return;
   }
-  engineFor(message.app, message.limits.memoryMiB).then(
-    (created) => runOn(created, message, key, source, startedAt),
+  engineFor(version.app, version.limits.memoryMiB).then(
+    (created) => runOn(created, message, version, startedAt),
     (error: unknown) => finish(message, undefined, engineFault(error), startedAt, 0, 0),
   );
 }
 
 /** Take, run and release in one turn when the script awaits no host call: the next run reuses the instance. */
-function runOn(engine: EngineModule, message: InvokeMessage, key: string, source: string, startedAt: number): void {
-  const fileName = `${message.script}.js`;
+function runOn(engine: EngineModule, message: InvokeMessage, version: WorkerVersion, startedAt: number): void {
+  const { key } = message;
+  const strict = message.strict === true;
+  const fileName = `${version.script}.js`;
   const busy = spanFor(message.id);
   let loadMs = 0;
-  let instance = message.strict ? undefined : takeIdle(key, engine);
+  let instance = strict ? undefined : takeIdle(key, engine);
   const calls: CallCount = { n: 0 };
   try {
     if (!instance) {
       const loadStart = performance.now();
       busy.enter();
       try {
-        instance = new SandboxInstance(engine, fileName, source, message.limits as Limits, settings);
+        instance = new SandboxInstance(engine, fileName, version.source, version.limits, settings);
         instancesCreated++;
       } finally {
         busy.leave();
         loadMs = performance.now() - loadStart;
       }
     }
-    const ran = instance.run(message.contextJson, message.limits, hostCallFor(message.id, calls), busy);
+    const ran = instance.run(message.contextJson, version.limits, hostCallFor(message.id, calls), busy);
     const owned = instance;
     if (!(ran instanceof Promise)) {
-      release(key, owned, !message.strict && !ran.discard);
+      release(key, owned, !strict && !ran.discard);
       finish(message, engine, ran, startedAt, loadMs, calls.n);
       return;
     }
     ran.then(
       (outcome) => {
-        release(key, owned, !message.strict && !outcome.discard);
+        release(key, owned, !strict && !outcome.discard);
         finish(message, engine, outcome, startedAt, loadMs, calls.n);
       },
       (error: unknown) => {
