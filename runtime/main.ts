@@ -18,6 +18,7 @@ import { LoadWindow } from "./node/load.js";
 import { registerNoAdminApi } from "./node/no-admin-api.js";
 import type { WorkerPool } from "./executor/worker-pool.js";
 import { type NodeIdentity, type NodeServices, startExecutor, startNode } from "./node/node.js";
+import { limitHeapGrowth } from "./shared/heap-growth.js";
 import { BootPhases } from "./shared/boot-phases.js";
 import { PiCloudError } from "./shared/errors.js";
 import type { Resolver } from "./bindings/fetch/host.js";
@@ -119,6 +120,7 @@ async function startProcess<T extends Started>(
   options: RuntimeOptions,
   build: (core: Core, stoppers: Stoppers, identity: NodeIdentity, executor: () => Promise<WorkerPool> | undefined) => Promise<T>,
 ): Promise<RoleProcess & { started: T; metrics: RuntimeMetrics }> {
+  limitHeapGrowth();
   const phases = new BootPhases();
   // The worker threads start (each compiles QuickJS) while the core opens the database.
   const early =
