@@ -69,7 +69,7 @@ describe.each(BACKENDS)("kv SDK on %s", (backend) => {
        const codes = [];
        for (const attempt of [() => w.get(''), () => w.get(42), () => w.set('k', undefined), () => w.set('k', () => 1),
                               () => w.set('x'.repeat(600), 1), () => w.set('big', 'x'.repeat(1100000)), () => w.list({ cursor: 'garbage' })]) {
-         try { await attempt(); codes.push('accepted'); } catch (e) { codes.push(e.code); }
+         try { await attempt(); codes.push('accepted'); } catch (e) { codes.push(e.code ?? (e.name + ': ' + e.message)); }
        }
        return codes;`,
     );
@@ -94,7 +94,7 @@ describe.each(BACKENDS)("kv SDK on %s", (backend) => {
                               () => c.get('user\\u0000evil'), () => c.set('\\ud800', 1), () => c.get('a\\udc00b'),
                               () => kv.collection('t\\u0000x').get('k'), () => kv.collection('\\ud800').get('k'),
                               () => c.list({ prefix: 'a\\u0000' }), () => c.list({ prefix: '\\udfff' })]) {
-         try { await attempt(); codes.push('accepted'); } catch (e) { codes.push(e.code); }
+         try { await attempt(); codes.push('accepted'); } catch (e) { codes.push(e.code ?? (e.name + ': ' + e.message)); }
        }
        return { codes, user: await c.get('user'), listed: (await c.list()).items.map((i) => i.key) };`,
     );
