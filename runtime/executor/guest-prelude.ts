@@ -111,51 +111,29 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
     }
   }
 
-  // ctx for a plain handler: the context JSON is parsed on the handler's first look at ctx (any
-  // operation: a property, \`in\`, keys, spread, ...), so a handler that never reads it never pays for
-  // it. Each trap fills the target from the text once, then forwards to it, so ctx behaves exactly as
-  // the parsed object would. The handler object (the traps' \`this\`) holds the text.
-  const hydrate = (h, target) => {
-    if (h.json !== undefined) {
-      const parsed = JSON.parse(h.json);
-      h.json = undefined;
-      for (const key of Object.keys(parsed)) target[key] = parsed[key];
-    }
-    return target;
-  };
-  const LAZY_CTX = Object.freeze({
-    __proto__: null,
-    get(t, k, r) { return Reflect.get(hydrate(this, t), k, r); },
-    set(t, k, v, r) { return Reflect.set(hydrate(this, t), k, v, r); },
-    has(t, k) { return Reflect.has(hydrate(this, t), k); },
-    ownKeys(t) { return Reflect.ownKeys(hydrate(this, t)); },
-    getOwnPropertyDescriptor(t, k) { return Reflect.getOwnPropertyDescriptor(hydrate(this, t), k); },
-    defineProperty(t, k, d) { return Reflect.defineProperty(hydrate(this, t), k, d); },
-    deleteProperty(t, k) { return Reflect.deleteProperty(hydrate(this, t), k); },
-    getPrototypeOf(t) { return Reflect.getPrototypeOf(hydrate(this, t)); },
-    setPrototypeOf(t, p) { return Reflect.setPrototypeOf(hydrate(this, t), p); },
-    isExtensible(t) { return Reflect.isExtensible(hydrate(this, t)); },
-    preventExtensions(t) { return Reflect.preventExtensions(hydrate(this, t)); },
-  });
   const PromiseResolve = Promise.resolve.bind(Promise);
   const PromiseReject = Promise.reject.bind(Promise);
 
   // One invocation, in two steps the host drives (sandbox-instance.ts):
-  //   begin(handler, contextJson, maxLogBytes) -> a promise of the handler's result (never throws
-  //     for the script's own errors: they reject it). Everything a plain handler does not need (JSON
-  //     bodies, Workers modules, Response) is in lazy modules.
+  //   begin(handler, contextJson, maxLogBytes, lazyCtx) -> a promise of the handler's result (never
+  //     throws for the script's own errors: they reject it). Everything a plain handler does not need
+  //     (JSON bodies, Workers modules, Response) is in lazy modules; so is the lazily parsed ctx
+  //     (modules/guest.ts), which a warm instance loads once and a strict one (one run, lazyCtx false)
+  //     never compiles.
   //   then, when that promise is already settled and no job is queued (nothing else would run before
   //     an \`await\` resumed), the host calls settle(value) or fail(error) at once; otherwise it calls
   //     later(promise) and drains the job queue, which awaits it exactly as an async wrapper would.
   // Each returns JSON text: {ok:true, result?, response?, logs} or {ok:false, error, logs}.
-  function begin(handler, contextJson, maxLogBytes) {
+  function begin(handler, contextJson, maxLogBytes, lazyCtx) {
     const invocation = (api.current = { maxLogBytes: maxLogBytes, startedAt: Date.now() });
     for (let i = 0; i < starts.length; i++) starts[i](invocation);
     try {
       // A JSON body, when there is one, is flagged by the exact text below (JSON.stringify escapes
       // the quotes of any string that contains it).
-      if (typeof handler === "function" && contextJson.indexOf('"bodyJson":true') < 0)
-        return PromiseResolve(handler(new Proxy({}, { __proto__: LAZY_CTX, json: contextJson })));
+      if (lazyCtx && typeof handler === "function" && contextJson.indexOf('"bodyJson":true') < 0) {
+        load("ctx");
+        return PromiseResolve(handler(api.lazyCtx(contextJson)));
+      }
       const ctx = JSON.parse(contextJson);
       let raw;
       if (ctx.request !== undefined && ctx.request.bodyJson === true) {

@@ -22,11 +22,16 @@ afterAll(() => {
   for (const instance of instances) instance.dispose();
 });
 
-function load(source: string): SandboxInstance {
-  const instance = new SandboxInstance(engine, "s.js", source, limits, {
-    prelude: preludeForSandbox(),
-    lazyModules: lazyModulesForSandbox(),
-  });
+/** `lazyContext` false: an instance built for one run, as strict mode builds them. */
+function load(source: string, lazyContext = true): SandboxInstance {
+  const instance = new SandboxInstance(
+    engine,
+    "s.js",
+    source,
+    limits,
+    { prelude: preludeForSandbox(), lazyModules: lazyModulesForSandbox() },
+    lazyContext,
+  );
   instances.push(instance);
   return instance;
 }
@@ -53,8 +58,12 @@ const httpContext: ScriptContext = {
 };
 
 describe("ctx, parsed on the handler's first look", () => {
-  it("is exactly the context: keys, values, JSON, spread, `in`, prototype", async () => {
-    const instance = load(`export default function (ctx) {
+  it.each([
+    ["a warm instance (parsed lazily)", true],
+    ["a strict-mode instance (parsed at once)", false],
+  ])("is exactly the context in %s: keys, values, JSON, spread, `in`, prototype", async (_kind, lazyContext) => {
+    const instance = load(
+      `export default function (ctx) {
       return {
         keys: Object.keys(ctx),
         json: JSON.stringify(ctx),
@@ -66,7 +75,9 @@ describe("ctx, parsed on the handler's first look", () => {
         plain: Object.getPrototypeOf(ctx) === Object.prototype && ctx instanceof Object,
         descriptor: Object.getOwnPropertyDescriptor(ctx, "app"),
       };
-    }`);
+    }`,
+      lazyContext,
+    );
     const outcome = await run(instance, httpContext);
     expect(outcome.error).toBeUndefined();
     expect(result(outcome)).toEqual({

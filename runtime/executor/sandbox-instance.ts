@@ -59,6 +59,11 @@ export class SandboxInstance {
     source: string,
     limits: Limits,
     private readonly sources: GuestSources,
+    /**
+     * Whether a plain handler's ctx is parsed on first use (guest-prelude.ts). Worth it for a warm
+     * instance; an instance built for one run (strict mode) parses at once and never compiles it.
+     */
+    private readonly lazyContext = true,
   ) {
     this.runtime = engine.module.newRuntime();
     this.runtime.setMaxStackSize(limits.stackKiB * 1024);
@@ -203,7 +208,8 @@ export class SandboxInstance {
   ): { text: string } | { pending: QuickJSHandle } | { error: QuickJSHandle } {
     const ctx = this.context;
     const [begin, settle, fail, later] = this.steps as [QuickJSHandle, QuickJSHandle, QuickJSHandle, QuickJSHandle];
-    const begun = ctx.callFunction(begin, ctx.undefined, this.handler as QuickJSHandle, contextArg, logLimit);
+    const lazy = this.lazyContext ? ctx.true : ctx.false;
+    const begun = ctx.callFunction(begin, ctx.undefined, this.handler as QuickJSHandle, contextArg, logLimit, lazy);
     if (begun.error) return { error: begun.error };
     const promise = begun.value;
     let next: ReturnType<QuickJSContext["callFunction"]>;

@@ -183,7 +183,7 @@ function runOn(engine: EngineModule, message: InvokeMessage, version: WorkerVers
       const loadStart = performance.now();
       busy.enter();
       try {
-        instance = new SandboxInstance(engine, fileName, version.source, version.limits, settings);
+        instance = new SandboxInstance(engine, fileName, version.source, version.limits, settings, !strict);
         instancesCreated++;
       } finally {
         busy.leave();

@@ -8,6 +8,40 @@ export const modulesBinding: GuestBinding = {
   name: "modules",
   errorName: "Error",
   lazy: {
+    // ctx for a plain handler: the context JSON is parsed on the handler's first look at ctx (any
+    // operation: a property, `in`, keys, spread, ...), so a handler that never reads it never pays for
+    // it. Each trap fills the target from the text once, then forwards to it, so ctx behaves exactly as
+    // the parsed object would. The handler object (the traps' `this`) holds the text.
+    ctx: {
+      globals: [],
+      source: `(function (api) {
+  "use strict";
+  const hydrate = (h, target) => {
+    if (h.json !== undefined) {
+      const parsed = JSON.parse(h.json);
+      h.json = undefined;
+      for (const key of Object.keys(parsed)) target[key] = parsed[key];
+    }
+    return target;
+  };
+  const LAZY_CTX = Object.freeze({
+    __proto__: null,
+    get(t, k, r) { return Reflect.get(hydrate(this, t), k, r); },
+    set(t, k, v, r) { return Reflect.set(hydrate(this, t), k, v, r); },
+    has(t, k) { return Reflect.has(hydrate(this, t), k); },
+    ownKeys(t) { return Reflect.ownKeys(hydrate(this, t)); },
+    getOwnPropertyDescriptor(t, k) { return Reflect.getOwnPropertyDescriptor(hydrate(this, t), k); },
+    defineProperty(t, k, d) { return Reflect.defineProperty(hydrate(this, t), k, d); },
+    deleteProperty(t, k) { return Reflect.deleteProperty(hydrate(this, t), k); },
+    getPrototypeOf(t) { return Reflect.getPrototypeOf(hydrate(this, t)); },
+    setPrototypeOf(t, p) { return Reflect.setPrototypeOf(hydrate(this, t), p); },
+    isExtensible(t) { return Reflect.isExtensible(hydrate(this, t)); },
+    preventExtensions(t) { return Reflect.preventExtensions(hydrate(this, t)); },
+  });
+  api.lazyCtx = (json) => new Proxy({}, { __proto__: LAZY_CTX, json: json });
+  return {};
+})`,
+    },
     modules: {
       globals: [],
       source: `(function (api) {
