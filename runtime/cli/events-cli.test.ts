@@ -226,16 +226,24 @@ describe("two runtime processes on one Postgres", () => {
       expect(events).toHaveLength(total);
       expect(events.every((e) => e.attempts === 1)).toBe(true);
       expect(new Set(events.map((e) => e.leaseOwner)).size).toBe(2);
-      const { invocations } = await api<{ invocations: { eventId: string }[] }>(
-        a.url,
-        "GET",
-        "/invocations?app=cluster&trigger=kv&limit=500",
-      );
-      const { invocations: fromB } = await api<{ invocations: { eventId: string }[] }>(
-        b.url,
-        "GET",
-        "/invocations?app=cluster&trigger=kv&limit=500",
-      );
+      // Each process writes its own records once a second (invocation-recorder.ts): the other one's
+      // runs are visible within about that long.
+      const recorded = (base: string) =>
+        until(
+          `every run's record, from ${base}`,
+          async () => {
+            const { invocations } = await api<{ invocations: { eventId: string }[] }>(
+              base,
+              "GET",
+              "/invocations?app=cluster&trigger=kv&limit=500",
+            );
+            return invocations.length >= total ? invocations : undefined;
+          },
+          15_000,
+          200,
+        );
+      const invocations = await recorded(a.url);
+      const fromB = await recorded(b.url);
       expect(invocations).toHaveLength(total);
       expect(new Set(invocations.map((i) => i.eventId)).size).toBe(total);
       expect(fromB).toHaveLength(total);
