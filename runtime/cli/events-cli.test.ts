@@ -229,7 +229,7 @@ describe("two runtime processes on one Postgres", () => {
       // Each process writes its own records once a second (invocation-recorder.ts): the other one's
       // runs are visible within about that long.
       const recorded = (base: string) =>
-        until(
+        pollUntil(
           `every run's record, from ${base}`,
           async () => {
             const { invocations } = await api<{ invocations: { eventId: string }[] }>(
