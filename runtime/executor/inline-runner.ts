@@ -67,7 +67,7 @@ export class InlineRunner {
     if (!engine) return undefined;
     const limits = this.cappedLimits(request.limits);
     const started = performance.now();
-    let instance = this.take(key, engine);
+    let instance = this.take(key, engine, limits);
     let loadMs = 0;
     if (!instance) {
       try {
@@ -167,11 +167,11 @@ export class InlineRunner {
     return oldest[0];
   }
 
-  private take(key: string, engine: EngineModule): SandboxInstance | undefined {
+  private take(key: string, engine: EngineModule, limits: Limits): SandboxInstance | undefined {
     const instance = this.instances.get(key);
     if (!instance) return undefined;
     this.instances.delete(key);
-    if (instance.engine === engine && !this.wornOut(instance)) return instance;
+    if (instance.engine === engine && instance.builtFor(limits) && !this.wornOut(instance)) return instance;
     this.discard(instance, false);
     return undefined;
   }

@@ -51,6 +51,8 @@ export class SandboxInstance {
    */
   private speculative = false;
   private abandoned = false;
+  /** Fixed when the instance is built: a version whose stack limit changed needs new instances. */
+  private readonly stackKiB: number;
 
   /** Throws a GuestError-shaped object when the script cannot be loaded. */
   constructor(
@@ -66,6 +68,7 @@ export class SandboxInstance {
     private readonly lazyContext = true,
   ) {
     this.runtime = engine.module.newRuntime();
+    this.stackKiB = limits.stackKiB;
     this.runtime.setMaxStackSize(limits.stackKiB * 1024);
     this.runtime.setMemoryLimit(limits.memoryMiB * 1024 * 1024);
     this.runtime.setInterruptHandler(() => performance.now() > this.deadline);
@@ -127,6 +130,11 @@ export class SandboxInstance {
    * call (the outcome, not a promise), so the worker can release the instance in the same turn and
    * the next invocation of the batch reuses it.
    */
+  /** Whether this instance was built with what these limits fix at build time (the stack; memory is the engine's, app-wide). */
+  builtFor(limits: Limits): boolean {
+    return this.stackKiB === limits.stackKiB;
+  }
+
   run(contextJson: string, limits: Limits, hostCall: HostCall, busy?: BusySpan): RawOutcome | Promise<RawOutcome> {
     const started = this.start(contextJson, limits, hostCall, busy);
     return "outcome" in started ? started.outcome : this.awaitHost(started.pending, limits);

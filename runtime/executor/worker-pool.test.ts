@@ -184,6 +184,23 @@ describe("worker pool admission", () => {
     }
   });
 
+  it("a version whose stack limit changed runs in a new instance built with the new limit", async () => {
+    const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 100_000, instanceMaxAgeMs: 60_000 });
+    try {
+      const deep = "function down(n) { return n === 0 ? 0 : 1 + down(n - 1) }\nexport default (ctx) => down(ctx.event.depth)";
+      const base = { ...DEFAULT_LIMITS, cpuMs: 5_000, wallMs: 10_000 };
+      const at = (depth: number, stackKiB: number) =>
+        pool.invoke(request(deep, { version: 9, context: { app: "a", script: "s", event: { depth } }, limits: { ...base, stackKiB } }), noSdk);
+      expect(await at(10, 64)).toMatchObject({ ok: true, resultJson: "10" }); // leaves a warm 64 KiB instance
+      expect(await at(600, 64)).toMatchObject({ ok: false, error: { code: "SCRIPT_STACK" } });
+      expect(await at(10, 64)).toMatchObject({ ok: true, resultJson: "10" });
+      // The same version, now allowed a deeper stack (a script settings change): the warm instance must not serve it.
+      expect(await at(600, 256)).toMatchObject({ ok: true, resultJson: "600" });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("scripts that await host calls still share instances once their runs end", async () => {
     const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 100_000, instanceMaxAgeMs: 60_000 });
     try {

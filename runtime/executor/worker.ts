@@ -6,6 +6,7 @@ import type { BindingCall } from "../bindings/channel.js";
 import { EngineModule } from "./engine-module.js";
 import { MessageBatcher } from "./message-batcher.js";
 import { classifyGuestError, engineFault, type GuestError, type RawOutcome } from "./guest-errors.js";
+import type { Limits } from "../shared/limits.js";
 import type { FromWorker, ToWorker, WorkerSettings, WorkerVersion } from "./protocol.js";
 import { type BusySpan, SandboxInstance } from "./sandbox-instance.js";
 import { BusyMarker } from "./busy-marker.js";
@@ -68,11 +69,12 @@ function retire(engine: EngineModule): void {
   }
 }
 
-function takeIdle(key: string, engine: EngineModule): SandboxInstance | undefined {
+function takeIdle(key: string, engine: EngineModule, limits: Limits): SandboxInstance | undefined {
   const list = idle.get(key);
   while (list && list.length > 0) {
     const instance = list.pop() as SandboxInstance;
-    if (instance.engine === engine && !isWornOut(instance)) return instance;
+    // The script's settings may have changed its stack limit since the instance was built.
+    if (instance.engine === engine && instance.builtFor(limits) && !isWornOut(instance)) return instance;
     discard(instance);
   }
   return undefined;
@@ -176,7 +178,7 @@ function runOn(engine: EngineModule, message: InvokeMessage, version: WorkerVers
   const fileName = `${version.script}.js`;
   const busy = spanFor(message.id);
   let loadMs = 0;
-  let instance = strict ? undefined : takeIdle(key, engine);
+  let instance = strict ? undefined : takeIdle(key, engine, version.limits);
   const calls: CallCount = { n: 0 };
   try {
     if (!instance) {

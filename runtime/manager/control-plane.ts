@@ -60,13 +60,14 @@ export class ControlPlane {
   }
 
   /**
-   * Replaces a script's own settings. Published as an app change: the app's warm sandboxes go on
-   * every process (a stack size is fixed when an instance is built) and cached lookups reload.
+   * Replaces a script's own settings. Only that script's cached lookup reloads, on every process;
+   * the app's other scripts keep their warm sandboxes. Executors rebuild this script's instances
+   * when its new limits change what an instance fixes when built (the stack).
    */
   async updateScriptSettings(app: string, name: string, settings: ScriptSettings): Promise<ScriptSettings> {
     await this.deps.apps.require(app);
     const updated = await this.deps.scripts.updateSettings(app, name, settings);
-    await this.deps.bus.publish("apps.changed", { app });
+    await this.deps.scriptCache.invalidate(`${app}/${name}`);
     return updated;
   }
 

@@ -6,7 +6,8 @@ import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
 let t: TestRuntime;
 
 beforeAll(async () => {
-  t = await startTestRuntime({ flags: { adminRateLimitPerMinute: 1_000 } });
+  // One worker: "counter" keeps one warm instance, so its count shows whether that instance survived.
+  t = await startTestRuntime({ flags: { adminRateLimitPerMinute: 1_000, executorWorkers: 1 } });
   // The app keeps responses to 1 KiB; every script here answers 2,000 characters.
   await t.api("POST", "/apps", { id: "shop", settings: { strict: false, limits: { responseBytes: 1024, cpuMs: 2_000 } } });
   for (const name of ["big", "other"]) await t.deploy("shop", name, "export default () => 'x'.repeat(2000)");
@@ -64,6 +65,14 @@ describe("per-script settings", () => {
     for (let i = 0; i < 6; i++) expect((await call("/shop/counter")).json()).toEqual({ n: 1 });
     // Cleared again: the app's (warm) mode applies, and its source says so.
     expect((await put("counter", { settings: {} })).json().effective.strict).toEqual({ value: false, source: "app" });
+  });
+
+  it("changing one script's settings leaves the app's other scripts warm", async () => {
+    const before = (await call("/shop/counter")).json().n;
+    expect((await put("other", { settings: { limits: { cpuMs: 1_500 } } })).statusCode).toBe(200);
+    // The same warm instance answers: its module state went on counting.
+    expect((await call("/shop/counter")).json()).toEqual({ n: before + 1 });
+    expect((await put("other", { settings: {} })).statusCode).toBe(200);
   });
 
   it("bad input gets coded 400s; unknown apps and scripts 404s", async () => {

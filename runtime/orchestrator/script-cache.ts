@@ -33,7 +33,7 @@ export class ScriptCache {
     const { bus } = this.deps;
     this.unsubscribe.push(
       bus.subscribe("scripts.changed", ({ target }) => this.invalidateLocal(target)),
-      // Also published for a script's settings: they can change what a warm sandbox was built with (its stack).
+      // An app's settings reach every script's effective settings.
       bus.subscribe("apps.changed", ({ app }) => this.invalidateLocal(app)),
       // Changes notified while LISTEN was away are unknown: forget everything.
       bus.onReconnect(() => this.entries.clear()),
