@@ -190,7 +190,10 @@ describe("worker pool admission", () => {
       const deep = "function down(n) { return n === 0 ? 0 : 1 + down(n - 1) }\nexport default (ctx) => down(ctx.event.depth)";
       const base = { ...DEFAULT_LIMITS, cpuMs: 5_000, wallMs: 10_000 };
       const at = (depth: number, stackKiB: number) =>
-        pool.invoke(request(deep, { version: 9, context: { app: "a", script: "s", event: { depth } }, limits: { ...base, stackKiB } }), noSdk);
+        pool.invoke(
+          request(deep, { version: 9, context: { app: "a", script: "s", event: { depth } }, limits: { ...base, stackKiB } }),
+          noSdk,
+        );
       expect(await at(10, 64)).toMatchObject({ ok: true, resultJson: "10" }); // leaves a warm 64 KiB instance
       expect(await at(600, 64)).toMatchObject({ ok: false, error: { code: "SCRIPT_STACK" } });
       expect(await at(10, 64)).toMatchObject({ ok: true, resultJson: "10" });
