@@ -13,20 +13,33 @@ import { GUEST_BINDINGS, LAZY_MODULES } from "../bindings/registry.js";
 
 /**
  * Lazy globals cost one Proxy per sandbox, not a getter each: the global object's prototype answers
- * for names no own global has yet, and evaluates their module on first access.
+ * for names no own global has yet, and evaluates their module on first access. The name -> module
+ * table is one string literal (" name=module name=module "), not an object literal: QuickJS compiles
+ * every token of the prelude again in each fresh instance (strict mode), and a literal is one token.
  */
 function lazyResolver(lazyGlobals: Record<string, string>): string {
-  return `const LAZY = ${JSON.stringify(lazyGlobals)};
-  const hasOwn = Object.prototype.hasOwnProperty;
-  const pending = (name) => typeof name === "string" && hasOwn.call(LAZY, name) && !loaded[LAZY[name]];
+  const table = ` ${Object.entries(lazyGlobals)
+    .map(([name, module]) => `${name}=${module}`)
+    .join(" ")} `;
+  return `const LAZY = ${JSON.stringify(table)};
+  // The module that defines a global not yet loaded, or undefined.
+  const pending = (name) => {
+    if (typeof name !== "string" || name.indexOf(" ") >= 0 || name.indexOf("=") >= 0) return undefined;
+    const at = LAZY.indexOf(" " + name + "=");
+    if (at < 0) return undefined;
+    const start = at + name.length + 2;
+    const module = LAZY.slice(start, LAZY.indexOf(" ", start));
+    return loaded[module] ? undefined : module;
+  };
   Object.setPrototypeOf(
     globalThis,
     new Proxy(Object.getPrototypeOf(globalThis), {
-      has: (target, name) => pending(name) || Reflect.has(target, name),
+      has: (target, name) => pending(name) !== undefined || Reflect.has(target, name),
       get(target, name, receiver) {
-        if (pending(name)) {
-          load(LAZY[name]);
-          if (hasOwn.call(globalThis, name)) return globalThis[name];
+        const module = pending(name);
+        if (module !== undefined) {
+          load(module);
+          if (Object.prototype.hasOwnProperty.call(globalThis, name)) return globalThis[name];
         }
         return Reflect.get(target, name, receiver);
       },
@@ -44,11 +57,18 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
   "use strict";
   const starts = [];
   const finishes = [];
-  const define = (name, value) => Object.defineProperty(globalThis, name, { value: value, writable: true, configurable: true });
   const loaded = {};
+  // What binding modules get: \`current\` is the running invocation ({maxLogBytes, startedAt}), for a
+  // module loaded in the middle of one; the rest (call, sync, define, load, onInvocation) comes from the
+  // "binding-api" module (BINDING_API_MODULE below), evaluated with the first module an instance loads,
+  // so a fresh instance whose script touches no binding never compiles it.
+  const api = { current: undefined };
+  let define;
+  const bindingApi = () => define || (define = hostSync("prelude", "load", "binding-api")(api, hostCall, hostSync, wire, load, starts, finishes));
   function load(module) {
     if (!loaded[module]) {
       loaded[module] = true;
+      bindingApi();
       const exported = hostSync("prelude", "load", module)(api);
       for (const name of Object.keys(exported)) define(name, exported[name]);
     }
@@ -61,32 +81,11 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
     return NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeUnit) : json;
   }
   ${Object.keys(lazyGlobals).length === 0 ? "" : lazyResolver(lazyGlobals)}
-  // What binding modules get. \`current\` is the running invocation ({maxLogBytes, startedAt}), for a
-  // module loaded in the middle of one; \`onInvocation\` hooks run at the start and end of later ones.
-  const api = {
-    call: (binding, op, args) => hostCall(binding, op, wire(args)),
-    sync: (binding, op, args) => hostSync(binding, op, wire(args)),
-    define: define,
-    load: load,
-    current: undefined,
-    onInvocation(start, finish) {
-      if (start) starts.push(start);
-      if (finish) finishes.push(finish);
-    },
-  };
-  for (const install of [${parts}]) install(api);
+  ${parts === "" ? "" : `bindingApi();\n  for (const install of [${parts}]) install(api);`}
 
-  function describeError(e) {
-    if (e !== null && typeof e === "object") {
-      return {
-        name: String(e.name || "Error"),
-        message: String(e.message === undefined ? e : e.message),
-        code: typeof e.code === "string" ? e.code : undefined,
-        stack: typeof e.stack === "string" ? e.stack : undefined,
-      };
-    }
-    return { name: "Error", message: String(e) };
-  }
+  // Errors are the rare path: how one is described is a lazy module (OUTCOME_MODULE below), so a fresh
+  // instance whose run succeeds never compiles it.
+  const describeError = (e) => (load("outcome"), api.describeError(e));
 
   function finish(outcome) {
     outcome.logs = [];
@@ -107,7 +106,7 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
       }
       return wire(JSON.stringify(outcome));
     } catch (e) {
-      return wire(JSON.stringify(finish({ ok: false, error: { name: "TypeError", code: "SCRIPT_BAD_RESPONSE", message: "The return value cannot be serialised as JSON: " + describeError(e).message } })));
+      return wire(JSON.stringify(finish({ ok: false, error: (load("outcome"), api.badResult(e)) })));
     }
   }
 
@@ -175,6 +174,39 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
 })`;
 }
 
+/** The prelude's own lazy module: the functions binding modules get on \`api\` (see the prelude). */
+const BINDING_API_MODULE = `(function (api, hostCall, hostSync, wire, load, starts, finishes) {
+  "use strict";
+  const define = (name, value) => Object.defineProperty(globalThis, name, { value: value, writable: true, configurable: true });
+  api.call = (binding, op, args) => hostCall(binding, op, wire(args));
+  api.sync = (binding, op, args) => hostSync(binding, op, wire(args));
+  api.define = define;
+  api.load = load;
+  api.onInvocation = (start, finish) => {
+    if (start) starts.push(start);
+    if (finish) finishes.push(finish);
+  };
+  return define;
+})`;
+
+/** The prelude's own lazy module: the error path of a run (loaded as "outcome"; it defines no global). */
+const OUTCOME_MODULE = `(function (api) {
+  "use strict";
+  const describeError = (api.describeError = (e) => {
+    if (e !== null && typeof e === "object") {
+      return {
+        name: String(e.name || "Error"),
+        message: String(e.message === undefined ? e : e.message),
+        code: typeof e.code === "string" ? e.code : undefined,
+        stack: typeof e.stack === "string" ? e.stack : undefined,
+      };
+    }
+    return { name: "Error", message: String(e) };
+  });
+  api.badResult = (e) => ({ name: "TypeError", code: "SCRIPT_BAD_RESPONSE", message: "The return value cannot be serialised as JSON: " + describeError(e).message });
+  return {};
+})`;
+
 export const GUEST_PRELUDE = preludeSource(GUEST_BINDINGS);
 
 function minify(expression: string): string {
@@ -210,6 +242,14 @@ export function preludeForSandbox(): string {
 
 /** The lazy modules' sources, minified once per process: module name -> function expression. */
 export function lazyModulesForSandbox(): Record<string, string> {
-  lazyMinified ??= Object.fromEntries([...LAZY_MODULES].map(([name, module]) => [name, minify(module.source)]));
+  lazyMinified ??= Object.fromEntries(
+    [...LAZY_MODULES.entries()]
+      .map(([name, module]): [string, string] => [name, module.source])
+      .concat([
+        ["binding-api", BINDING_API_MODULE],
+        ["outcome", OUTCOME_MODULE],
+      ])
+      .map(([name, source]) => [name, minify(source)]),
+  );
   return lazyMinified;
 }
