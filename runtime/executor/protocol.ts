@@ -22,6 +22,18 @@ export interface WorkerVersion {
   readonly limits: Limits;
 }
 
+/**
+ * The hot messages travel packed (message-batcher.ts), a fixed number of fields each, in this order:
+ * - to a worker, an invocation of a version the worker holds, not strict:
+ *   `id, key, contextJson, expectedMs` (the `invoke` message's fields; anything else goes as an object);
+ * - from a worker, a run that succeeded with a plain result, no logs and a reusable instance:
+ *   `id, resultJson (or undefined), runMs, cpuMs, loadMs, hostCalls` (the `done` message's fields).
+ * A batch is read objects first, then the packed ones: an object that brings a version comes before
+ * the packed invocations of the same turn that need it.
+ */
+export const PACKED_INVOKE_FIELDS = 4;
+export const PACKED_DONE_FIELDS = 6;
+
 export type ToWorker =
   /**
    * Few fields, since one is structured-cloned per invocation: the version travels only with its first

@@ -16,10 +16,10 @@ import { BusyMarker } from "./busy-marker.js";
 import type { Executor, SdkHost } from "./executor.js";
 import type { RawOutcome } from "./guest-errors.js";
 import { lazyModulesForSandbox, preludeForSandbox } from "./guest-prelude.js";
-import { DEFAULT_INLINE_OPTIONS, type InlineOptions } from "./inline-policy.js";
+import { DEFAULT_INLINE_OPTIONS, type InlineOptions, type WorkerRunFacts } from "./inline-policy.js";
 import { InlineRunner, type InlineStats } from "./inline-runner.js";
-import { MessageBatcher } from "./message-batcher.js";
-import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
+import { type Batch, MessageBatcher } from "./message-batcher.js";
+import { type FromWorker, PACKED_DONE_FIELDS, type ToWorker, type WorkerSettings } from "./protocol.js";
 import { RunCosts } from "./run-costs.js";
 import { Watchdog } from "./watchdog.js";
 
@@ -186,10 +186,20 @@ export class WorkerPool implements Executor {
     });
     if (!existing) this.slots.push(slot);
     return new Promise((resolve, reject) => {
-      worker.on("message", (batch: FromWorker[]) => {
-        for (const message of batch) {
+      worker.on("message", ([packed, messages]: Batch<FromWorker>) => {
+        for (const message of messages) {
           if (message.t === "ready") resolve();
           else this.onMessage(slot, message);
+        }
+        for (let i = 0; i < packed.length; i += PACKED_DONE_FIELDS) {
+          const cpuMs = packed[i + 3] as number;
+          this.settle(
+            slot,
+            packed[i] as number,
+            { ok: true, resultJson: packed[i + 1] as string | undefined, logs: [], cpuMs },
+            packed[i + 2] as number,
+            this.inline && { hostCalls: packed[i + 5] as number, guestMs: cpuMs - (packed[i + 4] as number), clean: true },
+          );
         }
       });
       worker.on("error", (error) => {
@@ -220,18 +230,12 @@ export class WorkerPool implements Executor {
     id: number,
     outcome: Pick<RawOutcome, "ok" | "resultJson" | "response" | "error" | "logs" | "cpuMs">,
     runMs: number | undefined,
-    done: Extract<FromWorker, { t: "done" }> | undefined,
+    /** What the worker reported about the run, for the inline policy (absent when it did not finish there). */
+    report: WorkerRunFacts | undefined | false,
   ): void {
     const job = slot.inFlight.get(id);
     if (!job) return;
-    if (done && this.inline && !job.request.strict) {
-      const { outcome: raw } = done;
-      this.inline.policy.learn(job.key, {
-        hostCalls: done.hostCalls,
-        guestMs: (raw.cpuMs ?? 0) - done.loadMs,
-        clean: !raw.discard && !raw.retireModule,
-      });
-    }
+    if (report && this.inline && !job.request.strict) this.inline.policy.learn(job.key, report);
     slot.inFlight.delete(id);
     slot.committedMs = slot.inFlight.size === 0 ? 0 : slot.committedMs - job.cost;
     if (slot.inFlight.size === 0) slot.watchdog.disarm();
@@ -260,9 +264,15 @@ export class WorkerPool implements Executor {
     const job = message.t === "ready" ? undefined : slot.inFlight.get(message.id);
     if (!job) return;
     switch (message.t) {
-      case "done":
-        this.settle(slot, message.id, message.outcome, message.runMs, message);
+      case "done": {
+        const { outcome } = message;
+        this.settle(slot, message.id, outcome, message.runMs, {
+          hostCalls: message.hostCalls,
+          guestMs: (outcome.cpuMs ?? 0) - message.loadMs,
+          clean: !outcome.discard && !outcome.retireModule,
+        });
         break;
+      }
       case "need-source":
         this.post(slot, message.id, job, true);
         break;
@@ -287,6 +297,12 @@ export class WorkerPool implements Executor {
   private post(slot: Slot, id: number, job: Job, withSource: boolean): void {
     const { request } = job;
     const sent = slot.sent.get(job.key);
+    const needsVersion = withSource || sent === undefined || !sameLimits(sent, request.limits);
+    if (!needsVersion && !request.strict) {
+      // The common invocation, packed (protocol.ts: PACKED_INVOKE_FIELDS).
+      slot.outbox.pack().push(id, job.key, job.contextJson, job.cost);
+      return;
+    }
     const message: Mutable<Extract<ToWorker, { t: "invoke" }>> = {
       t: "invoke",
       id,
@@ -295,7 +311,7 @@ export class WorkerPool implements Executor {
       expectedMs: job.cost,
     };
     if (request.strict) message.strict = true;
-    if (withSource || sent === undefined || !sameLimits(sent, request.limits)) {
+    if (needsVersion) {
       slot.sent.set(job.key, request.limits);
       const { app, script, version, source, limits } = request;
       message.version = { app, script, version, source, limits };

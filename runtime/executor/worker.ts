@@ -4,10 +4,10 @@ import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import type { BindingCall } from "../bindings/channel.js";
 import { EngineModule } from "./engine-module.js";
-import { MessageBatcher } from "./message-batcher.js";
+import { type Batch, MessageBatcher } from "./message-batcher.js";
 import { classifyGuestError, engineFault, type GuestError, type RawOutcome } from "./guest-errors.js";
 import type { Limits } from "../shared/limits.js";
-import type { FromWorker, ToWorker, WorkerSettings, WorkerVersion } from "./protocol.js";
+import { type FromWorker, PACKED_INVOKE_FIELDS, type ToWorker, type WorkerSettings, type WorkerVersion } from "./protocol.js";
 import { type BusySpan, SandboxInstance } from "./sandbox-instance.js";
 import { BusyMarker } from "./busy-marker.js";
 
@@ -227,8 +227,14 @@ function finish(
 ): void {
   if (outcome.retireModule && engine && !engine.retired) retire(engine);
   const cpuMs = (outcome.cpuMs ?? 0) + loadMs;
+  const runMs = performance.now() - startedAt;
+  if (outcome.ok && outcome.logs.length === 0 && outcome.response === undefined && !outcome.discard && !outcome.retireModule) {
+    // The common outcome, packed (protocol.ts: PACKED_DONE_FIELDS).
+    outbox.pack().push(message.id, outcome.resultJson, runMs, cpuMs, loadMs, hostCalls);
+    return;
+  }
   const reported = cpuMs === outcome.cpuMs ? outcome : { ...outcome, cpuMs };
-  send({ t: "done", id: message.id, outcome: reported, runMs: performance.now() - startedAt, loadMs, hostCalls });
+  send({ t: "done", id: message.id, outcome: reported, runMs, loadMs, hostCalls });
 }
 
 function spanFor(id: number): BusySpan {
@@ -267,8 +273,17 @@ function receive(message: ToWorker): void {
   }
 }
 
-port.on("message", (batch: ToWorker[]) => {
-  for (const message of batch) receive(message);
+port.on("message", ([packed, messages]: Batch<ToWorker>) => {
+  for (const message of messages) receive(message);
+  for (let i = 0; i < packed.length; i += PACKED_INVOKE_FIELDS) {
+    invoke({
+      t: "invoke",
+      id: packed[i] as number,
+      key: packed[i + 1] as string,
+      contextJson: packed[i + 2] as string,
+      expectedMs: packed[i + 3] as number,
+    });
+  }
 });
 
 send({ t: "ready" });
