@@ -49,6 +49,26 @@ const pgStreamForNode = {
   },
 };
 
+/**
+ * @fastify/swagger requires `yaml` when it registers, for a YAML rendering of the OpenAPI document
+ * that PiCloud never asks for; its module takes ~10-40 ms to evaluate. Its `yaml` loads on first use.
+ */
+const lazyYamlForSwagger = {
+  name: "lazy-yaml-for-swagger",
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, (args) =>
+      args.namespace === "file" && /[\\/]@fastify[\\/]swagger[\\/]/.test(args.importer) ? { path: args.resolveDir, namespace: "lazy-yaml" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "lazy-yaml" }, (args) => ({
+      contents: `let yaml;
+const load = () => (yaml ??= require("yaml"));
+module.exports = { parse: (...a) => load().parse(...a), stringify: (...a) => load().stringify(...a) };`,
+      resolveDir: args.path,
+      loader: "js",
+    }));
+  },
+};
+
 /** The minified guest prelude and lazy modules, computed with the sources' own code (runtime/executor/guest-prelude.ts). */
 async function builtPrelude() {
   // Inside the repository, so that its imports (esbuild) resolve from node_modules.
@@ -90,7 +110,7 @@ export async function buildRuntime() {
     define: { __PICLOUD_BUILT_PRELUDE__: JSON.stringify(JSON.stringify(prelude)) },
     outExtension: { ".js": ".js" },
     chunkNames: "chunk-[hash]",
-    plugins: [pgStreamForNode],
+    plugins: [pgStreamForNode, lazyYamlForSwagger],
     sourcemap: "linked",
     logLevel: "warning",
   });
