@@ -26,8 +26,9 @@ export async function openDatabase(options: OpenDbOptions): Promise<Db> {
   try {
     if (options.migrations === "wait") await waitForSchema(db, options);
     else {
-      await refuseNewer(db);
-      await migrate(db);
+      // Up to date (every start but the first after an upgrade): no DDL and no locking transaction.
+      const state = await refuseNewer(db);
+      if (state.missing > 0) await migrate(db);
     }
   } catch (error) {
     await db.close().catch(() => {});
