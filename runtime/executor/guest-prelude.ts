@@ -86,6 +86,27 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
   // Errors are the rare path: how one is described is a lazy module (OUTCOME_MODULE below), so a fresh
   // instance whose run succeeds never compiles it.
   const describeError = (e) => (load("outcome"), api.describeError(e));
+  // Taken before the script runs, so a script that replaces Promise.resolve changes nothing here.
+  const PromiseResolve = Promise.resolve.bind(Promise);
+  const PromiseReject = Promise.reject.bind(Promise);
+
+  // The run protocol is the lazy module "run" (RUN_MODULE below): a warm instance evaluates it once; a
+  // fresh instance (strict mode) only when the host cannot run its invocation itself, which it does for a
+  // plain handler in an instance that loaded no binding, with the four functions after protocol() here
+  // (sandbox-instance.ts). protocol() returns [begin, settle, fail, later, badResult].
+  let steps;
+  const protocol = () => steps || (steps = hostSync("prelude", "load", "run")(api, load, wire, describeError, starts, finishes, PromiseResolve, PromiseReject));
+  return [protocol, PromiseResolve, PromiseReject, (text) => JSON.parse(text), (value) => JSON.stringify(value)];
+})`;
+}
+
+/**
+ * The prelude's run protocol, a lazy module ("run"): see the end of the prelude. Its arguments are the
+ * prelude's own closures; it returns [begin, settle, fail, later, badResult].
+ */
+const RUN_MODULE = `(function (api, load, wire, describeError, starts, finishes, PromiseResolve, PromiseReject) {
+  "use strict";
+  const NON_ASCII = /[^\\x20-\\x7e]/g;
 
   function finish(outcome) {
     outcome.logs = [];
@@ -106,12 +127,14 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
       }
       return wire(JSON.stringify(outcome));
     } catch (e) {
-      return wire(JSON.stringify(finish({ ok: false, error: (load("outcome"), api.badResult(e)) })));
+      return badResult(e);
     }
   }
 
-  const PromiseResolve = Promise.resolve.bind(Promise);
-  const PromiseReject = Promise.reject.bind(Promise);
+  // The outcome of a result JSON.stringify threw on.
+  function badResult(e) {
+    return wire(JSON.stringify(finish({ ok: false, error: (load("outcome"), api.badResult(e)) })));
+  }
 
   // One invocation, in two steps the host drives (sandbox-instance.ts):
   //   begin(handler, contextJson, maxLogBytes, lazyCtx) -> a promise of the handler's result (never
@@ -170,13 +193,17 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
     return settle(result);
   }
 
-  return [begin, settle, fail, later];
+  return [begin, settle, fail, later, badResult];
 })`;
-}
 
 /** The prelude's own lazy module: the functions binding modules get on \`api\` (see the prelude). */
 const BINDING_API_MODULE = `(function (api, hostCall, hostSync, wire, load, starts, finishes) {
   "use strict";
+  // A run the host started itself (no begin) has no api.current yet: the host tells, as JSON text.
+  if (api.current === undefined) {
+    const current = JSON.parse(hostSync("prelude", "current", "null"));
+    if (current !== null) api.current = current;
+  }
   const define = (name, value) => Object.defineProperty(globalThis, name, { value: value, writable: true, configurable: true });
   api.call = (binding, op, args) => hostCall(binding, op, wire(args));
   api.sync = (binding, op, args) => hostSync(binding, op, wire(args));
@@ -246,6 +273,7 @@ export function lazyModulesForSandbox(): Record<string, string> {
     [...LAZY_MODULES.entries()]
       .map(([name, module]): [string, string] => [name, module.source])
       .concat([
+        ["run", RUN_MODULE],
         ["binding-api", BINDING_API_MODULE],
         ["outcome", OUTCOME_MODULE],
       ])

@@ -232,3 +232,40 @@ describe("results", () => {
     expect((await run(fn, { app: "a", script: "s" })).resultJson).toBeUndefined();
   });
 });
+
+describe("an instance built for one run (strict mode)", () => {
+  // The host runs a plain handler itself while no binding is loaded; everything else goes to the
+  // guest's run protocol. Either way the outcome is the one a warm instance reports.
+  const scripts = [
+    "export default async () => ({ message: 'Hello, world!' })",
+    "export default (ctx) => ({ path: ctx.request.path, text: 'caf\\u00e9 \\u2028 \\u007f \\ud800', n: ctx.env.SECRET })",
+    "export default () => undefined",
+    "export default () => ({ then(resolve) { resolve(7) } })",
+    "export default async () => { await null; return 1 }",
+    "export default () => { throw new TypeError('boom') }",
+    "export default async () => { throw { code: 'X', message: 'm' } }",
+    "export default () => { const a = {}; a.a = a; return a }",
+    "export default () => ({ toJSON() { throw new Error('no') } })",
+    "export default (ctx) => { console.log('in', ctx.app); return 3 }",
+    "export default async () => new Response('hello')",
+    "console.log('top'); export default () => typeof console",
+    "export default () => { JSON.stringify = () => 5; return 1 }",
+    "export default {}",
+  ];
+  it("reports what a warm instance reports, on both paths", async () => {
+    for (const source of scripts) {
+      const fresh = await run(load(source, false), httpContext);
+      const warm = await run(load(source, true), httpContext);
+      const plain = (o: RawOutcome) => ({ ...o, cpuMs: undefined, logs: o.logs.map((l) => ({ ...l, at: undefined })) });
+      expect(plain(fresh), source).toEqual(plain(warm));
+    }
+  });
+
+  it("a binding loaded during the run sees the run's log limit and start", async () => {
+    const before = Date.now();
+    const outcome = await run(load("export default () => { console.log('x'.repeat(100)); return 1 }", false), httpContext);
+    expect(outcome.logs).toHaveLength(1);
+    expect(outcome.logs[0]?.at).toBeGreaterThanOrEqual(0);
+    expect(outcome.logs[0]?.at).toBeLessThan(Date.now() - before + 1);
+  });
+});

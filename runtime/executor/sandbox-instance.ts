@@ -15,6 +15,9 @@ import type { RawOutcome } from "./guest-errors.js";
 
 export type HostCall = (call: BindingCall) => Promise<string>;
 
+/** What the guest prelude's report sends as is (see report() in guest-prelude.ts); anything else is escaped. */
+const NOT_ASCII = /[^\x20-\x7e]/;
+
 /** Marks the thread as executing one invocation's guest code (see busy-marker.ts). */
 export interface BusySpan {
   enter(): void;
@@ -32,8 +35,17 @@ export class SandboxInstance {
   readonly createdAt = performance.now();
   private readonly runtime: QuickJSRuntime;
   private readonly context: QuickJSContext;
-  /** The prelude's invocation steps: begin, settle, fail, later (see guest-prelude.ts). */
+  /**
+   * What the prelude returns (guest-prelude.ts): protocol (loads the run protocol), PromiseResolve,
+   * PromiseReject, parse (JSON.parse), stringify (JSON.stringify).
+   */
+  private core: QuickJSHandle[] = [];
+  /** The run protocol's steps, once loaded: begin, settle, fail, later, badResult. */
   private steps: QuickJSHandle[] = [];
+  /** Whether the guest has loaded any binding module (then only the guest's run protocol runs it). */
+  private bindingsLoaded = false;
+  /** The running invocation as the guest's api.current, for a run the host started itself (JSON text). */
+  private current: string | undefined;
   /** The last logBytes limit passed in, as a guest number kept across runs. */
   private logLimit: { value: number; handle: QuickJSHandle } | undefined;
   private handler: QuickJSHandle | undefined;
@@ -96,9 +108,11 @@ export class SandboxInstance {
     factory.dispose();
     hostCall.dispose();
     hostSync.dispose();
-    const steps = ctx.unwrapResult(run);
-    for (let i = 0; i < 4; i++) this.steps.push(ctx.getProp(steps, i));
-    steps.dispose();
+    const core = ctx.unwrapResult(run);
+    for (let i = 0; i < 5; i++) this.core.push(ctx.getProp(core, i));
+    core.dispose();
+    // A warm instance runs every invocation through the guest's protocol: load it now, with the prelude.
+    if (this.lazyContext) this.protocol();
 
     const evaluated = this.guest(() => ctx.evalCode(source, this.fileName, { type: "module" }));
     if (evaluated.error) {
@@ -191,7 +205,7 @@ export class SandboxInstance {
     try {
       const contextArg = ctx.newString(jsonForGuest(contextJson));
       const logLimit = this.logLimitHandle(limits.logBytes);
-      const begun = this.guest(() => this.begin(contextArg, logLimit));
+      const begun = this.guest(() => this.begin(contextJson, contextArg, logLimit, limits.logBytes));
       contextArg.dispose();
       if ("error" in begun) return { outcome: this.end(this.failed(this.dumpError(begun.error), []), limits) };
       if ("text" in begun) return { outcome: this.end(this.fromRunResult(begun.text), limits) };
@@ -206,27 +220,70 @@ export class SandboxInstance {
     return { pending: promise };
   }
 
+  /** The run protocol's steps, evaluated on first use (like the prelude, not charged to the script). */
+  private protocol(): QuickJSHandle[] {
+    if (this.steps.length === 0) {
+      const ctx = this.context;
+      const started = performance.now();
+      const deadline = this.deadline;
+      this.deadline = Number.POSITIVE_INFINITY;
+      try {
+        const steps = ctx.unwrapResult(ctx.callFunction(this.core[0] as QuickJSHandle, ctx.undefined));
+        for (let i = 0; i < 5; i++) this.steps.push(ctx.getProp(steps, i));
+        steps.dispose();
+      } finally {
+        const spent = performance.now() - started;
+        this.deadline = deadline + spent;
+        this.cpuLeftMs += spent;
+      }
+    }
+    return this.steps;
+  }
+
   /**
    * Guest code of a run up to its first wait: begin, then settle/fail at once when the handler's promise
    * is settled and no job is queued (the outcome text), else later(promise) (a promise of it, to drain).
+   * An instance built for one run (strict mode) whose script loaded no binding and exports a plain
+   * function is run by the host itself, calling the prelude's parse, PromiseResolve/PromiseReject and
+   * stringify exactly where the protocol's begin and settle would, so it never compiles the protocol;
+   * anything else (a binding loaded, before or during the run; an error; a pending promise) goes to it.
    */
   private begin(
+    contextJson: string,
     contextArg: QuickJSHandle,
     logLimit: QuickJSHandle,
+    logBytes: number,
   ): { text: string } | { pending: QuickJSHandle } | { error: QuickJSHandle } {
     const ctx = this.context;
-    const [begin, settle, fail, later] = this.steps as [QuickJSHandle, QuickJSHandle, QuickJSHandle, QuickJSHandle];
-    const lazy = this.lazyContext ? ctx.true : ctx.false;
-    const begun = ctx.callFunction(begin, ctx.undefined, this.handler as QuickJSHandle, contextArg, logLimit, lazy);
+    const handler = this.handler as QuickJSHandle;
+    const byHost =
+      !this.lazyContext && !this.bindingsLoaded && ctx.typeof(handler) === "function" && contextJson.indexOf('"bodyJson":true') < 0;
+    let begun: ReturnType<QuickJSContext["callFunction"]>;
+    if (byHost) {
+      this.current = `{"maxLogBytes":${logBytes},"startedAt":${Date.now()}}`;
+      const [, resolve, reject, parse] = this.core as [QuickJSHandle, QuickJSHandle, QuickJSHandle, QuickJSHandle];
+      let called = ctx.callFunction(parse, ctx.undefined, contextArg);
+      if (!called.error) called = called.value.consume((parsed) => ctx.callFunction(handler, ctx.undefined, parsed));
+      begun = called.error
+        ? called.error.consume((e) => ctx.callFunction(reject, ctx.undefined, e))
+        : called.value.consume((v) => ctx.callFunction(resolve, ctx.undefined, v));
+    } else {
+      const begin = this.protocol()[0] as QuickJSHandle;
+      const lazy = this.lazyContext ? ctx.true : ctx.false;
+      begun = ctx.callFunction(begin, ctx.undefined, handler, contextArg, logLimit, lazy);
+    }
     if (begun.error) return { error: begun.error };
     const promise = begun.value;
     let next: ReturnType<QuickJSContext["callFunction"]>;
     try {
       const state = this.runtime.hasPendingJob() ? undefined : ctx.getPromiseState(promise);
-      if (state?.type === "fulfilled" && !state.notAPromise) next = state.value.consume((v) => ctx.callFunction(settle, ctx.undefined, v));
-      else if (state?.type === "rejected") next = state.error.consume((e) => ctx.callFunction(fail, ctx.undefined, e));
+      if (state?.type === "fulfilled" && !state.notAPromise) {
+        const settled = state.value.consume((v) => (byHost && !this.bindingsLoaded ? this.report(v) : undefined) ?? this.step(1, v));
+        if (typeof settled === "string") return { text: settled };
+        next = settled;
+      } else if (state?.type === "rejected") next = state.error.consume((e) => this.step(2, e));
       else {
-        const awaited = ctx.callFunction(later, ctx.undefined, promise);
+        const awaited = this.step(3, promise);
         return awaited.error ? { error: awaited.error } : { pending: awaited.value };
       }
     } finally {
@@ -234,6 +291,29 @@ export class SandboxInstance {
     }
     if (next.error) return { error: next.error };
     return { text: next.value.consume((text) => ctx.getString(text)) };
+  }
+
+  /** Calls the run protocol's settle (1), fail (2), later (3) or badResult (4). */
+  private step(index: number, value: QuickJSHandle): ReturnType<QuickJSContext["callFunction"]> {
+    return this.context.callFunction(this.protocol()[index] as QuickJSHandle, this.context.undefined, value);
+  }
+
+  /**
+   * The outcome text of a plain result, as the protocol's report makes it when no binding is loaded (no
+   * Response, no logs): "=" and the result's JSON when it is pure ASCII. The guest's JSON.stringify
+   * escapes NUL and lone surrogates, so its text reads back exactly. Undefined: leave it to the protocol.
+   */
+  private report(value: QuickJSHandle): string | ReturnType<QuickJSContext["callFunction"]> | undefined {
+    const ctx = this.context;
+    const stringified = ctx.callFunction(this.core[4] as QuickJSHandle, ctx.undefined, value);
+    if (stringified.error) return stringified.error.consume((e) => this.step(4, e));
+    return stringified.value.consume((json) => {
+      const type = ctx.typeof(json);
+      if (type === "undefined") return "=";
+      if (type !== "string") return undefined;
+      const text = ctx.getString(json);
+      return NOT_ASCII.test(text) ? `{"ok":true,"logs":[],"result":${text}}` : `=${text}`;
+    });
   }
 
   /** The rest of a run that awaits host calls: wake on each settled call until the promise settles. */
@@ -301,6 +381,7 @@ export class SandboxInstance {
   /** Ends a run: forgets its host, reports its CPU time, and names a wall-time stop as such. */
   private end(outcome: RawOutcome, limits: Limits): RawOutcome {
     this.hostCall = undefined;
+    this.current = undefined;
     this.wake = undefined;
     this.busy = undefined;
     const cpuMs = Math.max(0, limits.cpuMs - this.cpuLeftMs);
@@ -418,7 +499,9 @@ export class SandboxInstance {
     const binding = this.text(args[0]) ?? "";
     const op = this.text(args[1]) ?? "";
     const argsJson = this.text(args[2]) ?? "null";
+    if (binding === "prelude" && op === "current") return ctx.newString(this.current ?? "null");
     if (binding === "prelude" && op === "load") {
+      if (argsJson === "binding-api") this.bindingsLoaded = true;
       // The argument is the module's bare name (the prelude passes it, never the script).
       const source = Object.hasOwn(this.sources.lazyModules, argsJson) ? this.sources.lazyModules[argsJson] : undefined;
       if (source === undefined) return { error: this.guestError("Error", "SDK_UNAVAILABLE", "No such module.") };
@@ -486,6 +569,7 @@ export class SandboxInstance {
       this.pending.clear();
       this.handler?.dispose();
       for (const step of this.steps) step.dispose();
+      for (const part of this.core) part.dispose();
       this.logLimit?.handle.dispose();
       this.context.dispose();
       this.runtime.dispose();
