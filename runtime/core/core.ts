@@ -140,6 +140,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       triggers: triggerCache,
       clock,
       maxChainDepth: config.eventMaxChainDepth,
+      origin: bus.origin,
       // Other processes hear of committed events from the insert's NOTIFY; this one at once.
       onCommitted: () => void bus.publish("events.due", {}),
     });

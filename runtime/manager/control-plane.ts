@@ -163,20 +163,24 @@ export class ControlPlane {
       for (const letter of taken) {
         const trigger = letter.triggerId ? await this.deps.triggerStore.get(letter.triggerId, tx) : undefined;
         const retry = trigger ?? DEFAULT_RETRY;
-        const [eventId] = await EventStore.insert(tx, [
-          {
-            app: letter.app,
-            triggerId: letter.triggerId,
-            script: letter.script,
-            kind: letter.kind,
-            payloadJson: JSON.stringify(letter.event),
-            chainDepth: letter.chainDepth,
-            maxAttempts: retry.maxAttempts,
-            backoffMs: retry.backoffMs,
-            backoffMaxMs: retry.backoffMaxMs,
-            runAt: now,
-          },
-        ]);
+        const [eventId] = await EventStore.insert(
+          tx,
+          [
+            {
+              app: letter.app,
+              triggerId: letter.triggerId,
+              script: letter.script,
+              kind: letter.kind,
+              payloadJson: JSON.stringify(letter.event),
+              chainDepth: letter.chainDepth,
+              maxAttempts: retry.maxAttempts,
+              backoffMs: retry.backoffMs,
+              backoffMaxMs: retry.backoffMaxMs,
+              runAt: now,
+            },
+          ],
+          this.deps.bus.origin,
+        );
         out.push({ deadLetter: letter.id, event: eventId as string });
       }
       return out;

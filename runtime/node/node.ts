@@ -77,6 +77,7 @@ export async function startNode(core: Core, options: NodeOptions = {}): Promise<
         invoker,
         clock,
         logger: logger.child({ role: "dispatcher" }),
+        origin: bus.origin,
         ...(options.random && { random: options.random }),
       },
       {
@@ -92,6 +93,7 @@ export async function startNode(core: Core, options: NodeOptions = {}): Promise<
       triggers: core.triggerCache,
       clock,
       logger: logger.child({ role: "scheduler" }),
+      origin: bus.origin,
       onFired: () => void bus.publish("events.due", {}),
     });
     stoppers.push(bus.subscribe("events.due", () => dispatcher.wake()));

@@ -42,7 +42,11 @@ export class Dispatcher {
   private active = 0;
   private pumping: Promise<void> | undefined;
   private again = false;
+  /** The last claim stopped at capacity: due events may be waiting, so a finished delivery claims again. */
+  private saturated = false;
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (epoch ms). */
+  private timerAt = Number.POSITIVE_INFINITY;
   private stopped = true;
   private unlisten: (() => Promise<void>) | undefined;
   private readonly inFlight = new Set<Promise<void>>();
@@ -61,6 +65,11 @@ export class Dispatcher {
       invoker: Invoker;
       clock: Clock;
       logger: Logger;
+      /**
+       * This runtime's bus origin. Events this runtime inserts wake its dispatcher directly
+       * ("events.due"); their NOTIFY carries this origin and is ignored here.
+       */
+      origin?: string;
       random?: () => number;
     },
     private readonly options: DispatcherOptions,
@@ -75,7 +84,9 @@ export class Dispatcher {
       const released = await this.events.releaseAllLeases(this.deps.clock.now());
       if (released > 0) this.deps.logger.warn({ released }, "retrying events left running by a previous process");
     }
-    this.unlisten = await this.deps.db.listen(EVENTS_CHANNEL, () => this.wake());
+    this.unlisten = await this.deps.db.listen(EVENTS_CHANNEL, (origin) => {
+      if (origin === "" || origin !== this.deps.origin) this.wake();
+    });
     this.wake();
   }
 
@@ -121,7 +132,10 @@ export class Dispatcher {
     try {
       while (!this.stopped) {
         const capacity = this.options.concurrency - this.active;
-        if (capacity <= 0) return; // a finishing event wakes us again
+        if (capacity <= 0) {
+          this.saturated = true; // a finishing delivery wakes us again
+          return;
+        }
         const claimed = await this.events.claimDue({
           now: this.deps.clock.now(),
           owner: this.options.nodeId,
@@ -147,7 +161,12 @@ export class Dispatcher {
       this.active--;
       this.inFlight.delete(delivery);
       this.held.delete(id);
-      this.wake();
+      // Only a dispatcher that left due events unclaimed for lack of room needs to look again; new
+      // events wake it themselves, and a retry this delivery scheduled armed the timer (settle).
+      if (this.saturated) {
+        this.saturated = false;
+        this.wake();
+      }
     });
   }
 
@@ -157,10 +176,19 @@ export class Dispatcher {
     const next = fixedDelayMs === undefined ? await this.events.nextDueAt() : this.deps.clock.now() + fixedDelayMs;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (next === null) return;
-    const delay = Math.min(Math.max(0, next - this.deps.clock.now()), this.options.maxSleepMs);
+    this.timerAt = Number.POSITIVE_INFINITY;
+    if (next !== null) this.armAt(next);
+  }
+
+  /** Makes sure the timer fires by `at` (a retry this process just scheduled), without a query. */
+  private armAt(at: number): void {
+    if (this.stopped || at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    const delay = Math.min(Math.max(0, at - this.deps.clock.now()), this.options.maxSleepMs);
+    this.timerAt = this.deps.clock.now() + delay;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
       this.wake();
     }, delay);
     this.timer.unref();
@@ -246,6 +274,7 @@ export class Dispatcher {
       const runAt = now + backoffDelay(event, event.attempts + 1, this.deps.random);
       if (await this.events.finishAttempt(db, event, owner, now, { status: "pending", runAt, attempt })) {
         this.emit({ event, status: "pending" });
+        this.armAt(runAt);
       }
       return;
     }
@@ -277,21 +306,25 @@ export class Dispatcher {
           firstAttemptAt: attempts[0]?.at ?? null,
           deadAt: new Date(now).toISOString(),
         };
-        await EventStore.insert(tx, [
-          {
-            app: event.app,
-            triggerId: handler.id,
-            script: handler.script,
-            kind: "dead_letter",
-            payloadJson: JSON.stringify(payload),
-            chainDepth: event.chainDepth,
-            isDeadLetterHandler: true,
-            maxAttempts: handler.maxAttempts,
-            backoffMs: handler.backoffMs,
-            backoffMaxMs: handler.backoffMaxMs,
-            runAt: now,
-          },
-        ]);
+        await EventStore.insert(
+          tx,
+          [
+            {
+              app: event.app,
+              triggerId: handler.id,
+              script: handler.script,
+              kind: "dead_letter",
+              payloadJson: JSON.stringify(payload),
+              chainDepth: event.chainDepth,
+              isDeadLetterHandler: true,
+              maxAttempts: handler.maxAttempts,
+              backoffMs: handler.backoffMs,
+              backoffMaxMs: handler.backoffMaxMs,
+              runAt: now,
+            },
+          ],
+          this.deps.origin,
+        );
       }
       return true;
     });

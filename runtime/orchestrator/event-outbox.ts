@@ -22,7 +22,16 @@ function kvEventJson(change: KvChange): string {
 }
 
 export class EventOutbox implements KvChangeHook {
-  constructor(private readonly deps: { triggers: TriggerCache; clock: Clock; maxChainDepth: number; onCommitted: () => void }) {}
+  constructor(
+    private readonly deps: {
+      triggers: TriggerCache;
+      clock: Clock;
+      maxChainDepth: number;
+      /** This runtime's bus origin: the insert's NOTIFY carries it, so this runtime can ignore its own. */
+      origin: string;
+      onCommitted: () => void;
+    },
+  ) {}
 
   mayTrigger(app: string, collection: string, key: string): boolean {
     const cached = this.deps.triggers.peek(app);
@@ -54,7 +63,7 @@ export class EventOutbox implements KvChangeHook {
       runAt: now,
     }));
     // The insert also notifies every listening process (delivered on commit); this one is poked directly.
-    await EventStore.insert(tx, events);
+    await EventStore.insert(tx, events, this.deps.origin);
     return events.length;
   }
 

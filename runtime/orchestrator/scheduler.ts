@@ -43,7 +43,17 @@ export class Scheduler {
   private stopped = true;
   private reloading: Promise<void> | undefined;
 
-  constructor(private readonly deps: { db: Db; triggers: TriggerCache; clock: Clock; logger: Logger; onFired: () => void }) {}
+  constructor(
+    private readonly deps: {
+      db: Db;
+      triggers: TriggerCache;
+      clock: Clock;
+      logger: Logger;
+      /** This runtime's bus origin, for the events' NOTIFY (EventStore.insert). */
+      origin?: string;
+      onFired: () => void;
+    },
+  ) {}
 
   async start(): Promise<void> {
     this.stopped = false;
@@ -103,20 +113,24 @@ export class Scheduler {
     try {
       return await this.deps.db.transaction(async (tx) => {
         const eventId = (
-          await EventStore.insert(tx, [
-            {
-              app: trigger.app,
-              triggerId: trigger.id,
-              script: trigger.script,
-              kind: "schedule",
-              payloadJson: JSON.stringify({ type: "schedule", schedule: trigger.cron, timezone: trigger.timezone, scheduledAt }),
-              chainDepth: 0,
-              maxAttempts: trigger.maxAttempts,
-              backoffMs: trigger.backoffMs,
-              backoffMaxMs: trigger.backoffMaxMs,
-              runAt: at,
-            },
-          ])
+          await EventStore.insert(
+            tx,
+            [
+              {
+                app: trigger.app,
+                triggerId: trigger.id,
+                script: trigger.script,
+                kind: "schedule",
+                payloadJson: JSON.stringify({ type: "schedule", schedule: trigger.cron, timezone: trigger.timezone, scheduledAt }),
+                chainDepth: 0,
+                maxAttempts: trigger.maxAttempts,
+                backoffMs: trigger.backoffMs,
+                backoffMaxMs: trigger.backoffMaxMs,
+                runAt: at,
+              },
+            ],
+            this.deps.origin,
+          )
         )[0];
         const won = await tx.query(
           "insert into schedule_runs (trigger_id, scheduled_at, event_id) values ($1, $2, $3) on conflict do nothing returning event_id",

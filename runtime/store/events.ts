@@ -112,9 +112,10 @@ export class EventStore {
 
   /**
    * Inserts events inside the caller's transaction (the outbox write), in one statement, and
-   * notifies listeners (delivered on commit).
+   * notifies listeners (delivered on commit). `origin` (the inserting runtime's bus origin) is the
+   * notification's payload: that runtime wakes its own dispatcher directly and ignores its own NOTIFY.
    */
-  static async insert(q: Queryable, events: readonly NewEvent[]): Promise<string[]> {
+  static async insert(q: Queryable, events: readonly NewEvent[], origin = ""): Promise<string[]> {
     if (events.length === 0) return [];
     const ids = events.map((event) => event.id ?? newId(event.runAt));
     const column = <T>(pick: (e: NewEvent) => T) => events.map(pick);
@@ -130,7 +131,7 @@ export class EventStore {
                    chain_depth, is_dead_letter_handler, run_at)
          returning id
        )
-       select pg_notify($13, '') from inserted limit 1`,
+       select pg_notify($13, $14) from inserted limit 1`,
       [
         ids,
         column((e) => e.app),
@@ -145,6 +146,7 @@ export class EventStore {
         column((e) => e.isDeadLetterHandler ?? false),
         column((e) => iso(e.runAt)),
         EVENTS_CHANNEL,
+        origin,
       ],
     );
     return ids;
