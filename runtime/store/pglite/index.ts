@@ -2,7 +2,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import type { Db, NamedStatement, Queryable, Row } from "../db.js";
 import { pgliteArtifacts } from "./artifacts.js";
-import { dataDirTemplate, isFreshLocation } from "./template.js";
+import { dataDirTemplate, isFreshLocation, unpackTemplate } from "./template.js";
 
 /**
  * Postgres's default 128 MiB of shared buffers would be WASM memory held for the life of the
@@ -16,7 +16,9 @@ export interface PgliteOptions {
 
 /** `location`: a directory path, or "memory://" for a throwaway database. */
 export async function openPglite(location: string, options: PgliteOptions = {}): Promise<Db> {
-  const template = isFreshLocation(location) ? dataDirTemplate() : undefined;
+  // A new directory is unpacked from the template on disk first; memory:// loads it through PGlite.
+  const inMemory = location.startsWith("memory://");
+  const template = isFreshLocation(location) && (inMemory || !(await unpackTemplate(location))) ? dataDirTemplate() : undefined;
   const artifacts = await pgliteArtifacts();
   const pg = await PGlite.create(location, {
     ...artifacts,
