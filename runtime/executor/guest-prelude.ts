@@ -64,7 +64,7 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
   // so a fresh instance whose script touches no binding never compiles it.
   const api = { current: undefined };
   let define;
-  const bindingApi = () => define || (define = hostSync("prelude", "load", "binding-api")(api, hostCall, hostSync, wire, load, starts, finishes));
+  const bindingApi = () => define || (define = hostSync("prelude", "load", "binding-api")(api, hostCall, hostSync, load, starts, finishes));
   function load(module) {
     if (!loaded[module]) {
       loaded[module] = true;
@@ -73,19 +73,9 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
       for (const name of Object.keys(exported)) define(name, exported[name]);
     }
   }
-  // JSON text -> pure ASCII JSON text, exact: every other code unit becomes a \\uXXXX escape.
-  const NON_ASCII = /[^\\x20-\\x7e]/g;
-  const escapeUnit = (c) => "\\\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4);
-  function wire(json) {
-    NON_ASCII.lastIndex = 0;
-    return NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeUnit) : json;
-  }
   ${Object.keys(lazyGlobals).length === 0 ? "" : lazyResolver(lazyGlobals)}
   ${parts === "" ? "" : `bindingApi();\n  for (const install of [${parts}]) install(api);`}
 
-  // Errors are the rare path: how one is described is a lazy module (OUTCOME_MODULE below), so a fresh
-  // instance whose run succeeds never compiles it.
-  const describeError = (e) => (load("outcome"), api.describeError(e));
   // Taken before the script runs, so a script that replaces Promise.resolve changes nothing here.
   const PromiseResolve = Promise.resolve.bind(Promise);
   const PromiseReject = Promise.reject.bind(Promise);
@@ -95,18 +85,29 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
   // plain handler in an instance that loaded no binding, with the four functions after protocol() here
   // (sandbox-instance.ts). protocol() returns [begin, settle, fail, later, badResult].
   let steps;
-  const protocol = () => steps || (steps = hostSync("prelude", "load", "run")(api, load, wire, describeError, starts, finishes, PromiseResolve, PromiseReject));
+  const protocol = () => steps || (steps = hostSync("prelude", "load", "run")(api, load, starts, finishes, PromiseResolve, PromiseReject));
   return [protocol, PromiseResolve, PromiseReject, (text) => JSON.parse(text), (value) => JSON.stringify(value)];
 })`;
 }
+
+/** JSON text -> pure ASCII JSON text, exact: every other code unit becomes a \\uXXXX escape (guest source). */
+const WIRE = `  const NON_ASCII = /[^\\x20-\\x7e]/g;
+  const escapeUnit = (c) => "\\\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4);
+  function wire(json) {
+    NON_ASCII.lastIndex = 0;
+    return NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeUnit) : json;
+  }`;
 
 /**
  * The prelude's run protocol, a lazy module ("run"): see the end of the prelude. Its arguments are the
  * prelude's own closures; it returns [begin, settle, fail, later, badResult].
  */
-const RUN_MODULE = `(function (api, load, wire, describeError, starts, finishes, PromiseResolve, PromiseReject) {
+const RUN_MODULE = `(function (api, load, starts, finishes, PromiseResolve, PromiseReject) {
   "use strict";
-  const NON_ASCII = /[^\\x20-\\x7e]/g;
+${WIRE}
+  // Errors are the rare path: how one is described is a lazy module (OUTCOME_MODULE below), so a run
+  // that succeeds never compiles it.
+  const describeError = (e) => (load("outcome"), api.describeError(e));
 
   function finish(outcome) {
     outcome.logs = [];
@@ -197,8 +198,9 @@ const RUN_MODULE = `(function (api, load, wire, describeError, starts, finishes,
 })`;
 
 /** The prelude's own lazy module: the functions binding modules get on \`api\` (see the prelude). */
-const BINDING_API_MODULE = `(function (api, hostCall, hostSync, wire, load, starts, finishes) {
+const BINDING_API_MODULE = `(function (api, hostCall, hostSync, load, starts, finishes) {
   "use strict";
+${WIRE}
   // A run the host started itself (no begin) has no api.current yet: the host tells, as JSON text.
   if (api.current === undefined) {
     const current = JSON.parse(hostSync("prelude", "current", "null"));
