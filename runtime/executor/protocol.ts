@@ -1,6 +1,7 @@
 // Messages between the executor pool (main thread) and its worker threads.
 import type { Limits } from "../shared/limits.js";
 import type { RawOutcome } from "./guest-errors.js";
+import type { WorkerKvSettings } from "./worker-kv.js";
 
 export interface WorkerSettings {
   readonly instanceMaxUses: number;
@@ -49,15 +50,25 @@ export type ToWorker =
       readonly expectedMs: number;
       /** Present (true) for a fresh sandbox per invocation. */
       readonly strict?: true;
+      /** Present for triggered runs: the chain depth of the events their KV writes create (0 when absent). */
+      readonly chainDepth?: number;
       readonly version?: WorkerVersion;
     }
   | { readonly t: "call-result"; readonly callId: number; readonly ok: true; readonly json: string }
   | { readonly t: "call-result"; readonly callId: number; readonly ok: false; readonly code: string; readonly message: string }
   | { readonly t: "forget"; readonly app: string }
+  /** Serve kv calls in the worker from now on (Postgres without a KV read cache; see worker-kv.ts). */
+  | { readonly t: "kv-direct"; readonly settings: WorkerKvSettings }
+  /** The app's triggers changed ("*": every app's): drop the worker's copy. */
+  | { readonly t: "kv-triggers"; readonly app: string }
   | { readonly t: "stats" };
 
 export type FromWorker =
   | { readonly t: "ready" }
+  /** A kv write served in the worker committed trigger events: wake this process's dispatcher. */
+  | { readonly t: "kv-events" }
+  /** A kv call served in the worker failed unexpectedly (the script saw INTERNAL): for the log. */
+  | { readonly t: "kv-failed"; readonly message: string; readonly stack?: string }
   | { readonly t: "need-source"; readonly id: number }
   /** A binding call from the sandbox: {binding, op, args} with JSON text args. */
   | {

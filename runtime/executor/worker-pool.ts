@@ -20,6 +20,7 @@ import { DEFAULT_INLINE_OPTIONS, type InlineOptions, type WorkerRunFacts } from 
 import { InlineRunner, type InlineStats } from "./inline-runner.js";
 import { type Batch, MessageBatcher } from "./message-batcher.js";
 import { type FromWorker, PACKED_DONE_FIELDS, type ToWorker, type WorkerSettings } from "./protocol.js";
+import type { WorkerKvSettings } from "./worker-kv.js";
 import { RunCosts } from "./run-costs.js";
 import { Watchdog } from "./watchdog.js";
 
@@ -121,6 +122,8 @@ export class WorkerPool implements Executor {
   private readonly admission: Admission<Job>;
   private readonly costs: RunCosts;
   private readonly inline: InlineRunner | undefined;
+  /** Set once kv calls are served in the workers (worker-kv.ts); replacement workers get it too. */
+  private kvDirect: { readonly settings: WorkerKvSettings; readonly onEvents: () => void } | undefined;
 
   private constructor(private readonly options: WorkerPoolOptions) {
     this.queue = { ...DEFAULT_QUEUE_OPTIONS, ...options.queue };
@@ -168,6 +171,7 @@ export class WorkerPool implements Executor {
     slot.worker = worker;
     slot.outbox = outbox;
     slot.sent.clear();
+    if (this.kvDirect) this.send(slot, { t: "kv-direct", settings: this.kvDirect.settings });
     slot.watchdog = new Watchdog({
       marker,
       allowedMs: (id) => {
@@ -261,6 +265,14 @@ export class WorkerPool implements Executor {
       for (const waiter of slot.statsWaiters.splice(0)) waiter(message);
       return;
     }
+    if (message.t === "kv-events") {
+      this.kvDirect?.onEvents();
+      return;
+    }
+    if (message.t === "kv-failed") {
+      this.options.logger.error({ err: { message: message.message, stack: message.stack }, binding: "kv" }, "binding call failed");
+      return;
+    }
     const job = message.t === "ready" ? undefined : slot.inFlight.get(message.id);
     if (!job) return;
     switch (message.t) {
@@ -298,7 +310,8 @@ export class WorkerPool implements Executor {
     const { request } = job;
     const sent = slot.sent.get(job.key);
     const needsVersion = withSource || sent === undefined || !sameLimits(sent, request.limits);
-    if (!needsVersion && !request.strict) {
+    // A triggered run's chain depth matters to kv calls served in the worker: it travels unpacked then.
+    if (!needsVersion && !request.strict && !(this.kvDirect && request.chainDepth)) {
       // The common invocation, packed (protocol.ts: PACKED_INVOKE_FIELDS).
       slot.outbox.pack().push(id, job.key, job.contextJson, job.cost);
       return;
@@ -311,6 +324,7 @@ export class WorkerPool implements Executor {
       expectedMs: job.cost,
     };
     if (request.strict) message.strict = true;
+    if (request.chainDepth) message.chainDepth = request.chainDepth;
     if (needsVersion) {
       slot.sent.set(job.key, request.limits);
       const { app, script, version, source, limits } = request;
@@ -438,6 +452,23 @@ export class WorkerPool implements Executor {
           }),
       ),
     );
+  }
+
+  /**
+   * Serves scripts' kv calls inside the workers, each on its own pool of `settings.poolSize`
+   * connections, instead of on the main thread (Postgres without a KV read cache: see worker-kv.ts).
+   * `onEvents` runs when a worker's write committed trigger events. Keep the workers' trigger copies
+   * current with kvTriggersChanged.
+   */
+  serveKvInWorkers(settings: WorkerKvSettings, onEvents: () => void): void {
+    this.kvDirect = { settings, onEvents };
+    for (const slot of this.slots) this.send(slot, { t: "kv-direct", settings });
+  }
+
+  /** An app's triggers changed ("*": all apps'): the workers serving kv drop their copies. */
+  kvTriggersChanged(app: string): void {
+    if (!this.kvDirect || this.closed) return;
+    for (const slot of this.slots) this.send(slot, { t: "kv-triggers", app });
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import type { Limits } from "../shared/limits.js";
 import { type FromWorker, PACKED_INVOKE_FIELDS, type ToWorker, type WorkerSettings, type WorkerVersion } from "./protocol.js";
 import { type BusySpan, SandboxInstance } from "./sandbox-instance.js";
 import { BusyMarker } from "./busy-marker.js";
+import type { WorkerKv } from "./worker-kv.js";
 
 const port = parentPort;
 if (!port) throw new Error("worker.ts must run in a worker thread");
@@ -31,6 +32,9 @@ let nextCallId = 1;
 let instancesCreated = 0;
 const marker = new BusyMarker(settings.busyBuffer);
 let sweepTimer: NodeJS.Timeout | undefined;
+
+/** Serves kv calls here instead of on the main thread, once the pool turned it on (Postgres only). */
+let kv: WorkerKv | undefined;
 
 const outbox = new MessageBatcher<FromWorker>((batch) => port.postMessage(batch));
 const send = (message: FromWorker) => outbox.send(message);
@@ -132,14 +136,26 @@ interface CallCount {
   n: number;
 }
 
-function hostCallFor(id: number, count: CallCount) {
-  return (call: BindingCall): Promise<string> =>
-    new Promise((resolve, reject) => {
+/** The invocation's app comes from its version (sent by the pool), never from the guest. */
+function hostCallFor(id: number, count: CallCount, app: string, chainDepth: number) {
+  return (call: BindingCall): Promise<string> => {
+    if (kv && call.binding === "kv") {
+      count.n++;
+      return kv.call(app, chainDepth, call.op, call.args).catch((error: { code: string; message: string; internal?: unknown }) => {
+        if (error.internal !== undefined) {
+          const cause = error.internal instanceof Error ? error.internal : new Error(String(error.internal));
+          send({ t: "kv-failed", message: cause.message, ...(cause.stack !== undefined && { stack: cause.stack }) });
+        }
+        throw { code: error.code, message: error.message };
+      });
+    }
+    return new Promise((resolve, reject) => {
       count.n++;
       const callId = nextCallId++;
       hostCalls.set(callId, { resolve, reject });
       send({ t: "call", id, callId, binding: call.binding, op: call.op, args: call.args });
     });
+  };
 }
 
 type InvokeMessage = Extract<ToWorker, { t: "invoke" }>;
@@ -192,7 +208,12 @@ function runOn(engine: EngineModule, message: InvokeMessage, version: WorkerVers
         loadMs = performance.now() - loadStart;
       }
     }
-    const ran = instance.run(message.contextJson, version.limits, hostCallFor(message.id, calls), busy);
+    const ran = instance.run(
+      message.contextJson,
+      version.limits,
+      hostCallFor(message.id, calls, version.app, message.chainDepth ?? 0),
+      busy,
+    );
     const owned = instance;
     if (!(ran instanceof Promise)) {
       release(key, owned, !strict && !ran.discard);
@@ -263,6 +284,18 @@ function receive(message: ToWorker): void {
       else pending.reject({ code: message.code, message: message.message });
       break;
     }
+    case "kv-direct":
+      import("./worker-kv.js").then(
+        ({ WorkerKv }) => {
+          kv = new WorkerKv(message.settings, () => send({ t: "kv-events" }));
+        },
+        // Calls keep going to the main thread.
+        (error: unknown) => send({ t: "kv-failed", message: `worker-side kv unavailable: ${(error as Error).message}` }),
+      );
+      break;
+    case "kv-triggers":
+      kv?.triggersChanged(message.app);
+      break;
     case "forget":
       for (const [key, list] of idle) {
         if (!key.startsWith(`${message.app}/`)) continue;

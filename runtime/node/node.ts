@@ -36,6 +36,29 @@ export function startExecutor(config: Core["config"], logger: Core["logger"]): P
   });
 }
 
+/**
+ * On Postgres without a KV read cache, the executor workers serve scripts' kv calls on pools of their
+ * own (executor/worker-kv.ts): no thread hop per call. Their trigger copies follow this process's
+ * TriggerCache, and their trigger events wake this process's dispatcher. A cache (PGlite's, or
+ * PICLOUD_KV_CACHE_MIB on Postgres) lives on the main thread, so calls keep crossing there; so do they
+ * under an injected clock (tests), which the workers could not share.
+ */
+function serveKvInWorkers(core: Core, executor: WorkerPool): void {
+  const { config, dbClock, bus } = core;
+  if (!config.databaseUrl || core.kvCache || !dbClock || core.clock !== dbClock || config.kvWorkerConnections === 0) return;
+  core.triggerCache.onChange((app) => executor.kvTriggersChanged(app));
+  executor.serveKvInWorkers(
+    {
+      databaseUrl: config.databaseUrl,
+      poolSize: config.kvWorkerConnections,
+      maxChainDepth: config.eventMaxChainDepth,
+      origin: bus.origin,
+      clockOffsetMs: dbClock.offset,
+    },
+    () => void bus.publish("events.due", {}),
+  );
+}
+
 /** What a node runs; `serve` hands the same instances to the manager (test runs, live stream). */
 export interface NodeServices {
   readonly executor: WorkerPool;
@@ -97,6 +120,7 @@ export async function startNode(core: Core, options: NodeOptions = {}): Promise<
       onFired: () => void bus.publish("events.due", {}),
     });
     stoppers.push(bus.subscribe("events.due", () => dispatcher.wake()));
+    serveKvInWorkers(core, executor);
     // Events inserted while LISTEN was away were not announced: look for due work now.
     stoppers.push(bus.onReconnect(() => dispatcher.wake()));
     await dispatcher.start();

@@ -24,7 +24,8 @@ function kvEventJson(change: KvChange): string {
 export class EventOutbox implements KvChangeHook {
   constructor(
     private readonly deps: {
-      triggers: TriggerCache;
+      /** The process's TriggerCache, or an executor worker's copy (executor/worker-kv.ts). */
+      triggers: Pick<TriggerCache, "peek" | "kvTriggers">;
       clock: Clock;
       maxChainDepth: number;
       /** This runtime's bus origin: the insert's NOTIFY carries it, so this runtime can ignore its own. */

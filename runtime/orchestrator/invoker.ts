@@ -94,6 +94,7 @@ export class Invoker {
         limits: target.limits,
         strict: target.strict,
         trigger: input.trigger,
+        chainDepth: scope.origin.chainDepth,
         onStart: () => {
           scope.deadline = performance.now() + target.limits.wallMs;
         },

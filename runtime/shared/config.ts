@@ -72,6 +72,12 @@ export const ConfigSchema = Type.Object({
    * database, 0 on Postgres (there every process must set the same: see docs/architecture.md).
    */
   kvCacheMiB: Type.Optional(Type.Number({ minimum: 0, maximum: 4_096 })),
+  /**
+   * Postgres without a KV read cache: each executor worker serves its scripts' kv calls on a pool of
+   * this many connections of its own (opened on demand) instead of sending them to the main thread.
+   * Default 0 (off): on a 2-core VM it cost ~25% more CPU per get+set (docs/architecture.md).
+   */
+  kvWorkerConnections: Type.Integer({ minimum: 0, maximum: 64 }),
   limits: LimitsOverrideSchema,
 });
 
@@ -128,6 +134,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     drainGraceMs: envInt(env.PICLOUD_DRAIN_GRACE_MS),
     drainTimeoutMs: envInt(env.PICLOUD_DRAIN_TIMEOUT_MS),
     kvCacheMiB: envInt(env.PICLOUD_KV_CACHE_MIB),
+    kvWorkerConnections: envInt(env.PICLOUD_KV_WORKER_CONNECTIONS),
   });
   const input = {
     host: "127.0.0.1",
@@ -155,6 +162,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     heartbeatMs: 5_000,
     drainGraceMs: 0,
     drainTimeoutMs: 30_000,
+    kvWorkerConnections: 0,
     nodeId: `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     limits: {},
     ...fromEnv,

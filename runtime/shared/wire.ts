@@ -54,6 +54,8 @@ export interface InvokeRequest {
   /** Fresh sandbox per invocation. */
   readonly strict: boolean;
   readonly trigger: TriggerKind;
+  /** Chain depth of the events this run's KV writes create (0, the default, for runs not triggered by an event). */
+  readonly chainDepth?: number;
   /** Called when the run leaves the queue for a worker: its wall time starts there. */
   readonly onStart?: () => void;
 }

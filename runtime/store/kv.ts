@@ -174,7 +174,8 @@ export class KvStore {
   private readonly notification: KvStoreOptions["notification"];
 
   constructor(
-    private readonly db: Db,
+    /** The main thread's Db, or an executor worker's own pool (executor/worker-kv.ts). */
+    private readonly db: Pick<Db, "query" | "transaction">,
     options: KvStoreOptions = {},
   ) {
     this.hook = options.hook;

@@ -16,7 +16,7 @@ function parseListOptions(options: unknown): { limit?: number; cursor?: string |
   return { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }), ...(prefix !== undefined && { prefix }) };
 }
 
-export function kvHost(deps: { readonly kv: KvStore }, scope: InvocationScope): HostOps {
+export function kvHost(deps: { readonly kv: KvStore }, scope: Pick<InvocationScope, "app" | "origin">): HostOps {
   const { kv } = deps;
   const { app, origin } = scope;
   return async (op, argsJson) => {

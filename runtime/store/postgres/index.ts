@@ -23,25 +23,30 @@ function coded(error: unknown): never {
   throw error;
 }
 
-export async function openPostgres(connectionString: string, options: PostgresOptions = {}): Promise<Db> {
-  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, keepAlive: true });
+/** The pool's half of a Postgres Db: queries and transactions, no LISTEN connection. */
+export interface PostgresPool extends Queryable {
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  exec(sql: string): Promise<void>;
+  notify(channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A connection pool that connects lazily and survives lost connections: an idle client that dies is
+ * dropped (never an uncaught 'error'), a statement on a lost connection fails with a coded
+ * DATABASE_UNAVAILABLE, and the next statement takes a new connection. The executor workers use it alone
+ * for their KV calls (executor/worker-kv.ts); openPostgres adds the LISTEN connection.
+ */
+export function postgresPool(connectionString: string, poolSize: number, applicationName?: string): PostgresPool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    keepAlive: true,
+    ...(applicationName !== undefined && { application_name: applicationName }),
+  });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
-  await pool.query("select 1");
-  const minMs = options.reconnectMinMs ?? 100;
-  const maxMs = options.reconnectMaxMs ?? 5_000;
-  const handlers = new Map<string, Set<(payload: string) => void>>();
-  const reconnectHandlers = new Set<() => void>();
-  let listener: pg.Client | undefined;
-  let listening = false;
-  let lastError: string | undefined;
-  let closed = false;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let attempt = 0;
-  let connecting: Promise<void> | undefined;
-
-  const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
-
   const asQueryable = (client: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R extends Row>(sql: string | NamedStatement, params?: readonly unknown[]) {
       try {
@@ -55,6 +60,62 @@ export async function openPostgres(connectionString: string, options: PostgresOp
       }
     },
   });
+  return {
+    ...asQueryable(pool),
+    async exec(sql) {
+      try {
+        await pool.query(sql);
+      } catch (error) {
+        coded(error);
+      }
+    },
+    async transaction(fn) {
+      const client = await pool.connect().catch(coded);
+      let broken: Error | undefined;
+      try {
+        await client.query("begin");
+        const result = await fn(asQueryable(client));
+        await client.query("commit");
+        return result;
+      } catch (error) {
+        // A connection that failed goes back destroyed, not into the pool.
+        if (isConnectionError(error) || isConnectionError((error as Error).cause)) broken = error as Error;
+        else await client.query("rollback").catch(() => {});
+        return coded(error);
+      } finally {
+        client.release(broken);
+      }
+    },
+    async notify(channel, payload) {
+      try {
+        await pool.query("select pg_notify($1, $2)", [channel, payload]);
+      } catch (error) {
+        coded(error);
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+export async function openPostgres(connectionString: string, options: PostgresOptions = {}): Promise<Db> {
+  const pool = postgresPool(connectionString, options.poolSize ?? 10);
+  await pool.query("select 1").catch(async (error: unknown) => {
+    await pool.close().catch(() => {});
+    throw (error as Error).cause ?? error;
+  });
+  const minMs = options.reconnectMinMs ?? 100;
+  const maxMs = options.reconnectMaxMs ?? 5_000;
+  const handlers = new Map<string, Set<(payload: string) => void>>();
+  const reconnectHandlers = new Set<() => void>();
+  let listener: pg.Client | undefined;
+  let listening = false;
+  let lastError: string | undefined;
+  let closed = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let attempt = 0;
+  let connecting: Promise<void> | undefined;
+
+  const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
   /** Opens the LISTEN connection and subscribes every channel; throws when the database is away. */
   async function connectListener(): Promise<void> {
@@ -129,31 +190,9 @@ export async function openPostgres(connectionString: string, options: PostgresOp
 
   return {
     kind: "postgres",
-    ...asQueryable(pool),
-    async exec(sql) {
-      try {
-        await pool.query(sql);
-      } catch (error) {
-        coded(error);
-      }
-    },
-    async transaction(fn) {
-      const client = await pool.connect().catch(coded);
-      let broken: Error | undefined;
-      try {
-        await client.query("begin");
-        const result = await fn(asQueryable(client));
-        await client.query("commit");
-        return result;
-      } catch (error) {
-        // A connection that failed goes back destroyed, not into the pool.
-        if (isConnectionError(error) || isConnectionError((error as Error).cause)) broken = error as Error;
-        else await client.query("rollback").catch(() => {});
-        return coded(error);
-      } finally {
-        client.release(broken);
-      }
-    },
+    query: (sql, params) => pool.query(sql, params),
+    exec: (sql) => pool.exec(sql),
+    transaction: (fn) => pool.transaction(fn),
     async listen(channel, onPayload) {
       let set = handlers.get(channel);
       if (!set) {
@@ -171,13 +210,7 @@ export async function openPostgres(connectionString: string, options: PostgresOp
         }
       };
     },
-    async notify(channel, payload) {
-      try {
-        await pool.query("select pg_notify($1, $2)", [channel, payload]);
-      } catch (error) {
-        coded(error);
-      }
-    },
+    notify: (channel, payload) => pool.notify(channel, payload),
     onReconnect(handler) {
       reconnectHandlers.add(handler);
       return () => {
@@ -195,7 +228,7 @@ export async function openPostgres(connectionString: string, options: PostgresOp
       listener = undefined;
       listening = false;
       await client?.end().catch(() => {});
-      await pool.end();
+      await pool.close();
     },
   };
 }
