@@ -16,7 +16,8 @@ const outdir = path.join(root, "out", "runtime");
 
 /**
  * Packages that stay in node_modules: each finds files next to its own code (PGlite's and QuickJS's
- * WASM and data files, esbuild's binary, pino's transport worker). Everything else is bundled.
+ * WASM and data files, esbuild's binary). Everything else is bundled, pino too: only its transports
+ * (unused: the runtime logs to stderr with pino.destination) would look for a worker file beside it.
  */
 export const EXTERNAL = [
   "@electric-sql/pglite",
@@ -24,8 +25,6 @@ export const EXTERNAL = [
   "quickjs-emscripten",
   "quickjs-emscripten-core",
   "esbuild",
-  "pino",
-  "thread-stream",
 ];
 
 /** Bundled CommonJS code calls require() for Node's built-ins; an ES module has none of its own. */
