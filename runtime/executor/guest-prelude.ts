@@ -13,31 +13,21 @@ import { GUEST_BINDINGS, LAZY_MODULES } from "../bindings/registry.js";
 
 /**
  * Lazy globals cost one Proxy per sandbox, not a getter each: the global object's prototype answers
- * for names no own global has yet, and evaluates their module on first access. The name -> module
- * table is one string literal (" name=module name=module "), not an object literal: QuickJS compiles
- * every token of the prelude again in each fresh instance (strict mode), and a literal is one token.
+ * for names no own global has yet, and evaluates their module on first access. Which module defines a
+ * name the host answers (hostSync "pending", from the registry's table, sandbox-instance.ts): QuickJS
+ * compiles every token of the prelude again in each fresh instance (strict mode), and a lookup only
+ * runs for a name the global object does not have.
  */
-function lazyResolver(lazyGlobals: Record<string, string>): string {
-  const table = ` ${Object.entries(lazyGlobals)
-    .map(([name, module]) => `${name}=${module}`)
-    .join(" ")} `;
-  return `const LAZY = ${JSON.stringify(table)};
-  // The module that defines a global not yet loaded, or undefined.
-  const pending = (name) => {
-    if (typeof name !== "string" || name.indexOf(" ") >= 0 || name.indexOf("=") >= 0) return undefined;
-    const at = LAZY.indexOf(" " + name + "=");
-    if (at < 0) return undefined;
-    const start = at + name.length + 2;
-    const module = LAZY.slice(start, LAZY.indexOf(" ", start));
-    return loaded[module] ? undefined : module;
-  };
+function lazyResolver(): string {
+  return `// The module that defines a lazy global not loaded yet, or "".
+  const pending = (name) => (typeof name === "string" ? hostSync("prelude", "pending", name) : "");
   Object.setPrototypeOf(
     globalThis,
     new Proxy(Object.getPrototypeOf(globalThis), {
-      has: (target, name) => pending(name) !== undefined || Reflect.has(target, name),
+      has: (target, name) => pending(name) !== "" || Reflect.has(target, name),
       get(target, name, receiver) {
         const module = pending(name);
-        if (module !== undefined) {
+        if (module !== "") {
           load(module);
           if (Object.prototype.hasOwnProperty.call(globalThis, name)) return globalThis[name];
         }
@@ -73,7 +63,7 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
       for (const name of Object.keys(exported)) define(name, exported[name]);
     }
   }
-  ${Object.keys(lazyGlobals).length === 0 ? "" : lazyResolver(lazyGlobals)}
+  ${Object.keys(lazyGlobals).length === 0 ? "" : lazyResolver()}
   ${parts === "" ? "" : `bindingApi();\n  for (const install of [${parts}]) install(api);`}
 
   // Taken before the script runs, so a script that replaces Promise.resolve changes nothing here.

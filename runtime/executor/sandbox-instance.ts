@@ -4,7 +4,7 @@ import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRunt
 import type { Limits } from "../shared/limits.js";
 import { type BindingCall, GuestCallError } from "../bindings/channel.js";
 import type { GuestResponse } from "../shared/wire.js";
-import { ERROR_NAMES, WORKER_OPS } from "../bindings/registry.js";
+import { ERROR_NAMES, LAZY_MODULES, WORKER_OPS } from "../bindings/registry.js";
 import type { LogLine } from "../store/invocations.js";
 import { jsonForGuest, textForGuest } from "./boundary-text.js";
 import type { EngineModule } from "./engine-module.js";
@@ -14,6 +14,11 @@ export type { RawOutcome } from "./guest-errors.js";
 import type { RawOutcome } from "./guest-errors.js";
 
 export type HostCall = (call: BindingCall) => Promise<string>;
+
+/** Lazy global -> the lazy module that defines it (the prelude asks, see lazyResolver in guest-prelude.ts). */
+const LAZY_GLOBALS: ReadonlyMap<string, string> = new Map(
+  [...LAZY_MODULES].flatMap(([module, spec]) => spec.globals.map((name): [string, string] => [name, module])),
+);
 
 /** What the guest prelude's report sends as is (see report() in guest-prelude.ts); anything else is escaped. */
 const NOT_ASCII = /[^\x20-\x7e]/;
@@ -44,6 +49,8 @@ export class SandboxInstance {
   private steps: QuickJSHandle[] = [];
   /** Whether the guest has loaded any binding module (then only the guest's run protocol runs it). */
   private bindingsLoaded = false;
+  /** The lazy modules this instance has asked for (their globals are no longer pending). */
+  private readonly loadedModules = new Set<string>();
   /** The running invocation as the guest's api.current, for a run the host started itself (JSON text). */
   private current: string | undefined;
   /** The last logBytes limit passed in, as a guest number kept across runs. */
@@ -500,7 +507,15 @@ export class SandboxInstance {
     const op = this.text(args[1]) ?? "";
     const argsJson = this.text(args[2]) ?? "null";
     if (binding === "prelude" && op === "current") return ctx.newString(this.current ?? "null");
+    if (binding === "prelude" && op === "pending") {
+      // A name the engine's string export truncated (at a NUL) is no lazy global's.
+      const name = LAZY_GLOBALS.has(argsJson) && args[2] ? args[2] : undefined;
+      const module =
+        name && ctx.getProp(name, "length").consume(ctx.getNumber) === argsJson.length ? LAZY_GLOBALS.get(argsJson) : undefined;
+      return ctx.newString(module === undefined || this.loadedModules.has(module) ? "" : module);
+    }
     if (binding === "prelude" && op === "load") {
+      this.loadedModules.add(argsJson);
       if (argsJson === "binding-api") this.bindingsLoaded = true;
       // The argument is the module's bare name (the prelude passes it, never the script).
       const source = Object.hasOwn(this.sources.lazyModules, argsJson) ? this.sources.lazyModules[argsJson] : undefined;
