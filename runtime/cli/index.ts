@@ -568,19 +568,32 @@ events
   .requiredOption("--app <app>", "app")
   .action(async (o: { app: string }) => {
     const { api, json } = client();
-    await api.stream({ app: o.app }, (type, data) => {
-      const item = data as Record<string, unknown>;
-      if (json) process.stdout.write(`${JSON.stringify({ type, ...item })}\n`);
-      else if (type === "invocation") {
-        const error = item.error as { code: string; message: string } | null;
-        process.stdout.write(
-          `${item.startedAt} invocation ${item.script} ${item.trigger} ${item.status} ${Number(item.durationMs).toFixed(1)}ms${error ? ` ${error.code}: ${error.message}` : ""}\n`,
-        );
-      } else if (type === "change") process.stdout.write(`${new Date().toISOString()} change ${item.method} ${item.path}\n`);
-      else
-        process.stdout.write(
-          `${new Date().toISOString()} event ${item.id} ${item.script} ${item.kind} ${item.status} attempt ${item.attempt}\n`,
-        );
+    await api.stream({ app: o.app }, (message) => {
+      if (json) {
+        process.stdout.write(`${JSON.stringify({ type: message.type, ...message.data })}\n`);
+        return;
+      }
+      const now = new Date().toISOString();
+      switch (message.type) {
+        case "invocation": {
+          const { startedAt, script, trigger, status, durationMs, error } = message.data;
+          process.stdout.write(
+            `${startedAt} invocation ${script} ${trigger} ${status} ${durationMs.toFixed(1)}ms${error ? ` ${error.code}: ${error.message}` : ""}\n`,
+          );
+          break;
+        }
+        case "change":
+          process.stdout.write(`${now} change ${message.data.method} ${message.data.path}\n`);
+          break;
+        case "event": {
+          const { id, script, kind, status, attempt } = message.data;
+          process.stdout.write(`${now} event ${id} ${script} ${kind} ${status} attempt ${attempt}\n`);
+          break;
+        }
+        case "dropped":
+          process.stdout.write(`${now} dropped ${message.data.skipped} messages (this client read too slowly)\n`);
+          break;
+      }
     });
   });
 

@@ -5,6 +5,12 @@
 import createClient, { type Client, type MaybeOptionalInit } from "openapi-fetch";
 import type { paths } from "./api-schema.gen.js";
 
+/** The live stream's messages (`GET /api/v1/stream`): each type's data, by its SSE event name. */
+export type StreamMessages = paths["/api/v1/stream"]["get"]["responses"][200]["content"]["text/event-stream"];
+/** One message of the live stream, tagged with its type. */
+export type StreamMessage = { [K in keyof StreamMessages]: { readonly type: K; readonly data: StreamMessages[K] } }[keyof StreamMessages];
+const STREAM_TYPES: ReadonlySet<string> = new Set<keyof StreamMessages>(["invocation", "event", "change", "dropped"]);
+
 /** A failed call: the server's error code and message, or a client-side code (UNREACHABLE, BAD_RESPONSE). */
 export class ApiError extends Error {
   constructor(
@@ -118,7 +124,7 @@ export class PiCloudApi {
   }
 
   /** Follows the live stream (Server-Sent Events) until it ends, calling `onMessage` per message. */
-  async stream(query: { app?: string }, onMessage: (type: string, data: unknown) => void): Promise<void> {
+  async stream(query: { app?: string }, onMessage: (message: StreamMessage) => void): Promise<void> {
     const search = new URLSearchParams(query.app ? { app: query.app } : {});
     const response = await this.send(new Request(`${this.baseUrl}/api/v1/stream?${search}`, { headers: this.authHeaders() }));
     if (!response.ok || !response.body) {
@@ -138,7 +144,8 @@ export class PiCloudApi {
         buffer = buffer.slice(end + 2);
         const type = /^event: (.*)$/m.exec(block)?.[1];
         const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (type && data) onMessage(type, JSON.parse(data));
+        // Types this client does not know yet (a newer server) are skipped, not misread.
+        if (type && data && STREAM_TYPES.has(type)) onMessage({ type, data: JSON.parse(data) } as StreamMessage);
         end = buffer.indexOf("\n\n");
       }
     }

@@ -5682,13 +5682,74 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description text/event-stream: 'invocation', 'event', 'change' and, for a too slow client, a final 'dropped' */
+                /** @description The live stream: 'invocation', 'event', 'change' and, for a too slow client, 'dropped' messages */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": string;
+                        "text/event-stream": {
+                            /** @description A run finished (every run, stored or not) */
+                            invocation: {
+                                id: string;
+                                app: string;
+                                script: string;
+                                version: number | null;
+                                /** @enum {string} */
+                                trigger: "http" | "kv" | "schedule" | "dead_letter" | "test";
+                                status: "ok" | "error";
+                                startedAt: string;
+                                durationMs: number;
+                                logs: {
+                                    /** @enum {string} */
+                                    level: "log" | "info" | "warn" | "error" | "debug";
+                                    message: string;
+                                    at: number;
+                                }[];
+                                error: {
+                                    code: string;
+                                    message: string;
+                                    line?: number;
+                                    column?: number;
+                                    stack?: string;
+                                } | null;
+                                eventId: string | null;
+                                /** @description ms the run waited in the executor's admission queue (not part of durationMs); null on older records */
+                                queuedMs?: number | null;
+                                /** @description Whether the run was stored in full: GET /invocations/{id} resolves only then */
+                                stored: boolean;
+                            };
+                            /** @description An event changed state on a node: running, done, pending (a retry is due later), dead or failed */
+                            event: {
+                                id: string;
+                                app: string;
+                                script: string;
+                                /** @enum {string} */
+                                kind: "kv" | "schedule" | "dead_letter";
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "dead" | "failed";
+                                /** @description The attempt this state belongs to (1 for the first) */
+                                attempt: number;
+                                /** @description Set when the event became a dead letter */
+                                deadLetterId: string | null;
+                            };
+                            /** @description A control-plane write succeeded through the admin API (from any client) */
+                            change: {
+                                method: string;
+                                /** @description The API path below /api/v1, e.g. /apps/web/scripts/greet */
+                                path: string;
+                                app: string | null;
+                            };
+                            /** @description This client read too slowly and missed messages: refetch what it shows */
+                            dropped: {
+                                /** @enum {string} */
+                                reason: "slow-client";
+                                /** @description Messages skipped while this client's buffer was full */
+                                skipped: number;
+                                /** @description The per-client buffer bound, bytes */
+                                limit: number;
+                            };
+                        };
                     };
                 };
                 /** @description Bad input (VALIDATION_FAILED, INVALID_JSON, or a more specific code) */

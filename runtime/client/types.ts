@@ -1,6 +1,6 @@
 // Names for the admin API's shapes, taken from the generated types (so from the route schemas):
 // what the renderer and the CLI call an app, a trigger or an invocation record.
-import type { ApiBody, ApiData } from "./api-client.js";
+import type { ApiBody, ApiData, StreamMessages } from "./api-client.js";
 
 export type App = ApiData<"get", "/api/v1/apps/{app}">;
 export type AppSettings = App["settings"];
@@ -26,6 +26,9 @@ export type KvPage = ApiData<"get", "/api/v1/apps/{app}/kv/{collection}">;
 export type KvEntry = KvPage["items"][number];
 
 export type InvocationRecord = ApiData<"get", "/api/v1/invocations">["invocations"][number];
+export type { StreamMessage, StreamMessages } from "./api-client.js";
+/** An event's state change, as the live stream reports it. */
+export type StreamEvent = StreamMessages["event"];
 /** One record in full: with the request, response or return value when the run was kept in full. */
 export type InvocationDetail = ApiData<"get", "/api/v1/invocations/{id}">;
 export type RecordedRequest = NonNullable<InvocationDetail["request"]>;

@@ -1,8 +1,11 @@
 // The HTTP surface under hostile input: every bad input is a coded 4xx in the one error shape,
 // methods and token placement are checked, the last token is kept, the OpenAPI document says all
 // of it, and tenant responses are isolated from the dashboard's origin.
+import type { TSchema } from "typebox";
+import { Value } from "typebox/value";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestRuntime, TEST_TOKEN, type TestRuntime } from "../testing/runtime.js";
+import { StreamMessagesSchema } from "./routes/stream.js";
 
 let t: TestRuntime;
 let listening: Promise<string> | undefined;
@@ -140,6 +143,56 @@ describe("admin tokens", () => {
     // With a second token, either can go.
     const second = (await t.api("POST", "/tokens", { name: "second" })).json();
     expect((await t.api("DELETE", `/tokens/${second.id}`)).statusCode).toBe(204);
+  });
+});
+
+describe("the live stream", () => {
+  it("sends each message type in the shape the OpenAPI document describes", async () => {
+    const url = await baseUrl();
+    const controller = new AbortController();
+    const response = await fetch(`${url}/api/v1/stream?app=streamed`, { headers: auth, signal: controller.signal });
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const received: { type: string; data: unknown }[] = [];
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const type = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (type && data) received.push({ type, data: JSON.parse(data) });
+        }
+      }
+    })().catch(() => undefined); // aborted at the end
+    try {
+      await t.api("POST", "/apps", { id: "streamed" }); // change
+      await t.deploy("streamed", "log", "export default async (ctx) => { console.log(ctx.event.key); return 1 }");
+      await t.api("POST", "/apps/streamed/triggers", { kind: "kv", script: "log", collection: "in" });
+      await t.api("PUT", "/apps/streamed/kv/in/k1", { value: { n: 1 } }); // event: running, done; invocation
+      const types = () => new Set(received.map((m) => m.type));
+      for (let i = 0; i < 100 && !["change", "event", "invocation"].every((type) => types().has(type)); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect([...types()].sort()).toEqual(["change", "event", "invocation"]);
+      const schemas: Record<string, TSchema> = StreamMessagesSchema.properties;
+      for (const message of received) {
+        const schema = schemas[message.type];
+        expect(schema, message.type).toBeDefined();
+        expect([...Value.Errors(schema as TSchema, message.data)], `${message.type} ${JSON.stringify(message.data)}`).toEqual([]);
+      }
+      expect(received.find((m) => m.type === "invocation")?.data).toMatchObject({
+        app: "streamed",
+        script: "log",
+        trigger: "kv",
+        stored: true,
+      });
+    } finally {
+      controller.abort();
+      await reading;
+    }
   });
 });
 

@@ -1,5 +1,4 @@
-// The admin API's contract types, generated from the route schemas (runtime/client/types.ts names
-// them); only the live stream's messages, which the OpenAPI document does not describe, are here.
+// The admin API's contract types, generated from the route schemas (runtime/client/types.ts names them).
 export type {
   App,
   AppSettings,
@@ -32,19 +31,11 @@ export type {
   StatsPoint,
   StatsResponse,
   StatsSeries,
+  StreamEvent,
+  StreamMessages,
   TestRunInput,
   TestRunResult,
   TokenInfo,
   Trigger,
   VersionMeta,
 } from "../../../runtime/client/types.js";
-
-export interface StreamEvent {
-  id: string;
-  app: string;
-  script: string;
-  kind: string;
-  status: string;
-  attempt: number;
-  deadLetterId: string | null;
-}

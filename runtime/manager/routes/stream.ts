@@ -5,9 +5,57 @@
 // read at all for STALL_LIMIT_MS is disconnected. Memory per client stays near the bound.
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
+import { type Static, Type } from "typebox";
 import type { ApiServices } from "../services.js";
-import { AppId, Text } from "./schemas.js";
+import { InvocationSchema } from "./invocations.js";
+import { AppId, EventKindSchema, EventStatusSchema, Nullable, Text } from "./schemas.js";
+
+/**
+ * Each message type's `data`, by the SSE `event:` field that names it. Described in the OpenAPI
+ * document as the stream's schema, so clients (the UI, `picloud events tail`, outside tools) get
+ * generated types; `send` below is checked against it.
+ */
+export const StreamMessagesSchema = Type.Object(
+  {
+    invocation: Type.Object(
+      {
+        ...InvocationSchema.properties,
+        stored: Type.Boolean({ description: "Whether the run was stored in full: GET /invocations/{id} resolves only then" }),
+      },
+      { description: "A run finished (every run, stored or not)" },
+    ),
+    event: Type.Object(
+      {
+        id: Type.String(),
+        app: Type.String(),
+        script: Type.String(),
+        kind: EventKindSchema,
+        status: EventStatusSchema,
+        attempt: Type.Integer({ description: "The attempt this state belongs to (1 for the first)" }),
+        deadLetterId: Nullable(Type.String({ description: "Set when the event became a dead letter" })),
+      },
+      { description: "An event changed state on a node: running, done, pending (a retry is due later), dead or failed" },
+    ),
+    change: Type.Object(
+      {
+        method: Type.String(),
+        path: Type.String({ description: "The API path below /api/v1, e.g. /apps/web/scripts/greet" }),
+        app: Nullable(Type.String()),
+      },
+      { description: "A control-plane write succeeded through the admin API (from any client)" },
+    ),
+    dropped: Type.Object(
+      {
+        reason: Type.Literal("slow-client"),
+        skipped: Type.Integer({ description: "Messages skipped while this client's buffer was full" }),
+        limit: Type.Integer({ description: "The per-client buffer bound, bytes" }),
+      },
+      { description: "This client read too slowly and missed messages: refetch what it shows" },
+    ),
+  },
+  { description: "text/event-stream: each message's `event:` field is one of these names and its `data:` the JSON of that shape" },
+);
+export type StreamMessages = Static<typeof StreamMessagesSchema>;
 
 const HEARTBEAT_MS = 15_000;
 /** How long a client may leave a full buffer unread before it is disconnected. */
@@ -35,9 +83,10 @@ export async function streamRoutes(
           "Server-Sent Events: 'invocation', 'event' and 'change' (a control-plane write: method, path, app) messages, optionally for one app",
         querystring: Type.Object({ app: Type.Optional(AppId), access_token: Type.Optional(Text()) }),
         response: {
-          200: Type.String({
-            description: "text/event-stream: 'invocation', 'event', 'change' and, for a too slow client, a final 'dropped'",
-          }),
+          200: {
+            description: "The live stream: 'invocation', 'event', 'change' and, for a too slow client, 'dropped' messages",
+            content: { "text/event-stream": { schema: StreamMessagesSchema } },
+          },
         },
       },
     },
@@ -62,10 +111,11 @@ export async function streamRoutes(
       const drained = () => {
         clearTimeout(stall);
         stall = undefined;
-        out.write(`event: dropped\ndata: ${JSON.stringify({ reason: "slow-client", skipped, limit: maxBuffered })}\n\n`);
+        const dropped: StreamMessages["dropped"] = { reason: "slow-client", skipped, limit: maxBuffered };
+        out.write(`event: dropped\ndata: ${JSON.stringify(dropped)}\n\n`);
         skipped = 0;
       };
-      const send = (type: string, data: unknown) => {
+      const send = <K extends keyof StreamMessages>(type: K, data: StreamMessages[K]) => {
         if (out.writableEnded || out.destroyed) return;
         if (stall || out.writableLength > maxBuffered) {
           if (!stall) {
