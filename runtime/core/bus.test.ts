@@ -59,12 +59,13 @@ describe("cache invalidation across processes", () => {
     await first.deploy("busset", "big", "export default () => 'x'.repeat(2000)");
     // The second process caches the script with the app's limit.
     expect((await call(second, "/busset/big")).statusCode).toBe(500);
-    let seen = heard(second, "apps.changed", ({ app }) => app === "busset");
+    // Only that script's lookup is dropped (its app's other scripts stay warm).
+    let seen = heard(second, "scripts.changed", ({ target }) => target === "busset/big");
     const put = (limits: object) => first.api("PUT", "/apps/busset/scripts/big/settings", { settings: { limits } });
     expect((await put({ responseBytes: 4096 })).statusCode).toBe(200);
     await seen;
     expect((await call(second, "/busset/big")).statusCode).toBe(200);
-    seen = heard(second, "apps.changed", ({ app }) => app === "busset");
+    seen = heard(second, "scripts.changed", ({ target }) => target === "busset/big");
     expect((await put({})).statusCode).toBe(200);
     await seen;
     expect((await call(second, "/busset/big")).json().error.code).toBe("SCRIPT_RESPONSE_TOO_LARGE");
