@@ -59,6 +59,22 @@ interface Job extends Waiting {
   cost: number;
 }
 
+/**
+ * Drops what a settled job holds (its request with the run's context, its SDK host, its promise's
+ * settle functions). V8 does not clear a Map's superseded hash tables, and one that reached the old
+ * generation keeps pointing at the jobs it held until the next full collection: an emptied job keeps
+ * that from promoting each run's request, context and caller with it (docs/architecture.md: ~0.7 MB
+ * per scavenge on a busy hello endpoint, a major collection every 1-2 s).
+ */
+function release(job: Job): void {
+  const held = job as Partial<Mutable<Job>>;
+  held.request = undefined;
+  held.sdk = undefined;
+  held.contextJson = undefined;
+  held.resolve = undefined;
+  held.refuse = undefined;
+}
+
 interface Slot {
   worker: Worker;
   outbox: MessageBatcher<ToWorker>;
@@ -252,7 +268,9 @@ export class WorkerPool implements Executor {
       queuedMs: Math.max(0, totalMs - durationMs),
       ...(outcome.cpuMs !== undefined && { cpuMs: outcome.cpuMs }),
     };
-    job.resolve(
+    const { resolve } = job;
+    release(job);
+    resolve(
       outcome.ok
         ? { ok: true, resultJson: outcome.resultJson, response: outcome.response, logs: outcome.logs, ...timing }
         : { ok: false, error: outcome.error ?? { code: "INTERNAL", message: "Unknown failure." }, logs: outcome.logs, ...timing },
