@@ -9,6 +9,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PiCloudApi } from "../client/api-client.js";
 import { PICLOUD_BIN } from "../testing/processes.js";
+// @ts-expect-error: a plain .mjs script without type declarations
+import { runtimeBundleIsCurrent } from "../../scripts/bundle-state.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TOKEN = "pc_bundle_test_token_0123456789";
@@ -24,8 +26,9 @@ describe("the runtime bundle", { timeout: 180_000 }, () => {
   let stderr = "";
 
   beforeAll(async () => {
-    // Built by `npm run build` and `pretest`; built here too so the file also runs alone.
-    execFileSync(process.execPath, ["scripts/build-runtime.mjs"], { cwd: ROOT, stdio: "ignore" });
+    // Built by `npm run build` and `pretest`; built here too when stale, so the file also runs alone
+    // (never when current: a rebuild empties out/runtime under other test files' running servers).
+    if (!runtimeBundleIsCurrent()) execFileSync(process.execPath, ["scripts/build-runtime.mjs"], { cwd: ROOT, stdio: "ignore" });
     execFileSync(process.execPath, ["scripts/build-pgdata-template.mjs"], { cwd: ROOT, stdio: "ignore" });
     dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-bundle-"));
     child = spawn(process.execPath, [PICLOUD_BIN, "serve", "--port", "0", "--data-dir", dataDir], {
