@@ -174,9 +174,8 @@ export class Dispatcher {
   private async arm(fixedDelayMs?: number): Promise<void> {
     if (this.stopped) return;
     const next = fixedDelayMs === undefined ? await this.events.nextDueAt() : this.deps.clock.now() + fixedDelayMs;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
+    // Only ever earlier: a retry armed while the query ran (armAt) is newer than its answer. A timer
+    // left for an earlier time than needed costs one early wake-up, which arms again.
     if (next !== null) this.armAt(next);
   }
 

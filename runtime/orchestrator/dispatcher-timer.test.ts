@@ -1,0 +1,84 @@
+// The dispatcher's one timer: a retry scheduled while a look for the next due time is in flight must
+// keep its time. (That look answers from before the retry was recorded, when the event was still
+// running under its lease: taking its answer pushed the retry back to the lease's end.)
+import { afterAll, expect, it } from "vitest";
+import { systemClock } from "../shared/clock.js";
+import { silentLogger } from "../shared/log.js";
+import type { Db, NamedStatement, Row } from "../store/db.js";
+import { EventStore } from "../store/events.js";
+import { migrate } from "../store/migrate.js";
+import { openPglite } from "../store/pglite/index.js";
+import { Dispatcher } from "./dispatcher.js";
+import type { Invoker } from "./invoker.js";
+import type { ScriptCache } from "./script-cache.js";
+import type { TriggerCache } from "./trigger-cache.js";
+
+let dispatcher: Dispatcher | undefined;
+let real: Db | undefined;
+afterAll(async () => {
+  await dispatcher?.drainAndStop(1_000);
+  await real?.close();
+});
+
+it("a retry runs after its backoff even when a slow look for the next due time overlaps its recording", async () => {
+  const database = await openPglite("memory://");
+  real = database;
+  await migrate(database);
+  await database.query("insert into apps (id) values ('a')");
+  // The next-due query reads at once but answers 300 ms later.
+  const db: Db = {
+    ...database,
+    async query<R extends Row>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
+      const rows = await database.query<R>(sql, params);
+      if (typeof sql === "string" && sql.includes("least(")) await new Promise((r) => setTimeout(r, 300));
+      return rows;
+    },
+  };
+  const started = Date.now();
+  const calls: number[] = [];
+  const invoker = {
+    run: async () => {
+      calls.push(Date.now() - started);
+      await new Promise((r) => setTimeout(r, 100));
+      const ok = calls.length > 1;
+      return {
+        id: "inv",
+        version: 1,
+        outcome: ok ? { ok: true } : { ok: false, error: { code: "SCRIPT_ERROR", message: "first attempt fails" } },
+      };
+    },
+  } as unknown as Invoker;
+  dispatcher = new Dispatcher(
+    {
+      db,
+      scripts: { get: async () => ({ limits: { wallMs: 1_000 } }) } as unknown as ScriptCache,
+      triggers: { deadLetterHandler: async () => undefined } as unknown as TriggerCache,
+      invoker,
+      clock: systemClock,
+      logger: silentLogger(),
+      origin: "this-runtime",
+      random: () => 0,
+    },
+    { nodeId: "n1", leaseMs: 20_000, concurrency: 4, exclusive: true, maxSleepMs: 3_600_000 },
+  );
+  await database.transaction((tx) =>
+    EventStore.insert(tx, [
+      {
+        app: "a",
+        triggerId: null,
+        script: "s",
+        kind: "kv",
+        payloadJson: "{}",
+        chainDepth: 0,
+        maxAttempts: 3,
+        backoffMs: 1_000,
+        backoffMaxMs: 1_000,
+        runAt: Date.now(),
+      },
+    ]),
+  );
+  await dispatcher.start();
+  for (let i = 0; i < 60 && calls.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  // The second attempt came about a backoff after the first, not after the 20 s lease.
+  expect(calls).toHaveLength(2);
+}, 30_000);
