@@ -60,6 +60,23 @@ describe("worker pool", () => {
     expect(workersOf(pool).some((s) => s.worker === dead)).toBe(false);
   });
 
+  it("invocations queued behind a run whose worker dies run on its replacement", async () => {
+    const single = await startPool(1, { maxInFlightPerWorker: 1 });
+    try {
+      const spin = "export default async function () { const end = Date.now() + 3000; while (Date.now() < end) {} return 'done' }";
+      const busy = single.invoke(request(spin, { version: 20 }), noSdk);
+      await new Promise((r) => setTimeout(r, 200));
+      const queued = [1, 2, 3].map(() => single.invoke(request("export default async () => 'ok'", { version: 21 }), noSdk));
+      await new Promise((r) => setTimeout(r, 50));
+      await workersOf(single)[0]?.worker.terminate();
+      expect(await busy).toMatchObject({ ok: false, error: { code: "ENGINE_FAULT" } });
+      // Before: failing the lost run let the next queued job onto the dead worker, and failed it too.
+      for (const outcome of await Promise.all(queued)) expect(outcome).toMatchObject({ ok: true, resultJson: '"ok"' });
+    } finally {
+      await single.close();
+    }
+  });
+
   it("a script's source reaches a fresh worker after a restart (no stale source cache)", async () => {
     const outcome = await pool.invoke(request("export default async function () { return 'v1 again' }", { version: 1 }), noSdk);
     expect(outcome).toMatchObject({ ok: true, resultJson: '"v1 again"' });

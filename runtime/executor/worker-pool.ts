@@ -228,20 +228,21 @@ export class WorkerPool implements Executor {
       });
       worker.on("exit", (code) => {
         if (slot.worker !== worker) return;
-        this.failAll(slot, `The executor worker exited (code ${code}).`);
+        // The runs lost with this worker. The replacement takes the slot first, so the queued jobs
+        // that failing them lets through go to it, not to the dead worker (and are not failed too).
+        const lost = [...slot.inFlight.keys()];
         if (!this.closed && !slot.closing) {
           this.options.logger.warn({ code }, "executor worker exited; starting a replacement");
           void this.spawn(slot).catch((error) => this.options.logger.error({ err: error }, "could not restart executor worker"));
-          this.pump();
         }
+        this.fail(slot, lost, `The executor worker exited (code ${code}).`);
+        this.pump();
       });
     });
   }
 
-  private failAll(slot: Slot, message: string): void {
-    for (const [id] of slot.inFlight) {
-      this.settle(slot, id, { ok: false, error: { code: "ENGINE_FAULT", message }, logs: [] }, undefined, undefined);
-    }
+  private fail(slot: Slot, ids: readonly number[], message: string): void {
+    for (const id of ids) this.settle(slot, id, { ok: false, error: { code: "ENGINE_FAULT", message }, logs: [] }, undefined, undefined);
   }
 
   /** The one exit of a dispatched run: frees its worker share, app slot and watchdog, then resolves it. */
@@ -498,7 +499,7 @@ export class WorkerPool implements Executor {
         slot.closing = true;
         slot.watchdog.disarm();
         await slot.worker.terminate();
-        this.failAll(slot, "The executor stopped.");
+        this.fail(slot, [...slot.inFlight.keys()], "The executor stopped.");
       }),
     );
   }
