@@ -1,3 +1,4 @@
+import type { Worker } from "node:worker_threads";
 // Scripts' kv calls served inside the executor workers (Postgres without a KV read cache): the same
 // behaviour as on the main thread, KV triggers included, and a lost connection costs one call, not a worker.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -112,6 +113,24 @@ describe("kv calls served in the executor workers (Postgres)", () => {
     await api("POST", `/apps/${id}/triggers`, { kind: "kv", script: "again", collection: "loop", maxAttempts: 1 });
     expect((await call(id, "start")).statusCode).toBe(200);
     expect(await until(() => kvGet(id, "out", "error"))).toBe("EVENT_CHAIN_TOO_DEEP");
+  });
+
+  it("a trigger event written in a worker is delivered even if that worker dies right after the commit", async () => {
+    // The event's NOTIFY carries this runtime's origin and is ignored here: the worker's message that
+    // wakes the dispatcher must leave before the guest resumes, or the worker's death takes it along.
+    const id = await app({
+      write: "await kv.collection('orders').set('o1', 1); const end = Date.now() + 3000; while (Date.now() < end) {} return 'ok';",
+      record: "await kv.collection('seen').set(ctx.event.key, true);",
+    });
+    await api("POST", `/apps/${id}/triggers`, { kind: "kv", script: "record", collection: "orders" });
+    const slots = () => (t.runtime.services.executor as unknown as { slots: { worker: Worker; inFlight: Map<number, unknown> }[] }).slots;
+    const running = call(id, "write");
+    await until(async () => ((await db.query("select 1 from events where app_id = $1", [id])).length > 0 ? true : undefined));
+    await slots()
+      .find((slot) => slot.inFlight.size > 0)
+      ?.worker.terminate();
+    expect((await running).json().error.code).toBe("ENGINE_FAULT");
+    expect(await until(() => kvGet(id, "seen", "o1"))).toBe(true);
   });
 
   it("a connection killed under load fails at most the calls on it: the worker lives, the next call succeeds", async () => {

@@ -287,7 +287,13 @@ function receive(message: ToWorker): void {
     case "kv-direct":
       import("./worker-kv.js").then(
         ({ WorkerKv }) => {
-          kv = new WorkerKv(message.settings, () => send({ t: "kv-events" }));
+          // Sent at once, before the guest resumes: this message is the only thing that wakes the
+          // dispatcher (the events' NOTIFY carries this runtime's origin), and a worker killed before
+          // its next flush would take it along.
+          kv = new WorkerKv(message.settings, () => {
+            send({ t: "kv-events" });
+            outbox.flushNow();
+          });
         },
         // Calls keep going to the main thread.
         (error: unknown) => send({ t: "kv-failed", message: `worker-side kv unavailable: ${(error as Error).message}` }),
