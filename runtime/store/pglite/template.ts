@@ -85,10 +85,18 @@ export async function unpackTemplate(dir: string): Promise<boolean> {
   mkdirSync(staging, { recursive: true, mode: 0o700 });
   try {
     await extractTar(createReadStream(file).pipe(createGunzip()), staging);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+  try {
     if (existsSync(dir)) rmdirSync(dir);
     renameSync(staging, dir);
   } catch (error) {
+    // An empty directory that cannot be replaced (a mount point, a symlink, another file system):
+    // PGlite loads the template into it itself, as it does for memory://.
     rmSync(staging, { recursive: true, force: true });
+    if (["EBUSY", "ENOTDIR", "EXDEV", "EPERM", "EACCES", "EINVAL"].includes((error as NodeJS.ErrnoException).code ?? "")) return false;
     throw error;
   }
   return true;
@@ -114,7 +122,7 @@ async function extractTar(source: AsyncIterable<Buffer>, into: string): Promise<
     for (;;) {
       if (fd !== undefined) {
         const n = Math.min(remaining, pending.length - at);
-        writeSync(fd, pending, at, n);
+        for (let written = 0; written < n; ) written += writeSync(fd, pending, at + written, n - written);
         at += n;
         remaining -= n;
         if (remaining > 0) break;
