@@ -120,7 +120,8 @@ export interface WorkerPoolOptions extends Omit<WorkerSettings, "prelude" | "laz
   readonly inline?: Partial<InlineOptions> | false;
 }
 
-const versionKey = (request: InvokeRequest) => `${request.app}/${request.script}@${request.version}`;
+const versionKey = (request: InvokeRequest) =>
+  `${request.app}/${request.script}@${request.version}${request.revision === undefined ? "" : `#${request.revision}`}`;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

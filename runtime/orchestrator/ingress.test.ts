@@ -150,6 +150,18 @@ describe("routing", () => {
     }
   });
 
+  it("an endpoint asked for before it exists serves the moment it is deployed, and 404s again once deleted", async () => {
+    const get = () => t.runtime.app.inject({ method: "GET", url: "/web/later" });
+    // Remembered as unknown: repeated requests to it cost no database lookup each.
+    for (let i = 0; i < 3; i++) expect((await get()).json().error.code).toBe("SCRIPT_NOT_FOUND");
+    await deploy("later", "export default async function () { return 'here' }");
+    expect((await get()).body).toBe("here");
+    expect((await t.api("DELETE", "/apps/web/scripts/later")).statusCode).toBe(204);
+    expect((await get()).json().error.code).toBe("SCRIPT_NOT_FOUND");
+    await deploy("later", "export default async function () { return 'back' }");
+    expect((await get()).body).toBe("back");
+  });
+
   it("an app key, when set, is required", async () => {
     await t.api("POST", "/apps", { id: "locked", settings: { appKey: "k".repeat(24) } });
     expect((await t.deploy("locked", "door", "export default async function () { return 'open' }")).statusCode).toBe(201);

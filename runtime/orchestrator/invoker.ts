@@ -90,6 +90,7 @@ export class Invoker {
         script: target.script,
         version: target.version,
         source: target.compiled,
+        revision: target.revision,
         context,
         limits: target.limits,
         strict: target.strict,

@@ -1,5 +1,6 @@
 // The ingress lookup, cached: a script's current version with its effective settings (server < app < script).
 // Invalidated on deploy, restore and settings changes, locally at once and in other processes via the bus.
+import { createHash } from "node:crypto";
 import type { Bus } from "../core/bus.js";
 import type { Config } from "../shared/config.js";
 import type { Limits } from "../shared/limits.js";
@@ -13,6 +14,11 @@ export interface ResolvedScript {
   readonly script: string;
   readonly version: number;
   readonly compiled: string;
+  /**
+   * Names this exact code: version numbers start again at 1 when a script is deleted and deployed
+   * anew, and executors keep sources and warm sandboxes by version (worker-pool.ts versionKey).
+   */
+  readonly revision: string;
   readonly limits: Limits;
   readonly strict: boolean;
   readonly appKey: string | null;
@@ -72,6 +78,7 @@ export class ScriptCache {
       script,
       version: version.version,
       compiled: version.compiled,
+      revision: createHash("sha1").update(version.compiled).digest("base64url").slice(0, 12),
       limits,
       strict,
       appKey: appRow.settings.appKey ?? null,

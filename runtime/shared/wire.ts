@@ -49,6 +49,8 @@ export interface InvokeRequest {
   readonly version: number;
   /** Compiled module source of that version. */
   readonly source: string;
+  /** Tells apart code deployed under a version number used before (a script deleted and deployed anew). */
+  readonly revision?: string;
   readonly context: ScriptContext;
   readonly limits: Limits;
   /** Fresh sandbox per invocation. */
