@@ -204,6 +204,14 @@ describe("client commands", () => {
     expect((await runCli(["rollback", "greet", "1", "--app", "demo"], env)).stdout).toContain("as version 3");
     expect(await (await fetch(`${server.url}/demo/greet`)).json()).toMatchObject({ v: 1 });
 
+    // Deleted, then deployed anew under the same name: its versions start again at 1, with the new code.
+    expect((await runCli(["delete", "greet", "--app", "demo"], env)).stdout).toContain("Deleted script greet of app demo");
+    expect((await fetch(`${server.url}/demo/greet`)).status).toBe(404);
+    expect((await runCli(["delete", "greet", "--app", "demo"], env)).code).not.toBe(0);
+    writeFileSync(file, "export default async function () { return { v: 'anew' } }");
+    expect(JSON.parse((await runCli(["--json", "deploy", file, "--app", "demo"], env)).stdout)).toMatchObject({ version: 1 });
+    expect(await (await fetch(`${server.url}/demo/greet`)).json()).toEqual({ v: "anew" });
+
     const logs = JSON.parse((await runCli(["logs", "--app", "demo", "--json"], env)).stdout);
     expect(logs[0]).toMatchObject({ script: "greet", status: "ok" });
     expect(logs.some((l: { logs: { message: string }[] }) => l.logs.some((line) => line.message === "hi"))).toBe(true);

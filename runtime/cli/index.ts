@@ -304,6 +304,15 @@ program
     });
     print(json, restored, () => `Restored version ${version} as version ${restored.version}: ${restored.url}`);
   });
+program
+  .command("delete <script>")
+  .description("delete a script with its versions and settings (its endpoint answers 404 at once)")
+  .requiredOption("--app <app>", "app of the script")
+  .action(async (script: string, o: { app: string }) => {
+    const { api, json } = client();
+    await api.DELETE("/api/v1/apps/{app}/scripts/{name}", { params: { path: { app: o.app, name: script } } });
+    print(json, { deleted: script, app: o.app }, () => `Deleted script ${script} of app ${o.app}`);
+  });
 
 // ---- kv ----
 const kv = program.command("kv").description("read and write an app's KV data");
