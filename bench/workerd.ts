@@ -3,9 +3,10 @@
 // e.g. after `npm install workerd` in a scratch directory, .../node_modules/.bin/workerd.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../runtime/testing/cluster.js";
+import { stop as stopChild } from "./process.js";
 
 export interface Workerd {
   readonly url: string;
@@ -26,18 +27,6 @@ const hello :Workerd.Worker = (
 );
 `;
 
-/** A free loopback port (workerd takes an explicit address, not port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startWorkerd(binary: string): Promise<Workerd> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "picloud-workerd-"));
   const port = await freePort();
@@ -48,11 +37,7 @@ export async function startWorkerd(binary: string): Promise<Workerd> {
   child.stderr?.on("data", (chunk) => (stderr += chunk));
   const url = `http://127.0.0.1:${port}/`;
   const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
+    await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
   };
   for (let attempt = 0; attempt < 100; attempt++) {

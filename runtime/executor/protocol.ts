@@ -43,7 +43,7 @@ export type ToWorker =
   | {
       readonly t: "invoke";
       readonly id: number;
-      /** `app/script@version`. */
+      /** `app/script@version#revision` (worker-pool.ts versionKey). */
       readonly key: string;
       readonly contextJson: string;
       /** The pool's estimate of the thread time this run takes (ms), learned from earlier runs. */

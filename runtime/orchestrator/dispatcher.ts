@@ -85,7 +85,7 @@ export class Dispatcher {
       if (released > 0) this.deps.logger.warn({ released }, "retrying events left running by a previous process");
     }
     this.unlisten = await this.deps.db.listen(EVENTS_CHANNEL, (origin) => {
-      if (origin === "" || origin !== this.deps.origin) this.wake();
+      if (origin !== this.deps.origin) this.wake();
     });
     this.wake();
   }
@@ -179,7 +179,7 @@ export class Dispatcher {
     if (next !== null) this.armAt(next);
   }
 
-  /** Makes sure the timer fires by `at` (a retry this process just scheduled), without a query. */
+  /** Makes sure the timer fires by `at`; never moves it later (a retry this process just scheduled needs no query). */
   private armAt(at: number): void {
     if (this.stopped || at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
