@@ -4,23 +4,11 @@
 // PGlite runs initdb as before. A new data directory is unpacked from it on disk, streaming, before
 // PGlite opens it (unpackTemplate); PGlite's own loading (`loadDataDir`, for memory://) holds the gzip,
 // the 39 MiB tar and copies of it in memory until V8's next full collection.
-import {
-  closeSync,
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createGunzip } from "node:zlib";
+import { extract } from "tar";
 
 const NAME = "pgdata-template.tar.gz";
 
@@ -84,7 +72,14 @@ export async function unpackTemplate(dir: string): Promise<boolean> {
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true, mode: 0o700 });
   try {
-    await extractTar(createReadStream(file).pipe(createGunzip()), staging);
+    // PGlite writes its entries with absolute paths, which tar strips (an INFO); anything else is a fault.
+    const faults: string[] = [];
+    await extract({
+      file,
+      cwd: staging,
+      onwarn: (code, message) => void (code === "TAR_ENTRY_INFO" || faults.push(`${code}: ${message}`)),
+    });
+    if (faults.length > 0) throw new Error(`the data-dir template did not unpack: ${faults[0]}`);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
@@ -100,67 +95,4 @@ export async function unpackTemplate(dir: string): Promise<boolean> {
     throw error;
   }
   return true;
-}
-
-const BLOCK = 512;
-
-function field(header: Buffer, offset: number, length: number): string {
-  const raw = header.subarray(offset, offset + length);
-  const end = raw.indexOf(0);
-  return raw.subarray(0, end === -1 ? length : end).toString("utf8");
-}
-
-/** A ustar stream of directories and regular files (what PGlite's dumpDataDir writes) into `into`. */
-async function extractTar(source: AsyncIterable<Buffer>, into: string): Promise<void> {
-  let pending: Buffer = Buffer.alloc(0);
-  let fd: number | undefined;
-  let remaining = 0; // bytes of the current file still to write
-  let padding = 0; // bytes to skip to the next header
-  for await (const chunk of source) {
-    pending = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-    let at = 0;
-    for (;;) {
-      if (fd !== undefined) {
-        const n = Math.min(remaining, pending.length - at);
-        for (let written = 0; written < n; ) written += writeSync(fd, pending, at + written, n - written);
-        at += n;
-        remaining -= n;
-        if (remaining > 0) break;
-        closeSync(fd);
-        fd = undefined;
-      }
-      if (padding > 0) {
-        const n = Math.min(padding, pending.length - at);
-        at += n;
-        padding -= n;
-        if (padding > 0) break;
-      }
-      if (pending.length - at < BLOCK) break;
-      const header = pending.subarray(at, at + BLOCK);
-      at += BLOCK;
-      if (header.every((byte) => byte === 0)) continue; // the end-of-archive blocks
-      const name = path.posix.join(field(header, 345, 155), field(header, 0, 100)).replace(/^\/+/, "");
-      const target = path.join(into, name);
-      if (name === "" || !target.startsWith(`${into}${path.sep}`)) throw new Error(`unexpected path in the data-dir template: ${name}`);
-      const type = String.fromCharCode(header[156] ?? 0);
-      if (type === "5") {
-        mkdirSync(target, { recursive: true, mode: 0o700 });
-      } else if (type === "0" || type === "\0") {
-        const size = Number.parseInt(field(header, 124, 12), 8);
-        mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-        fd = openSync(target, "w", 0o600);
-        remaining = size;
-        padding = (BLOCK - (size % BLOCK)) % BLOCK;
-        if (size === 0) {
-          closeSync(fd);
-          fd = undefined;
-        }
-      } else {
-        throw new Error(`unexpected entry type ${JSON.stringify(type)} in the data-dir template: ${name}`);
-      }
-    }
-    pending = pending.subarray(at);
-  }
-  if (fd !== undefined) closeSync(fd);
-  if (remaining > 0) throw new Error("the data-dir template is truncated");
 }
