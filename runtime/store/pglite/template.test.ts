@@ -1,14 +1,42 @@
 // A new PGlite data directory is unpacked from out/pgdata-template.tar.gz on disk before PGlite opens it.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openPglite } from "./index.js";
-import { unpackTemplate } from "./template.js";
+import { isFreshLocation, unpackTemplate } from "./template.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const TEMPLATE = path.join(ROOT, "out", "pgdata-template.tar.gz");
+const TEMPLATE_MODULE = fileURLToPath(new URL("./template.ts", import.meta.url));
+/** Runs unpackTemplate(argv[1]) in a child process (the sources, through tsx). */
+const UNPACK_CHILD = [
+  "--import",
+  "tsx",
+  "--input-type=module",
+  "-e",
+  `const { unpackTemplate } = await import(${JSON.stringify(TEMPLATE_MODULE)}); process.stdout.write(String(await unpackTemplate(process.argv[1])));`,
+];
+const straceWorks = spawnSync("strace", ["-o", "/dev/null", "true"]).status === 0;
+
+/** Every file and directory under `dir`, relative to it ("" is `dir` itself). */
+function tree(dir: string, prefix = ""): string[] {
+  const out = [prefix];
+  for (const entry of readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+    const name = path.join(prefix, entry.name);
+    if (entry.isDirectory()) out.push(...tree(dir, name));
+    else out.push(name);
+  }
+  return out;
+}
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ["-e", ""]);
+  return child.pid ?? 999_999;
+}
 
 describe("the PGlite data-dir template", { timeout: 120_000 }, () => {
   let dir: string;
@@ -43,5 +71,77 @@ describe("the PGlite data-dir template", { timeout: 120_000 }, () => {
     writeFileSync(path.join(pgdata, "something"), "x");
     expect(await unpackTemplate(pgdata)).toBe(false);
     expect(readdirSync(pgdata)).toEqual(["something"]);
+  });
+
+  it.skipIf(!straceWorks || process.platform !== "linux")(
+    "fsyncs every unpacked file and directory before the staging directory is renamed into place, and the rename after",
+    () => {
+      const parent = path.join(dir, "durable");
+      mkdirSync(parent);
+      const pgdata = path.join(parent, "pgdata");
+      const log = path.join(dir, "durable.strace");
+      const result = spawnSync(
+        "strace",
+        ["-f", "-y", "-e", "trace=fsync,fdatasync,rename,renameat,renameat2", "-o", log, process.execPath, ...UNPACK_CHILD, pgdata],
+        {
+          cwd: ROOT,
+          encoding: "utf8",
+        },
+      );
+      expect(result.stdout).toBe("true");
+      const lines = readFileSync(log, "utf8").split("\n");
+      const renameAt = lines.findIndex((line) => /rename(at2?)?\(.*pgdata\.unpacking-\d+"?, .*pgdata"/.test(line));
+      expect(renameAt).toBeGreaterThan(0);
+      // strace -y prints the path of each fsynced descriptor: fsync(19</tmp/.../pgdata.unpacking-123/base/1/1249>)
+      const synced = (from: number, to: number) =>
+        new Set(lines.slice(from, to).flatMap((line) => [...line.matchAll(/f(?:data)?sync\(\d+<([^>]*)>/g)].map((m) => m[1] as string)));
+      const before = synced(0, renameAt);
+      const staging = [...before].find((file) => /pgdata\.unpacking-\d+$/.test(file));
+      expect(staging).toBeDefined();
+      const missing = tree(pgdata).filter((name) => !before.has(name === "" ? (staging as string) : path.join(staging as string, name)));
+      expect(missing).toEqual([]);
+      expect(synced(renameAt, lines.length).has(parent)).toBe(true);
+    },
+  );
+
+  it("never takes a staging directory abandoned by a dead process for a data directory, and removes it", async () => {
+    const parent = path.join(dir, "abandoned");
+    const pgdata = path.join(parent, "pgdata");
+    const staging = path.join(parent, `pgdata.unpacking-${deadPid()}`);
+    mkdirSync(path.join(staging, "base"), { recursive: true });
+    writeFileSync(path.join(staging, "PG_VERSION"), "17\n");
+    writeFileSync(path.join(staging, "base", "torn"), "half a page");
+    expect(isFreshLocation(pgdata)).toBe(true);
+    expect(await unpackTemplate(pgdata)).toBe(true);
+    expect(readdirSync(parent)).toEqual(["pgdata"]);
+    expect(existsSync(path.join(pgdata, "base", "torn"))).toBe(false);
+  });
+
+  it("a start killed while unpacking leaves no data directory; the next start unpacks a whole one", async () => {
+    const parent = path.join(dir, "killed");
+    mkdirSync(parent);
+    const pgdata = path.join(parent, "pgdata");
+    const child = spawn(process.execPath, [...UNPACK_CHILD, pgdata], { cwd: ROOT, stdio: "ignore" });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    // Killed as soon as it has made its staging directory (the unpack then takes hundreds of ms).
+    const watcher = watch(parent, (_event, name) => {
+      if (String(name).startsWith("pgdata.unpacking-")) child.kill("SIGKILL");
+    });
+    await exited;
+    watcher.close();
+    expect(readdirSync(parent)).toEqual([`pgdata.unpacking-${child.pid}`]);
+    expect(isFreshLocation(pgdata)).toBe(true);
+    expect(await unpackTemplate(pgdata)).toBe(true);
+    expect(readdirSync(parent)).toEqual(["pgdata"]);
+    expect(tree(pgdata).length).toBeGreaterThan(100);
+  });
+
+  it("a template that does not unpack whole leaves neither a data directory nor a staging directory", async () => {
+    const parent = path.join(dir, "truncated");
+    mkdirSync(parent);
+    const truncated = path.join(dir, "truncated.tar.gz");
+    writeFileSync(truncated, readFileSync(TEMPLATE).subarray(0, 1 << 20));
+    await expect(unpackTemplate(path.join(parent, "pgdata"), truncated)).rejects.toThrow();
+    expect(readdirSync(parent)).toEqual([]);
   });
 });

@@ -5,10 +5,12 @@
 // PGlite opens it (unpackTemplate); PGlite's own loading (`loadDataDir`, for memory://) holds the gzip,
 // the 39 MiB tar and copies of it in memory until V8's next full collection.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from "node:fs";
+import { open, readdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { extract } from "tar";
+import { processAlive } from "../data-dir-lock.js";
 
 const NAME = "pgdata-template.tar.gz";
 
@@ -60,15 +62,63 @@ export function dataDirTemplate(): Blob | undefined {
   return cached;
 }
 
+/** The staging directory beside `dir` that a process unpacks into: `<dir>.unpacking-<pid>`. */
+function stagingPrefix(dir: string): string {
+  return `${path.basename(dir)}.unpacking-`;
+}
+
+/** Removes staging directories left beside `dir` by processes that died while unpacking. */
+function removeAbandonedStaging(dir: string): void {
+  const parent = path.dirname(dir);
+  const prefix = stagingPrefix(dir);
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) continue; // another start, still unpacking
+    rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
+/** fsync one file or directory (Windows cannot open a directory for fsync; NTFS journals the metadata). */
+async function fsyncPath(file: string, isDirectory: boolean): Promise<void> {
+  if (isDirectory && process.platform === "win32") return;
+  const handle = await open(file, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fsyncs every file under `dir`, then every directory bottom-up, so that a rename after it publishes only durable content. */
+export async function fsyncTree(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const files = entries.filter((entry) => entry.isFile()).map((entry) => path.join(dir, entry.name));
+  // A few at a time: the disk queues them, and one slow fsync does not serialise the rest.
+  for (let i = 0; i < files.length; i += 16) await Promise.all(files.slice(i, i + 16).map((file) => fsyncPath(file, false)));
+  for (const entry of entries) if (entry.isDirectory()) await fsyncTree(path.join(dir, entry.name));
+  await fsyncPath(dir, true);
+}
+
 /**
  * Unpacks the template into `dir`, a directory that does not exist yet or is empty, through a staging
- * directory beside it (a start that dies half-way leaves no half database behind). False when no
+ * directory beside it that is fsynced (files, then directories) before it is renamed into place, and the
+ * rename is fsynced in the parent: a start that dies half-way, or a power cut at any point, leaves either
+ * no data directory (the next start unpacks again, removing the abandoned staging directory) or a whole
+ * one, never a torn directory that has PG_VERSION and is then taken for a database. False when no
  * template matches the installed PGlite or `dir` holds files (PGlite then loads or initialises it itself).
+ * `file` is for tests (default: the built template).
  */
-export async function unpackTemplate(dir: string): Promise<boolean> {
-  const file = templateFile();
+export async function unpackTemplate(dir: string, file: string | undefined = templateFile()): Promise<boolean> {
   if (!file || (existsSync(dir) && readdirSync(dir).length > 0)) return false;
-  const staging = `${dir}.unpacking-${process.pid}`;
+  removeAbandonedStaging(dir);
+  const staging = path.join(path.dirname(dir), `${stagingPrefix(dir)}${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true, mode: 0o700 });
   try {
@@ -80,6 +130,8 @@ export async function unpackTemplate(dir: string): Promise<boolean> {
       onwarn: (code, message) => void (code === "TAR_ENTRY_INFO" || faults.push(`${code}: ${message}`)),
     });
     if (faults.length > 0) throw new Error(`the data-dir template did not unpack: ${faults[0]}`);
+    if (!existsSync(path.join(staging, "PG_VERSION"))) throw new Error("the data-dir template did not unpack: it has no PG_VERSION");
+    await fsyncTree(staging);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
@@ -94,5 +146,6 @@ export async function unpackTemplate(dir: string): Promise<boolean> {
     if (["EBUSY", "ENOTDIR", "EXDEV", "EPERM", "EACCES", "EINVAL"].includes((error as NodeJS.ErrnoException).code ?? "")) return false;
     throw error;
   }
+  await fsyncPath(path.dirname(dir), true); // the rename itself
   return true;
 }
