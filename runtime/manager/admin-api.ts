@@ -19,11 +19,11 @@ import { eventRoutes } from "./routes/events.js";
 import { streamRoutes } from "./routes/stream.js";
 import { triggerRoutes } from "./routes/triggers.js";
 import type { ApiServices } from "./services.js";
-import { withErrorResponses } from "./routes/schemas.js";
+import { API_PREFIX, withErrorResponses } from "./routes/schemas.js";
 
 export type RouteModule = (scope: FastifyInstance, services: ApiServices) => Promise<void>;
 
-export const API_PREFIX = "/api/v1";
+export { API_PREFIX };
 
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox";
 

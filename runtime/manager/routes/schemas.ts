@@ -4,6 +4,9 @@ import { type TSchema, Type, type TString, type TStringOptions } from "typebox";
 import { ERROR_CODES, type ErrorCode } from "../../shared/errors.js";
 import { APP_ID_PATTERN, RECORD_ID_PATTERN, SCRIPT_NAME_PATTERN } from "../../shared/ids.js";
 
+/** Where the admin API lives. */
+export const API_PREFIX = "/api/v1";
+
 /** Strings without NUL characters. */
 export const NO_NUL_PATTERN = "^[^\\u0000]*$";
 
