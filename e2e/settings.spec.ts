@@ -25,6 +25,11 @@ describe("secrets, egress and per-script settings", { timeout: 120_000 }, () => 
           source: "export default async (ctx) => ({ length: ctx.env.API_KEY ? ctx.env.API_KEY.length : null })",
         });
         await server.api("PUT", "/apps/shop/scripts/big", { source: "export default async () => 'x'.repeat(2000)" });
+        // Called only in allowlist mode, where the name is refused before DNS: no traffic leaves loopback.
+        await server.api("PUT", "/apps/shop/scripts/outbound", {
+          source:
+            "export default async () => { try { await fetch('https://public.example/'); return 'reached'; } catch (e) { return e.code; } }",
+        });
       },
     });
     ({ server, page, shell } = session);
@@ -98,6 +103,21 @@ describe("secrets, egress and per-script settings", { timeout: 120_000 }, () => 
     await page.waitForSelector('[data-testid="secret-API_KEY"]', { state: "detached" });
     expect(JSON.parse((await endpoint("env")).body)).toEqual({ length: null });
     expect((await server.api<{ patterns: unknown[] }>("GET", "/apps/shop/egress")).patterns).toHaveLength(1);
+
+    // Allowlist mode: only the patterns (now ha.lan:8123) are reachable, the public internet included;
+    // a name no pattern names is refused before it is resolved.
+    expect(await page.isChecked('[data-testid="egress-allowlist-mode"]')).toBe(false);
+    await page.click('[data-testid="egress-allowlist-mode"]');
+    await page.waitForSelector('[data-testid="egress-mode-summary"]:has-text("only what a pattern opens")');
+    expect((await server.api<{ mode: string }>("GET", "/apps/shop/egress")).mode).toBe("allowlist");
+    expect(await endpoint("outbound")).toEqual({ status: 200, body: "FETCH_DENIED" });
+    await screenshotBothSizes(page, "settings-egress-allowlist", () =>
+      page.locator('[data-testid="egress-card"]').evaluate((card) => card.scrollIntoView({ block: "start" })),
+    );
+    // Set elsewhere (CLI, API): the card follows live.
+    await server.api("PUT", "/apps/shop/egress/mode", { mode: "public" });
+    await page.waitForSelector('[data-testid="egress-allowlist-mode"]:not(:checked)', { timeout: 10_000 });
+    await page.waitForSelector('[data-testid="egress-mode-summary"]:has-text("any public address")');
   });
 
   it("a script's settings show what it runs with and where each value comes from; saving applies them", async () => {

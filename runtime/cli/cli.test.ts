@@ -79,7 +79,7 @@ describe("secrets and egress commands", () => {
     const listed = await runCli(["secrets", "list", "--app", "sec", "--json"], env);
     expect(JSON.parse(listed.stdout).secrets).toEqual([{ name: "API_KEY", updatedAt: expect.any(String) }]);
     expect(listed.stdout).not.toContain("hunter2");
-    const file = path.join(workDir, "env.js");
+    let file = path.join(workDir, "env.js");
     writeFileSync(file, "export default { fetch: (request, env) => new Response(env.API_KEY.length + ':' + env.API_KEY.slice(0, 4)) }");
     expect((await runCli(["deploy", file, "--app", "sec"], env)).code).toBe(0);
     expect(await (await fetch(`${server.url}/sec/env`)).text()).toBe("14:hunt");
@@ -99,6 +99,24 @@ describe("secrets and egress commands", () => {
     expect((await runCli(["egress", "list", "--app", "sec"], env)).stdout).not.toContain("192.168");
     const bad = await runCli(["egress", "allow", "http://x", "--app", "sec"], env);
     expect(bad.stderr).toContain("EGRESS_INVALID_PATTERN");
+
+    // egress mode: show, set allowlist (deny all but the patterns), back to public; a bad mode is refused.
+    expect((await runCli(["egress", "mode", "--app", "sec"], env)).stdout).toContain("sec egress mode is public");
+    const fenced = await runCli(["egress", "mode", "allowlist", "--app", "sec", "--json"], env);
+    expect(fenced.code, fenced.stderr).toBe(0);
+    expect(JSON.parse(fenced.stdout)).toEqual({ mode: "allowlist" });
+    expect(JSON.parse((await runCli(["egress", "list", "--app", "sec", "--json"], env)).stdout).mode).toBe("allowlist");
+    file = path.join(workDir, "out.js");
+    writeFileSync(
+      file,
+      "export default async () => { try { await fetch('https://public.example/'); return 'reached'; } catch (e) { return e.code; } }",
+    );
+    expect((await runCli(["deploy", file, "--app", "sec"], env)).code).toBe(0);
+    expect(await (await fetch(`${server.url}/sec/out`)).text()).toBe("FETCH_DENIED"); // refused before DNS
+    expect((await runCli(["egress", "mode", "public", "--app", "sec"], env)).stdout).toContain("Set: sec egress mode is public");
+    const unknown = await runCli(["egress", "mode", "deny", "--app", "sec"], env);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/allowlist/);
   });
 });
 

@@ -1,7 +1,7 @@
 // The `picloud` command. Its names, flags and --json shapes are a contract other tools rely on.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { PiCloudError } from "../shared/errors.js";
 import { PICLOUD_VERSION } from "../shared/version.js";
 import type { PiCloudApi } from "../client/api-client.js";
@@ -763,6 +763,30 @@ egress
     const { api, json } = client();
     const result = await api.GET("/api/v1/apps/{app}/egress", { params: { path: { app: o.app } } });
     print(json, result, () => table([["PATTERN", "ADDED"], ...result.patterns.map((p) => [p.pattern, p.createdAt])]));
+  });
+egress
+  .command("mode")
+  .addArgument(new Argument("[mode]", "public or allowlist (omitted: show the mode)").choices(["public", "allowlist"]))
+  .requiredOption("--app <app>", "app")
+  .description(
+    "show or set the app's egress mode: public (the default: the public internet and the allowed patterns) or allowlist (only the allowed patterns)",
+  )
+  .action(async (mode: "public" | "allowlist" | undefined, o: { app: string }) => {
+    const { api, json } = client();
+    const params = { path: { app: o.app } };
+    const result =
+      mode === undefined
+        ? await api.GET("/api/v1/apps/{app}/egress", { params })
+        : await api.PUT("/api/v1/apps/{app}/egress/mode", { params, body: { mode } });
+    const what =
+      result.mode === "allowlist"
+        ? `only its allowed patterns (${result.patterns.length})`
+        : "the public internet and its allowed patterns";
+    print(
+      json,
+      { mode: result.mode },
+      () => `${mode === undefined ? "" : "Set: "}${o.app} egress mode is ${result.mode}: fetch reaches ${what}`,
+    );
   });
 egress
   .command("remove <pattern>")

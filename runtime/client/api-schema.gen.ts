@@ -3989,7 +3989,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Destinations the app's fetch may reach besides the public internet */
+        /** The app's egress mode and the destinations its patterns open (besides the public internet in public mode) */
         get: {
             parameters: {
                 query?: never;
@@ -4009,6 +4009,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description public (the default): the public internet plus the patterns; allowlist: only the patterns, the public internet included */
+                            mode: "public" | "allowlist";
                             patterns: {
                                 pattern: string;
                                 createdAt: string;
@@ -4117,6 +4119,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description public (the default): the public internet plus the patterns; allowlist: only the patterns, the public internet included */
+                            mode: "public" | "allowlist";
                             patterns: {
                                 pattern: string;
                                 createdAt: string;
@@ -4294,6 +4298,131 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/apps/{app}/egress/mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the egress mode: allowlist (deny all but the patterns) or public (the default) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description App ids are lowercase slugs: a-z, 0-9 and '-', 1 to 63 characters. */
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description public (the default): the public internet plus the patterns; allowlist: only the patterns, the public internet included */
+                        mode: "public" | "allowlist";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description public (the default): the public internet plus the patterns; allowlist: only the patterns, the public internet included */
+                            mode: "public" | "allowlist";
+                            patterns: {
+                                pattern: string;
+                                createdAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Bad input (VALIDATION_FAILED, INVALID_JSON, or a more specific code) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description No or a wrong admin token (AUTH_REQUIRED, AUTH_INVALID) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description No such resource or route */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Method not allowed on this path (METHOD_NOT_ALLOWED) */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Conflicts with the current state (e.g. APP_EXISTS, TOKEN_LAST) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Body or value too large (BODY_TOO_LARGE, SCRIPT_TOO_LARGE, KV_VALUE_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Unsupported content type (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Rate limited (RATE_LIMITED) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

@@ -51,4 +51,6 @@ export type TokenInfo = ApiData<"get", "/api/v1/tokens">["tokens"][number];
 export type CreatedToken = ApiData<"post", "/api/v1/tokens">;
 export type NodeInfo = ApiData<"get", "/api/v1/nodes">["nodes"][number];
 export type SecretInfo = ApiData<"get", "/api/v1/apps/{app}/secrets">["secrets"][number];
-export type EgressPattern = ApiData<"get", "/api/v1/apps/{app}/egress">["patterns"][number];
+export type EgressView = ApiData<"get", "/api/v1/apps/{app}/egress">;
+export type EgressPattern = EgressView["patterns"][number];
+export type EgressMode = EgressView["mode"];

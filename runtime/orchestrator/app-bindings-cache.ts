@@ -1,5 +1,5 @@
 // Per-app binding configuration the invoker needs on every run: the app's secrets (decrypted, kept
-// only in this process's memory) and its egress policy. Dropped when either changes, in this process
+// only in this process's memory) and its egress policy (patterns and mode). Dropped when either changes, in this process
 // at once and in every other one through the bus (`bindings.changed`; `apps.changed` too, so a
 // re-created app never sees old secrets), so running instances see a change without a redeploy.
 import { EgressPolicy } from "../bindings/fetch/egress-policy.js";
@@ -40,7 +40,13 @@ export class AppBindingsCache {
   }
 
   egressFor(app: string): Promise<EgressPolicy> {
-    return this.cached(this.policies, app, async () => new EgressPolicy((await this.deps.egress.list(app)).map((p) => p.pattern)));
+    return this.cached(this.policies, app, async () => {
+      const [patterns, mode] = await Promise.all([this.deps.egress.list(app), this.deps.egress.mode(app)]);
+      return new EgressPolicy(
+        patterns.map((p) => p.pattern),
+        mode,
+      );
+    });
   }
 
   private cached<T>(map: Map<string, Promise<T>>, app: string, load: () => Promise<T>): Promise<T> {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS, type TestDatabase, testDatabase } from "../testing/databases.js";
 import { AppStore } from "./apps.js";
 import type { Db } from "./db.js";
+import { EgressStore } from "./egress.js";
 import { InvocationStore, type InvocationRecord } from "./invocations.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { InvocationStatsStore } from "./invocation-stats.js";
@@ -169,6 +170,22 @@ describe.each(BACKENDS)("storage on %s", (backend) => {
     expect(await db.query("select 1 from kv where app_id = 'doomed'")).toEqual([]);
     expect(await invocations.get("doomed-1")).toBeUndefined();
     expect(await apps.delete("doomed")).toBe(false);
+  });
+
+  it("egress mode: public until set, then what was set last; a re-created app starts public again", async () => {
+    const egress = new EgressStore(db);
+    await apps.create("fenced");
+    expect(await egress.mode("fenced")).toBe("public");
+    await egress.setMode("fenced", "allowlist");
+    expect(await egress.mode("fenced")).toBe("allowlist");
+    expect(await egress.mode("shop")).toBe("public");
+    await egress.setMode("fenced", "public");
+    await egress.setMode("fenced", "allowlist");
+    expect(await egress.mode("fenced")).toBe("allowlist");
+    await expect(db.query("insert into app_egress_mode (app_id, mode) values ('shop', 'open')")).rejects.toThrow();
+    await apps.delete("fenced");
+    await apps.create("fenced");
+    expect(await egress.mode("fenced")).toBe("public");
   });
 
   it("invocations: batch insert, filter, page and prune by count and age", async () => {

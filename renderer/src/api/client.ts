@@ -2,7 +2,7 @@
 // typed client (runtime/client/api-client.ts), whose paths, parameters and answers come from the
 // route schemas. Failures are coded ApiErrors.
 import { ApiError, PiCloudApi } from "../../../runtime/client/api-client.js";
-import type { AppSettings, NewTrigger, ScriptSettings, TestRunInput } from "./types";
+import type { AppSettings, EgressMode, NewTrigger, ScriptSettings, TestRunInput } from "./types";
 
 export { ApiError };
 export type { NodeInfo } from "./types";
@@ -63,9 +63,11 @@ export class PiCloudClient {
   setSecret = (app: string, name: string, value: string) =>
     this.api.PUT("/api/v1/apps/{app}/secrets/{name}", { params: { path: { app, name } }, body: { value } });
   deleteSecret = (app: string, name: string) => this.api.DELETE("/api/v1/apps/{app}/secrets/{name}", { params: { path: { app, name } } });
-  listEgress = (app: string) => this.api.GET("/api/v1/apps/{app}/egress", { params: { path: { app } } }).then((r) => r.patterns);
+  egress = (app: string) => this.api.GET("/api/v1/apps/{app}/egress", { params: { path: { app } } });
   allowEgress = (app: string, patterns: string[]) =>
-    this.api.POST("/api/v1/apps/{app}/egress", { params: { path: { app } }, body: { patterns } }).then((r) => r.patterns);
+    this.api.POST("/api/v1/apps/{app}/egress", { params: { path: { app } }, body: { patterns } });
+  setEgressMode = (app: string, mode: EgressMode) =>
+    this.api.PUT("/api/v1/apps/{app}/egress/mode", { params: { path: { app } }, body: { mode } });
   removeEgress = (app: string, pattern: string) =>
     this.api.DELETE("/api/v1/apps/{app}/egress", { params: { path: { app }, query: { pattern } } });
 

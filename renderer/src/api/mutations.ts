@@ -2,7 +2,7 @@
 // has to know which caches a change touches.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "../connections/context";
-import type { AppSettings, NewTrigger, ScriptSettings, TestRunInput } from "./types";
+import type { AppSettings, EgressMode, NewTrigger, ScriptSettings, TestRunInput } from "./types";
 import { keys } from "./queries";
 
 export function useCreateApp() {
@@ -229,7 +229,16 @@ export function useAllowEgress(app: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (pattern: string) => api.client.allowEgress(app, [pattern]),
-    onSuccess: (patterns) => queryClient.setQueryData(keys.egress(api, app), patterns),
+    onSuccess: (view) => queryClient.setQueryData(keys.egress(api, app), view),
+  });
+}
+
+export function useSetEgressMode(app: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (mode: EgressMode) => api.client.setEgressMode(app, mode),
+    onSuccess: (view) => queryClient.setQueryData(keys.egress(api, app), view),
   });
 }
 

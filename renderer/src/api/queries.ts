@@ -78,7 +78,7 @@ export const secretsQuery = (api: Api, app: string) =>
   queryOptions({ queryKey: keys.secrets(api, app), queryFn: () => api.client.listSecrets(app) });
 
 export const egressQuery = (api: Api, app: string) =>
-  queryOptions({ queryKey: keys.egress(api, app), queryFn: () => api.client.listEgress(app) });
+  queryOptions({ queryKey: keys.egress(api, app), queryFn: () => api.client.egress(app) });
 
 export const triggersQuery = (api: Api, app: string) =>
   queryOptions({ queryKey: keys.triggers(api, app), queryFn: () => api.client.listTriggers(app) });

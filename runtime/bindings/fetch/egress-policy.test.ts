@@ -59,6 +59,38 @@ describe("egress policy", () => {
     expect(policy.allows("x", 80, "169.254.169.254")).toBe(false);
   });
 
+  it("allowlist mode refuses the public internet too: only the patterns open anything", () => {
+    const none = new EgressPolicy([], "allowlist");
+    for (const address of ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8", "127.0.0.1", "10.0.0.5"]) {
+      expect(none.allows("example.com", 443, address), address).toBe(false);
+    }
+    const some = new EgressPolicy(["api.example.com", "*.github.com:443", "1.1.1.0/24", "127.0.0.1:8080"], "allowlist");
+    expect(some.allows("api.example.com", 443, "93.184.216.34")).toBe(true);
+    expect(some.allows("www.example.com", 443, "93.184.216.34")).toBe(false);
+    expect(some.allows("raw.github.com", 443, "185.199.108.133")).toBe(true);
+    expect(some.allows("raw.github.com", 80, "185.199.108.133")).toBe(false);
+    expect(some.allows("one.one.one.one", 443, "1.1.1.1")).toBe(true);
+    expect(some.allows("dns.google", 443, "8.8.8.8")).toBe(false);
+    expect(some.allows("127.0.0.1", 8080, "127.0.0.1")).toBe(true);
+    expect(some.allows("127.0.0.1", 8081, "127.0.0.1")).toBe(false);
+    // Public mode with the same patterns still opens every public address.
+    expect(new EgressPolicy(["api.example.com"]).allows("dns.google", 443, "8.8.8.8")).toBe(true);
+  });
+
+  it("in allowlist mode a name no pattern could open is refused before it is resolved", () => {
+    const names = new EgressPolicy(["api.example.com", "*.home.arpa:8123"], "allowlist");
+    expect(names.mayReach("api.example.com", 443)).toBe(true);
+    expect(names.mayReach("API.Example.com.", 443)).toBe(true);
+    expect(names.mayReach("ha.home.arpa", 8123)).toBe(true);
+    expect(names.mayReach("ha.home.arpa", 80)).toBe(false);
+    expect(names.mayReach("evil.example", 443)).toBe(false);
+    // A CIDR may match whatever a name resolves to: that name must be resolved and its addresses checked.
+    expect(new EgressPolicy(["10.0.0.0/8"], "allowlist").mayReach("anything.example", 80)).toBe(true);
+    expect(new EgressPolicy(["10.0.0.1:5432"], "allowlist").mayReach("anything.example", 80)).toBe(false);
+    expect(new EgressPolicy([], "allowlist").mayReach("example.com", 443)).toBe(false);
+    expect(new EgressPolicy([]).mayReach("example.com", 443)).toBe(true);
+  });
+
   it("patterns are validated with a coded error", () => {
     for (const bad of ["", "http://x", "a b", "*.com", "host:0", "host:99999", "10.0.0.0/99", "1.2.3"]) {
       expect(() => parseEgressPattern(bad), bad).toThrow(expect.objectContaining({ code: "EGRESS_INVALID_PATTERN" }));

@@ -3,8 +3,10 @@
 // by default; loopback, private, link-local (cloud metadata), CGNAT, multicast, reserved, and IPv6
 // forms that embed IPv4 (mapped, NAT64, 6to4, Teredo) are closed unless an app pattern opens them.
 // A pattern opens exactly what it names: a host (any port), host:port, *.domain, an IP or a CIDR.
+// An app in `allowlist` mode has no public default: only its patterns open anything.
 import ipaddr from "ipaddr.js";
 import { PiCloudError } from "../../shared/errors.js";
+import type { EgressMode } from "../../store/egress.js";
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -79,8 +81,21 @@ export function isPublicAddress(address: string): boolean {
 export class EgressPolicy {
   readonly patterns: readonly EgressPattern[];
 
-  constructor(patterns: readonly string[]) {
+  constructor(
+    patterns: readonly string[],
+    readonly mode: EgressMode = "public",
+  ) {
     this.patterns = patterns.map(parseEgressPattern);
+  }
+
+  /**
+   * Could any address of `host` on `port` pass? False means refuse before resolving the name (an
+   * allowlist app whose patterns do not name it: no DNS query leaves for a destination it may not reach).
+   */
+  mayReach(host: string, port: number): boolean {
+    if (this.mode === "public") return true;
+    const name = host.toLowerCase().replace(/\.$/, "");
+    return this.patterns.some((p) => (p.port === undefined || p.port === port) && (p.kind === "cidr" || this.namedBy(p, name)));
   }
 
   /**
@@ -88,18 +103,23 @@ export class EgressPolicy {
    * `port` be opened? `host` is the URL's host name, lower case, without brackets.
    */
   allows(host: string, port: number, address: string): boolean {
-    if (isPublicAddress(address)) return true;
+    if (this.mode === "public" && isPublicAddress(address)) return true;
     const parsed = normalise(address);
     const name = host.toLowerCase().replace(/\.$/, "");
     return this.patterns.some((p) => {
       if (p.port !== undefined && p.port !== port) return false;
-      if (p.kind === "host") return p.host === name;
-      if (p.kind === "wildcard") return name.endsWith(`.${p.suffix}`);
+      if (p.kind !== "cidr") return this.namedBy(p, name);
       if (!parsed) return false;
       const [base] = p.range;
       const candidate = parsed.kind() === base.kind() ? parsed : undefined;
       return candidate !== undefined && (candidate as ipaddr.IPv4).match(p.range as [ipaddr.IPv4, number]);
     });
+  }
+
+  private namedBy(p: EgressPattern, name: string): boolean {
+    if (p.kind === "host") return p.host === name;
+    if (p.kind === "wildcard") return name.endsWith(`.${p.suffix}`);
+    return false;
   }
 }
 

@@ -78,7 +78,9 @@ beforeAll(async () => {
     },
   });
   adminPort = Number(new URL(await t.runtime.listen()).port);
-  for (const id of ["open", "closed", "few", "impatient"]) await t.api("POST", "/apps", { id });
+  for (const id of ["open", "closed", "few", "impatient", "listed"]) await t.api("POST", "/apps", { id });
+  await t.api("POST", "/apps/listed/egress", { patterns: [`127.0.0.1:${port}`, "localhost.test"] });
+  expect((await t.api("PUT", "/apps/listed/egress/mode", { mode: "allowlist" })).statusCode).toBe(200);
   await t.api("POST", "/apps/impatient/egress", { patterns: [`127.0.0.1:${port}`] });
   await t.api("PATCH", "/apps/impatient", { settings: { limits: { fetchTimeoutMs: 300 } } });
   expect((await t.api("POST", "/apps/open/egress", { patterns: [`127.0.0.1:${port}`, "localhost.test"] })).statusCode).toBe(200);
@@ -207,7 +209,44 @@ describe("hostile fetches end in coded errors and the server keeps answering", (
   });
 });
 
+describe("an app in allowlist mode", () => {
+  // "public.test" resolves to nothing here: a test never connects beyond loopback. Whether it was
+  // looked up tells whether the policy let the call reach DNS at all.
+  it("reaches its patterns and nothing else; a name no pattern opens is refused before DNS", async () => {
+    expect((await run("listed", `return (await fetch("http://127.0.0.1:${port}/hello")).status`)).json).toBe(200);
+    expect((await run("listed", `return (await fetch("http://localhost.test:${port}/hello")).status`)).json).toBe(200);
+    const other = await run("listed", `await fetch("http://127.0.0.1:${adminPort}/api/v1/apps")`);
+    expect(other.json.error).toMatchObject({ code: "FETCH_DENIED" });
+    resolved = [];
+    const denied = await run("listed", `await fetch("https://public.test/")`);
+    expect(denied.status).toBe(403);
+    expect(denied.json.error).toMatchObject({ code: "FETCH_DENIED", message: expect.stringContaining("only its allowed patterns") });
+    expect(resolved).toEqual([]);
+  });
+
+  it("switching back to public takes effect on the next fetch: the name is looked up again", async () => {
+    try {
+      const view = await t.api("PUT", "/apps/listed/egress/mode", { mode: "public" });
+      expect(view.json()).toMatchObject({ mode: "public", patterns: [{ pattern: "127.0.0.1:" + port }, { pattern: "localhost.test" }] });
+      resolved = [];
+      const failed = await run("listed", `await fetch("https://public.test/")`);
+      expect(failed.json.error).toMatchObject({ code: "FETCH_FAILED" }); // resolved (to nothing), not refused
+      expect(resolved).toEqual(["public.test"]);
+    } finally {
+      await t.api("PUT", "/apps/listed/egress/mode", { mode: "allowlist" });
+    }
+  });
+});
+
 describe("egress API", () => {
+  it("shows and sets the mode: public by default, allowlist on request, anything else refused", async () => {
+    expect((await t.api("GET", "/apps/closed/egress")).json().mode).toBe("public");
+    expect((await t.api("GET", "/apps/listed/egress")).json().mode).toBe("allowlist");
+    expect((await t.api("PUT", "/apps/closed/egress/mode", { mode: "deny" })).json().error.code).toBe("VALIDATION_FAILED");
+    expect((await t.api("PUT", "/apps/ghost/egress/mode", { mode: "allowlist" })).json().error.code).toBe("APP_NOT_FOUND");
+    expect((await t.api("PUT", "/apps/closed/egress/mode", { mode: "public" })).json()).toEqual({ mode: "public", patterns: [] });
+  });
+
   it("lists, validates and removes patterns", async () => {
     expect((await t.api("POST", "/apps/closed/egress", { patterns: ["http://bad"] })).json().error.code).toBe("EGRESS_INVALID_PATTERN");
     await t.api("POST", "/apps/closed/egress", { patterns: ["*.Home.Arpa", "192.168.1.0/24"] });

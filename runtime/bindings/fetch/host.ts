@@ -85,12 +85,15 @@ async function vet(url: URL, policy: EgressPolicy, resolver: Resolver): Promise<
   const denied = () =>
     fail(
       "FETCH_DENIED",
-      `fetch: the egress policy does not allow ${url.host} (private, loopback or link-local address; allow it with 'picloud egress allow').`,
+      policy.mode === "allowlist"
+        ? `fetch: the egress policy does not allow ${url.host} (the app reaches only its allowed patterns; allow it with 'picloud egress allow').`
+        : `fetch: the egress policy does not allow ${url.host} (private, loopback or link-local address; allow it with 'picloud egress allow').`,
     );
   if (isIP(host)) {
     if (!policy.allows(host, port, host)) throw denied();
     return { address: host, family: isIP(host) };
   }
+  if (!policy.mayReach(host, port)) throw denied();
   let addresses: readonly { address: string; family: number }[];
   try {
     addresses = await resolver(host);

@@ -11,12 +11,20 @@ import { AppId, AppParams, NoContent } from "./schemas.js";
 const SecretParams = Type.Object({ app: AppId, name: Type.String({ minLength: 1, maxLength: 64 }) });
 const SecretInfo = Type.Object({ name: Type.String(), updatedAt: Type.String() });
 const EgressInfo = Type.Object({ pattern: Type.String(), createdAt: Type.String() });
+const EgressModeSchema = Type.Union([Type.Literal("public"), Type.Literal("allowlist")], {
+  description: "public (the default): the public internet plus the patterns; allowlist: only the patterns, the public internet included",
+});
+const EgressView = Type.Object({ mode: EgressModeSchema, patterns: Type.Array(EgressInfo) });
 
 export async function secretRoutes(
   scope: FastifyInstance,
   services: Pick<ApiServices, "apps" | "secrets" | "egress" | "appBindings">,
 ): Promise<void> {
   const api = scope.withTypeProvider<TypeBoxTypeProvider>();
+  const egressView = async (app: string) => {
+    const [mode, patterns] = await Promise.all([services.egress.mode(app), services.egress.list(app)]);
+    return { mode, patterns };
+  };
   const appExists = async (app: string) => {
     if (!(await services.apps.get(app))) throw new PiCloudError("APP_NOT_FOUND", `No app '${app}'.`);
   };
@@ -74,14 +82,34 @@ export async function secretRoutes(
     {
       schema: {
         tags: ["egress"],
-        summary: "Destinations the app's fetch may reach besides the public internet",
+        summary: "The app's egress mode and the destinations its patterns open (besides the public internet in public mode)",
         params: AppParams,
-        response: { 200: Type.Object({ patterns: Type.Array(EgressInfo) }) },
+        response: { 200: EgressView },
       },
     },
     async (request) => {
       await appExists(request.params.app);
-      return { patterns: await services.egress.list(request.params.app) };
+      return egressView(request.params.app);
+    },
+  );
+
+  api.put(
+    "/apps/:app/egress/mode",
+    {
+      schema: {
+        tags: ["egress"],
+        summary: "Set the egress mode: allowlist (deny all but the patterns) or public (the default)",
+        params: AppParams,
+        body: Type.Object({ mode: EgressModeSchema }, { additionalProperties: false }),
+        response: { 200: EgressView },
+      },
+    },
+    async (request) => {
+      const { app } = request.params;
+      await appExists(app);
+      await services.egress.setMode(app, request.body.mode);
+      await services.appBindings.changed(app);
+      return egressView(app);
     },
   );
 
@@ -93,7 +121,7 @@ export async function secretRoutes(
         summary: "Allow destinations: host, host:port, *.domain, an IP address or a CIDR",
         params: AppParams,
         body: Type.Object({ patterns: Type.Array(Type.String(), { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ patterns: Type.Array(EgressInfo) }) },
+        response: { 200: EgressView },
       },
     },
     async (request) => {
@@ -104,7 +132,7 @@ export async function secretRoutes(
         request.body.patterns.map((p) => parseEgressPattern(p).text),
       );
       await services.appBindings.changed(app);
-      return { patterns: await services.egress.list(app) };
+      return egressView(app);
     },
   );
 

@@ -7,6 +7,7 @@ import { invocationDetails } from "./005-invocation-details.js";
 import { scriptSettings } from "./007-script-settings.js";
 import { nodes } from "./009-nodes.js";
 import { kvVersion } from "./010-kv-version.js";
+import { egressMode } from "./011-egress-mode.js";
 
 export interface Migration {
   readonly version: number;
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   scriptSettings,
   nodes,
   kvVersion,
+  egressMode,
 ];
