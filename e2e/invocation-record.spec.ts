@@ -78,6 +78,43 @@ describe("invocation page: request, response, return value", { timeout: 120_000 
     await screenshotBothSizes(page, "invocation-http-record");
   });
 
+  it("the Events view's detail shows an HTTP invocation's request and response, a live one's too", async () => {
+    await shell.go("#/events");
+    await page.waitForSelector('[data-testid="stream-status"]:has-text("live")');
+    await page.click(`#row-${httpId}`);
+    const pane = page.locator('[data-testid="event-detail"]');
+    const request = pane.locator('[data-testid="invocation-request"]');
+    await request.waitFor();
+    expect(await request.locator(".request-line").innerText()).toBe("POST /shop/checkout/cart?coupon=SPRING&access_token=[redacted]");
+    const headers = await pane.locator('[data-testid="request-headers"]').innerText();
+    expect(headers).toMatch(/authorization\s+\[redacted\]/);
+    expect(headers).toMatch(/x-stripe\s+\[secret:STRIPE_KEY\]/);
+    expect(await pane.locator('[data-testid="request-body"]').innerText()).toContain('"sku": "tea"');
+    expect(await pane.locator('[data-testid="invocation-response"] .pill').innerText()).toBe("201");
+    expect(await pane.locator('[data-testid="response-headers"]').innerText()).toMatch(/x-order\s+o-17/);
+    expect(await pane.innerText()).not.toContain("very-private");
+    // The summary at the top says it in one line.
+    expect(await pane.locator('[data-testid="invocation-http-summary"]').innerText()).toBe("POST /shop/checkout/cart → 201");
+    await screenshotBothSizes(page, "events-http-detail");
+    await pane.locator('[data-testid="invocation-response"]').scrollIntoViewIfNeeded();
+    await screenshotBothSizes(page, "events-http-detail-response", () =>
+      pane.locator('[data-testid="invocation-response"]').evaluate((el) => el.scrollIntoView({ block: "end" })),
+    );
+
+    // A run that arrives while the view is open: it is listed live and its detail has its request.
+    const response = await fetch(`${session.server.url}/shop/checkout/live?via=events`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ items: [{ sku: "pot", qty: 1 }], total: 12 }),
+    });
+    expect(response.status).toBe(201);
+    const liveId = response.headers.get("x-picloud-invocation") as string;
+    await page.waitForSelector(`#row-${liveId}`, { timeout: 10_000 });
+    await page.click(`#row-${liveId}`);
+    await pane.locator('[data-testid="invocation-request"] .request-line:has-text("PUT /shop/checkout/live?via=events")').waitFor();
+    expect(await pane.locator('[data-testid="request-body"]').innerText()).toContain('"sku": "pot"');
+  });
+
   it("a triggered invocation shows its return value", async () => {
     await shell.go(`#/invocations/${kvId}`);
     const value = page.locator('[data-testid="result-value"]');

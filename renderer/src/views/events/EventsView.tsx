@@ -18,7 +18,7 @@ import {
 } from "../../lib/activity";
 import { ActivityList } from "./ActivityList";
 import { EventDetail } from "./EventDetail";
-import { InvocationDetail } from "./InvocationDetail";
+import { InvocationPane } from "./InvocationPane";
 
 const LIMIT = "200";
 
@@ -111,7 +111,7 @@ export function EventsView() {
           <div className="card-head">Details</div>
           <div className="card-body scroll grow-y" data-testid="event-detail">
             {!current && <div className="empty">Select a row (↑ ↓ in the list).</div>}
-            {current?.type === "invocation" && <InvocationDetail record={current.record} />}
+            {current?.type === "invocation" && <InvocationPane record={current.record} />}
             {current?.type === "event" && <EventDetail id={current.id} />}
           </div>
         </div>

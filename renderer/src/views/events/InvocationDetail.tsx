@@ -1,10 +1,19 @@
 // One invocation: what ran, how it ended, its logs and error (with stack), and a permalink.
-import type { InvocationRecord } from "../../api/types";
+import type { InvocationRecord, InvocationDetail as StoredInvocation } from "../../api/types";
 import { DetailTable, LogLines, Pill } from "../../components/ui";
 import { formatDateTime, formatDuration } from "../../lib/format";
 import { href } from "../../router";
 
-export function InvocationDetail({ record, permalink = true }: { record: InvocationRecord; permalink?: boolean }) {
+/** `stored`: the full record, when read, adds a one-line summary of an HTTP run (method, path, status). */
+export function InvocationDetail({
+  record,
+  permalink = true,
+  stored,
+}: {
+  record: InvocationRecord;
+  permalink?: boolean;
+  stored?: StoredInvocation | undefined;
+}) {
   return (
     <div className="stack" data-testid="invocation-detail">
       <DetailTable
@@ -19,6 +28,17 @@ export function InvocationDetail({ record, permalink = true }: { record: Invocat
           },
           { label: "Version", value: record.version === null ? "—" : `v${record.version}` },
           { label: "Trigger", value: record.trigger },
+          stored?.request
+            ? {
+                label: "Request",
+                value: (
+                  <span className="mono break" data-testid="invocation-http-summary">
+                    {stored.request.method} {stored.request.path}
+                    {stored.response ? ` → ${stored.response.status}` : ""}
+                  </span>
+                ),
+              }
+            : null,
           { label: "Status", value: <Pill value={record.status} /> },
           { label: "Started", value: formatDateTime(record.startedAt, { ms: true }) },
           { label: "Duration", value: formatDuration(record.durationMs) },

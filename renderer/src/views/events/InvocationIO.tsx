@@ -2,6 +2,7 @@
 // and headers, or a triggered run's return value. The runtime has already redacted credentials
 // and secrets and cut bodies to 4 KiB; this only lays them out (JSON pretty-printed when whole).
 import type { InvocationDetail, RecordedRequest, RecordedResponse, RecordedText } from "../../api/types";
+import { Fragment, type ReactNode } from "react";
 import { Pill } from "../../components/ui";
 
 /** `?a=1&b=2` from the recorded query, shown decoded (values already redacted). */
@@ -85,39 +86,84 @@ function ResponseSection({ response }: { response: RecordedResponse }) {
         <Pill value={String(response.status)} kind={kind} />
       </div>
       <Headers headers={response.headers} testId="response-headers" />
+      <div className="muted small">The response body is not recorded.</div>
     </div>
   );
 }
 
-/** The request/response card (HTTP runs) or the return-value card (triggered runs); nothing for older records. */
-export function InvocationIO({ record }: { record: InvocationDetail }) {
+/**
+ * The request/response card (HTTP runs) or the return-value card (triggered runs); nothing for older
+ * records. `inline` lays the same sections out without cards, inside another card (the Events view's
+ * detail pane).
+ */
+export function InvocationIO({ record, inline = false }: { record: InvocationDetail; inline?: boolean }) {
+  const Section = inline ? InlineSection : CardSection;
   if (record.request || record.response) {
     return (
-      <section className="card" data-testid="invocation-http">
-        <div className="card-head">Request</div>
-        <div className="card-body">
-          {record.request ? <RequestSection request={record.request} /> : <div className="muted small">not recorded</div>}
-        </div>
-        <div className="card-head divided">Response</div>
-        <div className="card-body">
-          {record.response ? <ResponseSection response={record.response} /> : <div className="muted small">not recorded</div>}
-        </div>
-      </section>
+      <Section
+        testId="invocation-http"
+        parts={[
+          {
+            title: "Request",
+            body: record.request ? <RequestSection request={record.request} /> : <div className="muted small">not recorded</div>,
+          },
+          {
+            title: "Response",
+            body: record.response ? <ResponseSection response={record.response} /> : <div className="muted small">not recorded</div>,
+          },
+        ]}
+      />
     );
   }
   if (record.result) {
     return (
-      <section className="card" data-testid="invocation-result">
-        <div className="card-head">Return value</div>
-        <div className="card-body">
-          <Body
-            body={record.result.returned ? record.result : null}
-            testId="result-value"
-            empty="The handler returned nothing (undefined)."
-          />
-        </div>
-      </section>
+      <Section
+        testId="invocation-result"
+        parts={[
+          {
+            title: "Return value",
+            body: (
+              <Body
+                body={record.result.returned ? record.result : null}
+                testId="result-value"
+                empty="The handler returned nothing (undefined)."
+              />
+            ),
+          },
+        ]}
+      />
     );
   }
   return null;
+}
+
+interface SectionProps {
+  readonly testId: string;
+  readonly parts: readonly { readonly title: string; readonly body: ReactNode }[];
+}
+
+function CardSection({ testId, parts }: SectionProps) {
+  return (
+    <section className="card" data-testid={testId}>
+      {parts.map((part, i) => (
+        <Fragment key={part.title}>
+          <div className={i === 0 ? "card-head" : "card-head divided"}>{part.title}</div>
+          <div className="card-body">{part.body}</div>
+        </Fragment>
+      ))}
+    </section>
+  );
+}
+
+function InlineSection({ testId, parts }: SectionProps) {
+  return (
+    <div className="stack" data-testid={testId}>
+      {parts.map((part) => (
+        <div key={part.title}>
+          <div className="io-title">{part.title}</div>
+          {part.body}
+        </div>
+      ))}
+    </div>
+  );
 }
