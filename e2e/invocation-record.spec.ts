@@ -1,6 +1,6 @@
 // The invocation page shows what went in and out: an HTTP run's request (credentials and secrets
 // redacted) and response, a triggered run's return value, and the time each waited in the queue.
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Shell } from "./pages/shell.js";
 import { screenshotBothSizes } from "./support/browser.js";
@@ -12,6 +12,21 @@ const CHECKOUT = `export default async function (ctx) {
   return { status: 201, headers: { "x-order": "o-17" }, body: { order: "o-17", total: ctx.request.body.total } };
 }`;
 const AUDIT = "export default async function (ctx) { return { audited: ctx.event.key, op: ctx.event.op, at: 'ledger' } }";
+
+/** The seeded checkout run's request (credentials and secrets redacted) and response, as shown inside `scope`. */
+async function expectCheckoutExchange(scope: Locator): Promise<void> {
+  const request = scope.locator('[data-testid="invocation-request"]');
+  await request.waitFor();
+  expect(await request.locator(".request-line").innerText()).toBe("POST /shop/checkout/cart?coupon=SPRING&access_token=[redacted]");
+  const headers = await scope.locator('[data-testid="request-headers"]').innerText();
+  expect(headers).toMatch(/authorization\s+\[redacted\]/);
+  expect(headers).toMatch(/x-stripe\s+\[secret:STRIPE_KEY\]/);
+  expect(headers).toMatch(/content-type\s+application\/json/);
+  // The JSON body is shown indented.
+  expect(await scope.locator('[data-testid="request-body"]').innerText()).toContain('"sku": "tea"');
+  expect(await scope.locator('[data-testid="invocation-response"] .pill').innerText()).toBe("201");
+  expect(await scope.locator('[data-testid="response-headers"]').innerText()).toMatch(/x-order\s+o-17/);
+}
 
 describe("invocation page: request, response, return value", { timeout: 120_000 }, () => {
   let session: SignedInSession;
@@ -60,18 +75,7 @@ describe("invocation page: request, response, return value", { timeout: 120_000 
 
   it("an HTTP invocation shows its request with credentials redacted, its response and its queue time", async () => {
     await shell.go(`#/invocations/${httpId}`);
-    const request = page.locator('[data-testid="invocation-request"]');
-    await request.waitFor();
-    expect(await request.locator(".request-line").innerText()).toBe("POST /shop/checkout/cart?coupon=SPRING&access_token=[redacted]");
-    const headers = await page.locator('[data-testid="request-headers"]').innerText();
-    expect(headers).toMatch(/authorization\s+\[redacted\]/);
-    expect(headers).toMatch(/x-stripe\s+\[secret:STRIPE_KEY\]/);
-    expect(headers).toMatch(/content-type\s+application\/json/);
-    // The JSON body is shown indented.
-    expect(await page.locator('[data-testid="request-body"]').innerText()).toContain('"sku": "tea"');
-    const responseCard = page.locator('[data-testid="invocation-response"]');
-    expect(await responseCard.locator(".pill").innerText()).toBe("201");
-    expect(await page.locator('[data-testid="response-headers"]').innerText()).toMatch(/x-order\s+o-17/);
+    await expectCheckoutExchange(page.locator('[data-testid="invocation-page"]'));
     expect(await page.locator('[data-testid="invocation-queued"]').innerText()).toMatch(/^\d+(\.\d+)? (µs|ms)$/);
     expect(await page.locator('[data-testid="invocation-page"]').innerText()).not.toContain("very-private");
     expect(await page.locator('[data-testid="invocation-page"]').innerText()).not.toContain("sk_live_e2e_98765");
@@ -83,15 +87,7 @@ describe("invocation page: request, response, return value", { timeout: 120_000 
     await page.waitForSelector('[data-testid="stream-status"]:has-text("live")');
     await page.click(`#row-${httpId}`);
     const pane = page.locator('[data-testid="event-detail"]');
-    const request = pane.locator('[data-testid="invocation-request"]');
-    await request.waitFor();
-    expect(await request.locator(".request-line").innerText()).toBe("POST /shop/checkout/cart?coupon=SPRING&access_token=[redacted]");
-    const headers = await pane.locator('[data-testid="request-headers"]').innerText();
-    expect(headers).toMatch(/authorization\s+\[redacted\]/);
-    expect(headers).toMatch(/x-stripe\s+\[secret:STRIPE_KEY\]/);
-    expect(await pane.locator('[data-testid="request-body"]').innerText()).toContain('"sku": "tea"');
-    expect(await pane.locator('[data-testid="invocation-response"] .pill').innerText()).toBe("201");
-    expect(await pane.locator('[data-testid="response-headers"]').innerText()).toMatch(/x-order\s+o-17/);
+    await expectCheckoutExchange(pane);
     expect(await pane.innerText()).not.toContain("very-private");
     // The summary at the top says it in one line.
     expect(await pane.locator('[data-testid="invocation-http-summary"]').innerText()).toBe("POST /shop/checkout/cart → 201");
