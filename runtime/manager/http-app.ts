@@ -1,6 +1,7 @@
 // buildHttpApp(options, roles) assembles one process's HTTP server without listening, so tests can
 // use inject(). The shared parts (error shape, validation, OpenAPI, health) are here; each role
 // adds its own routes: the manager the admin API and dashboard, the node the script endpoints.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import type { Config } from "../shared/config.js";
@@ -48,6 +49,55 @@ function refuseWhileClosing(request: FastifyRequest, reply: FastifyReply, done: 
   done(new PiCloudError("SHUTTING_DOWN"));
 }
 
+type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+
+/**
+ * A role's fast path, tried before fastify's router for every request while the server is not
+ * closing. It returns false to leave the request to fastify; once it returns true it owns the
+ * request and must answer it: itself, or by handing it to `fastify` later (fastify then answers it as
+ * if it had just arrived, except that a server closing meanwhile does not refuse it: it has run).
+ */
+export type FrontHandler = (request: IncomingMessage, response: ServerResponse, fastify: RequestListener) => boolean;
+
+interface FrontDoor {
+  /** Set when close() starts: answers say "Connection: close", new requests are refused SHUTTING_DOWN. */
+  closing: boolean;
+  handler: FrontHandler | undefined;
+  /** Requests the fast path took and handed on to fastify: admitted already, even if the server is closing now. */
+  readonly handedOn: WeakSet<IncomingMessage>;
+}
+
+/** By server, so any encapsulated instance of the app finds it. */
+const frontDoors = new WeakMap<object, FrontDoor>();
+
+/** Installs `app`'s fast path; false when the app was not made by buildHttpApp (then fastify takes every request). */
+export function setFrontHandler(app: FastifyInstance, handler: FrontHandler): boolean {
+  const door = frontDoors.get(app.server);
+  if (door) door.handler = handler;
+  return door !== undefined;
+}
+
+/** Whether the app is draining for shutdown (its answers carry "Connection: close"). */
+export const isClosing = (app: FastifyInstance): boolean => frontDoors.get(app.server)?.closing === true;
+
+/** Puts the front door before fastify's own request listener (fastify adds exactly one, when the server is made). */
+function installFrontDoor(app: FastifyInstance): FrontDoor {
+  const door: FrontDoor = { closing: false, handler: undefined, handedOn: new WeakSet() };
+  const [routing] = app.server.listeners("request") as RequestListener[];
+  if (!routing) return door;
+  const handOn: RequestListener = (request, response) => {
+    door.handedOn.add(request);
+    routing(request, response);
+  };
+  app.server.removeListener("request", routing);
+  app.server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    const { handler } = door;
+    if (handler === undefined || door.closing || !handler(request, response, handOn)) routing(request, response);
+  });
+  frontDoors.set(app.server, door);
+  return door;
+}
+
 export async function buildHttpApp(options: HttpAppOptions, roles: readonly HttpRole[]): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger.child({ role: "http" }) as FastifyBaseLogger,
@@ -75,15 +125,16 @@ export async function buildHttpApp(options: HttpAppOptions, roles: readonly Http
     schemaController: { compilersFactory: { buildValidator: validatorFactory(), buildSerializer: lazySerializerFactory } },
   });
   installErrorHandling(app);
-  // Set when close() starts (fastify's return503OnClosing would answer its own uncoded 503 instead).
-  let closing = false;
+  const door = installFrontDoor(app);
+  // `door.closing` is set when close() starts (fastify's return503OnClosing would answer its own uncoded 503 instead).
   app.addHook("preClose", async () => {
-    closing = true;
+    door.closing = true;
   });
   // Methods nobody here serves (TRACE, CONNECT, WebDAV...) are refused before routing and auth.
   // The hooks every request passes through are callback-style: an async hook costs a promise and a
   // microtask per request on the main thread, the script endpoints' hot path.
   app.addHook("onRequest", (request, reply, done) => {
+    const closing = door.closing && !door.handedOn.has(request.raw);
     if (SERVED_METHODS.has(request.method) && !closing) return done();
     if (closing) return refuseWhileClosing(request, reply, done);
     reply.header("allow", ALLOW);
@@ -94,7 +145,7 @@ export async function buildHttpApp(options: HttpAppOptions, roles: readonly Http
   app.addHook("onSend", (_request, reply, payload, done) => {
     // Every answer, whoever makes it, is never sniffed into another type.
     reply.header("x-content-type-options", "nosniff");
-    if (closing) reply.header("connection", "close");
+    if (door.closing) reply.header("connection", "close");
     done(null, payload);
   });
   // The one error shape, shared by every operation's error answers (components/schemas/PiCloudError).

@@ -1,6 +1,7 @@
 // HTTP ingress: URL scheme, ctx.request, response mapping and its errors.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
+import { ScriptCache } from "./script-cache.js";
 
 let t: TestRuntime;
 let base: string | undefined;
@@ -199,6 +200,101 @@ describe("routing", () => {
     const response = await fetch(`${url}/web/text`);
     expect(await response.text()).toBe("hi there");
     expect(response.headers.get("x-picloud-invocation")).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe("the fast path in front of fastify", () => {
+  /** What may differ between two answers to the same request: the run's id, timing and whether it was sampled for a full record, the date, the connection. */
+  const VARYING = new Set(["date", "x-picloud-invocation", "x-picloud-record", "server-timing", "connection", "keep-alive"]);
+  const comparable = (status: number, headers: Record<string, unknown>, body: string) => ({
+    status,
+    headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !VARYING.has(name))),
+    body: body.replace(/"invocation":"[0-9a-f]{32}"/, '"invocation":"…"'),
+  });
+
+  it("answers over a socket exactly as fastify's route does, and hands fastify what it does not write itself", async () => {
+    await deploy("shape", "export default async function (ctx) { const { headers, ...rest } = ctx.request; return rest }");
+    await deploy("silent", "export default async function () {}");
+    await deploy("thrower", "export default async function () { throw new Error('no') }");
+    await deploy(
+      "custom",
+      "export default async function () { return { status: 201, headers: { 'x-made': 'yes', 'set-cookie': 'a=b' }, body: { id: 9 } } }",
+    );
+    await deploy(
+      "typed",
+      "export default async function () { return { status: 200, headers: { 'content-type': 'application/json' }, body: 'plain' } }",
+    );
+    await deploy("empty", "export default async function () { return { status: 200 } }");
+    await deploy("lines", "export default async function () { return 'two\\nlines' }");
+    await t.api("POST", "/apps", { id: "open", settings: { browserSandbox: false } });
+    expect((await t.deploy("open", "page", "export default async function () { return 'unsandboxed' }")).statusCode).toBe(201);
+    await t.api("POST", "/apps", { id: "keyed", settings: { appKey: "q".repeat(24) } });
+    expect((await t.deploy("keyed", "door", "export default async function () { return 'open' }")).statusCode).toBe(201);
+    const key = { "x-picloud-app-key": "q".repeat(24) };
+    const requests: { method: "GET" | "HEAD"; url: string; headers?: Record<string, string> }[] = [
+      { method: "GET", url: "/web/shape" },
+      { method: "GET", url: "/web/shape/orders/42/" },
+      { method: "GET", url: "/web/shape/a.b/c~d/e-f_g" },
+      { method: "GET", url: "/web/shape?tag=a&tag=b" }, // a query: fastify's
+      { method: "GET", url: "/web/shape/%7Euser" }, // percent-encoding: fastify's
+      { method: "HEAD", url: "/web/shape/x" },
+      { method: "GET", url: "/web/silent" },
+      { method: "HEAD", url: "/web/silent" },
+      { method: "GET", url: "/web/thrower" },
+      { method: "GET", url: "/web/custom" },
+      { method: "GET", url: "/web/typed" },
+      { method: "GET", url: "/web/empty" },
+      { method: "HEAD", url: "/web/empty" },
+      { method: "GET", url: "/web/lines" },
+      { method: "GET", url: "/open/page" },
+      { method: "GET", url: "/keyed/door", headers: key },
+      { method: "GET", url: "/keyed/door" },
+      { method: "GET", url: "/web/nope" },
+    ];
+    const base = await socketUrl();
+    const peek = vi.spyOn(ScriptCache.prototype, "peek");
+    try {
+      for (const request of requests) {
+        const viaFastify = await t.runtime.app.inject(request);
+        peek.mockClear();
+        const response = await fetch(`${base}${request.url}`, { method: request.method, headers: request.headers ?? {} });
+        const body = await response.text();
+        const headers: Record<string, string> = {};
+        response.headers.forEach((value, name) => {
+          headers[name] = value;
+        });
+        const label = `${request.method} ${request.url}`;
+        expect(comparable(response.status, headers, body), label).toEqual(
+          comparable(viaFastify.statusCode, viaFastify.headers as Record<string, unknown>, viaFastify.body),
+        );
+        expect(headers["x-picloud-node"], label).toEqual(expect.any(String));
+        // Simple URLs to cached scripts were found by the fast path (which leaves a missing app key to
+        // fastify's 401); the others never got that far.
+        const simple = !request.url.includes("?") && !request.url.includes("%") && !request.url.startsWith("/web/nope");
+        expect(
+          peek.mock.results.some((result) => result.value !== undefined),
+          label,
+        ).toBe(simple);
+      }
+    } finally {
+      peek.mockRestore();
+    }
+  });
+
+  it("a run the pool refuses on the fast path gets fastify's answer: 503 OVERLOADED with retry-after", async () => {
+    await t.api("POST", "/apps", { id: "busy-fast", settings: { limits: { concurrency: 1, queue: 0, cpuMs: 5_000 } } });
+    const source = "export default async function () { const end = Date.now() + 300; while (Date.now() < end) {} return 'done' }";
+    expect((await t.deploy("busy-fast", "burn", source)).statusCode).toBe(201);
+    const url = await socketUrl();
+    expect(await (await fetch(`${url}/busy-fast/burn`)).text()).toBe("done"); // cached now: the fast path takes the rest
+    const responses = await Promise.all(Array.from({ length: 3 }, () => fetch(`${url}/busy-fast/burn`)));
+    expect(responses.map((r) => r.status).sort()).toEqual([200, 503, 503]);
+    for (const response of responses.filter((r) => r.status === 503)) {
+      expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(response.headers.get("content-security-policy")).toMatch(/^sandbox\b/);
+      expect(response.headers.get("x-picloud-node")).toEqual(expect.any(String));
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("OVERLOADED");
+    }
   });
 });
 

@@ -12,8 +12,8 @@ export interface HttpResponse {
 }
 
 const RESPONSE_KEYS = new Set(["status", "headers", "body"]);
-const JSON_TYPE = "application/json; charset=utf-8";
-const TEXT_TYPE = "text/plain; charset=utf-8";
+export const JSON_TYPE = "application/json; charset=utf-8";
+export const TEXT_TYPE = "text/plain; charset=utf-8";
 /** Headers a script may not set: they are the server's to manage. */
 const FORBIDDEN_HEADERS = new Set(["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"]);
 

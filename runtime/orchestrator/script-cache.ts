@@ -40,6 +40,8 @@ export class ScriptCache {
    * Every way a name starts to resolve (deploy, restore) invalidates it like a cached script.
    */
   private readonly misses = new Set<string>();
+  /** The settled, current entries' scripts, for a look-up without a promise (the ingress's fast path). */
+  private readonly ready = new Map<string, ResolvedScript>();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(private readonly deps: { apps: AppStore; scripts: ScriptStore; bus: Bus; config: Config }) {}
@@ -54,6 +56,7 @@ export class ScriptCache {
       // Changes notified while LISTEN was away are unknown: forget everything.
       bus.onReconnect(() => {
         this.entries.clear();
+        this.ready.clear();
         this.misses.clear();
       }),
     );
@@ -61,6 +64,11 @@ export class ScriptCache {
 
   async stop(): Promise<void> {
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
+  }
+
+  /** The script if it is cached and loaded (no database, no promise); undefined otherwise, also for a known miss. */
+  peek(app: string, script: string): ResolvedScript | undefined {
+    return this.ready.get(`${app}/${script}`);
   }
 
   get(app: string, script: string): Promise<ResolvedScript | undefined> {
@@ -74,7 +82,11 @@ export class ScriptCache {
       // deploy raced the lookup); failures are not kept.
       entry.then(
         (found) => {
-          if (found || this.entries.get(key) !== entry) return;
+          if (this.entries.get(key) !== entry) return;
+          if (found) {
+            this.ready.set(key, found);
+            return;
+          }
           this.entries.delete(key);
           this.misses.add(key);
           if (this.misses.size > MAX_MISSES) this.misses.delete(this.misses.values().next().value as string);
@@ -113,10 +125,12 @@ export class ScriptCache {
   private invalidateLocal(target: string): void {
     if (target.includes("/")) {
       this.entries.delete(target);
+      this.ready.delete(target);
       this.misses.delete(target);
       return;
     }
     for (const key of this.entries.keys()) if (key.startsWith(`${target}/`)) this.entries.delete(key);
+    for (const key of this.ready.keys()) if (key.startsWith(`${target}/`)) this.ready.delete(key);
     for (const key of this.misses) if (key.startsWith(`${target}/`)) this.misses.delete(key);
   }
 }
