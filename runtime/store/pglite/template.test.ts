@@ -1,6 +1,17 @@
 // A new PGlite data directory is unpacked from out/pgdata-template.tar.gz on disk before PGlite opens it.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  watch,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -134,6 +145,47 @@ describe("the PGlite data-dir template", { timeout: 120_000 }, () => {
     expect(await unpackTemplate(pgdata)).toBe(true);
     expect(readdirSync(parent)).toEqual(["pgdata"]);
     expect(tree(pgdata).length).toBeGreaterThan(100);
+  });
+
+  it("an empty directory that cannot be replaced (here behind a symlink) is filled in place and PGlite opens it", async () => {
+    const parent = path.join(dir, "linked");
+    const target = path.join(dir, "linked-target");
+    mkdirSync(parent);
+    mkdirSync(target);
+    const pgdata = path.join(parent, "pgdata");
+    symlinkSync(target, pgdata);
+    expect(await unpackTemplate(pgdata)).toBe(true);
+    expect(lstatSync(pgdata).isSymbolicLink()).toBe(true);
+    expect(readdirSync(parent)).toEqual(["pgdata"]); // no staging directory left
+    expect(existsSync(path.join(target, "PG_VERSION"))).toBe(true);
+    expect(existsSync(path.join(target, ".picloud-unpacking"))).toBe(false);
+    expect(isFreshLocation(pgdata)).toBe(false);
+    // PGlite's file system cannot open a path through a symlink (ENOENT): the target is the database.
+    const db = await openPglite(target);
+    try {
+      expect(await db.query("select 1 as one")).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("a directory left half-filled in place is never taken for a database: it is cleared and filled again", async () => {
+    const pgdata = path.join(dir, "half-filled");
+    mkdirSync(path.join(pgdata, "base"), { recursive: true });
+    writeFileSync(path.join(pgdata, ".picloud-unpacking"), "");
+    writeFileSync(path.join(pgdata, "PG_VERSION"), "17\n");
+    writeFileSync(path.join(pgdata, "base", "torn"), "half a page");
+    expect(isFreshLocation(pgdata)).toBe(true);
+    expect(await unpackTemplate(pgdata)).toBe(true);
+    expect(existsSync(path.join(pgdata, "base", "torn"))).toBe(false);
+    expect(existsSync(path.join(pgdata, ".picloud-unpacking"))).toBe(false);
+    expect(isFreshLocation(pgdata)).toBe(false);
+    const db = await openPglite(pgdata);
+    try {
+      expect(await db.query("select 1 as one")).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
   });
 
   it("a template that does not unpack whole leaves neither a data directory nor a staging directory", async () => {

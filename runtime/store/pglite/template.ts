@@ -4,7 +4,7 @@
 // PGlite runs initdb as before. A new data directory is unpacked from it on disk, streaming, before
 // PGlite opens it (unpackTemplate); PGlite's own loading (`loadDataDir`, for memory://) holds the gzip,
 // the 39 MiB tar and copies of it in memory until V8's next full collection.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { open, readdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -27,9 +27,17 @@ function installedPgliteVersion(): string | undefined {
   }
 }
 
+/**
+ * Present in a data directory while the template is copied into it in place (fillInPlace): a
+ * directory that has it was left half-filled, whatever else it holds.
+ */
+const FILLING_MARKER = ".picloud-unpacking";
+
 /** Whether `location` holds no database yet (PGlite would run initdb there). */
 export function isFreshLocation(location: string): boolean {
-  return location.startsWith("memory://") || !existsSync(path.join(location, "PG_VERSION"));
+  return (
+    location.startsWith("memory://") || !existsSync(path.join(location, "PG_VERSION")) || existsSync(path.join(location, FILLING_MARKER))
+  );
 }
 
 let found: string | null | undefined;
@@ -111,12 +119,15 @@ export async function fsyncTree(dir: string): Promise<void> {
  * directory beside it that is fsynced (files, then directories) before it is renamed into place, and the
  * rename is fsynced in the parent: a start that dies half-way, or a power cut at any point, leaves either
  * no data directory (the next start unpacks again, removing the abandoned staging directory) or a whole
- * one, never a torn directory that has PG_VERSION and is then taken for a database. False when no
+ * one, never a torn directory that has PG_VERSION and is then taken for a database. An empty `dir` that
+ * cannot be replaced (a mount point, a symlink) is filled in place instead (fillInPlace). False when no
  * template matches the installed PGlite or `dir` holds files (PGlite then loads or initialises it itself).
  * `file` is for tests (default: the built template).
  */
 export async function unpackTemplate(dir: string, file: string | undefined = templateFile()): Promise<boolean> {
-  if (!file || (existsSync(dir) && readdirSync(dir).length > 0)) return false;
+  if (!file) return false;
+  const halfFilled = existsSync(path.join(dir, FILLING_MARKER));
+  if (!halfFilled && existsSync(dir) && readdirSync(dir).length > 0) return false;
   removeAbandonedStaging(dir);
   const staging = path.join(path.dirname(dir), `${stagingPrefix(dir)}${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
@@ -132,20 +143,47 @@ export async function unpackTemplate(dir: string, file: string | undefined = tem
     if (faults.length > 0) throw new Error(`the data-dir template did not unpack: ${faults[0]}`);
     if (!existsSync(path.join(staging, "PG_VERSION"))) throw new Error("the data-dir template did not unpack: it has no PG_VERSION");
     await fsyncTree(staging);
-  } catch (error) {
+    if (!halfFilled && (await renameIntoPlace(staging, dir))) return true;
+    await fillInPlace(staging, dir);
+    return true;
+  } finally {
     rmSync(staging, { recursive: true, force: true });
-    throw error;
   }
+}
+
+/** Renames the staging directory to `dir` (durably); false when `dir` cannot be replaced. */
+async function renameIntoPlace(staging: string, dir: string): Promise<boolean> {
   try {
     if (existsSync(dir)) rmdirSync(dir);
     renameSync(staging, dir);
   } catch (error) {
-    // An empty directory that cannot be replaced (a mount point, a symlink, another file system):
-    // PGlite loads the template into it itself, as it does for memory://.
-    rmSync(staging, { recursive: true, force: true });
+    // An empty directory that cannot be replaced: a mount point, a symlink, another file system.
     if (["EBUSY", "ENOTDIR", "EXDEV", "EPERM", "EACCES", "EINVAL"].includes((error as NodeJS.ErrnoException).code ?? "")) return false;
     throw error;
   }
   await fsyncPath(path.dirname(dir), true); // the rename itself
   return true;
+}
+
+/**
+ * Copies the staged template into `dir` itself, durably and so that no moment leaves a directory that
+ * looks whole but is not: a marker first, then everything but PG_VERSION, then PG_VERSION, then the
+ * marker goes, each step fsynced before the next. A start that finds the marker clears the directory
+ * (everything in it came from here) and fills it again.
+ */
+async function fillInPlace(staging: string, dir: string): Promise<void> {
+  const marker = path.join(dir, FILLING_MARKER);
+  for (const name of readdirSync(dir)) if (name !== FILLING_MARKER) rmSync(path.join(dir, name), { recursive: true, force: true });
+  writeFileSync(marker, "");
+  await fsyncPath(marker, false);
+  await fsyncPath(dir, true);
+  for (const name of readdirSync(staging)) {
+    if (name !== "PG_VERSION") cpSync(path.join(staging, name), path.join(dir, name), { recursive: true });
+  }
+  await fsyncTree(dir);
+  cpSync(path.join(staging, "PG_VERSION"), path.join(dir, "PG_VERSION"));
+  await fsyncPath(path.join(dir, "PG_VERSION"), false);
+  await fsyncPath(dir, true);
+  rmSync(marker);
+  await fsyncPath(dir, true);
 }
