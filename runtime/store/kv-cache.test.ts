@@ -73,7 +73,7 @@ describe("KvReadCache", () => {
   it("a read or write that began before a delete offers nothing, and the delete caches nothing", () => {
     const c = cache();
     const read = c.begin(A, C, K);
-    const write = c.begin(A, C, K);
+    const write = c.beginWrite(A, C, K);
     const del = c.beginDelete(A, C, K);
     c.offer(write, "w", 9);
     c.offer(read, "r", 8);
@@ -84,10 +84,43 @@ describe("KvReadCache", () => {
   it("an insert that began during a delete and answered first: the delete does not claim the key absent", () => {
     const c = cache();
     const del = c.beginDelete(A, C, K);
-    const insert = c.begin(A, C, K);
+    const insert = c.beginWrite(A, C, K);
     // The insert waited for the delete's row lock, then committed; its answer came first.
     c.offer(insert, "re-inserted", 3, true);
     c.endDelete(del);
+    expect(c.peek(A, C, K)).toBeUndefined();
+  });
+
+  it("a write that ends after a delete's end is a barrier: a read begun between them cannot cache what the write replaced", () => {
+    const c = cache();
+    const del = c.beginDelete(A, C, K);
+    const insert = c.beginWrite(A, C, K);
+    // The insert waits for the delete's row lock; the delete answers, then a read begins and runs
+    // before the insert commits: it sees the key absent.
+    c.endDelete(del);
+    const read = c.begin(A, C, K);
+    c.offer(read, null, ABSENT_VERSION);
+    c.offer(insert, "514", 7, true);
+    expect(c.peek(A, C, K)).toBeUndefined();
+    // Whichever of the two answers comes first.
+    const del2 = c.beginDelete(A, C, K);
+    const insert2 = c.beginWrite(A, C, K);
+    c.endDelete(del2);
+    const read2 = c.begin(A, C, K);
+    c.offer(insert2, "515", 8, true);
+    c.offer(read2, null, ABSENT_VERSION);
+    expect(c.peek(A, C, K)).toBeUndefined();
+  });
+
+  it("a write that ends after another process's change is a barrier: a read begun after the change cannot cache the older value", () => {
+    const c = cache();
+    const write = c.beginWrite(A, C, K);
+    // Another process's update commits (its notification arrives) while this write waits for its row lock.
+    c.invalidate(A, C, K);
+    const read = c.begin(A, C, K);
+    c.offer(read, "theirs", 20);
+    expect(c.peek(A, C, K)).toBe("theirs");
+    c.offer(write, "ours", 21);
     expect(c.peek(A, C, K)).toBeUndefined();
   });
 

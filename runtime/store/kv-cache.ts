@@ -8,7 +8,9 @@
 // Versions do not order different lives of a key (an insert draws its version before it waits for
 // a conflicting delete), so deletes, changes by other processes and failed writes are barriers:
 // they bump the key's epoch, and an operation that began before a barrier offers nothing when it
-// ends; an insert that finds a higher version cached is a barrier too.
+// ends; an insert that finds a higher version cached is a barrier too. A write that ends after a
+// barrier is itself one: a read that began after that barrier may have seen the state before the
+// write committed, and the write's own (newer) offer no longer counts to outrank it.
 export interface KvCacheOptions {
   /** Upper bound of cached keys plus values, in bytes (UTF-16 length x 2, an estimate). */
   readonly maxBytes: number;
@@ -40,6 +42,8 @@ export interface CacheTicket {
   readonly begun: number;
   /** Operations in flight on the key when this one began, itself included. */
   readonly busy: number;
+  /** An upsert: ending after a barrier makes it one (see the opening comment). */
+  readonly write: boolean;
 }
 
 /** The version of "absent": below every stored row's. */
@@ -86,8 +90,17 @@ export class KvReadCache {
     return entry.value;
   }
 
-  /** Starts a read or an upsert of the key; end it with `offer` (it succeeded) or `fail`. */
+  /** Starts a read of the key; end it with `offer` (it succeeded) or `abandon`. */
   begin(app: string, collection: string, key: string): CacheTicket {
+    return this.track(app, collection, key, false);
+  }
+
+  /** Starts an upsert of the key; end it with `offer` (it committed) or `fail`. */
+  beginWrite(app: string, collection: string, key: string): CacheTicket {
+    return this.track(app, collection, key, true);
+  }
+
+  private track(app: string, collection: string, key: string, write: boolean): CacheTicket {
     const id = entryId(app, collection, key);
     let entry = this.entries.get(id);
     if (!entry) {
@@ -96,7 +109,7 @@ export class KvReadCache {
     }
     entry.busy++;
     entry.begun++;
-    return { entry, epoch: entry.epoch, begun: entry.begun, busy: entry.busy };
+    return { entry, epoch: entry.epoch, begun: entry.begun, busy: entry.busy, write };
   }
 
   /** Whether a value of this JSON text is small enough to be cached (else a write need not send it back). */
@@ -122,6 +135,8 @@ export class KvReadCache {
           entry.version = version;
         } else this.store(entry, value, version);
       }
+    } else if (ticket.write) {
+      this.barrier(entry);
     }
     this.settle(entry);
   }
@@ -141,7 +156,7 @@ export class KvReadCache {
 
   /** Starts a delete: a barrier now, and another when it ends. */
   beginDelete(app: string, collection: string, key: string): CacheTicket {
-    const ticket = this.begin(app, collection, key);
+    const ticket = this.track(app, collection, key, true);
     this.barrier(ticket.entry);
     return { ...ticket, epoch: ticket.entry.epoch };
   }

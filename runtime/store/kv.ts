@@ -219,7 +219,7 @@ export class KvStore {
     const cache = this.cache;
     const notify = this.notification?.(app, collection, key);
     const params = [app, collection, key, valueJson, cache?.accepts(valueJson) ?? false];
-    const ticket = cache?.begin(app, collection, key);
+    const ticket = cache?.beginWrite(app, collection, key);
     const upsert = async (q: Queryable) => {
       const rows = await q
         .query<UpsertRow & Row>(notify ? UPSERT_NOTIFY : UPSERT, notify ? [...params, notify.channel, notify.payload] : params)
