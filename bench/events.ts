@@ -17,7 +17,7 @@ const PONG = `export default async function (ctx) {
   await kv.collection("pong").set(ctx.event.key, { sentAt: ctx.event.value.sentAt, handledAt: Date.now() });
 }`;
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? Number.NaN;
+export const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? Number.NaN;
 
 async function waitForDone(api: Api, app: string, expected: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -29,34 +29,53 @@ async function waitForDone(api: Api, app: string, expected: number, timeoutMs: n
   }
 }
 
-async function allValues(api: Api, app: string, collection: string): Promise<{ sentAt: number; handledAt: number }[]> {
+async function allValues(api: Api, app: string, collection: string, keys?: Set<string>): Promise<{ sentAt: number; handledAt: number }[]> {
   const values: { sentAt: number; handledAt: number }[] = [];
   let cursor: string | null = null;
   do {
     const query: string = `limit=1000${cursor ? `&cursor=${cursor}` : ""}`;
     const page = (await api("GET", `/apps/${app}/kv/${collection}?${query}`)) as {
-      items: { value: { sentAt: number; handledAt: number } }[];
+      items: { key: string; value: { sentAt: number; handledAt: number } }[];
       cursor: string | null;
     };
-    values.push(...page.items.map((i) => i.value));
+    values.push(...page.items.filter((i) => !keys || keys.has(i.key)).map((i) => i.value));
     cursor = page.cursor;
   } while (cursor);
   return values;
 }
 
-export async function measureEvents(api: Api, backend: string, options: { latencySamples: number; burst: number }): Promise<EventFigures> {
-  for (const app of ["evlat", "evrate"]) {
-    await api("POST", "/apps", { id: app });
-    await api("PUT", `/apps/${app}/scripts/pong`, { source: PONG });
-    await api("POST", `/apps/${app}/triggers`, { kind: "kv", script: "pong", collection: "ping" });
-  }
-  // Latency: one write at a time, from just before the write request to the handler's first line.
-  for (let i = 0; i < options.latencySamples; i++) {
-    await api("PUT", `/apps/evlat/kv/ping/k${i}`, { value: { sentAt: Date.now() } });
+/** Creates `app` with the pong handler triggered by writes to its "ping" collection. */
+export async function preparePong(api: Api, app: string): Promise<void> {
+  await api("POST", "/apps", { id: app });
+  await api("PUT", `/apps/${app}/scripts/pong`, { source: PONG });
+  await api("POST", `/apps/${app}/triggers`, { kind: "kv", script: "pong", collection: "ping" });
+}
+
+/**
+ * Write-to-handler latency (ms, sorted): one write at a time, from just before the write request to the
+ * handler's first line. `app` was made by preparePong; keys start at `from` (to measure again on one app);
+ * `afterWrites` runs when the last write was answered (before the results are read back).
+ */
+export async function measureLatency(
+  api: Api,
+  app: string,
+  samples: number,
+  options: { from?: number; afterWrites?: () => void } = {},
+): Promise<number[]> {
+  const from = options.from ?? 0;
+  for (let i = from; i < from + samples; i++) {
+    await api("PUT", `/apps/${app}/kv/ping/k${i}`, { value: { sentAt: Date.now() } });
     await new Promise((r) => setTimeout(r, 5));
   }
-  await waitForDone(api, "evlat", options.latencySamples, 60_000);
-  const latencies = (await allValues(api, "evlat", "pong")).map((v) => v.handledAt - v.sentAt).sort((a, b) => a - b);
+  options.afterWrites?.();
+  await waitForDone(api, app, from + samples, 60_000);
+  const mine = new Set(Array.from({ length: samples }, (_, i) => `k${from + i}`));
+  return (await allValues(api, app, "pong", mine)).map((v) => v.handledAt - v.sentAt).sort((a, b) => a - b);
+}
+
+export async function measureEvents(api: Api, backend: string, options: { latencySamples: number; burst: number }): Promise<EventFigures> {
+  for (const app of ["evlat", "evrate"]) await preparePong(api, app);
+  const latencies = await measureLatency(api, "evlat", options.latencySamples);
 
   // Throughput: a burst of writes from 50 concurrent clients, until every event is handled.
   const started = performance.now();
@@ -99,12 +118,17 @@ export async function idleCpuPercent(pid: number, seconds: number): Promise<numb
  * Dispatcher throughput alone: a backlog of `count` KV events committed in one transaction, then
  * timed until every one is handled (claim, sandbox run with a KV write, completion, record).
  */
-export async function dispatchThroughput(runtime: import("../runtime/main.js").Runtime, count: number): Promise<number> {
+export async function dispatchThroughput(
+  runtime: import("../runtime/main.js").Runtime,
+  count: number,
+  /** The events store module to insert with (another checkout's, when its runtime is measured). */
+  storeModule = "../runtime/store/events.js",
+): Promise<number> {
   const { services } = runtime;
   await services.control.createApp("backlog");
   await services.control.deploy("backlog", "pong", PONG);
   const trigger = await services.control.addTrigger("backlog", { kind: "kv", script: "pong", collection: "ping" });
-  const { EventStore } = await import("../runtime/store/events.js");
+  const { EventStore } = (await import(storeModule)) as typeof import("../runtime/store/events.js");
   const now = Date.now();
   const events = Array.from({ length: count }, (_, i) => ({
     app: "backlog",

@@ -26,9 +26,9 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-/** A new, empty Postgres database; `drop()` removes it. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `picloud_test_${randomBytes(6).toString("hex")}`;
+/** A new, empty Postgres database; `drop()` removes it. `prefix` names whose it is on a shared server. */
+export async function createPostgresDatabase(prefix = "picloud_test"): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   await adminQuery(`create database ${name}`);
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
