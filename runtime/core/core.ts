@@ -71,6 +71,8 @@ export interface Core {
   readonly deadLetters: DeadLetterStore;
   readonly scriptCache: ScriptCache;
   readonly triggerCache: TriggerCache;
+  /** Adds KV writes' trigger events in their transaction; a node's dispatcher takes its own from it (handOffTo). */
+  readonly outbox: EventOutbox;
   /** Admin-token checks: the admin API, and /metrics on every process. */
   readonly auth: AdminAuth;
   readonly secrets: SecretStore;
@@ -195,6 +197,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       deadLetters: new DeadLetterStore(db),
       scriptCache,
       triggerCache,
+      outbox,
       auth,
       secrets,
       egress,

@@ -120,6 +120,9 @@ export async function startNode(core: Core, options: NodeOptions = {}): Promise<
       onFired: () => void bus.publish("events.due", {}),
     });
     stoppers.push(bus.subscribe("events.due", () => dispatcher.wake()));
+    // Trigger events of this process's own writes go straight to its dispatcher when it has room.
+    core.outbox.handOffTo(dispatcher);
+    stoppers.push(() => core.outbox.handOffTo(undefined));
     serveKvInWorkers(core, executor);
     // Events inserted while LISTEN was away were not announced: look for due work now.
     stoppers.push(bus.onReconnect(() => dispatcher.wake()));

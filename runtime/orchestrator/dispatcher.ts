@@ -7,9 +7,10 @@ import { newId } from "../shared/ids.js";
 import type { Logger } from "../shared/log.js";
 import type { Db } from "../store/db.js";
 import { DeadLetterStore } from "../store/dead-letters.js";
-import { type AttemptRecord, type EventRecord, EventStore } from "../store/events.js";
+import { type AttemptRecord, type EventRecord, EventStore, type InsertClaim } from "../store/events.js";
 import type { InvocationError } from "../store/invocations.js";
 import { EVENTS_CHANNEL } from "../store/events.js";
+import type { EventHandoff } from "./event-outbox.js";
 import type { Invoker } from "./invoker.js";
 import { backoffDelay } from "./retry-policy.js";
 import type { ScriptCache } from "./script-cache.js";
@@ -37,9 +38,11 @@ export interface EventChange {
   readonly deadLetterId?: string;
 }
 
-export class Dispatcher {
+export class Dispatcher implements EventHandoff {
   private readonly events: EventStore;
   private active = 0;
+  /** Room promised to this process's own writes whose events are inserted claimed (reserve), not yet adopted. */
+  private reserved = 0;
   private pumping: Promise<void> | undefined;
   private again = false;
   /** The last claim stopped at capacity: due events may be waiting, so a finished delivery claims again. */
@@ -131,7 +134,7 @@ export class Dispatcher {
   private async pump(): Promise<void> {
     try {
       while (!this.stopped) {
-        const capacity = this.options.concurrency - this.active;
+        const capacity = this.options.concurrency - this.active - this.reserved;
         if (capacity <= 0) {
           this.saturated = true; // a finishing delivery wakes us again
           return;
@@ -151,6 +154,42 @@ export class Dispatcher {
       this.deps.logger.error({ err: error }, "event dispatch failed; retrying shortly");
       void this.arm(1_000);
     }
+  }
+
+  /**
+   * Events this process's own writes trigger are inserted claimed by this dispatcher when it has room
+   * (event-outbox.ts): on commit they run at once, without a claim query or a wake-up. A stopping
+   * dispatcher takes none.
+   */
+  reserve(count: number): InsertClaim | undefined {
+    if (this.stopped) return undefined;
+    const room = Math.min(count, this.options.concurrency - this.active - this.reserved);
+    if (room <= 0) return undefined;
+    this.reserved += room;
+    return { owner: this.options.nodeId, leaseUntil: this.deps.clock.now() + this.options.leaseMs, count: room };
+  }
+
+  release(claim: InsertClaim): void {
+    this.reserved -= claim.count;
+  }
+
+  adopt(claim: InsertClaim, events: EventRecord[]): void {
+    this.reserved -= claim.count;
+    if (this.stopped) {
+      // Stopped between the insert and its commit: give them back to the queue at once.
+      void this.events
+        .handBack(
+          events.map((e) => e.id),
+          this.options.nodeId,
+          this.deps.clock.now(),
+        )
+        .catch((error: unknown) => this.deps.logger.error({ err: error }, "could not hand back events"));
+      return;
+    }
+    this.claimedTotal += events.length;
+    for (const event of events) this.track(event.id, this.deliver(event));
+    // As after a claim: the timer covers these leases (a completion that cannot be recorded is retried when they expire).
+    this.armAt(claim.leaseUntil);
   }
 
   private track(id: string, delivery: Promise<void>): void {

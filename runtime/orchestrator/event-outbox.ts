@@ -2,8 +2,8 @@
 // so no event is lost if the process dies right after the write.
 import { PiCloudError } from "../shared/errors.js";
 import type { Queryable } from "../store/db.js";
-import { EventStore, type NewEvent } from "../store/events.js";
-import type { KvChange, KvChangeHook, WriteOrigin } from "../store/kv.js";
+import { type EventRecord, EventStore, type InsertClaim, type NewEvent } from "../store/events.js";
+import type { KvChange, KvChangeEffects, KvChangeHook, WriteOrigin } from "../store/kv.js";
 import type { KvTrigger } from "../store/triggers.js";
 import type { Clock } from "../shared/clock.js";
 import type { TriggerCache } from "./trigger-cache.js";
@@ -21,7 +21,22 @@ function kvEventJson(change: KvChange): string {
   return `{"type":"kv","op":${JSON.stringify(change.op)},"collection":${JSON.stringify(change.collection)},"key":${JSON.stringify(change.key)},"value":${change.valueJson ?? "null"}}`;
 }
 
+/**
+ * A dispatcher in this process that runs events its own writes trigger, without claiming them: they
+ * are inserted already claimed under its lease when it has room (orchestrator/dispatcher.ts).
+ */
+export interface EventHandoff {
+  /** Room for up to `count` of a write's events, or undefined (then they wait in the queue as pending). */
+  reserve(count: number): InsertClaim | undefined;
+  /** The write committed: run these events (claimed under `claim`). */
+  adopt(claim: InsertClaim, events: EventRecord[]): void;
+  /** The write failed: its events do not exist. */
+  release(claim: InsertClaim): void;
+}
+
 export class EventOutbox implements KvChangeHook {
+  private handoff: EventHandoff | undefined;
+
   constructor(
     private readonly deps: {
       /** The process's TriggerCache, or an executor worker's copy (executor/worker-kv.ts). */
@@ -34,15 +49,20 @@ export class EventOutbox implements KvChangeHook {
     },
   ) {}
 
+  /** The node role's dispatcher takes this process's trigger events directly from now on. */
+  handOffTo(handoff: EventHandoff | undefined): void {
+    this.handoff = handoff;
+  }
+
   mayTrigger(app: string, collection: string, key: string): boolean {
     const cached = this.deps.triggers.peek(app);
     if (!cached) return true; // unknown yet: decide inside the transaction
     return cached.some((t) => t.kind === "kv" && t.collection === collection && (t.prefix === null || key.startsWith(t.prefix)));
   }
 
-  async onChange(tx: Queryable, change: KvChange, origin: WriteOrigin): Promise<number> {
+  async onChange(tx: Queryable, change: KvChange, origin: WriteOrigin): Promise<KvChangeEffects | undefined> {
     const triggers = (await this.deps.triggers.kvTriggers(change.app, tx)).filter((t) => matches(t, change));
-    if (triggers.length === 0) return 0;
+    if (triggers.length === 0) return undefined;
     if (origin.chainDepth > this.deps.maxChainDepth) {
       throw new PiCloudError(
         "EVENT_CHAIN_TOO_DEEP",
@@ -63,12 +83,31 @@ export class EventOutbox implements KvChangeHook {
       backoffMaxMs: trigger.backoffMaxMs,
       runAt: now,
     }));
-    // The insert also notifies every listening process (delivered on commit); this one is poked directly.
-    await EventStore.insert(tx, events, this.deps.origin);
-    return events.length;
-  }
-
-  afterCommit(): void {
-    this.deps.onCommitted();
+    // Events this process's dispatcher has room for are inserted claimed by it and handed to it on
+    // commit: no claim query, no wake-up. The rest wait as pending; the insert notifies every listening
+    // process of those (delivered on commit), and this one is poked directly.
+    const handoff = this.handoff;
+    const claim = handoff?.reserve(events.length);
+    let ids: string[];
+    try {
+      ids = await EventStore.insert(tx, events, this.deps.origin, claim);
+    } catch (error) {
+      if (claim) handoff?.release(claim);
+      throw error;
+    }
+    const held = claim?.count ?? 0;
+    return {
+      committed: () => {
+        if (claim)
+          handoff?.adopt(
+            claim,
+            events.slice(0, held).map((event, i) => EventStore.claimedRecord(event, ids[i] as string, claim)),
+          );
+        if (held < events.length) this.deps.onCommitted();
+      },
+      failed: () => {
+        if (claim) handoff?.release(claim);
+      },
+    };
   }
 }

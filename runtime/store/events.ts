@@ -99,6 +99,15 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** NOTIFY channel that wakes dispatchers in every process when events are added. */
 export const EVENTS_CHANNEL = "picloud_events";
 
+/** Events an inserting node claims for itself in the insert (EventStore.insert). */
+export interface InsertClaim {
+  readonly owner: string;
+  /** Epoch ms, on the database's clock like every lease. */
+  readonly leaseUntil: number;
+  /** How many of the inserted events, from the first. */
+  readonly count: number;
+}
+
 export interface EventFilter {
   readonly app?: string | undefined;
   readonly script?: string | undefined;
@@ -114,24 +123,29 @@ export class EventStore {
    * Inserts events inside the caller's transaction (the outbox write), in one statement, and
    * notifies listeners (delivered on commit). `origin` (the inserting runtime's bus origin) is the
    * notification's payload: that runtime wakes its own dispatcher directly and ignores its own NOTIFY.
+   * `claimed`: the first `count` events are inserted already claimed (first attempt, running under
+   * that lease), for the inserting node to run once the transaction commits. They notify too: other
+   * nodes then know of the lease, and retry the event when it expires (its holder died).
    */
-  static async insert(q: Queryable, events: readonly NewEvent[], origin = ""): Promise<string[]> {
+  static async insert(q: Queryable, events: readonly NewEvent[], origin = "", claimed?: InsertClaim): Promise<string[]> {
     if (events.length === 0) return [];
     const ids = events.map((event) => event.id ?? newId(event.runAt));
     const column = <T>(pick: (e: NewEvent) => T) => events.map(pick);
+    const held = (i: number) => claimed !== undefined && i < claimed.count;
     await q.query(
       `with inserted as (
-         insert into events (id, app_id, trigger_id, script_name, kind, payload, status, max_attempts, backoff_ms, backoff_max_ms,
-                             chain_depth, is_dead_letter_handler, run_at, created_at, updated_at)
-         select id, app_id, trigger_id, script_name, kind, payload, 'pending', max_attempts, backoff_ms, backoff_max_ms,
-                chain_depth, is_dead_letter_handler, run_at, run_at, run_at
+         insert into events (id, app_id, trigger_id, script_name, kind, payload, status, attempts, lease_owner, lease_until,
+                             max_attempts, backoff_ms, backoff_max_ms, chain_depth, is_dead_letter_handler, run_at, created_at, updated_at)
+         select id, app_id, trigger_id, script_name, kind, payload, case when held then 'running' else 'pending' end,
+                case when held then 1 else 0 end, case when held then $15::text end, case when held then $16::timestamptz end,
+                max_attempts, backoff_ms, backoff_max_ms, chain_depth, is_dead_letter_handler, run_at, run_at, run_at
          from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::int[], $8::int[], $9::int[],
-                     $10::int[], $11::boolean[], $12::timestamptz[])
+                     $10::int[], $11::boolean[], $12::timestamptz[], $13::boolean[])
               as e(id, app_id, trigger_id, script_name, kind, payload, max_attempts, backoff_ms, backoff_max_ms,
-                   chain_depth, is_dead_letter_handler, run_at)
+                   chain_depth, is_dead_letter_handler, run_at, held)
          returning id
        )
-       select pg_notify($13, $14) from inserted limit 1`,
+       select pg_notify($14, $17) from inserted limit 1`,
       [
         ids,
         column((e) => e.app),
@@ -145,11 +159,38 @@ export class EventStore {
         column((e) => e.chainDepth),
         column((e) => e.isDeadLetterHandler ?? false),
         column((e) => iso(e.runAt)),
+        events.map((_, i) => held(i)),
         EVENTS_CHANNEL,
+        claimed?.owner ?? null,
+        claimed ? iso(claimed.leaseUntil) : null,
         origin,
       ],
     );
     return ids;
+  }
+
+  /** What insert(…, claimed) stored for one of the events it claimed, as claimDue would have returned it. */
+  static claimedRecord(event: NewEvent, id: string, claimed: InsertClaim): EventRecord {
+    return {
+      id,
+      app: event.app,
+      triggerId: event.triggerId,
+      script: event.script,
+      kind: event.kind,
+      payload: JSON.parse(event.payloadJson) as Record<string, unknown>,
+      status: "running",
+      attempts: 1,
+      maxAttempts: event.maxAttempts,
+      backoffMs: event.backoffMs,
+      backoffMaxMs: event.backoffMaxMs,
+      chainDepth: event.chainDepth,
+      isDeadLetterHandler: event.isDeadLetterHandler ?? false,
+      runAt: iso(event.runAt),
+      leaseOwner: claimed.owner,
+      errors: [],
+      createdAt: iso(event.runAt),
+      finishedAt: null,
+    };
   }
 
   /** Marks several successfully handled events done in one statement; returns the ids this node still held. */

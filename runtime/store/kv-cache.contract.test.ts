@@ -185,7 +185,6 @@ describe("KV read cache across two processes on one Postgres", () => {
         onChange: async () => {
           throw new Error("roll back");
         },
-        afterCommit: () => {},
       },
     });
     await expect(failing.set("shop", "c", "r", "2")).rejects.toThrow("roll back");

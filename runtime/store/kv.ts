@@ -70,10 +70,14 @@ export interface WriteOrigin {
 export interface KvChangeHook {
   /** Cheap, synchronous: may a write to this key produce events? If not, no transaction is opened. */
   mayTrigger(app: string, collection: string, key: string): boolean;
-  /** Returns how many events the change produced. */
-  onChange(tx: Queryable, change: KvChange, origin: WriteOrigin): Promise<number>;
-  /** Called after the write committed, when it produced events. */
-  afterCommit(): void;
+  /** Adds the change's events, if any; what it returns hears how the write ended. */
+  onChange(tx: Queryable, change: KvChange, origin: WriteOrigin): Promise<KvChangeEffects | undefined>;
+}
+
+/** The events one write added: told whether the write committed (they exist) or failed (they never will). */
+export interface KvChangeEffects {
+  committed(): void;
+  failed(): void;
 }
 
 const DIRECT: WriteOrigin = { chainDepth: 0 };
@@ -261,7 +265,7 @@ export class KvStore {
     statement: (q: Queryable) => Promise<{ result: T; change: KvChange | undefined }>,
     committed: (result: T) => void,
   ): Promise<T> {
-    let produced = 0;
+    let produced: KvChangeEffects | undefined;
     const run = async (q: Queryable): Promise<T> => {
       const { result, change } = await statement(q);
       if (change && this.hook) produced = await this.hook.onChange(q, change, target.origin);
@@ -272,10 +276,11 @@ export class KvStore {
       result = this.hook?.mayTrigger(target.app, target.collection, target.key) ? await this.db.transaction(run) : await run(this.db);
     } catch (error) {
       if (target.ticket) this.cache?.fail(target.ticket);
+      produced?.failed();
       throw error;
     }
     committed(result);
-    if (produced > 0) this.hook?.afterCommit();
+    produced?.committed();
     return result;
   }
 
