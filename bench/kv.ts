@@ -7,6 +7,10 @@
 //   BENCH_KV_ARMS        extra server arms, `label=ENV=value[,ENV=value]` separated by ';', e.g.
 //                        "no cache=PICLOUD_KV_CACHE_MIB=0": the same build under other settings
 //   BENCH_KV_BEFORE      a checkout whose `out/runtime` bundle (or sources) is "before": one more arm
+//   BENCH_KV_RATE        the script arms' requests per second in all (autocannon's overallRate) instead of
+//                        saturating: at a fixed rate every arm does the same work per second, so its CPU per
+//                        request does not move with how much it batches (a saturated server batches more
+//                        per wake-up, so its CPU per request falls as its req/s rises); req/s ratios then say nothing
 //   BENCH_KV_KEYS        how many keys the requests spread over, uniformly at random (default 1: one
 //                        counter). With one key every write waits for the previous one's commit (its WAL
 //                        flush) under the row lock, so req/s measures that chain's latency, not the path's cost.
@@ -23,6 +27,8 @@ import { CONNECTIONS, DURATION_S, load, type Row } from "./load.js";
 import { type Spawned, spawnUntil, stop } from "./process.js";
 
 export const KV_KEYS = Number(process.env.BENCH_KV_KEYS ?? 1);
+/** The script arms' fixed request rate, if any (BENCH_KV_RATE). */
+const RATE = process.env.BENCH_KV_RATE ? Number(process.env.BENCH_KV_RATE) : undefined;
 
 /** Key of one request: "counter", or one of `keys` at random (the script and the direct loops draw alike). */
 const keyExpression = (keys: number) => (keys <= 1 ? `"counter"` : `"k" + Math.floor(Math.random() * ${keys})`);
@@ -82,7 +88,7 @@ export async function directKvOnFresh(backend: "PGlite" | "Postgres", label: str
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const database = await createPostgresDatabase();
+  const database = await createPostgresDatabase("kvbench");
   const db = await openDatabase({ databaseUrl: database.url, pgliteLocation: "" });
   try {
     return await directKv(db, label);
@@ -169,7 +175,7 @@ async function backend(label: "PGlite" | "Postgres", rounds: number): Promise<st
         cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
         return { args: ["--data-dir", dir], open: () => openDatabase({ pgliteLocation: path.join(dir, "pgdata") }) };
       }
-      const database = await createPostgresDatabase();
+      const database = await createPostgresDatabase("kvbench");
       cleanups.push(database.drop);
       return { args: ["--database-url", database.url], open: () => openDatabase({ databaseUrl: database.url, pgliteLocation: "" }) };
     };
@@ -214,7 +220,9 @@ async function backend(label: "PGlite" | "Postgres", rounds: number): Promise<st
         await autocannon({ url, connections: CONNECTIONS, duration: 1 });
         const pid = server.child.pid as number;
         const before = cpuSeconds(pid);
-        const { result, backendCpuS } = await withBackendCpu(db, () => load(url, arm.label, { warmup: false }));
+        const { result, backendCpuS } = await withBackendCpu(db, () =>
+          load(url, arm.label, { warmup: false, ...(RATE !== undefined && { rate: RATE }) }),
+        );
         add(result, cpuSeconds(pid) - before, backendCpuS);
       }
       if (round % 2 === 1) await measureDirect();

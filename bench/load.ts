@@ -12,10 +12,25 @@ export interface Row {
   note?: string;
 }
 
-export async function load(url: string, label: string, options: { duration?: number; warmup?: boolean } = {}): Promise<Row> {
+export async function load(
+  url: string,
+  label: string,
+  options: {
+    duration?: number;
+    warmup?: boolean;
+    /** Requests per second in all, instead of as many as the server answers. */
+    rate?: number;
+  } = {},
+): Promise<Row> {
   // Warm up first (JIT, warm sandboxes, connection pools): the table reports steady state.
   if (options.warmup !== false) await autocannon({ url, connections: CONNECTIONS, duration: 1 });
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: options.duration ?? DURATION_S, pipelining: 1 });
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: options.duration ?? DURATION_S,
+    pipelining: 1,
+    ...(options.rate !== undefined && { overallRate: options.rate }),
+  });
   const errors = result.errors + result.timeouts + result.non2xx;
   return {
     case: label,
