@@ -1,10 +1,12 @@
 // Which script versions may run inline on the main thread (inline-runner.ts). A version earns it on
-// the workers: a streak of runs that each finished quickly and made no binding call (a slow run
-// halves the streak rather than ending it, so a busy machine's scheduling noise does not keep a quick
-// script off the main thread forever). It loses it the moment an inline run is abandoned (over its
-// small budget, or reaching for the host): for a period that doubles with every further demotion
-// (forgiven after a long clean inline stretch), and for good once it made a binding call, since such
-// a version gains nothing from running inline.
+// the workers: a streak of runs that each finished quickly (a slow run halves the streak rather than
+// ending it, so a busy machine's scheduling noise does not keep a quick script off the main thread
+// forever). Versions that make binding calls (kv, fetch, timers) qualify only when `hostCalls` is on:
+// their calls are then served straight from the main thread, without two thread hops each. A version
+// loses its standing the moment an inline run is abandoned (over its small budget): for a period that
+// doubles with every further demotion (forgiven after a long clean inline stretch). A version that
+// overran its budget after a call with an effect (which cannot be re-run) leaves for good, and its app
+// may not run any calling version inline for a doubling period, so redeploying cannot repeat it.
 
 export interface InlineOptions {
   /** Guest time (ms) one inline run may take; past it the run is abandoned and re-run on a worker. */
@@ -20,6 +22,18 @@ export interface InlineOptions {
   readonly maxDemoteMs: number;
   /** Inline engine modules at once, one per app and memory limit (each one is a WASM memory on the main thread). */
   readonly maxModules: number;
+  /** Versions that make no binding call may run inline. */
+  readonly hostFree: boolean;
+  /**
+   * Versions that make binding calls may run inline, their calls served from the main thread. Before
+   * its first call with an effect (anything but a kv read or a timer) such a run is abandoned and re-run
+   * on a worker when it overruns `budgetMs`; after one it cannot be, so it may use up to `afterEffectMs`
+   * of guest time in all, and past that it fails with ENGINE_FAULT rather than hold the main thread.
+   */
+  readonly hostCalls: boolean;
+  readonly afterEffectMs: number;
+  /** Inline runs awaiting a binding call at once; more go to the workers (each holds a sandbox instance). */
+  readonly maxInFlight: number;
 }
 
 export const DEFAULT_INLINE_OPTIONS: InlineOptions = Object.freeze({
@@ -30,6 +44,10 @@ export const DEFAULT_INLINE_OPTIONS: InlineOptions = Object.freeze({
   demoteMs: 10_000,
   maxDemoteMs: 10 * 60_000,
   maxModules: 16,
+  hostFree: true,
+  hostCalls: false,
+  afterEffectMs: 10,
+  maxInFlight: 256,
 });
 
 /** What a finished worker run tells about its version. */
@@ -42,7 +60,11 @@ export interface WorkerRunFacts {
   readonly clean: boolean;
 }
 
-export type DemotionReason = "budget" | "host-call" | "fault";
+/**
+ * Why an inline run was abandoned or stopped: over budget, a binding call (with `hostCalls` off), an
+ * engine fault, or over budget after a call with an effect (stopped, not re-run).
+ */
+export type DemotionReason = "budget" | "host-call" | "fault" | "effect-budget";
 
 interface VersionState {
   streak: number;
@@ -52,14 +74,25 @@ interface VersionState {
   never: boolean;
   /** Clean inline runs since the last demotion. */
   inlineRuns: number;
+  /** A worker run of it made binding calls. */
+  calls: boolean;
+}
+
+interface AppState {
+  demotions: number;
+  demotedUntil: number;
 }
 
 const MAX_VERSIONS = 10_000;
+/** The app of a version key (`app/script@version`; app ids contain no '/'). */
+const appOf = (key: string) => key.slice(0, key.indexOf("/"));
 /** Clean inline runs after which a version's past demotions are forgiven (the next one lasts `demoteMs` again). */
 const FORGIVE_AFTER = 10_000;
 
 export class InlinePolicy {
   private readonly versions = new Map<string, VersionState>();
+  /** Apps whose calling versions may not run inline for a while (one overran after an effect). */
+  private readonly apps = new Map<string, AppState>();
 
   constructor(
     private readonly options: InlineOptions,
@@ -69,16 +102,24 @@ export class InlinePolicy {
   /** Whether the version may try an inline run now. */
   eligible(key: string): boolean {
     const state = this.versions.get(key);
-    return state !== undefined && !state.never && state.streak >= this.options.promoteAfter && this.now() >= state.demotedUntil;
+    if (state === undefined || state.never || state.streak < this.options.promoteAfter) return false;
+    const now = this.now();
+    if (now < state.demotedUntil) return false;
+    if (!state.calls) return this.options.hostFree;
+    const app = this.apps.get(appOf(key));
+    return app === undefined || now >= app.demotedUntil;
   }
 
   /** Counts a worker run towards (or against) the version's streak. */
   learn(key: string, facts: WorkerRunFacts): void {
     const state = this.state(key);
-    if (facts.hostCalls > 0) {
+    if (facts.hostCalls > 0 && !this.options.hostCalls) {
       state.never = true;
       state.streak = 0;
-    } else if (!facts.clean) state.streak = 0;
+      return;
+    }
+    if (facts.hostCalls > 0) state.calls = true;
+    if (!facts.clean) state.streak = 0;
     else if (facts.guestMs <= this.options.promoteMaxMs) state.streak++;
     else state.streak = Math.floor(state.streak / 2);
   }
@@ -97,15 +138,26 @@ export class InlinePolicy {
     const state = this.state(key);
     state.streak = 0;
     state.inlineRuns = 0;
-    if (reason === "host-call") state.never = true;
+    if (reason === "host-call" || reason === "effect-budget") state.never = true;
     const period = Math.min(this.options.maxDemoteMs, this.options.demoteMs * 2 ** state.demotions);
     state.demotions++;
     state.demotedUntil = this.now() + period;
+    if (reason === "effect-budget") {
+      const app = this.apps.get(appOf(key)) ?? { demotions: 0, demotedUntil: 0 };
+      app.demotedUntil = this.now() + Math.min(this.options.maxDemoteMs, this.options.demoteMs * 2 ** app.demotions);
+      app.demotions++;
+      this.apps.set(appOf(key), app);
+    }
   }
 
   /** Forgets an app's versions (its settings changed, or it was deleted). */
   forgetApp(app: string): void {
     for (const key of this.versions.keys()) if (key.startsWith(`${app}/`)) this.versions.delete(key);
+  }
+
+  /** Whether the version's worker runs made binding calls (its inline runs may then await the host). */
+  calls(key: string): boolean {
+    return this.versions.get(key)?.calls === true;
   }
 
   /** Versions currently allowed inline. */
@@ -118,7 +170,7 @@ export class InlinePolicy {
   private state(key: string): VersionState {
     let state = this.versions.get(key);
     if (!state) {
-      state = { streak: 0, demotions: 0, demotedUntil: 0, never: false, inlineRuns: 0 };
+      state = { streak: 0, demotions: 0, demotedUntil: 0, never: false, inlineRuns: 0, calls: false };
       this.versions.set(key, state);
       if (this.versions.size > MAX_VERSIONS) this.versions.delete(this.versions.keys().next().value as string);
     }

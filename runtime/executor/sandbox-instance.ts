@@ -20,6 +20,9 @@ const LAZY_GLOBALS: ReadonlyMap<string, string> = new Map(
   [...LAZY_MODULES].flatMap(([module, spec]) => spec.globals.map((name): [string, string] => [name, module])),
 );
 
+/** With processCpu, the CPU (ms) the process must use past a stretch's wall deadline before it is stopped. */
+const CONFIRM_CPU_MS = 2;
+
 /** What the guest prelude's report sends as is (see report() in guest-prelude.ts); anything else is escaped. */
 const NOT_ASCII = /[^\x20-\x7e]/;
 
@@ -70,6 +73,20 @@ export class SandboxInstance {
    */
   private speculative = false;
   private abandoned = false;
+  /**
+   * Inline runs on the main thread: a stretch of guest code past its wall deadline is stopped only once
+   * the process has used CONFIRM_CPU_MS more of CPU since, so a thread that a busy machine descheduled
+   * mid-stretch is not taken for a script burning CPU (Node has no per-thread CPU clock; the process's
+   * CPU includes the other threads', so a burning script is still stopped no later than that past it).
+   */
+  private readonly processCpu: boolean;
+  /** The process's CPU when the current stretch passed its deadline (processCpu only). */
+  private pastDeadline: NodeJS.CpuUsage | undefined;
+  /**
+   * The interrupt stopped guest code during the current run. A guest can catch the interrupt's error
+   * across an await (it becomes the rejection of an async function), so the outcome alone may not show it.
+   */
+  interrupted = false;
   /** Fixed when the instance is built: a version whose stack limit changed needs new instances. */
   private readonly stackKiB: number;
 
@@ -85,12 +102,18 @@ export class SandboxInstance {
      * instance; an instance built for one run (strict mode) parses at once and never compiles it.
      */
     private readonly lazyContext = true,
+    options: { readonly processCpu?: boolean } = {},
   ) {
     this.runtime = engine.module.newRuntime();
     this.stackKiB = limits.stackKiB;
+    this.processCpu = options.processCpu === true;
     this.runtime.setMaxStackSize(limits.stackKiB * 1024);
     this.runtime.setMemoryLimit(limits.memoryMiB * 1024 * 1024);
-    this.runtime.setInterruptHandler(() => performance.now() > this.deadline);
+    this.runtime.setInterruptHandler(() => {
+      if (performance.now() <= this.deadline || (this.processCpu && !this.burnt())) return false;
+      this.interrupted = true;
+      return true;
+    });
     this.context = this.runtime.newContext();
     engine.liveInstances++;
     try {
@@ -181,6 +204,36 @@ export class SandboxInstance {
     }
   }
 
+  /**
+   * Raises the running invocation's remaining guest time to at least `ms` (never past what `limits`
+   * left it): an inline run that made a call with an effect can no longer be handed to a worker.
+   */
+  grant(ms: number, limits: Limits): void {
+    const spent = limits.cpuMs - this.cpuLeftMs;
+    const raised = Math.max(this.cpuLeftMs, Math.min(ms, limits.cpuMs) - spent);
+    const more = raised - this.cpuLeftMs;
+    if (more <= 0) return;
+    this.cpuLeftMs = raised;
+    if (Number.isFinite(this.deadline)) this.deadline = Math.min(this.deadline + more, this.wallDeadline);
+  }
+
+  /** Stops the running invocation's guest code at its next interrupt check, for good (it will be discarded). */
+  abandon(): void {
+    this.abandoned = true;
+    this.deadline = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Past the wall deadline: whether the process has since used CONFIRM_CPU_MS of CPU (else the thread was likely descheduled). */
+  private burnt(): boolean {
+    if (this.deadline === Number.NEGATIVE_INFINITY) return true;
+    if (!this.pastDeadline) {
+      this.pastDeadline = process.cpuUsage();
+      return false;
+    }
+    const used = process.cpuUsage(this.pastDeadline);
+    return (used.user + used.system) / 1000 >= CONFIRM_CPU_MS;
+  }
+
   /** The guest number for this run's log limit (the same from run to run, so kept). */
   private logLimitHandle(logBytes: number): QuickJSHandle {
     if (this.logLimit?.value !== logBytes) {
@@ -204,6 +257,7 @@ export class SandboxInstance {
   ): { outcome: RawOutcome } | { pending: QuickJSHandle } {
     const ctx = this.context;
     this.uses++;
+    this.interrupted = false;
     this.hostCall = hostCall;
     this.busy = busy;
     this.cpuLeftMs = limits.cpuMs;
@@ -440,6 +494,7 @@ export class SandboxInstance {
   private guest<T>(fn: () => T): T {
     const start = performance.now();
     this.deadline = this.abandoned ? Number.NEGATIVE_INFINITY : start + Math.max(0, Math.min(this.cpuLeftMs, this.wallDeadline - start));
+    this.pastDeadline = undefined;
     this.busy?.enter();
     try {
       return fn();

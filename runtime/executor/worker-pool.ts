@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { BindingCall } from "../bindings/channel.js";
 import type { Config } from "../shared/config.js";
 import { PiCloudError, coerceError } from "../shared/errors.js";
 import type { Limits } from "../shared/limits.js";
@@ -312,14 +313,20 @@ export class WorkerPool implements Executor {
         job.sdk(message).then(
           (json) => this.send(slot, { t: "call-result", callId: message.callId, ok: true, json }),
           (error: unknown) => {
-            const coded = coerceError(error);
-            const text = coded.code === "INTERNAL" ? `The ${message.binding} call failed.` : coded.message;
-            if (coded.code === "INTERNAL") this.options.logger.error({ err: error, binding: message.binding }, "binding call failed");
-            this.send(slot, { t: "call-result", callId: message.callId, ok: false, code: coded.code, message: text });
+            const { code, message: text } = this.callFailure(error, message.binding);
+            this.send(slot, { t: "call-result", callId: message.callId, ok: false, code, message: text });
           },
         );
         break;
     }
+  }
+
+  /** What a failed binding call tells the guest: its code, and no internal detail (that is logged). */
+  private callFailure(error: unknown, binding: string): { code: string; message: string } {
+    const coded = coerceError(error);
+    if (coded.code !== "INTERNAL") return { code: coded.code, message: coded.message };
+    this.options.logger.error({ err: error, binding }, "binding call failed");
+    return { code: coded.code, message: `The ${binding} call failed.` };
   }
 
   private send(slot: Slot, message: ToWorker): void {
@@ -406,9 +413,43 @@ export class WorkerPool implements Executor {
     const key = versionKey(request);
     // Inline only when the app could start a run now anyway: its concurrency limit and its queue order hold.
     if (this.inline && this.admission.canStart(request.app, share)) {
-      const outcome = this.inline.tryRun(key, request, contextJson);
+      // Calls of an inline run are served here, as the pool serves a worker's (unless kv is served in the workers).
+      const host = this.kvDirect
+        ? undefined
+        : (call: BindingCall) => sdk(call).catch((error: unknown) => Promise.reject(this.callFailure(error, call.binding)));
+      const outcome = this.inline.tryRun(key, request, contextJson, host);
+      if (outcome instanceof Promise) {
+        // It awaits the host: it holds one of its app's run slots meanwhile.
+        this.admission.started(request.app);
+        const finished = () => {
+          this.admission.finished(request.app);
+          this.pump();
+        };
+        return outcome.then(
+          (settled) => {
+            finished();
+            return settled ?? this.toWorker(request, sdk, contextJson, key, share);
+          },
+          (error: unknown) => {
+            finished();
+            throw error;
+          },
+        );
+      }
       if (outcome) return Promise.resolve(outcome);
     }
+    return this.toWorker(request, sdk, contextJson, key, share);
+  }
+
+  /** Queues the invocation for a worker, or sends it to one at once when one has room and nothing waits. */
+  private toWorker(
+    request: InvokeRequest,
+    sdk: SdkHost,
+    contextJson: string,
+    key: string,
+    share: { concurrency: number; queue: number },
+  ): Promise<InvokeOutcome> {
+    if (this.closed) return Promise.reject(new PiCloudError("EXECUTOR_UNAVAILABLE"));
     return new Promise((resolve, reject) => {
       const job: Job = {
         app: request.app,

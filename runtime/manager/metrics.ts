@@ -199,13 +199,13 @@ export class RuntimeMetrics {
         };
       new Gauge({
         name: "picloud_executor_inline_runs",
-        help: "Invocations run inline on the main thread since start (quick, host-free script versions).",
+        help: "Invocations run inline on the main thread since start (quick script versions; with PICLOUD_EXECUTOR_INLINE_CALLS, also ones that call bindings).",
         registers,
         collect: inline("runs"),
       });
       new Gauge({
         name: "picloud_executor_inline_abandoned",
-        help: "Inline runs abandoned (over the inline CPU budget or reaching for a binding) and re-run on a worker, since start.",
+        help: "Inline runs abandoned (over the inline CPU budget, or reaching for a binding when that is not allowed inline) and re-run on a worker, or stopped over budget after a call with an effect, since start.",
         registers,
         collect: inline("abandoned"),
       });

@@ -26,13 +26,14 @@ export interface NodeOptions {
 
 /** The executor's worker threads; starting them takes a while (each compiles QuickJS), so callers may start it early. */
 export function startExecutor(config: Core["config"], logger: Core["logger"]): Promise<WorkerPool> {
+  const inlineCalls = config.executorInlineCalls;
   return WorkerPool.start({
     workers: config.executorWorkers,
     logger: logger.child({ role: "executor" }),
     instanceMaxUses: config.instanceMaxUses,
     instanceMaxAgeMs: config.instanceMaxAgeMs,
     queue: queueOptionsOf(config),
-    inline: config.executorInline ? {} : false,
+    inline: config.executorInline || inlineCalls ? { hostFree: config.executorInline, hostCalls: inlineCalls } : false,
   });
 }
 

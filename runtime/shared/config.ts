@@ -24,6 +24,13 @@ export const ConfigSchema = Type.Object({
    * until `npm run bench:hot-path` shows a win on a quiet machine (see the note there).
    */
   executorInline: Type.Boolean(),
+  /**
+   * Proven-quick versions that call bindings (kv, fetch, timers) run inline on the main thread too,
+   * their calls served there without thread hops (executor/inline-runner.ts). Off by default: on this
+   * 2-core machine it cut the process's CPU per KV request on Postgres by ~14% with one key and not
+   * at all with 100, and raised it by ~30% on PGlite (docs/architecture.md).
+   */
+  executorInlineCalls: Type.Boolean(),
   /** How long past its wall limit one run may execute before its worker thread is presumed hung. */
   executorWatchdogGraceMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
   bodyLimitBytes: Type.Integer({ minimum: 1_024, maximum: 256 * 1024 * 1024 }),
@@ -123,6 +130,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     executorQueueLimit: envInt(env.PICLOUD_EXECUTOR_QUEUE_LIMIT),
     executorQueueTimeoutMs: envInt(env.PICLOUD_EXECUTOR_QUEUE_TIMEOUT_MS),
     executorInline: envBool(env.PICLOUD_EXECUTOR_INLINE),
+    executorInlineCalls: envBool(env.PICLOUD_EXECUTOR_INLINE_CALLS),
     eventLeaseMs: envInt(env.PICLOUD_EVENT_LEASE_MS),
     metricsPublic: envBool(env.PICLOUD_METRICS_PUBLIC),
     secretsKey: env.PICLOUD_SECRETS_KEY || undefined,
@@ -145,6 +153,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     executorQueueLimit: 1_000,
     executorQueueTimeoutMs: 10_000,
     executorInline: false,
+    executorInlineCalls: false,
     executorWatchdogGraceMs: 5_000,
     bodyLimitBytes: 1024 * 1024,
     adminRateLimitPerMinute: 6_000,

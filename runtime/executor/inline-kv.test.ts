@@ -1,0 +1,105 @@
+// KV calls of scripts running inline on the main thread (executorInlineCalls): the same behaviour as on
+// a worker — values, error codes, KV triggers committed with the write, the chain depth of the run —
+// on both backends.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../store/db.js";
+import { BACKENDS } from "../testing/databases.js";
+import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
+import { until } from "../testing/until.js";
+import type { WorkerPool } from "./worker-pool.js";
+
+describe.each(BACKENDS)("kv calls of inline runs on %s", (backend) => {
+  let t: TestRuntime;
+  let db: Db;
+  let appCounter = 0;
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const response = await t.api(method, path, body);
+    if (response.statusCode >= 400) throw new Error(`${method} ${path}: ${response.body}`);
+    return response.statusCode === 204 ? undefined : response.json();
+  };
+  const call = (app: string, script: string, query = "") => t.runtime.app.inject({ method: "GET", url: `/${app}/${script}${query}` });
+  const kvGet = async (app: string, collection: string, key: string) => {
+    const response = await t.api("GET", `/apps/${app}/kv/${collection}/${encodeURIComponent(key)}`);
+    return response.statusCode === 404 ? undefined : response.json().value;
+  };
+  const inlineRuns = () => (t.runtime.services.executor as WorkerPool).inlineStats()?.runs ?? 0;
+  async function app(scripts: Record<string, string>): Promise<string> {
+    const id = `ik${++appCounter}`;
+    await api("POST", "/apps", { id });
+    for (const [name, body] of Object.entries(scripts))
+      await api("PUT", `/apps/${id}/scripts/${name}`, { source: `export default async function (ctx) {\n${body}\n}` });
+    return id;
+  }
+  /** Calls the script until one call runs inline (a version earns it with 20 quick runs on the workers). */
+  async function promote(id: string, script: string, query = ""): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const before = inlineRuns();
+      expect((await call(id, script, query)).statusCode).toBe(200);
+      if (inlineRuns() > before) return;
+      if (i >= 20) await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error("the version never ran inline");
+  }
+
+  beforeAll(async () => {
+    t = await startTestRuntime({ backend, flags: { executorInlineCalls: true, eventMaxChainDepth: 2 } });
+    db = t.runtime.db;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("a get+set counter counts every call exactly once, inline or on a worker", async () => {
+    const id = await app({
+      count: "const c = kv.collection('c'); const n = ((await c.get('n')) ?? 0) + 1; await c.set('n', n); return { n };",
+    });
+    await promote(id, "count");
+    const calls = Number(await kvGet(id, "c", "n"));
+    const before = inlineRuns();
+    for (let i = 1; i <= 5; i++) expect((await call(id, "count")).json()).toEqual({ n: calls + i });
+    expect(inlineRuns()).toBe(before + 5);
+    expect(await kvGet(id, "c", "n")).toBe(calls + 5);
+  });
+
+  it("keeps the store's error codes", async () => {
+    const id = await app({
+      put: "const size = Number(ctx.request.query.size ?? 1); const key = 'k'.repeat(Number(ctx.request.query.key ?? 1)); try { await kv.collection('c').set(key, 'x'.repeat(size)); return 'stored'; } catch (e) { return { name: e.name, code: e.code }; }",
+    });
+    await promote(id, "put");
+    const before = inlineRuns();
+    expect((await call(id, "put", "?key=513")).json()).toEqual({ name: "KvError", code: "KV_INVALID_KEY" });
+    expect(inlineRuns()).toBe(before + 1);
+    // Building a 1 MiB value takes longer than an inline run may: the guest catches the interrupt across
+    // the await, yet the run is re-run on a worker and answers as a worker does.
+    expect((await call(id, "put", `?size=${1024 * 1024 + 1}`)).json()).toEqual({ name: "KvError", code: "KV_VALUE_TOO_LARGE" });
+  });
+
+  it("an inline write commits its trigger events and wakes the dispatcher; triggered runs keep their chain depth", async () => {
+    const id = await app({
+      write: "await kv.collection('orders').set(ctx.request.query.key ?? 'warm', { total: 5 }); return 'ok';",
+      // Reads when called over HTTP (so it proves itself as a calling version), writes when triggered.
+      again:
+        "if (!ctx.event) return await kv.collection('x').get('y'); const c = kv.collection('loop'); try { await c.set('k', ctx.event.value + 1); } catch (e) { await kv.collection('out').set('error', { code: e.code, value: ctx.event.value }); }",
+      record: "await kv.collection('seen').set(ctx.event.key, ctx.event.value);",
+    });
+    await promote(id, "write");
+    await promote(id, "again");
+    await api("POST", `/apps/${id}/triggers`, { kind: "kv", script: "record", collection: "orders" });
+    await api("POST", `/apps/${id}/triggers`, { kind: "kv", script: "again", collection: "loop", maxAttempts: 1 });
+    const before = inlineRuns();
+    expect((await call(id, "write", "?key=o1")).statusCode).toBe(200);
+    expect(inlineRuns()).toBe(before + 1);
+    expect(await until("the trigger's write", () => kvGet(id, "seen", "o1"))).toEqual({ total: 5 });
+    // A chain: the API's write of loop/k triggers `again` (inline), whose write triggers it again, and
+    // so on until a write is refused past the chain limit (2): at the same point as on a worker.
+    await api("PUT", `/apps/${id}/kv/loop/k`, { value: 0 });
+    expect(await until("the refused write", () => kvGet(id, "out", "error"))).toEqual({ code: "EVENT_CHAIN_TOO_DEEP", value: 2 });
+    const depths = await db.query<{ chain_depth: number }>(
+      "select chain_depth from events where app_id = $1 and script_name = 'again' order by created_at",
+      [id],
+    );
+    expect(depths.map((row) => row.chain_depth)).toEqual([0, 1, 2]);
+    expect(inlineRuns()).toBeGreaterThanOrEqual(before + 3);
+  });
+});
