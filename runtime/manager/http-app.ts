@@ -92,7 +92,16 @@ function installFrontDoor(app: FastifyInstance): FrontDoor {
   app.server.removeListener("request", routing);
   app.server.on("request", (request: IncomingMessage, response: ServerResponse) => {
     const { handler } = door;
-    if (handler === undefined || door.closing || !handler(request, response, handOn)) routing(request, response);
+    let taken = false;
+    if (handler !== undefined && !door.closing) {
+      try {
+        taken = handler(request, response, handOn);
+      } catch (error) {
+        // A fast path that fails before taking the request leaves it to fastify (a throw here would end the process).
+        app.log.error({ err: error }, "a fast path failed; fastify answers the request");
+      }
+    }
+    if (!taken) routing(request, response);
   });
   frontDoors.set(app.server, door);
   return door;

@@ -281,6 +281,22 @@ describe("the fast path in front of fastify", () => {
     }
   });
 
+  it("a fast path that fails before taking a request leaves it to fastify", async () => {
+    const url = await socketUrl();
+    expect(await (await fetch(`${url}/web/text`)).text()).toBe("hi there"); // cached: the fast path would take it
+    const peek = vi.spyOn(ScriptCache.prototype, "peek").mockImplementation(() => {
+      throw new Error("fast path broke");
+    });
+    try {
+      const response = await fetch(`${url}/web/text`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe("hi there");
+      expect(peek).toHaveBeenCalled();
+    } finally {
+      peek.mockRestore();
+    }
+  });
+
   it("a run the pool refuses on the fast path gets fastify's answer: 503 OVERLOADED with retry-after", async () => {
     await t.api("POST", "/apps", { id: "busy-fast", settings: { limits: { concurrency: 1, queue: 0, cpuMs: 5_000 } } });
     const source = "export default async function () { const end = Date.now() + 300; while (Date.now() < end) {} return 'done' }";

@@ -196,8 +196,8 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
 
   /**
    * The script endpoints' fast path, in front of fastify's router, hooks and reply (a hello request's
-   * server CPU 43 -> 35 us, docs/architecture.md): a bodyless GET or HEAD of a simple URL (SIMPLE_URL) to a script already in
-   * the cache, with its app key if it has one. It builds the same `ctx.request` the route would and
+   * server CPU 43 -> 35 us, docs/architecture.md): a bodyless GET or HEAD of a simple URL (SIMPLE_URL)
+   * to a script already in the cache, with its app key if it has one. It builds the same `ctx.request` the route would and
    * runs the script; an answer it does not write itself byte for byte (`answer`), and any error
    * (OVERLOADED included), goes through fastify's route with the run's result attached, so it gets the
    * usual reply, hooks and error handler. Everything else is fastify's from the start.
@@ -226,7 +226,13 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
     };
     const handOn = (handedOn: HandedOn) => {
       (request as HandedOnRequest)[HANDED_ON] = handedOn;
-      fastify(request, response);
+      try {
+        fastify(request, response);
+      } catch (error) {
+        // Nothing may escape into the run's promise chain (an unhandled rejection ends the process).
+        app.log.error({ err: error }, "a request handed on to fastify failed");
+        response.destroy();
+      }
     };
     deps.invoker.run(target, { trigger: "http", request: context }).then(
       (result) => {
@@ -234,8 +240,10 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
         try {
           written = answer(response, target, result);
         } catch (error) {
+          // Half written: nothing can be answered on this connection any more. Else fastify answers.
           if (response.headersSent) {
-            response.destroy(error as Error);
+            app.log.error({ err: error }, "writing a script's answer failed");
+            response.destroy();
             return;
           }
         }
