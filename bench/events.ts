@@ -117,6 +117,7 @@ export async function idleCpuPercent(pid: number, seconds: number): Promise<numb
 /**
  * Dispatcher throughput alone: a backlog of `count` KV events committed in one transaction, then
  * timed until every one is handled (claim, sandbox run with a KV write, completion, record).
+ * BENCH_NOOP_HANDLER=1: a handler that does nothing (the dispatcher's own cost, without the KV write).
  */
 export async function dispatchThroughput(
   runtime: import("../runtime/main.js").Runtime,
@@ -126,7 +127,7 @@ export async function dispatchThroughput(
 ): Promise<number> {
   const { services } = runtime;
   await services.control.createApp("backlog");
-  await services.control.deploy("backlog", "pong", PONG);
+  await services.control.deploy("backlog", "pong", process.env.BENCH_NOOP_HANDLER ? "export default async function () {}" : PONG);
   const trigger = await services.control.addTrigger("backlog", { kind: "kv", script: "pong", collection: "ping" });
   const { EventStore } = (await import(storeModule)) as typeof import("../runtime/store/events.js");
   const now = Date.now();
@@ -142,13 +143,22 @@ export async function dispatchThroughput(
     backoffMaxMs: 300_000,
     runAt: now,
   }));
+  // Done when the dispatcher reports the last completion (no polling query competing with it), checked once after.
+  let done = 0;
+  let allDone: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    allDone = resolve;
+  });
+  const unsubscribe = services.dispatcher.subscribe((change) => {
+    if (change.status === "done" && change.event.app === "backlog" && ++done === count) allDone();
+  });
   const started = performance.now();
   await runtime.db.transaction((tx) => EventStore.insert(tx, events));
   services.dispatcher.wake();
-  for (;;) {
-    const counts = await services.events.counts("backlog");
-    if (counts.done >= count) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Math.round(count / ((performance.now() - started) / 1000));
+  await finished;
+  const elapsedS = (performance.now() - started) / 1000;
+  unsubscribe();
+  const counts = await services.events.counts("backlog");
+  if (counts.done !== count) throw new Error(`${counts.done} of ${count} events done`);
+  return Math.round(count / elapsedS);
 }
