@@ -30,7 +30,7 @@ it("a retry runs after its backoff even when a slow look for the next due time o
     ...database,
     async query<R extends Row>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
       const rows = await database.query<R>(sql, params);
-      if (typeof sql === "string" && sql.includes("least(")) await new Promise((r) => setTimeout(r, 300));
+      if ((typeof sql === "string" ? sql : sql.text).includes("least(")) await new Promise((r) => setTimeout(r, 300));
       return rows;
     },
   };

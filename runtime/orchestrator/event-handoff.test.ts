@@ -46,7 +46,7 @@ async function setup(options: { concurrency: number; triggers: KvTrigger[]; fail
     ...database,
     async query<R extends Row>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
       const rows = await database.query<R>(sql, params);
-      if (typeof sql === "string" && sql.includes("set status = 'running'")) claims.push(rows.length);
+      if ((typeof sql === "string" ? sql : sql.text).includes("set status = 'running'")) claims.push(rows.length);
       return rows;
     },
     // A commit that fails after everything in the transaction succeeded (the database went away, say).

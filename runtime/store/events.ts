@@ -2,7 +2,7 @@
 // rows are claimed with row locks and a lease, so any node may take any event and a node that
 // dies mid-event only delays it until the lease expires.
 import { newId } from "../shared/ids.js";
-import type { Db, Queryable } from "./db.js";
+import type { Db, NamedStatement, Queryable } from "./db.js";
 import type { InvocationError } from "./invocations.js";
 import type { RetryPolicy } from "./triggers.js";
 
@@ -99,6 +99,54 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** NOTIFY channel that wakes dispatchers in every process when events are added. */
 export const EVENTS_CHANNEL = "picloud_events";
 
+/**
+ * The dispatcher's statements, prepared once per connection on Postgres (db.ts: NamedStatement). Their
+ * generic plans are their custom ones: lookups by id, and scans of the small partial indexes of pending
+ * and running events (events_due, events_leased), whatever the parameters.
+ */
+const INSERT: NamedStatement = {
+  name: "picloud_events_insert",
+  text: `with inserted as (
+         insert into events (id, app_id, trigger_id, script_name, kind, payload, status, attempts, lease_owner, lease_until,
+                             max_attempts, backoff_ms, backoff_max_ms, chain_depth, is_dead_letter_handler, run_at, created_at, updated_at)
+         select id, app_id, trigger_id, script_name, kind, payload, case when held then 'running' else 'pending' end,
+                case when held then 1 else 0 end, case when held then $15::text end, case when held then $16::timestamptz end,
+                max_attempts, backoff_ms, backoff_max_ms, chain_depth, is_dead_letter_handler, run_at, run_at, run_at
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::int[], $8::int[], $9::int[],
+                     $10::int[], $11::boolean[], $12::timestamptz[], $13::boolean[])
+              as e(id, app_id, trigger_id, script_name, kind, payload, max_attempts, backoff_ms, backoff_max_ms,
+                   chain_depth, is_dead_letter_handler, run_at, held)
+         returning id
+       )
+       select pg_notify($14, $17) from inserted limit 1`,
+};
+const FINISH_DONE: NamedStatement = {
+  name: "picloud_events_finish_done",
+  text: `update events set status = 'done', lease_until = null, updated_at = $3, finished_at = $3
+       from unnest($1::text[], $2::int[]) as f(id, attempts)
+       where events.id = f.id and events.attempts = f.attempts and events.lease_owner = $4 and events.status = 'running'
+       returning events.id`,
+};
+const CLAIM_DUE: NamedStatement = {
+  name: "picloud_events_claim",
+  text: `update events set status = 'running', attempts = attempts + 1, lease_owner = $2, lease_until = $3, updated_at = $1
+       where id in (
+         select id from events
+         where (status = 'pending' and run_at <= $1) or (status = 'running' and lease_until <= $1)
+         order by run_at, id
+         limit $4
+         for update skip locked
+       )
+       returning *`,
+};
+const NEXT_DUE: NamedStatement = {
+  name: "picloud_events_next_due",
+  text: `select least(
+         (select min(run_at) from events where status = 'pending'),
+         (select min(lease_until) from events where status = 'running')
+       ) as at`,
+};
+
 /** Events an inserting node claims for itself in the insert (EventStore.insert). */
 export interface InsertClaim {
   readonly owner: string;
@@ -132,40 +180,25 @@ export class EventStore {
     const ids = events.map((event) => event.id ?? newId(event.runAt));
     const column = <T>(pick: (e: NewEvent) => T) => events.map(pick);
     const held = (i: number) => claimed !== undefined && i < claimed.count;
-    await q.query(
-      `with inserted as (
-         insert into events (id, app_id, trigger_id, script_name, kind, payload, status, attempts, lease_owner, lease_until,
-                             max_attempts, backoff_ms, backoff_max_ms, chain_depth, is_dead_letter_handler, run_at, created_at, updated_at)
-         select id, app_id, trigger_id, script_name, kind, payload, case when held then 'running' else 'pending' end,
-                case when held then 1 else 0 end, case when held then $15::text end, case when held then $16::timestamptz end,
-                max_attempts, backoff_ms, backoff_max_ms, chain_depth, is_dead_letter_handler, run_at, run_at, run_at
-         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::int[], $8::int[], $9::int[],
-                     $10::int[], $11::boolean[], $12::timestamptz[], $13::boolean[])
-              as e(id, app_id, trigger_id, script_name, kind, payload, max_attempts, backoff_ms, backoff_max_ms,
-                   chain_depth, is_dead_letter_handler, run_at, held)
-         returning id
-       )
-       select pg_notify($14, $17) from inserted limit 1`,
-      [
-        ids,
-        column((e) => e.app),
-        column((e) => e.triggerId),
-        column((e) => e.script),
-        column((e) => e.kind),
-        column((e) => e.payloadJson),
-        column((e) => e.maxAttempts),
-        column((e) => e.backoffMs),
-        column((e) => e.backoffMaxMs),
-        column((e) => e.chainDepth),
-        column((e) => e.isDeadLetterHandler ?? false),
-        column((e) => iso(e.runAt)),
-        events.map((_, i) => held(i)),
-        EVENTS_CHANNEL,
-        claimed?.owner ?? null,
-        claimed ? iso(claimed.leaseUntil) : null,
-        origin,
-      ],
-    );
+    await q.query(INSERT, [
+      ids,
+      column((e) => e.app),
+      column((e) => e.triggerId),
+      column((e) => e.script),
+      column((e) => e.kind),
+      column((e) => e.payloadJson),
+      column((e) => e.maxAttempts),
+      column((e) => e.backoffMs),
+      column((e) => e.backoffMaxMs),
+      column((e) => e.chainDepth),
+      column((e) => e.isDeadLetterHandler ?? false),
+      column((e) => iso(e.runAt)),
+      events.map((_, i) => held(i)),
+      EVENTS_CHANNEL,
+      claimed?.owner ?? null,
+      claimed ? iso(claimed.leaseUntil) : null,
+      origin,
+    ]);
     return ids;
   }
 
@@ -195,13 +228,12 @@ export class EventStore {
 
   /** Marks several successfully handled events done in one statement; returns the ids this node still held. */
   async finishDone(events: readonly EventRecord[], owner: string, now: number): Promise<Set<string>> {
-    const rows = await this.db.query<{ id: string }>(
-      `update events set status = 'done', lease_until = null, updated_at = $3, finished_at = $3
-       from unnest($1::text[], $2::int[]) as f(id, attempts)
-       where events.id = f.id and events.attempts = f.attempts and events.lease_owner = $4 and events.status = 'running'
-       returning events.id`,
-      [events.map((e) => e.id), events.map((e) => e.attempts), iso(now), owner],
-    );
+    const rows = await this.db.query<{ id: string }>(FINISH_DONE, [
+      events.map((e) => e.id),
+      events.map((e) => e.attempts),
+      iso(now),
+      owner,
+    ]);
     return new Set(rows.map((r) => r.id));
   }
 
@@ -210,18 +242,12 @@ export class EventStore {
    * lease expired (their node died). SKIP LOCKED lets several nodes claim side by side.
    */
   async claimDue(options: { now: number; owner: string; leaseMs: number; limit: number }): Promise<EventRecord[]> {
-    const rows = await this.db.query<EventRow>(
-      `update events set status = 'running', attempts = attempts + 1, lease_owner = $2, lease_until = $3, updated_at = $1
-       where id in (
-         select id from events
-         where (status = 'pending' and run_at <= $1) or (status = 'running' and lease_until <= $1)
-         order by run_at, id
-         limit $4
-         for update skip locked
-       )
-       returning *`,
-      [iso(options.now), options.owner, iso(options.now + options.leaseMs), options.limit],
-    );
+    const rows = await this.db.query<EventRow>(CLAIM_DUE, [
+      iso(options.now),
+      options.owner,
+      iso(options.now + options.leaseMs),
+      options.limit,
+    ]);
     return rows.map(toEvent).sort((a, b) => (a.runAt < b.runAt ? -1 : a.runAt > b.runAt ? 1 : a.id < b.id ? -1 : 1));
   }
 
@@ -285,12 +311,7 @@ export class EventStore {
 
   /** The earliest moment something becomes due: a pending event's time or a lease's expiry. */
   async nextDueAt(): Promise<number | null> {
-    const rows = await this.db.query<{ at: Date | null }>(
-      `select least(
-         (select min(run_at) from events where status = 'pending'),
-         (select min(lease_until) from events where status = 'running')
-       ) as at`,
-    );
+    const rows = await this.db.query<{ at: Date | null }>(NEXT_DUE);
     return rows[0]?.at ? rows[0].at.getTime() : null;
   }
 
