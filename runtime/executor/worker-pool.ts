@@ -23,6 +23,7 @@ import { type Batch, MessageBatcher } from "./message-batcher.js";
 import { type FromWorker, PACKED_DONE_FIELDS, type ToWorker, type WorkerSettings } from "./protocol.js";
 import type { WorkerKvSettings } from "./worker-kv.js";
 import { RunCosts } from "./run-costs.js";
+import { RunTable } from "./run-table.js";
 import { Watchdog } from "./watchdog.js";
 
 export interface ExecutorQueueOptions extends AdmissionLimits {
@@ -79,7 +80,7 @@ function release(job: Job): void {
 interface Slot {
   worker: Worker;
   outbox: MessageBatcher<ToWorker>;
-  readonly inFlight: Map<number, Job>;
+  readonly inFlight: RunTable<Job>;
   /** Version keys this worker has been sent, with the limits sent last. */
   readonly sent: Map<string, Limits>;
   /** Expected thread time of the runs in flight here. */
@@ -179,7 +180,7 @@ export class WorkerPool implements Executor {
     const slot: Slot = existing ?? {
       worker,
       outbox,
-      inFlight: new Map(),
+      inFlight: new RunTable(),
       sent: new Map(),
       committedMs: 0,
       watchdog: undefined as unknown as Watchdog,
