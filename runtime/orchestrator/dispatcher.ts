@@ -43,6 +43,8 @@ export class Dispatcher implements EventHandoff {
   private active = 0;
   /** Room promised to this process's own writes whose events are inserted claimed (reserve), not yet adopted. */
   private reserved = 0;
+  /** The limit of the claim query under way: room it may fill when it answers. */
+  private claiming = 0;
   private pumping: Promise<void> | undefined;
   private again = false;
   /** The last claim stopped at capacity: due events may be waiting, so a finished delivery claims again. */
@@ -139,12 +141,18 @@ export class Dispatcher implements EventHandoff {
           this.saturated = true; // a finishing delivery wakes us again
           return;
         }
-        const claimed = await this.events.claimDue({
-          now: this.deps.clock.now(),
-          owner: this.options.nodeId,
-          leaseMs: this.options.leaseMs,
-          limit: capacity,
-        });
+        this.claiming = capacity;
+        let claimed: EventRecord[];
+        try {
+          claimed = await this.events.claimDue({
+            now: this.deps.clock.now(),
+            owner: this.options.nodeId,
+            leaseMs: this.options.leaseMs,
+            limit: capacity,
+          });
+        } finally {
+          this.claiming = 0;
+        }
         this.claimedTotal += claimed.length;
         for (const event of claimed) this.track(event.id, this.deliver(event));
         if (claimed.length < capacity) break;
@@ -163,7 +171,7 @@ export class Dispatcher implements EventHandoff {
    */
   reserve(count: number): InsertClaim | undefined {
     if (this.stopped) return undefined;
-    const room = Math.min(count, this.options.concurrency - this.active - this.reserved);
+    const room = Math.min(count, this.options.concurrency - this.active - this.reserved - this.claiming);
     if (room <= 0) return undefined;
     this.reserved += room;
     return { owner: this.options.nodeId, leaseUntil: this.deps.clock.now() + this.options.leaseMs, count: room };
@@ -171,6 +179,11 @@ export class Dispatcher implements EventHandoff {
 
   release(claim: InsertClaim): void {
     this.reserved -= claim.count;
+    // A claim that stopped for lack of this room must look again: nothing else may wake it.
+    if (this.saturated) {
+      this.saturated = false;
+      this.wake();
+    }
   }
 
   adopt(claim: InsertClaim, events: EventRecord[]): void {

@@ -1,11 +1,13 @@
 // Events a node's own KV writes trigger are inserted already claimed by its dispatcher when it has
 // room, and run on commit without a claim query. What does not fit waits in the queue as before; a
-// write that fails after its events were inserted gives the room back and runs nothing.
+// write that fails after its events were inserted gives the room back and runs nothing. The room
+// promised to writes is counted like the dispatcher's other work, and a handed-off first attempt sees
+// the same ctx.event as its retries.
 import { afterEach, expect, it } from "vitest";
 import { systemClock } from "../shared/clock.js";
 import { silentLogger } from "../shared/log.js";
 import type { Db, NamedStatement, Queryable, Row } from "../store/db.js";
-import { EventStore } from "../store/events.js";
+import { EventStore, type NewEvent } from "../store/events.js";
 import { KvStore } from "../store/kv.js";
 import { migrate } from "../store/migrate.js";
 import { openPglite } from "../store/pglite/index.js";
@@ -21,7 +23,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const trigger = (id: string, script: string): KvTrigger => ({
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const trigger = (id: string, script: string, retry: { maxAttempts?: number; backoffMs?: number } = {}): KvTrigger => ({
   id,
   app: "a",
   script,
@@ -29,14 +33,38 @@ const trigger = (id: string, script: string): KvTrigger => ({
   collection: "inbox",
   ops: ["insert", "update", "delete"],
   prefix: null,
-  maxAttempts: 3,
-  backoffMs: 1_000,
-  backoffMaxMs: 1_000,
+  maxAttempts: retry.maxAttempts ?? 3,
+  backoffMs: retry.backoffMs ?? 1_000,
+  backoffMaxMs: retry.backoffMs ?? 1_000,
   createdAt: new Date().toISOString(),
 });
 
+/** An event as another process queues it: pending, its NOTIFY not heard here (a test wakes the dispatcher itself). */
+const queued = (): NewEvent => ({
+  app: "a",
+  triggerId: null,
+  script: "queued",
+  kind: "kv",
+  payloadJson: '{"type":"kv"}',
+  chainDepth: 0,
+  runAt: Date.now(),
+  maxAttempts: 3,
+  backoffMs: 1_000,
+  backoffMaxMs: 1_000,
+});
+
 /** A dispatcher of `concurrency` on in-memory PGlite, fed by a KvStore whose writes trigger `triggers`. */
-async function setup(options: { concurrency: number; triggers: KvTrigger[]; failCommits?: () => boolean }) {
+async function setup(options: {
+  concurrency: number;
+  triggers: KvTrigger[];
+  failCommits?: () => boolean;
+  /** Awaited inside each write's transaction, after its statements, before its commit. */
+  beforeCommit?: () => Promise<void>;
+  /** While true, each claim query takes 200 ms longer (a busy database). */
+  slowClaims?: () => boolean;
+  /** The first attempt of every run fails (its event is retried from the queue). */
+  failFirstAttempts?: boolean;
+}) {
   const database = await openPglite("memory://");
   cleanups.push(() => database.close());
   await migrate(database);
@@ -45,26 +73,38 @@ async function setup(options: { concurrency: number; triggers: KvTrigger[]; fail
   const db: Db = {
     ...database,
     async query<R extends Row>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
+      const claim = (typeof sql === "string" ? sql : sql.text).includes("set status = 'running'");
+      if (claim && options.slowClaims?.()) await sleep(200);
       const rows = await database.query<R>(sql, params);
-      if ((typeof sql === "string" ? sql : sql.text).includes("set status = 'running'")) claims.push(rows.length);
+      if (claim) claims.push(rows.length);
       return rows;
     },
     // A commit that fails after everything in the transaction succeeded (the database went away, say).
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
       database.transaction(async (tx) => {
         const result = await fn(tx);
+        await options.beforeCommit?.();
         if (options.failCommits?.()) throw new Error("commit failed");
         return result;
       }),
   };
   const runs: { script: string; key: unknown; attempt: number }[] = [];
+  /** ctx.event of every run, as the script would serialise it. */
+  const seen: string[] = [];
+  let running = 0;
+  let most = 0;
   let release: () => void = () => {};
   let gate: Promise<void> = Promise.resolve();
   const invoker = {
     run: async (target: { name: string }, request: { event: { key: unknown }; attempt: number }) => {
       runs.push({ script: target.name, key: request.event.key, attempt: request.attempt });
+      seen.push(JSON.stringify(request.event));
+      most = Math.max(most, ++running);
       await gate;
-      return { id: "inv", version: 1, outcome: { ok: true } };
+      running--;
+      return options.failFirstAttempts && request.attempt === 1
+        ? { id: "inv", version: 1, outcome: { ok: false, error: { code: "SCRIPT_ERROR", message: "once" } } }
+        : { id: "inv", version: 1, outcome: { ok: true } };
     },
   } as unknown as Invoker;
   const dispatcher = new Dispatcher(
@@ -80,7 +120,10 @@ async function setup(options: { concurrency: number; triggers: KvTrigger[]; fail
     { nodeId: "n1", leaseMs: 60_000, concurrency: options.concurrency, exclusive: true, maxSleepMs: 3_600_000 },
   );
   await dispatcher.start();
-  cleanups.push(() => dispatcher.drainAndStop(1_000));
+  cleanups.push(() => {
+    release();
+    return dispatcher.drainAndStop(1_000);
+  });
   const outbox = new EventOutbox({
     triggers: { peek: () => options.triggers, kvTriggers: async () => options.triggers },
     clock: systemClock,
@@ -99,9 +142,14 @@ async function setup(options: { concurrency: number; triggers: KvTrigger[]; fail
     throw new Error(`timed out waiting for ${what}`);
   };
   return {
+    database,
+    dispatcher,
     kv,
     events,
     runs,
+    seen,
+    /** The most runs at once so far. */
+    most: () => most,
     claims,
     until,
     /** Holds every run until the returned function is called. */
@@ -153,4 +201,61 @@ it("a write that fails after inserting its events runs none of them and gives th
   await until("the run", async () => runs.length > 0);
   expect(runs).toEqual([{ script: "only", key: "kept", attempt: 1 }]);
   await until("done", async () => (await events.counts("a")).done === 1);
+});
+
+it("a queued event is claimed once a failed write gives back the room the dispatcher lacked", async () => {
+  let inserted: () => void = () => {};
+  const insertedNow = new Promise<void>((resolve) => (inserted = resolve));
+  let commit: () => void = () => {};
+  const committing = new Promise<void>((resolve) => (commit = resolve));
+  const { database, dispatcher, kv, runs, until } = await setup({
+    concurrency: 1,
+    triggers: [trigger("t1", "only")],
+    beforeCommit: () => {
+      inserted();
+      return committing;
+    },
+    failCommits: () => true,
+  });
+  await EventStore.insert(database, [queued()], "this-runtime");
+  const write = kv.set("a", "inbox", "k", "1");
+  await insertedNow; // the write holds the dispatcher's one place
+  dispatcher.wake(); // the queued event's NOTIFY arrives now: no room
+  await sleep(20);
+  commit();
+  await expect(write).rejects.toThrow("commit failed");
+  await until("the queued event's run", async () => runs.length > 0);
+  expect(runs).toEqual([{ script: "queued", key: undefined, attempt: 1 }]);
+});
+
+it("a write's event handed off while a claim query is under way does not run beside the claimed one past the concurrency", async () => {
+  let slow = false;
+  const { database, dispatcher, kv, runs, most, until, hold } = await setup({
+    concurrency: 1,
+    triggers: [trigger("t1", "written")],
+    slowClaims: () => slow,
+  });
+  const open = hold();
+  await EventStore.insert(database, [queued()], "this-runtime");
+  slow = true;
+  dispatcher.wake(); // the queued event's NOTIFY: a claim of 1 starts
+  await sleep(20);
+  await kv.set("a", "inbox", "k", "1"); // this node's own write triggers an event meanwhile
+  await until("the claimed run", async () => runs.length > 0);
+  await sleep(300);
+  expect(most()).toBe(1);
+  open();
+  await until("both runs", async () => runs.length === 2); // one after the other
+  expect(most()).toBe(1);
+});
+
+it("a handed-off event's first attempt and its retry get the same ctx.event", async () => {
+  const { kv, seen, until } = await setup({
+    concurrency: 4,
+    triggers: [trigger("t1", "handler", { maxAttempts: 2, backoffMs: 200 })],
+    failFirstAttempts: true,
+  });
+  await kv.set("a", "inbox", "order-1", JSON.stringify({ total: 5, currency: "EUR", id: 1 }));
+  await until("the retry", async () => seen.length === 2);
+  expect(seen[1]).toBe(seen[0]);
 });

@@ -96,6 +96,18 @@ const toEvent = (r: EventRow): EventRecord => ({
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Byte length of a key as UTF-8, then its bytes: the order jsonb keeps an object's keys in. */
+const byJsonbKey = (a: string, b: string) => Buffer.byteLength(a) - Buffer.byteLength(b) || Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** A parsed JSON value with its objects' keys in jsonb's order: what reading the stored payload back gives. */
+function jsonbOrdered(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(jsonbOrdered);
+  if (value === null || typeof value !== "object") return value;
+  const ordered: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort(byJsonbKey)) ordered[key] = jsonbOrdered((value as Record<string, unknown>)[key]);
+  return ordered;
+}
+
 /** NOTIFY channel that wakes dispatchers in every process when events are added. */
 export const EVENTS_CHANNEL = "picloud_events";
 
@@ -127,6 +139,13 @@ const FINISH_DONE: NamedStatement = {
        where events.id = f.id and events.attempts = f.attempts and events.lease_owner = $4 and events.status = 'running'
        returning events.id`,
 };
+/**
+ * The columns toEvent reads, named: a prepared statement's result type is fixed when it is prepared, so
+ * `returning *` would fail ("cached plan must not change result type") once a migration adds a column,
+ * on nodes still running the older version (docs/cluster.md: old nodes keep running).
+ */
+const EVENT_COLUMNS =
+  "id, app_id, trigger_id, script_name, kind, payload, status, attempts, max_attempts, backoff_ms, backoff_max_ms, chain_depth, is_dead_letter_handler, run_at, lease_owner, errors, created_at, finished_at";
 const CLAIM_DUE: NamedStatement = {
   name: "picloud_events_claim",
   text: `update events set status = 'running', attempts = attempts + 1, lease_owner = $2, lease_until = $3, updated_at = $1
@@ -137,7 +156,7 @@ const CLAIM_DUE: NamedStatement = {
          limit $4
          for update skip locked
        )
-       returning *`,
+       returning ${EVENT_COLUMNS}`,
 };
 const NEXT_DUE: NamedStatement = {
   name: "picloud_events_next_due",
@@ -210,7 +229,7 @@ export class EventStore {
       triggerId: event.triggerId,
       script: event.script,
       kind: event.kind,
-      payload: JSON.parse(event.payloadJson) as Record<string, unknown>,
+      payload: jsonbOrdered(JSON.parse(event.payloadJson)) as Record<string, unknown>,
       status: "running",
       attempts: 1,
       maxAttempts: event.maxAttempts,
