@@ -16,6 +16,7 @@ import { startManager } from "./manager/manager.js";
 import type { ApiServices } from "./manager/services.js";
 import { LoadWindow } from "./node/load.js";
 import { registerNoAdminApi } from "./node/no-admin-api.js";
+import type { InlineOptions } from "./executor/inline-policy.js";
 import type { WorkerPool } from "./executor/worker-pool.js";
 import { type NodeIdentity, type NodeServices, startExecutor, startNode } from "./node/node.js";
 import { limitHeapGrowth } from "./shared/heap-growth.js";
@@ -41,6 +42,8 @@ export interface RuntimeOptions {
   readonly resolver?: Resolver;
   /** The built renderer to serve at / (the Electron build passes its own). */
   readonly uiDir?: string;
+  /** Tuning of inline runs when the config switches them on (tests shorten the promotion). */
+  readonly inline?: Partial<InlineOptions>;
 }
 
 /** What a process runs: `serve` everything; a cluster has one `manager` and any number of `node`s. */
@@ -126,7 +129,7 @@ async function startProcess<T extends Started>(
   const early =
     role === "manager"
       ? undefined
-      : startExecutor(options.config, options.logger).then((pool) => {
+      : startExecutor(options.config, options.logger, options.inline).then((pool) => {
           phases.mark("workers");
           return pool;
         });

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Core } from "../core/core.js";
 import { Stoppers } from "../core/stoppers.js";
+import type { InlineOptions } from "../executor/inline-policy.js";
 import { queueOptionsOf, WorkerPool } from "../executor/worker-pool.js";
 import { Dispatcher } from "../orchestrator/dispatcher.js";
 import { registerIngress } from "../orchestrator/ingress.js";
@@ -25,7 +26,7 @@ export interface NodeOptions {
 }
 
 /** The executor's worker threads; starting them takes a while (each compiles QuickJS), so callers may start it early. */
-export function startExecutor(config: Core["config"], logger: Core["logger"]): Promise<WorkerPool> {
+export function startExecutor(config: Core["config"], logger: Core["logger"], tuning: Partial<InlineOptions> = {}): Promise<WorkerPool> {
   const inlineCalls = config.executorInlineCalls;
   return WorkerPool.start({
     workers: config.executorWorkers,
@@ -33,7 +34,7 @@ export function startExecutor(config: Core["config"], logger: Core["logger"]): P
     instanceMaxUses: config.instanceMaxUses,
     instanceMaxAgeMs: config.instanceMaxAgeMs,
     queue: queueOptionsOf(config),
-    inline: config.executorInline || inlineCalls ? { hostFree: config.executorInline, hostCalls: inlineCalls } : false,
+    inline: config.executorInline || inlineCalls ? { ...tuning, hostFree: config.executorInline, hostCalls: inlineCalls } : false,
   });
 }
 

@@ -37,6 +37,8 @@ export interface TestRuntimeOptions {
   readonly resolver?: RuntimeOptions["resolver"];
   /** Share an existing Postgres database (cluster tests: two runtimes, one database). */
   readonly databaseUrl?: string;
+  /** Tuning of inline runs (with executorInline / executorInlineCalls in `flags`). */
+  readonly inline?: RuntimeOptions["inline"];
 }
 
 export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
@@ -63,6 +65,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),
     ...(options.resolver && { resolver: options.resolver }),
+    ...(options.inline && { inline: options.inline }),
   });
   const api: TestRuntime["api"] = (method, path, body, token = TEST_TOKEN) =>
     runtime.app.inject({
