@@ -12,13 +12,16 @@
 //   BENCH_EVENTS_SAMPLES   latency samples per arm and round (default 200)
 //   BENCH_EVENTS_BACKENDS  backends of the latency case (default pglite; postgres too: "pglite,postgres")
 //   BENCH_EVENT_BURST      backlog size (default 3000)
+//   BENCH_EVENTS_ENV       settings for the "after" arm's server, "NAME=value,...", e.g.
+//                          "PICLOUD_EXECUTOR_INLINE=1,PICLOUD_EXECUTOR_INLINE_CALLS=1" (with BENCH_EVENTS_BEFORE=.
+//                          it compares the same build under two settings)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createPostgresDatabase } from "../runtime/testing/databases.js";
 import { measureLatency, preparePong, quantile } from "./events.js";
-import { cpuUs, ROOT, startServe, stop } from "./process.js";
+import { cpuUs, envOf, ROOT, startServe, stop } from "./process.js";
 
 const BEFORE = process.env.BENCH_EVENTS_BEFORE;
 if (!BEFORE) throw new Error("BENCH_EVENTS_BEFORE=<checkout> names the build to compare against");
@@ -28,8 +31,8 @@ const SAMPLES = Number(process.env.BENCH_EVENTS_SAMPLES ?? 200);
 const BACKENDS = (process.env.BENCH_EVENTS_BACKENDS ?? "pglite").split(",");
 const BURST = Number(process.env.BENCH_EVENT_BURST ?? 3000);
 const ARMS = [
-  { label: "before", root: path.resolve(BEFORE) },
-  { label: "after", root: ROOT },
+  { label: "before", root: path.resolve(BEFORE), env: {} },
+  { label: "after", root: ROOT, env: envOf(process.env.BENCH_EVENTS_ENV ?? "") },
 ];
 const load = () =>
   os
@@ -58,7 +61,7 @@ async function latencyServer(arm: (typeof ARMS)[number], backend: string): Promi
     args = ["--data-dir", dir];
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   }
-  const { server, api } = await startServe(args, {}, arm.root);
+  const { server, api } = await startServe(args, arm.env, arm.root);
   await preparePong(api, "evlat");
   // Warm-up: the script compiled, a sandbox warm in each worker.
   await measureLatency(api, "evlat", 20);
@@ -75,13 +78,13 @@ async function latencyServer(arm: (typeof ARMS)[number], backend: string): Promi
   };
 }
 
-function dispatchRound(root: string): { eventsPerSec: number; processUs: number; databaseUs: number } {
+function dispatchRound(root: string, env: Record<string, string>): { eventsPerSec: number; processUs: number; databaseUs: number } {
   const out = execFileSync(
     process.execPath,
     ["--import", "tsx", path.join(ROOT, "bench", "events-dispatch-child.ts"), "postgres", String(BURST)],
     {
       cwd: ROOT,
-      env: { ...process.env, BENCH_ROOT: root },
+      env: { ...process.env, ...env, BENCH_ROOT: root },
       encoding: "utf8",
     },
   );
@@ -134,7 +137,7 @@ if (CASES.has("dispatch")) {
   for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 ? ARMS : [...ARMS].reverse();
     for (const arm of order) {
-      const r = dispatchRound(arm.root);
+      const r = dispatchRound(arm.root, arm.env);
       lines.push(`| ${round} | ${arm.label} | ${r.eventsPerSec} | ${r.processUs} | ${r.databaseUs} | ${load()} |`);
       console.log(lines.at(-1));
     }

@@ -19,7 +19,7 @@ const { silentLogger } = (await import(from("runtime/shared/log.ts"))) as typeof
 const TOKEN = "pc_benchmark_token_0123456789";
 const fresh = backend === "postgres" ? await createPostgresDatabase("evbench") : undefined;
 try {
-  const config = loadConfig({ adminToken: TOKEN, ...(fresh && { databaseUrl: fresh.url }) }, {});
+  const config = loadConfig({ adminToken: TOKEN, ...(fresh && { databaseUrl: fresh.url }) }, process.env);
   const runtime = await startRuntime({ config, logger: silentLogger(), ...(!fresh && { pgliteLocation: "memory://" }) });
   const backends = async () =>
     fresh
