@@ -27,8 +27,8 @@ export const ConfigSchema = Type.Object({
   /**
    * Proven-quick versions that call bindings (kv, fetch, timers) run inline on the main thread too,
    * their calls served there without thread hops (executor/inline-runner.ts). Off by default: on this
-   * 2-core machine it cut the process's CPU per KV request on Postgres by ~14% with one key and not
-   * at all with 100, and raised it by ~30% on PGlite (docs/architecture.md).
+   * 2-core machine it did not pay (Postgres: ~14% less CPU per KV request with one key before the
+   * ingress fast path, none since; PGlite: ~30% more; docs/architecture.md, "KV on Postgres").
    */
   executorInlineCalls: Type.Boolean(),
   /** How long past its wall limit one run may execute before its worker thread is presumed hung. */
