@@ -195,6 +195,7 @@ export class Dispatcher implements EventHandoff {
           events.map((e) => e.id),
           this.options.nodeId,
           this.deps.clock.now(),
+          this.deps.origin,
         )
         .catch((error: unknown) => this.deps.logger.error({ err: error }, "could not hand back events"));
       return;
@@ -404,7 +405,7 @@ export class Dispatcher implements EventHandoff {
     ]);
     clearTimeout(timer);
     if (finished) return 0;
-    const handedBack = await this.events.handBack([...this.held], this.options.nodeId, this.deps.clock.now());
+    const handedBack = await this.events.handBack([...this.held], this.options.nodeId, this.deps.clock.now(), this.deps.origin);
     if (handedBack > 0) this.deps.logger.warn({ handedBack }, "drain timeout: handed unfinished events back");
     return handedBack;
   }

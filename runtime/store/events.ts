@@ -302,11 +302,20 @@ export class EventStore {
    * (embedded PGlite behind its lock file): the previous holder of those leases is known dead.
    */
   /** A draining node gives events it still holds back at once, instead of letting their leases run out. */
-  async handBack(ids: readonly string[], owner: string, now: number): Promise<number> {
+  /**
+   * Gives this node's unfinished events back to the queue, and tells every listening process (one
+   * NOTIFY per transaction, delivered on commit): another node takes them now, not when their lease
+   * would have run out. `origin` names this process, which ignores its own notification.
+   */
+  async handBack(ids: readonly string[], owner: string, now: number, origin = ""): Promise<number> {
     if (ids.length === 0) return 0;
     const rows = await this.db.query(
-      "update events set status = 'pending', run_at = $3, lease_until = null, lease_owner = null where id = any($1) and lease_owner = $2 and status = 'running' returning id",
-      [ids, owner, iso(now)],
+      `with handed as (
+         update events set status = 'pending', run_at = $3, lease_until = null, lease_owner = null
+         where id = any($1) and lease_owner = $2 and status = 'running' returning id
+       )
+       select id, pg_notify($4, $5) from handed`,
+      [ids, owner, iso(now), EVENTS_CHANNEL, origin],
     );
     return rows.length;
   }
