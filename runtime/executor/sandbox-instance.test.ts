@@ -269,3 +269,64 @@ describe("an instance built for one run (strict mode)", () => {
     expect(outcome.logs[0]?.at).toBeLessThan(Date.now() - before + 1);
   });
 });
+
+describe("engine values are freed exactly once (a leaked one aborts the engine on dispose)", () => {
+  // Runs pass values to the guest and back through raw pointers (engine-calls.ts): every path of a
+  // run must free each exactly once, or freeing the instance aborts the WASM instead of returning true.
+  const source = `let kept = [];
+    export default async function (ctx) {
+      const what = ctx.request.method;
+      if (what === "THROW") throw new TypeError("boom");
+      if (what === "REJECT") return Promise.reject(new Error("no"));
+      if (what === "LOOP") for (;;) {}
+      if (what === "AWAIT") { await null; return { awaited: true }; }
+      if (what === "KEEP") { kept.push(ctx); return kept.length; }
+      if (what === "ECHO") return { body: ctx.request.body };
+      return { message: "Hello, world!" };
+    }`;
+  const request = (method: string, body?: string): ScriptContext => ({
+    app: "a",
+    script: "s",
+    request: { method, path: "/a/s", subpath: "/", query: {}, headers: {}, url: "/a/s", body: body ?? "" },
+  });
+
+  it("after many runs of every shape, with texts that need the kept buffer to grow or a one-off buffer", async () => {
+    const instance = new SandboxInstance(engine, "s.js", source, limits, {
+      prelude: preludeForSandbox(),
+      lazyModules: lazyModulesForSandbox(),
+    });
+    const texts = ["", "plain", "caf\u00e9 \u{1f600} \u2028", "x".repeat(3_000), "\u00fc".repeat(9_000), "y\u{1f600}".repeat(20_000)];
+    for (let i = 0; i < 300; i++) {
+      const outcome = await run(
+        instance,
+        request(["GET", "THROW", "REJECT", "AWAIT", "KEEP", "ECHO"][i % 6] as string, texts[i % texts.length]),
+      );
+      if (i % 6 === 0) expect(result(outcome)).toEqual({ message: "Hello, world!" });
+      if (i % 6 === 1) expect(outcome.error?.message).toContain("TypeError: boom");
+      if (i % 6 === 2) expect(outcome.error?.message).toContain("Error: no");
+      if (i % 6 === 3) expect(result(outcome)).toEqual({ awaited: true });
+      if (i % 6 === 5) expect(result(outcome)).toEqual({ body: texts[i % texts.length] });
+    }
+    const spun = await run(instance, request("LOOP"));
+    expect(spun.error?.code).toBe("SCRIPT_TIMEOUT");
+    expect(instance.dispose()).toBe(true);
+  });
+
+  it("after a handler that is not async, a thenable, and a run stopped mid-drain", async () => {
+    const instance = new SandboxInstance(
+      engine,
+      "s.js",
+      `let n = 0;
+      export default function (ctx) {
+        n++;
+        if (n % 3 === 0) return { then(resolve) { resolve(n); } };
+        if (n % 3 === 1) return Promise.resolve().then(() => { if (n === 7) for (;;) {} return n; });
+        return n;
+      }`,
+      limits,
+      { prelude: preludeForSandbox(), lazyModules: lazyModulesForSandbox() },
+    );
+    for (let i = 0; i < 9; i++) await run(instance, request("GET"));
+    expect(instance.dispose()).toBe(true);
+  });
+});

@@ -7,6 +7,7 @@ import type { GuestResponse } from "../shared/wire.js";
 import { ERROR_NAMES, LAZY_MODULES, WORKER_OPS } from "../bindings/registry.js";
 import type { LogLine } from "../store/invocations.js";
 import { jsonForGuest, textForGuest } from "./boundary-text.js";
+import { EngineCalls, PROMISE_FULFILLED, PROMISE_REJECTED, type ValuePtr } from "./engine-calls.js";
 import type { EngineModule } from "./engine-module.js";
 import { classifyGuestError, engineFault, type GuestError } from "./guest-errors.js";
 
@@ -43,6 +44,8 @@ export class SandboxInstance {
   readonly createdAt = performance.now();
   private readonly runtime: QuickJSRuntime;
   private readonly context: QuickJSContext;
+  /** A run's engine calls on raw value pointers (engine-calls.ts); set before anything runs. */
+  private calls!: EngineCalls;
   /**
    * What the prelude returns (guest-prelude.ts): protocol (loads the run protocol), PromiseResolve,
    * PromiseReject, parse (JSON.parse), stringify (JSON.stringify).
@@ -61,6 +64,8 @@ export class SandboxInstance {
   private handler: QuickJSHandle | undefined;
   private readonly pending = new Set<QuickJSDeferredPromise>();
   private deadline = Number.POSITIVE_INFINITY;
+  /** When the current stretch of guest code began (enterGuest). */
+  private stretchStart = 0;
   private cpuLeftMs = 0;
   private wallDeadline = Number.POSITIVE_INFINITY;
   private busy: BusySpan | undefined;
@@ -117,6 +122,7 @@ export class SandboxInstance {
     this.context = this.runtime.newContext();
     engine.liveInstances++;
     try {
+      this.calls = new EngineCalls(this.context, this.runtime);
       this.load(source, limits);
     } catch (error) {
       this.dispose();
@@ -255,7 +261,6 @@ export class SandboxInstance {
     hostCall: HostCall | undefined,
     busy: BusySpan | undefined,
   ): { outcome: RawOutcome } | { pending: QuickJSHandle } {
-    const ctx = this.context;
     this.uses++;
     this.interrupted = false;
     this.hostCall = hostCall;
@@ -264,10 +269,16 @@ export class SandboxInstance {
     this.wallDeadline = performance.now() + limits.wallMs;
     let promise: QuickJSHandle | undefined;
     try {
-      const contextArg = ctx.newString(jsonForGuest(contextJson));
       const logLimit = this.logLimitHandle(limits.logBytes);
-      const begun = this.guest(() => this.begin(contextJson, contextArg, logLimit, limits.logBytes));
-      contextArg.dispose();
+      const contextArg = this.calls.newString(jsonForGuest(contextJson));
+      let begun: ReturnType<SandboxInstance["begin"]>;
+      this.enterGuest();
+      try {
+        begun = this.begin(contextJson, contextArg, logLimit, limits.logBytes);
+      } finally {
+        this.leaveGuest();
+        this.calls.free(contextArg);
+      }
       if ("error" in begun) return { outcome: this.end(this.failed(this.dumpError(begun.error), []), limits) };
       if ("text" in begun) return { outcome: this.end(this.fromRunResult(begun.text), limits) };
       promise = begun.pending;
@@ -311,47 +322,70 @@ export class SandboxInstance {
    */
   private begin(
     contextJson: string,
-    contextArg: QuickJSHandle,
+    contextArg: ValuePtr,
     logLimit: QuickJSHandle,
     logBytes: number,
   ): { text: string } | { pending: QuickJSHandle } | { error: QuickJSHandle } {
     const ctx = this.context;
+    const calls = this.calls;
     const handler = this.handler as QuickJSHandle;
     const byHost =
       !this.lazyContext && !this.bindingsLoaded && ctx.typeof(handler) === "function" && contextJson.indexOf('"bodyJson":true') < 0;
-    let begun: ReturnType<QuickJSContext["callFunction"]>;
+    let promise: ValuePtr;
     if (byHost) {
       this.current = `{"maxLogBytes":${logBytes},"startedAt":${Date.now()}}`;
       const [, resolve, reject, parse] = this.core as [QuickJSHandle, QuickJSHandle, QuickJSHandle, QuickJSHandle];
-      let called = ctx.callFunction(parse, ctx.undefined, contextArg);
+      const contextHandle = calls.handle(calls.dup(contextArg));
+      let called = ctx.callFunction(parse, ctx.undefined, contextHandle);
+      contextHandle.dispose();
       if (!called.error) called = called.value.consume((parsed) => ctx.callFunction(handler, ctx.undefined, parsed));
-      begun = called.error
+      const begun = called.error
         ? called.error.consume((e) => ctx.callFunction(reject, ctx.undefined, e))
         : called.value.consume((v) => ctx.callFunction(resolve, ctx.undefined, v));
+      if (begun.error) return { error: begun.error };
+      promise = calls.dup(begun.value.value);
+      begun.value.dispose();
     } else {
-      const begin = this.protocol()[0] as QuickJSHandle;
+      const begin = (this.protocol()[0] as QuickJSHandle).value;
       const lazy = this.lazyContext ? ctx.true : ctx.false;
-      begun = ctx.callFunction(begin, ctx.undefined, handler, contextArg, logLimit, lazy);
+      promise = calls.call(begin, 4, handler.value, contextArg, logLimit.value, lazy.value);
+      if (promise === 0) return { error: calls.handle(calls.error) };
     }
-    if (begun.error) return { error: begun.error };
-    const promise = begun.value;
-    let next: ReturnType<QuickJSContext["callFunction"]>;
     try {
-      const state = this.runtime.hasPendingJob() ? undefined : ctx.getPromiseState(promise);
-      if (state?.type === "fulfilled" && !state.notAPromise) {
-        const settled = state.value.consume((v) => (byHost && !this.bindingsLoaded ? this.report(v) : undefined) ?? this.step(1, v));
-        if (typeof settled === "string") return { text: settled };
-        next = settled;
-      } else if (state?.type === "rejected") next = state.error.consume((e) => this.step(2, e));
-      else {
-        const awaited = this.step(3, promise);
-        return awaited.error ? { error: awaited.error } : { pending: awaited.value };
+      // Not a promise (negative) or still pending: the protocol's later awaits it.
+      const state = calls.hasPendingJob() ? -1 : calls.promiseState(promise);
+      if (state === PROMISE_FULFILLED) {
+        const value = calls.promiseResult(promise);
+        if (byHost && !this.bindingsLoaded) {
+          const settled = calls.handle(value).consume((v) => this.report(v) ?? this.step(1, v));
+          if (typeof settled === "string") return { text: settled };
+          if (settled.error) return { error: settled.error };
+          return { text: settled.value.consume((text) => ctx.getString(text)) };
+        }
+        const text = calls.call((this.protocol()[1] as QuickJSHandle).value, 1, value);
+        calls.free(value);
+        return this.textOf(text);
       }
+      if (state === PROMISE_REJECTED) {
+        const reason = calls.promiseResult(promise);
+        const text = calls.call((this.protocol()[2] as QuickJSHandle).value, 1, reason);
+        calls.free(reason);
+        return this.textOf(text);
+      }
+      const awaited = calls.call((this.protocol()[3] as QuickJSHandle).value, 1, promise);
+      return awaited === 0 ? { error: calls.handle(calls.error) } : { pending: calls.handle(awaited) };
     } finally {
-      promise.dispose();
+      calls.free(promise);
     }
-    if (next.error) return { error: next.error };
-    return { text: next.value.consume((text) => ctx.getString(text)) };
+  }
+
+  /** The outcome text a protocol step returned (freeing it), or the error it threw (calls.error, right after the call). */
+  private textOf(result: ValuePtr): { text: string } | { error: QuickJSHandle } {
+    const calls = this.calls;
+    if (result === 0) return { error: calls.handle(calls.error) };
+    const text = calls.getString(result);
+    calls.free(result);
+    return { text };
   }
 
   /** Calls the run protocol's settle (1), fail (2), later (3) or badResult (4). */
@@ -492,17 +526,27 @@ export class SandboxInstance {
    * deadline (no stretch of guest code may outlive the run's wall time), and marks the thread busy.
    */
   private guest<T>(fn: () => T): T {
-    const start = performance.now();
-    this.deadline = this.abandoned ? Number.NEGATIVE_INFINITY : start + Math.max(0, Math.min(this.cpuLeftMs, this.wallDeadline - start));
-    this.pastDeadline = undefined;
-    this.busy?.enter();
+    this.enterGuest();
     try {
       return fn();
     } finally {
-      this.busy?.leave();
-      this.cpuLeftMs -= performance.now() - start;
-      this.deadline = Number.POSITIVE_INFINITY;
+      this.leaveGuest();
     }
+  }
+
+  /** Starts a stretch of guest code (see guest); every enterGuest is followed by one leaveGuest. */
+  private enterGuest(): void {
+    const start = performance.now();
+    this.stretchStart = start;
+    this.deadline = this.abandoned ? Number.NEGATIVE_INFINITY : start + Math.max(0, Math.min(this.cpuLeftMs, this.wallDeadline - start));
+    this.pastDeadline = undefined;
+    this.busy?.enter();
+  }
+
+  private leaveGuest(): void {
+    this.busy?.leave();
+    this.cpuLeftMs -= performance.now() - this.stretchStart;
+    this.deadline = Number.POSITIVE_INFINITY;
   }
 
   /** The guest sends only ASCII (its prelude escapes the rest), so reading is exact. */
@@ -641,6 +685,7 @@ export class SandboxInstance {
       for (const step of this.steps) step.dispose();
       for (const part of this.core) part.dispose();
       this.logLimit?.handle.dispose();
+      this.calls?.dispose();
       this.context.dispose();
       this.runtime.dispose();
       return true;
