@@ -8,7 +8,6 @@ export const FETCH_API_SOURCE = `(function (api) {
     api.load("encoding");
     return api.bytes;
   };
-  let trustedUrl;
   const TOKEN = /^[!#$%&'*+.^_\`|~0-9A-Za-z-]+$/;
 
   function normaliseValue(value) {
@@ -20,6 +19,13 @@ export const FETCH_API_SOURCE = `(function (api) {
     const n = String(name);
     if (!TOKEN.test(n)) throw new TypeError("'" + n + "' is not a valid header name.");
     return n.toLowerCase();
+  }
+
+  function add(map, name, value) {
+    const n = checkName(name);
+    const list = map.get(n);
+    if (list) list.push(normaliseValue(value));
+    else map.set(n, [normaliseValue(value)]);
   }
 
   class Headers {
@@ -39,10 +45,7 @@ export const FETCH_API_SOURCE = `(function (api) {
       } else throw new TypeError("Headers takes an object, an array of pairs or Headers.");
     }
     append(name, value) {
-      const n = checkName(name);
-      const list = this.#map.get(n);
-      if (list) list.push(normaliseValue(value));
-      else this.#map.set(n, [normaliseValue(value)]);
+      add(this.#map, name, value);
     }
     set(name, value) {
       this.#map.set(checkName(name), [normaliseValue(value)]);
@@ -84,7 +87,27 @@ export const FETCH_API_SOURCE = `(function (api) {
     get [Symbol.toStringTag]() {
       return "Headers";
     }
+    // Ours only: what new Headers(record) and then a content type if it has none make, with the methods
+    // as this module defines them (a script may have replaced the prototype's since).
+    static _fill(h, record, type) {
+      for (const key of Object.keys(record)) add(h.#map, key, record[key]);
+      Headers._type(h, type, false);
+    }
+    // set("content-type", type) (our own constant, already normalised); unless replacing, only if it has none.
+    static _type(h, type, replacing) {
+      if (type && (replacing || !h.#map.has("content-type"))) h.#map.set("content-type", [type]);
+    }
+    // The headers as a record, exactly as iterating them (entries()) and joining repeats with ", " gives.
+    static _record(h) {
+      const out = {};
+      const names = Array.from(h.#map.keys()).sort();
+      for (const name of names) out[name] = h.#map.get(name).join(", ");
+      return out;
+    }
   }
+  const { append: APPEND, has: HAS, set: SET, entries: ENTRIES, [Symbol.iterator]: ITERATE } = Headers.prototype;
+  // Whether h behaves as this module's Headers for has() and set() (a script may replace them).
+  const plain = (h) => h.has === HAS && h.set === SET;
 
   // A body: {text} or {bytes}, and the content type it implies.
   function extract(body) {
@@ -149,11 +172,15 @@ export const FETCH_API_SOURCE = `(function (api) {
   }
 
   const METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
+  // Set while api.request builds the request the host received (a plain ASCII URL): see the constructor.
+  let incoming = false;
   class Request extends Body {
     #url;
     #method;
     #headers;
     #redirect;
+    // An incoming request's [header record, content type its body implies], until .headers is read.
+    #pending;
     constructor(input, init) {
       const options = init || {};
       const from = input instanceof Request ? input : null;
@@ -163,11 +190,17 @@ export const FETCH_API_SOURCE = `(function (api) {
       if (METHODS.includes(method.toUpperCase())) method = method.toUpperCase();
       if ((method === "GET" || method === "HEAD") && body.body !== null) throw new TypeError("A GET or HEAD request cannot have a body.");
       super(body.body);
-      // The host builds the URL of an incoming request itself: no need to parse it again.
-      this.#url = from ? from.url : trustedUrl !== undefined ? trustedUrl : new URL(String(input)).href;
+      // The host built an incoming request's URL itself, and its headers are valid: built when read,
+      // from a copy (the handler's ctx.request.headers is the same record, and a script may change it),
+      // unless new Headers(record) would not do now what this module's append does.
+      this.#url = from ? from.url : incoming ? input : new URL(String(input)).href;
       this.#method = method;
-      this.#headers = new Headers(options.headers !== undefined ? options.headers : from ? from.headers : undefined);
-      if (body.type && !this.#headers.has("content-type")) this.#headers.set("content-type", body.type);
+      if (incoming && Headers.prototype.append === APPEND && !(Symbol.iterator in options.headers)) {
+        this.#pending = [Object.assign({}, options.headers), body.type];
+      } else {
+        this.#headers = new Headers(options.headers !== undefined ? options.headers : from ? from.headers : undefined);
+        if (body.type && !this.#headers.has("content-type")) this.#headers.set("content-type", body.type);
+      }
       this.#redirect = options.redirect || (from ? from.redirect : "follow");
     }
     get url() {
@@ -177,6 +210,12 @@ export const FETCH_API_SOURCE = `(function (api) {
       return this.#method;
     }
     get headers() {
+      const pending = this.#pending;
+      if (pending) {
+        this.#pending = undefined;
+        this.#headers = new Headers();
+        Headers._fill(this.#headers, pending[0], pending[1]);
+      }
       return this.#headers;
     }
     get redirect() {
@@ -211,13 +250,18 @@ export const FETCH_API_SOURCE = `(function (api) {
       this.#status = status;
       this.#statusText = options.statusText === undefined ? "" : String(options.statusText);
       this.#headers = new Headers(options.headers);
-      if (extracted.type && !this.#headers.has("content-type")) this.#headers.set("content-type", extracted.type);
+      if (!extracted.type) return;
+      if (plain(this.#headers)) Headers._type(this.#headers, extracted.type, false);
+      else if (!this.#headers.has("content-type")) this.#headers.set("content-type", extracted.type);
     }
     static json(data, init) {
       const text = JSON.stringify(data);
       if (text === undefined) throw new TypeError("The value cannot be serialised as JSON.");
       const response = new Response(text, init);
-      response.headers.set("content-type", "application/json");
+      const headers = response.headers;
+      // headers.set("content-type", "application/json"), unless a script replaced what that does.
+      if (headers === response.#headers && plain(headers)) Headers._type(headers, "application/json", true);
+      else headers.set("content-type", "application/json");
       return response;
     }
     static redirect(url, status) {
@@ -278,8 +322,15 @@ export const FETCH_API_SOURCE = `(function (api) {
   api.response = (value) => {
     if (!(value instanceof Response)) return undefined;
     if (value.bodyUsed) throw new TypeError("The returned Response's body was already read.");
-    const headers = {};
-    for (const [k, v] of value.headers) headers[k] = headers[k] === undefined ? v : headers[k] + ", " + v;
+    const given = value.headers;
+    let headers;
+    // Our own Headers, iterated as entries() does: read directly. Anything else (a subclass, a patched
+    // iterator) is iterated as it says.
+    if (given instanceof Headers && given[Symbol.iterator] === ITERATE && given.entries === ENTRIES) headers = Headers._record(given);
+    else {
+      headers = {};
+      for (const [k, v] of given) headers[k] = headers[k] === undefined ? v : headers[k] + ", " + v;
+    }
     const body = bodyOf(value);
     const out = { status: value.status, headers: headers };
     if (body && body.text !== undefined) out.text = body.text;
@@ -301,11 +352,11 @@ export const FETCH_API_SOURCE = `(function (api) {
     }
     const url = proto + "://" + host + (r.url || r.path);
     // Already normalised when host and path are plain ASCII URL characters; anything else is parsed.
-    trustedUrl = /^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(host) && /^\\/[!#-~]*$/.test(r.url || r.path) ? url : undefined;
+    incoming = /^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(host) && /^\\/[!#-~]*$/.test(r.url || r.path);
     try {
       return new Request(url, init);
     } finally {
-      trustedUrl = undefined;
+      incoming = false;
     }
   };
 

@@ -264,6 +264,60 @@ describe("Workers-style modules and Response", () => {
     expect(response.body).toBe('POST /web/worker/sub 1 {"a":  1} object');
   });
 
+  it("the incoming Request's headers are the request's as it arrived, whatever the handler does to ctx first", async () => {
+    const source = `export default {
+      async fetch(request, env, ctx) {
+        ctx.request.headers["x-late"] = "added";
+        delete ctx.request.headers["x-one"];
+        const first = request.headers;
+        return Response.json({
+          same: first === request.headers,
+          one: first.get("X-One"),
+          late: first.get("x-late"),
+          type: first.get("content-type"),
+          names: [...first.keys()].filter((k) => k.startsWith("x-") || k === "content-type"),
+        });
+      },
+    };`;
+    expect((await t.deploy("web", "incoming", source)).statusCode).toBe(201);
+    const post = await t.runtime.app.inject({
+      method: "POST",
+      url: "/web/incoming",
+      headers: { "x-one": "1", "x-two": " 2" },
+      payload: "text",
+    });
+    expect(post.json()).toEqual({
+      same: true,
+      one: "1",
+      late: null,
+      type: "text/plain;charset=UTF-8",
+      names: ["content-type", "x-one", "x-two"],
+    });
+    const get = await t.runtime.app.inject({ method: "GET", url: "/web/incoming", headers: { "x-one": "1" } });
+    expect(get.json()).toEqual({ same: true, one: "1", late: null, type: null, names: ["x-one"] });
+    expect(get.headers["content-type"]).toBe("application/json; charset=utf-8");
+  });
+
+  it("a returned Response's headers are sent as its Headers iterate, a subclass's included", async () => {
+    const source = `class LoudHeaders extends Headers { *entries() { yield ["x-loud", "yes"]; } }
+      class Loud extends Response { get headers() { return new LoudHeaders({ "x-quiet": "1" }); } }
+      export default async () => new Loud("loud");`;
+    expect((await t.deploy("web", "loud", source)).statusCode).toBe(201);
+    const loud = await t.runtime.app.inject({ method: "GET", url: "/web/loud" });
+    expect(loud.headers["x-loud"]).toBe("yes");
+    expect(loud.headers["x-quiet"]).toBeUndefined();
+    expect(loud.headers["content-type"]).toBe("text/plain; charset=utf-8");
+    expect(loud.body).toBe("loud");
+    await t.deploy("web", "plainheaders", "export default async () => Response.json({ ok: 1 }, { headers: { 'X-B': '2', 'x-a': '1' } })");
+    const plain = await t.runtime.app.inject({ method: "GET", url: "/web/plainheaders" });
+    expect(Object.keys(plain.headers).filter((k) => k === "content-type" || (k.startsWith("x-") && k.length === 3))).toEqual([
+      "content-type",
+      "x-a",
+      "x-b",
+    ]);
+    expect(plain.body).toBe('{"ok":1}');
+  });
+
   it("a plain handler may return a Response, with binary bodies and Response.json", async () => {
     await t.deploy(
       "web",
