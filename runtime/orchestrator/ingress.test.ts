@@ -1,4 +1,5 @@
 // HTTP ingress: URL scheme, ctx.request, response mapping and its errors.
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
 import { ScriptCache } from "./script-cache.js";
@@ -278,6 +279,58 @@ describe("the fast path in front of fastify", () => {
       }
     } finally {
       peek.mockRestore();
+    }
+  });
+
+  it("writes Response objects and scripts' own headers byte for byte as fastify does: same headers, same order", async () => {
+    /** Status, header lines in order (less the varying ones) and body, as a socket carries them. */
+    const raw = (url: string, method: string) =>
+      new Promise<{ status: number; headers: string[]; body: string }>((resolve, reject) => {
+        const request = httpRequest(url, { method, agent: false }, (response) => {
+          let body = "";
+          response.setEncoding("latin1");
+          response.on("data", (chunk) => (body += chunk));
+          response.on("end", () => {
+            const headers: string[] = [];
+            for (let i = 0; i < response.rawHeaders.length; i += 2) {
+              const name = (response.rawHeaders[i] as string).toLowerCase();
+              if (!VARYING.has(name)) headers.push(`${name}: ${response.rawHeaders[i + 1]}`);
+            }
+            resolve({ status: response.statusCode ?? 0, headers, body: body.replace(/"invocation":"[0-9a-f]{32}"/, '"invocation":"…"') });
+          });
+        });
+        request.on("error", reject);
+        request.end();
+      });
+    const shapes: Record<string, string> = {
+      "r-json": "export default { async fetch() { return Response.json({ message: 'Hello, world!' }) } }",
+      "r-text": "export default { fetch: () => new Response('h\u00e9llo') }",
+      "r-own": `export default { fetch: () => new Response('x', { status: 201, headers: {
+        'x-b': '2', 'X-A': '1', 'set-cookie': 'a=b', 'content-security-policy': "default-src 'none'", 'x-picloud-node': 'fake',
+        'x-content-type-options': 'sniff', 'x-picloud-invocation': 'mine', 'content-type': 'text/html; charset=utf-8' } }) }`,
+      "r-bytes": "export default { fetch: () => new Response(new Uint8Array([1, 2, 255])) }",
+      "r-bytes-typed": "export default { fetch: () => new Response(new Uint8Array([1]), { headers: { 'content-type': 'image/png' } }) }",
+      "r-null": "export default { fetch: () => new Response(null, { headers: { 'x-n': '1' } }) }",
+      "r-null-204": "export default { fetch: () => new Response(null, { status: 204, headers: { 'content-type': 'text/html' } }) }",
+      "r-problem": "export default { fetch: () => new Response('{}', { headers: { 'content-type': 'application/problem+json' } }) }",
+      "r-redirect": "export default { fetch: () => Response.redirect('https://example.com/x', 308) }",
+      "o-own":
+        "export default async function () { return { status: 202, headers: { 'x-made': 'yes', 'content-type': 'text/csv' }, body: 'a,b' } }",
+      "o-empty": "export default async function () { return { status: 200, headers: { 'x-e': '1' } } }",
+      "o-bad": "export default async function () { return { status: 200, headers: { 'x-a': '\u0001' }, body: 'x' } }",
+    };
+    for (const [name, source] of Object.entries(shapes)) await deploy(name, source);
+    await t.api("POST", "/apps", { id: "open-r", settings: { browserSandbox: false } });
+    expect((await t.deploy("open-r", "own", shapes["r-own"] as string)).statusCode).toBe(201);
+    const base = await socketUrl();
+    const urls = [...Object.keys(shapes).map((name) => `/web/${name}`), "/open-r/own"];
+    for (const path of urls) {
+      for (const method of ["GET", "HEAD"]) {
+        await raw(`${base}${path}`, method); // cached: the fast path takes the next one
+        const fast = await raw(`${base}${path}`, method);
+        const viaFastify = await raw(`${base}${path}?via=fastify`, method); // a query: fastify's route
+        expect(fast, `${method} ${path}`).toEqual(viaFastify);
+      }
     }
   });
 

@@ -69,6 +69,21 @@ function keyMatches(given: string | string[] | undefined, expected: string): boo
 const SIMPLE_URL = /^\/([a-z0-9-]{1,63})\/([a-z0-9_-]{1,63})(\/[\w.~!$&'()*+,=:@/-]*)?$/;
 const MAX_SIMPLE_URL = 1024;
 const CSP_SANDBOX = TENANT_SANDBOX_HEADERS["content-security-policy"];
+/** What fastify's `reply.send` gives a bytes body with no content type. */
+const OCTET_TYPE = "application/octet-stream";
+/** A media type fastify sends as it is (for a string or bytes body), parameters of plain tokens only. */
+const PLAIN_MEDIA_TYPE = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+(?:; ?[\w!#$%&'*+.^`|~-]+=[\w!#$%&'*+.^`|~-]+)*$/;
+
+/**
+ * The content type fastify's `reply.send` sends for a body whose given type is `type`, when the fast
+ * path knows it: fastify adds `; charset=utf-8` to a JSON type without a charset and leaves any other
+ * valid type alone. Undefined: another JSON-flavoured or an unusual type, which fastify writes.
+ */
+function sentType(type: string): string | undefined {
+  if (type === JSON_TYPE || type === TEXT_TYPE) return type;
+  if (type === "application/json") return JSON_TYPE;
+  return PLAIN_MEDIA_TYPE.test(type) && !/json/i.test(type) ? type : undefined;
+}
 
 /** A run the fast path made whose answer fastify writes (see `fastPath`): its script and how `invoker.run` settled. */
 type HandedOn = { readonly target: ResolvedScript } & (
@@ -162,33 +177,47 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
 
   const identity = deps.identity;
   /**
-   * Writes a run's answer without fastify when it is one the fast path knows byte for byte: a JSON or
-   * text body with our own content type, or a bare 204. Same headers, in the same order, as `send`
-   * and the onSend hooks give (docs/architecture.md, "A request, end to end"). False: fastify must write it.
+   * Writes a run's answer without fastify, with the headers `send`, fastify's `reply.send` and the onSend
+   * hooks give, in the same order (docs/architecture.md, "A request, end to end"): each step below is
+   * one of theirs, on a plain object as fastify's reply keeps them. False: an answer whose bytes only
+   * fastify knows (a body with a 204 or 304, a JSON-flavoured content type other than ours): fastify must write it.
    */
-  const answer = (response: ServerResponse, target: ResolvedScript, result: InvocationResult): boolean => {
+  const answer = (request: IncomingMessage, response: ServerResponse, target: ResolvedScript, result: InvocationResult): boolean => {
     const { id, outcome, stored } = result;
     const mapped = outcome.ok ? (result.response ?? NO_CONTENT) : errorResponse(outcome.error, id);
     const { status, body } = mapped;
-    let type: string | undefined;
-    for (const name in mapped.headers) {
-      if (name !== "content-type" || type !== undefined) return false;
-      type = mapped.headers[name];
-    }
-    if (body === null ? status !== 204 || type !== undefined : typeof body !== "string" || status === 204 || status === 304) return false;
-    if (body !== null && type !== JSON_TYPE && type !== TEXT_TYPE) return false;
+    if (body !== null && (status === 204 || status === 304)) return false;
+    // send(): the queue time, the script's headers, the run's.
     const headers: Record<string, string> = {};
     if (outcome.queuedMs !== undefined) {
       headers["server-timing"] = `queue;dur=${outcome.queuedMs.toFixed(1)}, run;dur=${outcome.durationMs.toFixed(1)}`;
     }
-    if (type !== undefined) headers["content-type"] = type;
+    const own = mapped.headers;
+    for (const name in own) headers[name] = own[name] as string;
     headers["x-picloud-invocation"] = id;
     headers["x-picloud-record"] = stored ? "full" : "aggregate";
+    // reply.send(body): a body's content type, given or defaulted.
+    if (body !== null) {
+      const type = headers["content-type"];
+      if (type === undefined) headers["content-type"] = typeof body === "string" ? TEXT_TYPE : OCTET_TYPE;
+      else {
+        const sent = sentType(type);
+        if (sent === undefined) return false;
+        headers["content-type"] = sent;
+      }
+    }
+    // The onSend hooks: every answer's (http-app.ts), then the ingress scope's (isolateTenantResponse).
     headers["x-content-type-options"] = "nosniff";
     if (isClosing(app)) headers.connection = "close";
     if (identity) headers[NODE_HEADER] = identity.name;
-    if (target.browserSandbox) headers["content-security-policy"] = CSP_SANDBOX;
-    if (body !== null) headers["content-length"] = String(Buffer.byteLength(body));
+    if (target.browserSandbox) {
+      const csp = headers["content-security-policy"];
+      headers["content-security-policy"] = csp !== undefined && csp !== "" ? `${csp}, ${CSP_SANDBOX}` : CSP_SANDBOX;
+      delete headers["set-cookie"];
+    }
+    // fastify's onSendEnd: the length.
+    if (body !== null) headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
+    else if (status !== 204 && status !== 304 && request.method !== "HEAD") headers["content-length"] = "0";
     response.writeHead(status, headers);
     response.end(body ?? undefined);
     return true;
@@ -238,7 +267,7 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
       (result) => {
         let written = false;
         try {
-          written = answer(response, target, result);
+          written = answer(request, response, target, result);
         } catch (error) {
           // Half written: nothing can be answered on this connection any more. Else fastify answers.
           if (response.headersSent) {
