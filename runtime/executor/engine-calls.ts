@@ -24,6 +24,7 @@ interface Ffi {
   QTS_IsJobPending(rt: number): number;
   QTS_GetUndefined(): number;
   QTS_DupValuePointer(ctx: number, value: number): number;
+  QTS_Typeof(ctx: number, value: number): number;
 }
 interface EmscriptenModule {
   HEAPU8: Uint8Array;
@@ -160,6 +161,25 @@ export class EngineCalls {
     const text = decoder.decode(this.u8.subarray(chars, end));
     this.ffi.QTS_FreeCString(this.ctx, chars);
     return text;
+  }
+
+  /** Whether the value is a string (typeof, read from the engine's answer without decoding it). */
+  isString(value: ValuePtr): boolean {
+    const name = this.ffi.QTS_Typeof(this.ctx, value);
+    this.views();
+    // "string" is the only type name that starts with "st" ("symbol" shares the "s").
+    const string = this.u8[name] === 0x73 && this.u8[name + 1] === 0x74;
+    this.module._free(name);
+    return string;
+  }
+
+  /** Whether the value is undefined. */
+  isUndefined(value: ValuePtr): boolean {
+    const name = this.ffi.QTS_Typeof(this.ctx, value);
+    this.views();
+    const undefinedType = this.u8[name] === 0x75;
+    this.module._free(name);
+    return undefinedType;
   }
 
   /** QTS_PromiseState: PROMISE_PENDING, _FULFILLED, _REJECTED, or negative for a value that is no promise. */

@@ -330,3 +330,26 @@ describe("engine values are freed exactly once (a leaked one aborts the engine o
     expect(instance.dispose()).toBe(true);
   });
 });
+
+describe("a warm run's plain result, settled by the host while no settling module is loaded", () => {
+  it("gives way to the protocol once the script loads console or Response mid-life", async () => {
+    const instance = load(`let n = 0;
+      export default async function () {
+        n++;
+        if (n === 2) console.log("second");
+        if (n === 3) return new Response("third");
+        return { n, text: "caf\\u00e9" };
+      }`);
+    const first = await run(instance, httpContext);
+    expect(first.resultJson).toBe(JSON.stringify({ n: 1, text: "caf\u00e9" }));
+    expect(first.logs).toEqual([]);
+    const second = await run(instance, httpContext);
+    expect(second.resultJson).toBe(JSON.stringify({ n: 2, text: "caf\u00e9" }));
+    expect(second.logs.map((l) => l.message)).toEqual(["second"]);
+    const third = await run(instance, httpContext);
+    expect(third.response?.text).toBe("third");
+    const fourth = await run(instance, httpContext);
+    expect(fourth.logs).toEqual([]);
+    expect(result(fourth)).toEqual({ n: 4, text: "caf\u00e9" });
+  });
+});

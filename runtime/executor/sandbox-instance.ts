@@ -27,6 +27,13 @@ const CONFIRM_CPU_MS = 2;
 /** What the guest prelude's report sends as is (see report() in guest-prelude.ts); anything else is escaped. */
 const NOT_ASCII = /[^\x20-\x7e]/;
 
+/**
+ * Lazy modules that register nothing the run protocol's settle consults (no onInvocation start or
+ * finish, no api.response): the binding API itself, the lazily parsed ctx, the protocol and the
+ * description of errors.
+ */
+const QUIET_MODULES: ReadonlySet<string> = new Set(["binding-api", "ctx", "run", "outcome"]);
+
 /** Marks the thread as executing one invocation's guest code (see busy-marker.ts). */
 export interface BusySpan {
   enter(): void;
@@ -57,6 +64,11 @@ export class SandboxInstance {
   private bindingsLoaded = false;
   /** The lazy modules this instance has asked for (their globals are no longer pending). */
   private readonly loadedModules = new Set<string>();
+  /**
+   * Lazy modules loaded that may take part in settling a run (console's and timers' onInvocation, the
+   * Response mapping of fetch-api, …): while none is, a warm run's plain result is settled by the host.
+   */
+  private settlingModules = 0;
   /** The running invocation as the guest's api.current, for a run the host started itself (JSON text). */
   private current: string | undefined;
   /** The last logBytes limit passed in, as a guest number kept across runs. */
@@ -362,6 +374,10 @@ export class SandboxInstance {
           if (settled.error) return { error: settled.error };
           return { text: settled.value.consume((text) => ctx.getString(text)) };
         }
+        if (this.settlingModules === 0) {
+          const reported = this.reportPlain(value);
+          if (reported !== undefined) return reported;
+        }
         const text = calls.call((this.protocol()[1] as QuickJSHandle).value, 1, value);
         calls.free(value);
         return this.textOf(text);
@@ -377,6 +393,36 @@ export class SandboxInstance {
     } finally {
       calls.free(promise);
     }
+  }
+
+  /**
+   * A warm run's plain result settled by the host (no module that settle consults is loaded, so settle
+   * would make { ok: true, result } with no logs and report it): the text report gives, with the
+   * prelude's JSON.stringify called directly. Frees `value`, except when it returns undefined (a
+   * stringify that gave neither text nor undefined: the protocol's settle then reports it).
+   */
+  private reportPlain(value: ValuePtr): { text: string } | { error: QuickJSHandle } | undefined {
+    const calls = this.calls;
+    const json = calls.call((this.core[4] as QuickJSHandle).value, 1, value);
+    if (json === 0) {
+      calls.free(value);
+      const error = calls.error;
+      const text = calls.call((this.protocol()[4] as QuickJSHandle).value, 1, error);
+      calls.free(error);
+      return this.textOf(text);
+    }
+    if (!calls.isString(json)) {
+      const nothing = calls.isUndefined(json);
+      calls.free(json);
+      if (!nothing) return undefined;
+      calls.free(value);
+      return { text: "=" };
+    }
+    calls.free(value);
+    const text = calls.getString(json);
+    calls.free(json);
+    // The guest's JSON.stringify escapes NUL and lone surrogates, so its text reads back exactly.
+    return { text: NOT_ASCII.test(text) ? `{"ok":true,"logs":[],"result":${text}}` : `=${text}` };
   }
 
   /** The outcome text a protocol step returned (freeing it), or the error it threw (calls.error, right after the call). */
@@ -614,6 +660,7 @@ export class SandboxInstance {
       return ctx.newString(module === undefined || this.loadedModules.has(module) ? "" : module);
     }
     if (binding === "prelude" && op === "load") {
+      if (!this.loadedModules.has(argsJson) && !QUIET_MODULES.has(argsJson)) this.settlingModules++;
       this.loadedModules.add(argsJson);
       if (argsJson === "binding-api") this.bindingsLoaded = true;
       // The argument is the module's bare name (the prelude passes it, never the script).
