@@ -141,9 +141,9 @@ ${WIRE}
     const invocation = (api.current = { maxLogBytes: maxLogBytes, startedAt: Date.now() });
     for (let i = 0; i < starts.length; i++) starts[i](invocation);
     try {
-      // A JSON body, when there is one, is flagged by the exact text below (JSON.stringify escapes
-      // the quotes of any string that contains it).
-      if (lazyCtx && typeof handler === "function" && contextJson.indexOf('"bodyJson":true') < 0) {
+      // lazyCtx is false when there is a JSON body too: the host looks for its flag, the exact text
+      // '"bodyJson":true' (JSON.stringify escapes the quotes of any string that contains it), in V8.
+      if (lazyCtx && typeof handler === "function") {
         load("ctx");
         return PromiseResolve(handler(api.lazyCtx(contextJson)));
       }

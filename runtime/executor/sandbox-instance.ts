@@ -359,7 +359,8 @@ export class SandboxInstance {
       begun.value.dispose();
     } else {
       const begin = (this.protocol()[0] as QuickJSHandle).value;
-      const lazy = this.lazyContext ? ctx.true : ctx.false;
+      // A JSON body is parsed at once (the guest's begin reads lazyCtx false as "parse now").
+      const lazy = this.lazyContext && contextJson.indexOf('"bodyJson":true') < 0 ? ctx.true : ctx.false;
       promise = calls.call(begin, 4, handler.value, contextArg, logLimit.value, lazy.value);
       if (promise === 0) return { error: calls.handle(calls.error) };
     }
