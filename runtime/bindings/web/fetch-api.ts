@@ -1,6 +1,8 @@
-// Lazy guest module: Headers, Request and Response (bodies held whole: text or bytes; no streams).
+// Lazy guest module: Request and Response (bodies held whole: text or bytes; no streams).
 // `api.response` turns a returned Response into what the host sends; `api.request` builds the
-// Request a Workers-style `fetch(request, env, ctx)` handler receives.
+// Request a Workers-style `fetch(request, env, ctx)` handler receives. Their Headers (headers.ts) are
+// made when first read (a Response's own or given ones at once): a run that never reads a header
+// never compiles the Headers module.
 export const FETCH_API_SOURCE = `(function (api) {
   "use strict";
   // Byte helpers only when a body is bytes: a text Response never evaluates the encoding module.
@@ -9,105 +11,9 @@ export const FETCH_API_SOURCE = `(function (api) {
     return api.bytes;
   };
   const TOKEN = /^[!#$%&'*+.^_\`|~0-9A-Za-z-]+$/;
-
-  function normaliseValue(value) {
-    const v = String(value).replace(/^[\\t\\n\\r ]+|[\\t\\n\\r ]+$/g, "");
-    if (/[\\r\\n\\0]/.test(v)) throw new TypeError("Invalid header value.");
-    return v;
-  }
-  function checkName(name) {
-    const n = String(name);
-    if (!TOKEN.test(n)) throw new TypeError("'" + n + "' is not a valid header name.");
-    return n.toLowerCase();
-  }
-
-  function add(map, name, value) {
-    const n = checkName(name);
-    const list = map.get(n);
-    if (list) list.push(normaliseValue(value));
-    else map.set(n, [normaliseValue(value)]);
-  }
-
-  class Headers {
-    #map = new Map();
-    constructor(init) {
-      if (init === undefined || init === null) return;
-      if (init instanceof Headers) {
-        for (const [k, v] of init.#map) this.#map.set(k, v.slice());
-      } else if (typeof init === "object" && typeof init[Symbol.iterator] === "function") {
-        for (const pair of init) {
-          const p = Array.from(pair);
-          if (p.length !== 2) throw new TypeError("Each header pair must have exactly two items.");
-          this.append(p[0], p[1]);
-        }
-      } else if (typeof init === "object") {
-        for (const key of Object.keys(init)) this.append(key, init[key]);
-      } else throw new TypeError("Headers takes an object, an array of pairs or Headers.");
-    }
-    append(name, value) {
-      add(this.#map, name, value);
-    }
-    set(name, value) {
-      this.#map.set(checkName(name), [normaliseValue(value)]);
-    }
-    get(name) {
-      const list = this.#map.get(checkName(name));
-      return list ? list.join(", ") : null;
-    }
-    getSetCookie() {
-      return (this.#map.get("set-cookie") || []).slice();
-    }
-    has(name) {
-      return this.#map.has(checkName(name));
-    }
-    delete(name) {
-      this.#map.delete(checkName(name));
-    }
-    forEach(callback, thisArg) {
-      for (const [k, v] of this.entries()) callback.call(thisArg, v, k, this);
-    }
-    *entries() {
-      const names = Array.from(this.#map.keys()).sort();
-      for (const name of names) {
-        const list = this.#map.get(name);
-        if (!list) continue;
-        if (name === "set-cookie") for (const v of list) yield [name, v];
-        else yield [name, list.join(", ")];
-      }
-    }
-    *keys() {
-      for (const [k] of this.entries()) yield k;
-    }
-    *values() {
-      for (const [, v] of this.entries()) yield v;
-    }
-    [Symbol.iterator]() {
-      return this.entries();
-    }
-    get [Symbol.toStringTag]() {
-      return "Headers";
-    }
-    // Ours only: what new Headers(record) and then a content type if it has none make, with the methods
-    // as this module defines them (a script may have replaced the prototype's since).
-    static _fill(h, record, type) {
-      for (const key of Object.keys(record)) add(h.#map, key, record[key]);
-      Headers._type(h, type, false);
-    }
-    // set("content-type", type) (our own constant, already normalised); unless replacing, only if it has none.
-    static _type(h, type, replacing) {
-      if (type && (replacing || !h.#map.has("content-type"))) h.#map.set("content-type", [type]);
-    }
-    // The headers as a record, exactly as iterating them (entries()) and joining repeats with ", " gives.
-    static _record(h) {
-      const out = {};
-      const names = Array.from(h.#map.keys()).sort();
-      for (const name of names) out[name] = h.#map.get(name).join(", ");
-      return out;
-    }
-  }
-  const { append: APPEND, has: HAS, set: SET, entries: ENTRIES, [Symbol.iterator]: ITERATE } = Headers.prototype;
-  // Whether h behaves as this module's Headers for has() and set() (a script may replace them).
-  const plain = (h) => h.has === HAS && h.set === SET;
+  const H = () => (api.load("headers"), api.Headers);
+  // Whether Headers made later behave as made now: not loaded yet (nothing can have replaced a method) or untouched.
+  const pristine = () => api.Headers === undefined || api.headersPristine();
 
   // A body: {text} or {bytes}, and the content type it implies.
   function extract(body) {
@@ -195,10 +101,10 @@ export const FETCH_API_SOURCE = `(function (api) {
       // unless new Headers(record) would not do now what this module's append does.
       this.#url = from ? from.url : incoming ? input : new URL(String(input)).href;
       this.#method = method;
-      if (incoming && Headers.prototype.append === APPEND && !(Symbol.iterator in options.headers)) {
+      if (incoming && pristine() && !(Symbol.iterator in options.headers)) {
         this.#pending = [Object.assign({}, options.headers), body.type];
       } else {
-        this.#headers = new Headers(options.headers !== undefined ? options.headers : from ? from.headers : undefined);
+        this.#headers = new (H())(options.headers !== undefined ? options.headers : from ? from.headers : undefined);
         if (body.type && !this.#headers.has("content-type")) this.#headers.set("content-type", body.type);
       }
       this.#redirect = options.redirect || (from ? from.redirect : "follow");
@@ -213,6 +119,7 @@ export const FETCH_API_SOURCE = `(function (api) {
       const pending = this.#pending;
       if (pending) {
         this.#pending = undefined;
+        const Headers = H();
         this.#headers = new Headers();
         Headers._fill(this.#headers, pending[0], pending[1]);
       }
@@ -233,10 +140,14 @@ export const FETCH_API_SOURCE = `(function (api) {
     }
   }
 
+  // Response's headers getter, to know a Response's headers are read as this module defines.
+  let HEADERS;
   class Response extends Body {
     #status;
     #statusText;
+    // Undefined until made: then the content type (or null) the body implies is in #ctype.
     #headers;
+    #ctype = null;
     #url = "";
     #redirected = false;
     #type = "default";
@@ -249,18 +160,48 @@ export const FETCH_API_SOURCE = `(function (api) {
       super(extracted.body);
       this.#status = status;
       this.#statusText = options.statusText === undefined ? "" : String(options.statusText);
+      if (options.headers === undefined && pristine()) {
+        this.#ctype = extracted.type;
+        return;
+      }
+      const Headers = H();
       this.#headers = new Headers(options.headers);
       if (!extracted.type) return;
-      if (plain(this.#headers)) Headers._type(this.#headers, extracted.type, false);
+      if (api.headersPlain(this.#headers)) Headers._type(this.#headers, extracted.type, false);
       else if (!this.#headers.has("content-type")) this.#headers.set("content-type", extracted.type);
+    }
+    // The headers, made now if they were not: new Headers() and then set("content-type", #ctype) as
+    // the constructor would have (only when nothing could have replaced those methods).
+    #made() {
+      if (this.#headers === undefined) {
+        const Headers = H();
+        this.#headers = new Headers();
+        Headers._type(this.#headers, this.#ctype, false);
+      }
+      return this.#headers;
+    }
+    // Whether reading value.headers runs this module's getter: a Response, not a subclass, prototype untouched.
+    static _ownHeaders(value) {
+      return Object.getPrototypeOf(value) === Response.prototype && Object.getOwnPropertyDescriptor(Response.prototype, "headers").get === HEADERS;
+    }
+    // The record the host sends for headers not made yet (what iterating the made ones gives).
+    static _pending(value) {
+      if (value.#headers !== undefined || !pristine()) return undefined;
+      const out = {};
+      if (value.#ctype) out["content-type"] = value.#ctype;
+      return out;
     }
     static json(data, init) {
       const text = JSON.stringify(data);
       if (text === undefined) throw new TypeError("The value cannot be serialised as JSON.");
       const response = new Response(text, init);
+      // response.headers.set("content-type", "application/json"), unless a script replaced what that does.
+      if (response.#headers === undefined && pristine() && Response._ownHeaders(response)) {
+        response.#ctype = "application/json";
+        return response;
+      }
       const headers = response.headers;
-      // headers.set("content-type", "application/json"), unless a script replaced what that does.
-      if (headers === response.#headers && plain(headers)) Headers._type(headers, "application/json", true);
+      if (headers === response.#headers && api.headersPlain(headers)) H()._type(headers, "application/json", true);
       else headers.set("content-type", "application/json");
       return response;
     }
@@ -295,7 +236,7 @@ export const FETCH_API_SOURCE = `(function (api) {
       return this.#status >= 200 && this.#status < 300;
     }
     get headers() {
-      return this.#headers;
+      return this.#made();
     }
     get url() {
       return this.#url;
@@ -308,7 +249,7 @@ export const FETCH_API_SOURCE = `(function (api) {
     }
     clone() {
       if (this.bodyUsed) throw new TypeError("Cannot clone a used response.");
-      const copy = new Response(null, { status: this.#status, statusText: this.#statusText, headers: this.#headers });
+      const copy = new Response(null, { status: this.#status, statusText: this.#statusText, headers: this.#made() });
       Body._put(copy, rawBody(this));
       return copy;
     }
@@ -316,20 +257,23 @@ export const FETCH_API_SOURCE = `(function (api) {
       return "Response";
     }
   }
+  HEADERS = Object.getOwnPropertyDescriptor(Response.prototype, "headers").get;
   const bodyOf = rawBody;
 
   // A Response the handler returned, as the host sends it: {status, headers, text | base64}.
   api.response = (value) => {
     if (!(value instanceof Response)) return undefined;
     if (value.bodyUsed) throw new TypeError("The returned Response's body was already read.");
-    const given = value.headers;
-    let headers;
-    // Our own Headers, iterated as entries() does: read directly. Anything else (a subclass, a patched
-    // iterator) is iterated as it says.
-    if (given instanceof Headers && given[Symbol.iterator] === ITERATE && given.entries === ENTRIES) headers = Headers._record(given);
-    else {
-      headers = {};
-      for (const [k, v] of given) headers[k] = headers[k] === undefined ? v : headers[k] + ", " + v;
+    // Headers not made yet: the record they would give. Our own Headers, iterated as entries() does:
+    // read directly. Anything else (a subclass, a patched iterator) is iterated as it says.
+    let headers = Response._ownHeaders(value) ? Response._pending(value) : undefined;
+    if (headers === undefined) {
+      const given = value.headers;
+      if (api.Headers !== undefined && api.headersIterate(given)) headers = api.Headers._record(given);
+      else {
+        headers = {};
+        for (const [k, v] of given) headers[k] = headers[k] === undefined ? v : headers[k] + ", " + v;
+      }
     }
     const body = bodyOf(value);
     const out = { status: value.status, headers: headers };
@@ -360,5 +304,5 @@ export const FETCH_API_SOURCE = `(function (api) {
     }
   };
 
-  return { Headers: Headers, Request: Request, Response: Response };
+  return { Request: Request, Response: Response };
 })`;

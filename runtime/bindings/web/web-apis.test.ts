@@ -318,6 +318,32 @@ describe("Workers-style modules and Response", () => {
     expect(plain.body).toBe('{"ok":1}');
   });
 
+  it("a Response's headers are the same whenever they are first read, and a script's own Headers methods are still called", async () => {
+    const body = `
+      const json = Response.json({ a: 1 });
+      const text = new Response("x");
+      const copy = text.clone();
+      const seen = [];
+      const before = [json.headers === json.headers, json.headers.get("content-type"), [...copy.headers], [...Response.error().headers]];
+      const set = Headers.prototype.set;
+      Headers.prototype.set = function (name, value) { seen.push(name); return set.call(this, name, value); };
+      const patched = Response.json(null);
+      Headers.prototype.set = set;
+      return { before, patched: patched.headers.get("content-type"), seen, global: typeof Headers, isHeaders: text.headers instanceof Headers };`;
+    expect(await run(body)).toEqual({
+      before: [true, "application/json", [["content-type", "text/plain;charset=UTF-8"]], []],
+      patched: "application/json",
+      seen: ["content-type", "content-type"],
+      global: "function",
+      isHeaders: true,
+    });
+    expect(await run(body, "webstrict")).toEqual(await run(body));
+    await t.deploy("webstrict", "hello", "export default { async fetch() { return Response.json({ message: 'Hello, world!' }) } }");
+    const hello = await t.runtime.app.inject({ method: "GET", url: "/webstrict/hello" });
+    expect(hello.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(hello.body).toBe('{"message":"Hello, world!"}');
+  });
+
   it("a plain handler may return a Response, with binary bodies and Response.json", async () => {
     await t.deploy(
       "web",
