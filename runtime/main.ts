@@ -19,7 +19,7 @@ import { registerNoAdminApi } from "./node/no-admin-api.js";
 import type { InlineOptions } from "./executor/inline-policy.js";
 import type { WorkerPool } from "./executor/worker-pool.js";
 import { type NodeIdentity, type NodeServices, startExecutor, startNode } from "./node/node.js";
-import { limitHeapGrowth } from "./shared/heap-growth.js";
+import { holdYoungGenerations, limitHeapGrowth } from "./shared/heap-growth.js";
 import { BootPhases } from "./shared/boot-phases.js";
 import { PiCloudError } from "./shared/errors.js";
 import type { Resolver } from "./bindings/fetch/host.js";
@@ -224,6 +224,7 @@ async function startProcess<T extends Started>(
         identity.name = config.nodeName ?? defaultNodeName(url);
         await membership.start(identity.name, advertisedUrl(config.host, port, config.publicUrl));
         phases.mark("listening");
+        holdYoungGenerations();
         return url;
       },
       drain: () => close(true),

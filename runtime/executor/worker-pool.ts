@@ -10,6 +10,7 @@ import type { BindingCall } from "../bindings/channel.js";
 import type { Config } from "../shared/config.js";
 import { PiCloudError, coerceError } from "../shared/errors.js";
 import type { Limits } from "../shared/limits.js";
+import { keepHoldingYoungGenerations } from "../shared/heap-growth.js";
 import type { Logger } from "../shared/log.js";
 import type { InvokeOutcome, InvokeRequest } from "../shared/wire.js";
 import { Admission, type AdmissionLimits, type Refusals, type Waiting } from "./admission.js";
@@ -211,8 +212,11 @@ export class WorkerPool implements Executor {
     return new Promise((resolve, reject) => {
       worker.on("message", ([packed, messages]: Batch<FromWorker>) => {
         for (const message of messages) {
-          if (message.t === "ready") resolve();
-          else this.onMessage(slot, message);
+          if (message.t === "ready") {
+            // Creating this worker's isolate set V8's young generation growth back to its default.
+            keepHoldingYoungGenerations();
+            resolve();
+          } else this.onMessage(slot, message);
         }
         for (let i = 0; i < packed.length; i += PACKED_DONE_FIELDS) {
           const cpuMs = packed[i + 3] as number;

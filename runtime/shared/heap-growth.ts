@@ -17,3 +17,23 @@ export function limitHeapGrowth(): void {
   applied = true;
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
+
+let holding = false;
+
+/**
+ * Young generations stop growing: each keeps the size it has. Called once the process listens, when
+ * the main thread's semi-spaces are 2 × 8 MiB after a start; under load V8 doubled them to 2 × 16 MiB
+ * (~16 MiB of RSS kept for the process's life) and grew the workers' too. The main thread's maximum
+ * can only be set by a Node flag at launch, which the desktop app cannot give, but V8 reads the growth
+ * factor each time a young generation would grow. Measured in docs/architecture.md, "Start-up and memory".
+ */
+export function holdYoungGenerations(): void {
+  if (!applied) return;
+  holding = true;
+  setFlagsFromString("--semi-space-growth-factor=1");
+}
+
+/** V8 puts the growth factor back to 2 whenever it creates an isolate: called after each executor worker starts. */
+export function keepHoldingYoungGenerations(): void {
+  if (holding) setFlagsFromString("--semi-space-growth-factor=1");
+}
