@@ -200,6 +200,15 @@ describe("runs that finish without awaiting", () => {
     if (!spun.discard) expect(result(await run(instance, { app: "a", script: "s" }))).toBe(2);
   });
 
+  it("a result whose toJSON never returns is SCRIPT_TIMEOUT, and the instance is thrown away, warm or built for one run", async () => {
+    for (const lazyContext of [true, false]) {
+      const instance = load(`export default function () { return { toJSON() { for (;;) {} } } }`, lazyContext);
+      const outcome = await run(instance, { app: "a", script: "s" });
+      expect(outcome.error?.code).toBe("SCRIPT_TIMEOUT");
+      expect(outcome.discard).toBe(true);
+    }
+  });
+
   it("a result that cannot be serialised is SCRIPT_BAD_RESPONSE", async () => {
     const instance = load(`export default async function () { const o = {}; o.o = o; return o; }`);
     const outcome = await run(instance, { app: "a", script: "s" });
@@ -296,11 +305,12 @@ describe("engine values are freed exactly once (a leaked one aborts the engine o
       lazyModules: lazyModulesForSandbox(),
     });
     const texts = ["", "plain", "caf\u00e9 \u{1f600} \u2028", "x".repeat(3_000), "\u00fc".repeat(9_000), "y\u{1f600}".repeat(20_000)];
+    // Escaping the largest text back to ASCII in the guest takes tens of ms, more on a loaded machine:
+    // a CPU limit that only the LOOP run reaches.
+    const generous: Limits = { ...limits, cpuMs: 10_000 };
     for (let i = 0; i < 300; i++) {
-      const outcome = await run(
-        instance,
-        request(["GET", "THROW", "REJECT", "AWAIT", "KEEP", "ECHO"][i % 6] as string, texts[i % texts.length]),
-      );
+      const context = request(["GET", "THROW", "REJECT", "AWAIT", "KEEP", "ECHO"][i % 6] as string, texts[i % texts.length]);
+      const outcome = await instance.run(JSON.stringify(context), generous, noHost);
       if (i % 6 === 0) expect(result(outcome)).toEqual({ message: "Hello, world!" });
       if (i % 6 === 1) expect(outcome.error?.message).toContain("TypeError: boom");
       if (i % 6 === 2) expect(outcome.error?.message).toContain("Error: no");

@@ -404,10 +404,17 @@ export class SandboxInstance {
    */
   private reportPlain(value: ValuePtr): { text: string } | { error: QuickJSHandle } | undefined {
     const calls = this.calls;
+    // Whether this call is where the interrupt stops the guest (it may have fired earlier in the run, caught).
+    const interruptedBefore = this.interrupted;
+    this.interrupted = false;
     const json = calls.call((this.core[4] as QuickJSHandle).value, 1, value);
+    const stopped = this.interrupted;
+    this.interrupted ||= interruptedBefore;
     if (json === 0) {
       calls.free(value);
       const error = calls.error;
+      // Stopped by its limit (a toJSON that never returns): the run's timeout, not a bad result.
+      if (stopped) return { error: calls.handle(error) };
       const text = calls.call((this.protocol()[4] as QuickJSHandle).value, 1, error);
       calls.free(error);
       return this.textOf(text);
@@ -448,7 +455,8 @@ export class SandboxInstance {
   private report(value: QuickJSHandle): string | ReturnType<QuickJSContext["callFunction"]> | undefined {
     const ctx = this.context;
     const stringified = ctx.callFunction(this.core[4] as QuickJSHandle, ctx.undefined, value);
-    if (stringified.error) return stringified.error.consume((e) => this.step(4, e));
+    // Stopped by its limit while serialising (a toJSON that never returns): the run's timeout, not a bad result.
+    if (stringified.error) return this.interrupted ? stringified : stringified.error.consume((e) => this.step(4, e));
     return stringified.value.consume((json) => {
       const type = ctx.typeof(json);
       if (type === "undefined") return "=";
