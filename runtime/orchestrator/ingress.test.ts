@@ -310,6 +310,8 @@ describe("the fast path in front of fastify", () => {
         'x-content-type-options': 'sniff', 'x-picloud-invocation': 'mine', 'content-type': 'text/html; charset=utf-8' } }) }`,
       "r-bytes": "export default { fetch: () => new Response(new Uint8Array([1, 2, 255])) }",
       "r-bytes-typed": "export default { fetch: () => new Response(new Uint8Array([1]), { headers: { 'content-type': 'image/png' } }) }",
+      "r-bytes-json":
+        "export default { fetch: () => new Response(new TextEncoder().encode('{\"a\":1}'), { headers: { 'content-type': 'application/json' } }) }",
       "r-null": "export default { fetch: () => new Response(null, { headers: { 'x-n': '1' } }) }",
       "r-null-204": "export default { fetch: () => new Response(null, { status: 204, headers: { 'content-type': 'text/html' } }) }",
       "r-problem": "export default { fetch: () => new Response('{}', { headers: { 'content-type': 'application/problem+json' } }) }",

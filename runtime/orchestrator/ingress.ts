@@ -201,7 +201,8 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
       const type = headers["content-type"];
       if (type === undefined) headers["content-type"] = typeof body === "string" ? TEXT_TYPE : OCTET_TYPE;
       else {
-        const sent = sentType(type);
+        // A bytes body's valid type is sent as given (fastify adds a charset to strings only); an unusual one is fastify's to write.
+        const sent = typeof body === "string" ? sentType(type) : PLAIN_MEDIA_TYPE.test(type) ? type : undefined;
         if (sent === undefined) return false;
         headers["content-type"] = sent;
       }
