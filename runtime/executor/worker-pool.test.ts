@@ -121,8 +121,9 @@ describe("worker pool admission", () => {
       const runs = Array.from({ length: 28 }, () => pool.invoke(request(burn(250), { limits }), noSdk));
       const outcomes = await Promise.all(runs);
       for (const outcome of outcomes) expect(outcome).toMatchObject({ ok: true, resultJson: '"burnt"' });
-      // Wall time counts from the start of execution; the wait is reported apart.
-      for (const outcome of outcomes) expect(outcome.durationMs).toBeLessThan(1_000);
+      // Wall time counts from the start of execution; the wait (up to 7 s) is reported apart. A 250 ms
+      // run on a machine loaded by other test files has measured 1,114 ms: the bound only has to tell the two.
+      for (const outcome of outcomes) expect(outcome.durationMs).toBeLessThan(2_500);
       expect(Math.max(...outcomes.map((o) => o.queuedMs ?? 0))).toBeGreaterThan(5_000);
       expect(pool.stats()).toEqual({ queued: 0, inFlight: 0, watchdogsArmed: 0 });
     } finally {
