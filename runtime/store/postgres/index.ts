@@ -72,6 +72,13 @@ export function postgresPool(connectionString: string, poolSize: number, applica
     async transaction(fn) {
       const client = await pool.connect().catch(coded);
       let broken: Error | undefined;
+      // A checked-out client has no listener of the pool's: a connection lost between two statements
+      // (a restart, pg_terminate_backend) would be an uncaught 'error' that ends the process (or the
+      // executor worker). Its next statement fails coded instead, and the client goes back destroyed.
+      const lost = (error: Error) => {
+        broken = error;
+      };
+      client.on("error", lost);
       try {
         await client.query("begin");
         const result = await fn(asQueryable(client));
@@ -83,6 +90,7 @@ export function postgresPool(connectionString: string, poolSize: number, applica
         else await client.query("rollback").catch(() => {});
         return coded(error);
       } finally {
+        client.removeListener("error", lost);
         client.release(broken);
       }
     },
