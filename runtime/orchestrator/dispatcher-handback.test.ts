@@ -8,6 +8,7 @@ import { EventStore } from "../store/events.js";
 import { migrate } from "../store/migrate.js";
 import { openDatabase } from "../store/open-db.js";
 import { createPostgresDatabase } from "../testing/databases.js";
+import { queuedEvent } from "../testing/events.js";
 import { Dispatcher } from "./dispatcher.js";
 import type { Invoker } from "./invoker.js";
 import type { ScriptCache } from "./script-cache.js";
@@ -60,20 +61,7 @@ it("a node that hands its unfinished events back on a drain timeout wakes anothe
 
   const never = new Promise<void>(() => {});
   const a = await node(dbA, "node-a", never);
-  const [id] = await EventStore.insert(dbA, [
-    {
-      app: "a",
-      triggerId: null,
-      script: "s",
-      kind: "kv",
-      payloadJson: '{"type":"kv"}',
-      chainDepth: 0,
-      runAt: Date.now(),
-      maxAttempts: 3,
-      backoffMs: 1_000,
-      backoffMaxMs: 1_000,
-    },
-  ]);
+  const [id] = await EventStore.insert(dbA, [queuedEvent("a", "s")]);
   for (let i = 0; i < 200 && a.runs.length === 0; i++) await sleep(10);
   expect(a.runs).toEqual([id]);
 

@@ -7,11 +7,12 @@ import { afterEach, expect, it } from "vitest";
 import { systemClock } from "../shared/clock.js";
 import { silentLogger } from "../shared/log.js";
 import type { Db, NamedStatement, Queryable, Row } from "../store/db.js";
-import { EventStore, type NewEvent } from "../store/events.js";
+import { EventStore } from "../store/events.js";
 import { KvStore } from "../store/kv.js";
 import { migrate } from "../store/migrate.js";
 import { openPglite } from "../store/pglite/index.js";
 import type { KvTrigger } from "../store/triggers.js";
+import { queuedEvent } from "../testing/events.js";
 import { Dispatcher } from "./dispatcher.js";
 import { EventOutbox } from "./event-outbox.js";
 import type { Invoker } from "./invoker.js";
@@ -37,20 +38,6 @@ const trigger = (id: string, script: string, retry: { maxAttempts?: number; back
   backoffMs: retry.backoffMs ?? 1_000,
   backoffMaxMs: retry.backoffMs ?? 1_000,
   createdAt: new Date().toISOString(),
-});
-
-/** An event as another process queues it: pending, its NOTIFY not heard here (a test wakes the dispatcher itself). */
-const queued = (): NewEvent => ({
-  app: "a",
-  triggerId: null,
-  script: "queued",
-  kind: "kv",
-  payloadJson: '{"type":"kv"}',
-  chainDepth: 0,
-  runAt: Date.now(),
-  maxAttempts: 3,
-  backoffMs: 1_000,
-  backoffMaxMs: 1_000,
 });
 
 /** A dispatcher of `concurrency` on in-memory PGlite, fed by a KvStore whose writes trigger `triggers`. */
@@ -217,7 +204,7 @@ it("a queued event is claimed once a failed write gives back the room the dispat
     },
     failCommits: () => true,
   });
-  await EventStore.insert(database, [queued()], "this-runtime");
+  await EventStore.insert(database, [queuedEvent("a", "queued")], "this-runtime");
   const write = kv.set("a", "inbox", "k", "1");
   await insertedNow; // the write holds the dispatcher's one place
   dispatcher.wake(); // the queued event's NOTIFY arrives now: no room
@@ -236,7 +223,7 @@ it("a write's event handed off while a claim query is under way does not run bes
     slowClaims: () => slow,
   });
   const open = hold();
-  await EventStore.insert(database, [queued()], "this-runtime");
+  await EventStore.insert(database, [queuedEvent("a", "queued")], "this-runtime");
   slow = true;
   dispatcher.wake(); // the queued event's NOTIFY: a claim of 1 starts
   await sleep(20);
