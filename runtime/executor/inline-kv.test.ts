@@ -13,26 +13,12 @@ const PROMOTE_AFTER = 3;
 describe.each(BACKENDS)("kv calls of inline runs on %s", (backend) => {
   let t: TestRuntime;
   let db: Db;
-  let appCounter = 0;
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await t.api(method, path, body);
-    if (response.statusCode >= 400) throw new Error(`${method} ${path}: ${response.body}`);
-    return response.statusCode === 204 ? undefined : response.json();
-  };
+  const api = (method: string, path: string, body?: unknown) => t.apiOk(method, path, body);
   const call = (app: string, script: string, query = "") => t.runtime.app.inject({ method: "GET", url: `/${app}/${script}${query}` });
-  const kvGet = async (app: string, collection: string, key: string) => {
-    const response = await t.api("GET", `/apps/${app}/kv/${collection}/${encodeURIComponent(key)}`);
-    return response.statusCode === 404 ? undefined : response.json().value;
-  };
+  const kvGet = (app: string, collection: string, key: string) => t.kvGet(app, collection, key);
   const inlineRuns = () => (t.runtime.services.executor as WorkerPool).inlineStats()?.runs ?? 0;
-  async function app(scripts: Record<string, string>): Promise<string> {
-    const id = `ik${++appCounter}`;
-    await api("POST", "/apps", { id });
-    for (const [name, body] of Object.entries(scripts))
-      await api("PUT", `/apps/${id}/scripts/${name}`, { source: `export default async function (ctx) {\n${body}\n}` });
-    return id;
-  }
+  const app = (scripts: Record<string, string>) => t.appWith("ik", scripts);
   /** Calls the script until one call runs inline (a version earns it with a few quick runs on the workers). */
   async function promote(id: string, script: string, query = ""): Promise<void> {
     for (let i = 0; i < 200; i++) {

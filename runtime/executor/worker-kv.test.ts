@@ -9,18 +9,10 @@ import { WORKER_KV_APPLICATION } from "./worker-kv.js";
 describe("kv calls served in the executor workers (Postgres)", () => {
   let t: TestRuntime;
   let db: Db;
-  let appCounter = 0;
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await t.api(method, path, body);
-    if (response.statusCode >= 400) throw new Error(`${method} ${path}: ${response.body}`);
-    return response.statusCode === 204 ? undefined : response.json();
-  };
+  const api = (method: string, path: string, body?: unknown) => t.apiOk(method, path, body);
   const call = (app: string, script: string) => t.runtime.app.inject({ method: "GET", url: `/${app}/${script}` });
-  const kvGet = async (app: string, collection: string, key: string) => {
-    const response = await t.api("GET", `/apps/${app}/kv/${collection}/${encodeURIComponent(key)}`);
-    return response.statusCode === 404 ? undefined : response.json().value;
-  };
+  const kvGet = (app: string, collection: string, key: string) => t.kvGet(app, collection, key);
   /** The workers' connections to this test's database. */
   const workerConnections = async () =>
     (
@@ -39,13 +31,7 @@ describe("kv calls served in the executor workers (Postgres)", () => {
     }
   }
 
-  async function app(scripts: Record<string, string>): Promise<string> {
-    const id = `wk${++appCounter}`;
-    await api("POST", "/apps", { id });
-    for (const [name, body] of Object.entries(scripts))
-      await api("PUT", `/apps/${id}/scripts/${name}`, { source: `export default async function (ctx) {\n${body}\n}` });
-    return id;
-  }
+  const app = (scripts: Record<string, string>) => t.appWith("wk", scripts);
 
   beforeAll(async () => {
     t = await startTestRuntime({ backend: "postgres", flags: { eventMaxChainDepth: 2, kvWorkerConnections: 4 } });

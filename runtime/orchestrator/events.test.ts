@@ -7,29 +7,15 @@ import { FakeClock, startTestRuntime, type TestRuntime } from "../testing/runtim
 describe.each(BACKENDS)("events on %s", (backend) => {
   let t: TestRuntime;
   const clock = new FakeClock();
-  let appCounter = 0;
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await t.api(method, path, body);
-    if (response.statusCode >= 400) throw new Error(`${method} ${path}: ${response.body}`);
-    return response.statusCode === 204 ? undefined : response.json();
-  };
+  const api = (method: string, path: string, body?: unknown) => t.apiOk(method, path, body);
   const drain = () => t.runtime.services.dispatcher.drain();
   const kvSet = (app: string, collection: string, key: string, value: unknown) =>
     api("PUT", `/apps/${app}/kv/${collection}/${encodeURIComponent(key)}`, { value });
-  const kvGet = async (app: string, collection: string, key: string) => {
-    const response = await t.api("GET", `/apps/${app}/kv/${collection}/${encodeURIComponent(key)}`);
-    return response.statusCode === 404 ? undefined : response.json().value;
-  };
+  const kvGet = (app: string, collection: string, key: string) => t.kvGet(app, collection, key);
 
   /** A fresh app with the given scripts deployed. */
-  async function app(scripts: Record<string, string>): Promise<string> {
-    const id = `ev${++appCounter}`;
-    await api("POST", "/apps", { id });
-    for (const [name, body] of Object.entries(scripts))
-      await api("PUT", `/apps/${id}/scripts/${name}`, { source: `export default async function (ctx) {\n${body}\n}` });
-    return id;
-  }
+  const app = (scripts: Record<string, string>) => t.appWith("ev", scripts);
 
   beforeAll(async () => {
     t = await startTestRuntime({ backend, clock, random: () => 0, flags: { eventMaxChainDepth: 3 } });

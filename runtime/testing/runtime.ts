@@ -9,11 +9,20 @@ import { type Backend, createPostgresDatabase } from "./databases.js";
 export const TEST_TOKEN = "pc_test_token_0123456789abcdef";
 export const TEST_SECRETS_KEY = Buffer.alloc(32, 7).toString("base64");
 
+/** Parsed JSON, as JSON.parse types it: tests read API bodies freely, as with `response.json()`. */
+type Json = ReturnType<typeof JSON.parse>;
+
 export interface TestRuntime {
   readonly runtime: Runtime;
   /** Admin API call with the test token; `path` is below /api/v1. */
   api(method: string, path: string, body?: unknown, token?: string | null): Promise<LightMyRequestResponse>;
   deploy(app: string, name: string, source: string, language?: "javascript" | "typescript"): Promise<LightMyRequestResponse>;
+  /** Admin API call that must succeed: its JSON body (undefined for 204); throws with the body on a 4xx/5xx. */
+  apiOk(method: string, path: string, body?: unknown): Promise<Json>;
+  /** A KV value as stored (parsed), or undefined when the key is absent. */
+  kvGet(app: string, collection: string, key: string): Promise<Json>;
+  /** A fresh app named `${prefix}N` with each script deployed as an async handler of the given body. */
+  appWith(prefix: string, handlers: Record<string, string>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -74,10 +83,29 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
       headers: token === null ? {} : { authorization: `Bearer ${token}` },
       ...(body !== undefined && { payload: body as object }),
     });
+  const apiOk: TestRuntime["apiOk"] = async (method, path, body) => {
+    const response = await api(method, path, body);
+    if (response.statusCode >= 400) throw new Error(`${method} ${path}: ${response.body}`);
+    return response.statusCode === 204 ? undefined : response.json();
+  };
+  let apps = 0;
   return {
     runtime,
     api,
     deploy: (app, name, source, language = "javascript") => api("PUT", `/apps/${app}/scripts/${name}`, { source, language }),
+    apiOk,
+    async kvGet(app, collection, key) {
+      const response = await api("GET", `/apps/${app}/kv/${collection}/${encodeURIComponent(key)}`);
+      return response.statusCode === 404 ? undefined : response.json().value;
+    },
+    async appWith(prefix, handlers) {
+      const id = `${prefix}${++apps}`;
+      await apiOk("POST", "/apps", { id });
+      for (const [name, body] of Object.entries(handlers)) {
+        await apiOk("PUT", `/apps/${id}/scripts/${name}`, { source: `export default async function (ctx) {\n${body}\n}` });
+      }
+      return id;
+    },
     async close() {
       await runtime.close();
       await postgres?.drop();
