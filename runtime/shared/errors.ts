@@ -78,7 +78,11 @@ export const ERROR_CODES = {
   FETCH_LIMIT: spec(429, "script", "The invocation made more outbound requests than its limit allows."),
   FETCH_FAILED: spec(502, "script", "The outbound request failed (connection, TLS or protocol error)."),
   FETCH_INVALID: spec(400, "script", "The outbound request is malformed (URL, method, headers or scheme)."),
-  EGRESS_INVALID_PATTERN: spec(400, "caller", "Egress patterns are a host, host:port, *.domain, an IP address or a CIDR."),
+  EGRESS_INVALID_PATTERN: spec(
+    400,
+    "caller",
+    "Egress patterns are a host, host:port, *.domain, an IP address or a CIDR; a host name may not end in a number.",
+  ),
   SECRET_INVALID_NAME: spec(400, "caller", "Secret names are 1-64 letters, digits and '_', not starting with a digit."),
   SECRET_INVALID_VALUE: spec(400, "caller", "Secret values are non-empty strings of at most 64 KiB."),
   SECRET_NOT_FOUND: spec(404, "caller", "No such secret."),

@@ -1,6 +1,6 @@
 // The SSRF rules at the policy layer, on resolved addresses: no connection is ever made here.
 import { describe, expect, it } from "vitest";
-import { EgressPolicy, isPublicAddress, parseEgressPattern } from "./egress-policy.js";
+import { EgressPolicy, isPublicAddress, namedBy, parseEgressPattern } from "./egress-policy.js";
 
 describe("egress policy", () => {
   it("the default policy refuses loopback, private, link-local, metadata, CGNAT, IPv4-mapped and embedded-IPv4 IPv6", () => {
@@ -97,5 +97,84 @@ describe("egress policy", () => {
     }
     expect(parseEgressPattern("API.Example.com:8443")).toMatchObject({ kind: "host", host: "api.example.com", port: 8443 });
     expect(isPublicAddress("not an ip")).toBe(false);
+  });
+
+  it("a name pattern may not end in a number: to a URL that is an IPv4 address (*.0.0.1 would open 127.0.0.1)", () => {
+    const numeric = [
+      "*.0.0.1",
+      "*.0.0.127",
+      "*.1.168.192",
+      "*.168.1.1",
+      "*.0.1:8080",
+      "*.example.1",
+      "*.a.0x7f",
+      "*.A.0X7F",
+      "*.example.0x",
+      "*.example.00",
+      "0x7f000001",
+      "0x7f.1",
+      "0x7f.0.0.1",
+      "0177.0.0.1",
+      "127.1",
+      "2130706433",
+      "nas.lan.1",
+      "nas.0xA:80",
+    ];
+    for (const bad of numeric) {
+      expect(() => parseEgressPattern(bad), bad).toThrow(
+        expect.objectContaining({ code: "EGRESS_INVALID_PATTERN", message: expect.stringContaining("IP") }),
+      );
+    }
+    // Names whose last label only starts with digits, or holds hex letters without 0x, stay names.
+    for (const good of ["*.1password.com", "*.example.com", "host-1.lan", "*.x1.lan:8123", "nas.0xz", "*.home.7f", "*.a.1e"]) {
+      expect(parseEgressPattern(good).kind, good).not.toBe("cidr");
+    }
+  });
+
+  it("a stored name pattern ending in a number (added before it was refused) opens nothing", () => {
+    for (const stored of [["*.0.0.1"], ["*.0.0.1", "*.168.1.1"], ["*.0.0.1:8080"]]) {
+      for (const mode of ["public", "allowlist"] as const) {
+        const policy = new EgressPolicy(stored, mode);
+        expect(policy.patterns, stored.join()).toEqual([]);
+        expect(policy.allows("127.0.0.1", 8080, "127.0.0.1")).toBe(false);
+        expect(policy.allows("192.168.1.1", 80, "192.168.1.1")).toBe(false);
+        expect(policy.mayReach("127.0.0.1", 8080)).toBe(mode === "public");
+      }
+    }
+    // The valid patterns beside it still apply.
+    expect(new EgressPolicy(["*.0.0.1", "10.0.0.0/8"]).allows("10.0.0.1", 80, "10.0.0.1")).toBe(true);
+  });
+
+  it("a name pattern never matches an IP literal in any form: IPv4 decimal, hex, octal, short, IPv6, mapped, trailing dot", () => {
+    // Patterns validation refuses, matched directly: the second line of defence on its own.
+    const wildcard = { kind: "wildcard", suffix: "0.0.1", text: "*.0.0.1" } as const;
+    const mapped = { kind: "wildcard", suffix: "ffff:127.0.0.1", text: "*.ffff:127.0.0.1" } as const;
+    const host = { kind: "host", host: "0x7f000001", text: "0x7f000001" } as const;
+    const literals = [
+      "127.0.0.1",
+      "1.0.0.1",
+      "127.0.0.1.",
+      "0x7f.0.0.1",
+      "0177.0.0.1",
+      "127.1",
+      "0x7f000001",
+      "2130706433",
+      "::1",
+      "::ffff:127.0.0.1",
+      "0:0:0:0:0:ffff:127.0.0.1",
+      "[::ffff:127.0.0.1]",
+    ];
+    for (const name of literals) {
+      expect(namedBy(wildcard, name), name).toBe(false);
+      expect(namedBy(mapped, name), name).toBe(false);
+      expect(namedBy(host, name), name).toBe(false);
+    }
+    expect(namedBy({ kind: "wildcard", suffix: "example.com", text: "*.example.com" }, "a.example.com")).toBe(true);
+    // A valid name pattern next to an IP literal host: only an IP or CIDR pattern may open that address.
+    const policy = new EgressPolicy(["*.home.arpa", "nas.lan"]);
+    for (const name of ["127.0.0.1", "192.168.1.10", "::1", "::ffff:192.168.1.10"]) {
+      const address = name.replace(/^::ffff:/, "");
+      expect(policy.allows(name, 80, address), name).toBe(false);
+    }
   });
 });

@@ -3,7 +3,10 @@
 // by default; loopback, private, link-local (cloud metadata), CGNAT, multicast, reserved, and IPv6
 // forms that embed IPv4 (mapped, NAT64, 6to4, Teredo) are closed unless an app pattern opens them.
 // A pattern opens exactly what it names: a host (any port), host:port, *.domain, an IP or a CIDR.
+// Names and addresses never mix: a name pattern may not end in a number (to a URL parser that is an
+// IPv4 address: `*.0.0.1` would open 127.0.0.1), and a name pattern never matches an IP literal.
 // An app in `allowlist` mode has no public default: only its patterns open anything.
+import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
 import { PiCloudError } from "../../shared/errors.js";
 import type { EgressMode } from "../../store/egress.js";
@@ -21,10 +24,32 @@ function invalid(text: string, why: string): PiCloudError {
   return new PiCloudError("EGRESS_INVALID_PATTERN", `Invalid egress pattern '${text}': ${why}`);
 }
 
+function numeric(text: string): PiCloudError {
+  return invalid(
+    text,
+    "a host name cannot end in a number (that is an IP address); open addresses with an IP or a CIDR such as 192.168.1.0/24.",
+  );
+}
+
 function parsePort(text: string, port: string): number {
   const n = Number(port);
   if (!/^\d{1,5}$/.test(port) || n < 1 || n > 65_535) throw invalid(text, "the port must be 1-65535.");
   return n;
+}
+
+/**
+ * The URL standard's "ends in a number": a host whose last label (after a trailing dot) is decimal
+ * digits or 0x-hex is parsed as an IPv4 address (`0x7f.1`, `127.1`, `0177.0.0.1`), never looked up as a name.
+ */
+function endsInNumber(host: string): boolean {
+  const labels = host.split(".");
+  if (labels.length > 1 && labels[labels.length - 1] === "") labels.pop();
+  return /^(?:\d+|0x[0-9a-f]*)$/i.test(labels[labels.length - 1] ?? "");
+}
+
+/** An IP address as a URL or a caller writes it (any IPv4 form, IPv6 with or without brackets): no name pattern applies. */
+function isIpLiteral(host: string): boolean {
+  return host.includes(":") || isIP(host) !== 0 || endsInNumber(host);
 }
 
 /** Parses `host`, `host:port`, `*.domain`, `*.domain:port`, an IPv4/IPv6 address (`[v6]:port`), or a CIDR. */
@@ -58,9 +83,11 @@ export function parseEgressPattern(input: string): EgressPattern {
   if (host.startsWith("*.")) {
     const suffix = host.slice(2);
     if (!HOST.test(suffix) || !suffix.includes(".")) throw invalid(text, "a wildcard names a domain: *.example.com.");
+    if (endsInNumber(suffix)) throw numeric(text);
     return { kind: "wildcard", suffix, ...withPort, text };
   }
-  if (!HOST.test(host) || /^[\d.]+$/.test(host)) throw invalid(text, "use a host name, an IP address or a CIDR.");
+  if (!HOST.test(host)) throw invalid(text, "use a host name, an IP address or a CIDR.");
+  if (endsInNumber(host)) throw numeric(text);
   return { kind: "host", host, ...withPort, text };
 }
 
@@ -85,7 +112,15 @@ export class EgressPolicy {
     patterns: readonly string[],
     readonly mode: EgressMode = "public",
   ) {
-    this.patterns = patterns.map(parseEgressPattern);
+    // Stored patterns were checked when added; one that a later release refuses (a name ending in a
+    // number, which could open an IP address) opens nothing rather than failing every fetch of the app.
+    this.patterns = patterns.flatMap((text) => {
+      try {
+        return [parseEgressPattern(text)];
+      } catch {
+        return [];
+      }
+    });
   }
 
   /**
@@ -95,7 +130,7 @@ export class EgressPolicy {
   mayReach(host: string, port: number): boolean {
     if (this.mode === "public") return true;
     const name = host.toLowerCase().replace(/\.$/, "");
-    return this.patterns.some((p) => (p.port === undefined || p.port === port) && (p.kind === "cidr" || this.namedBy(p, name)));
+    return this.patterns.some((p) => (p.port === undefined || p.port === port) && (p.kind === "cidr" || namedBy(p, name)));
   }
 
   /**
@@ -108,19 +143,21 @@ export class EgressPolicy {
     const name = host.toLowerCase().replace(/\.$/, "");
     return this.patterns.some((p) => {
       if (p.port !== undefined && p.port !== port) return false;
-      if (p.kind !== "cidr") return this.namedBy(p, name);
+      if (p.kind !== "cidr") return namedBy(p, name);
       if (!parsed) return false;
       const [base] = p.range;
       const candidate = parsed.kind() === base.kind() ? parsed : undefined;
       return candidate !== undefined && (candidate as ipaddr.IPv4).match(p.range as [ipaddr.IPv4, number]);
     });
   }
+}
 
-  private namedBy(p: EgressPattern, name: string): boolean {
-    if (p.kind === "host") return p.host === name;
-    if (p.kind === "wildcard") return name.endsWith(`.${p.suffix}`);
-    return false;
-  }
+/** Does a host or *.domain pattern name `name` (lower case, no trailing dot)? Never when `name` is an IP literal. */
+export function namedBy(p: EgressPattern, name: string): boolean {
+  if (isIpLiteral(name)) return false;
+  if (p.kind === "host") return p.host === name;
+  if (p.kind === "wildcard") return name.endsWith(`.${p.suffix}`);
+  return false;
 }
 
 export const DEFAULT_EGRESS = new EgressPolicy([]);

@@ -78,7 +78,7 @@ beforeAll(async () => {
     },
   });
   adminPort = Number(new URL(await t.runtime.listen()).port);
-  for (const id of ["open", "closed", "few", "impatient", "listed"]) await t.api("POST", "/apps", { id });
+  for (const id of ["open", "closed", "few", "impatient", "listed", "numeric"]) await t.api("POST", "/apps", { id });
   await t.api("POST", "/apps/listed/egress", { patterns: [`127.0.0.1:${port}`, "localhost.test"] });
   expect((await t.api("PUT", "/apps/listed/egress/mode", { mode: "allowlist" })).statusCode).toBe(200);
   await t.api("POST", "/apps/impatient/egress", { patterns: [`127.0.0.1:${port}`] });
@@ -151,6 +151,31 @@ describe("hostile fetches end in coded errors and the server keeps answering", (
     // A script that catches it sees a coded FetchError.
     const caught = await run("closed", `try { await fetch("http://127.0.0.1:${adminPort}/"); } catch (e) { return [e.name, e.code]; }`);
     expect(caught.json).toEqual(["FetchError", "FETCH_DENIED"]);
+  });
+
+  it("a name pattern ending in a number is refused by the API, and one stored before opens no IP literal", async () => {
+    for (const pattern of ["*.0.0.1", "*.0.1", "*.1.168.192", "0x7f000001", "*.a.0X7F"]) {
+      const refused = await t.api("POST", "/apps/numeric/egress", { patterns: [pattern] });
+      expect(refused.statusCode, pattern).toBe(400);
+      expect(refused.json().error.code, pattern).toBe("EGRESS_INVALID_PATTERN");
+    }
+    // As if added before the API refused it: straight into the store.
+    await t.runtime.services.egress.allow("numeric", ["*.0.0.1", "*.0.1"]);
+    await t.runtime.services.appBindings.changed("numeric");
+    for (const url of [
+      `http://127.0.0.1:${port}/hello`,
+      `http://127.0.0.1.:${port}/hello`,
+      `http://127.1:${port}/hello`,
+      `http://0x7f.0.0.1:${port}/hello`,
+      `http://0177.0.0.1:${port}/hello`,
+      `http://2130706433:${port}/hello`,
+      `http://[::ffff:127.0.0.1]:${port}/hello`,
+      `http://[::ffff:7f00:1]:${port}/hello`,
+    ]) {
+      const { status, json } = await run("numeric", `await fetch(${JSON.stringify(url)}); return "reached"`);
+      expect(json.error, url).toMatchObject({ code: "FETCH_DENIED" });
+      expect(status, url).toBe(403);
+    }
   });
 
   it("a pattern opens exactly what it names: another port on the same address stays closed", async () => {
