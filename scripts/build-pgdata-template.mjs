@@ -1,9 +1,11 @@
-// Builds out/pgdata-template.tar.gz: an empty, initialised PGlite data directory. A fresh data
-// directory is created from it instead of running initdb in the server process, whose WASM
-// memory would otherwise stay at initdb's peak (~800 MiB) for the life of the process.
-// Rebuilt only when the installed PGlite version changes; runs in its own process for the same reason.
+// Builds out/pgdata-template.tar.gz: an initialised PGlite data directory with every migration applied.
+// A fresh data directory is created from it instead of running initdb and the migrations in the server
+// process, whose WASM memory would otherwise stay at initdb's peak (~800 MiB), or the migrations' (~120
+// MiB more than a database opened again), for the life of the process. Rebuilt only when the installed
+// PGlite version or a migration changes; runs in its own process for the same reason.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,18 +21,36 @@ function pgliteVersion() {
   return JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")).version;
 }
 
+/** A digest of the sources that decide the template's content: the migrations and the build itself. */
+function sourcesDigest() {
+  const hash = createHash("sha256");
+  const migrations = path.join(root, "runtime", "store", "migrations");
+  const files = readdirSync(migrations)
+    .filter((name) => name.endsWith(".ts") && !name.endsWith(".test.ts"))
+    .sort()
+    .map((name) => path.join(migrations, name));
+  for (const file of [...files, path.join(root, "runtime", "store", "pglite", "template-build.ts")]) hash.update(file).update(readFileSync(file));
+  return hash.digest("hex").slice(0, 16);
+}
+
+function isCurrent(version, sources) {
+  if (!existsSync(TEMPLATE) || !existsSync(SIDECAR)) return false;
+  const built = JSON.parse(readFileSync(SIDECAR, "utf8"));
+  return built.pglite === version && built.sources === sources && built.schema !== undefined;
+}
+
 export function buildTemplate() {
   const version = pgliteVersion();
-  if (existsSync(TEMPLATE) && existsSync(SIDECAR) && JSON.parse(readFileSync(SIDECAR, "utf8")).pglite === version) return false;
+  const sources = sourcesDigest();
+  if (isCurrent(version, sources)) return false;
+  const module = path.join(root, "runtime", "store", "pglite", "template-build.ts");
   const dump = `
-    import { PGlite } from "@electric-sql/pglite";
     import { writeFileSync } from "node:fs";
-    const pg = await PGlite.create("memory://");
-    const blob = await pg.dumpDataDir("gzip");
-    writeFileSync(${JSON.stringify(TEMPLATE)}, Buffer.from(await blob.arrayBuffer()));
-    await pg.close();`;
-  execFileSync(process.execPath, ["--input-type=module", "-e", dump], { cwd: root, stdio: "inherit" });
-  writeFileSync(SIDECAR, `${JSON.stringify({ pglite: version })}\n`);
+    const { buildTemplateContent } = await import(${JSON.stringify(module)});
+    const { gzip, schema } = await buildTemplateContent();
+    writeFileSync(${JSON.stringify(TEMPLATE)}, gzip);
+    writeFileSync(${JSON.stringify(SIDECAR)}, JSON.stringify({ pglite: ${JSON.stringify(version)}, sources: ${JSON.stringify(sources)}, schema }) + "\\n");`;
+  execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", dump], { cwd: root, stdio: "inherit" });
   return true;
 }
 

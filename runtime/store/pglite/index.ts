@@ -25,6 +25,11 @@ export async function openPglite(location: string, options: PgliteOptions = {}):
     ...(template && { loadDataDir: template }),
     startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffersMiB ?? DEFAULT_PGLITE_SHARED_BUFFERS_MIB}MB`],
   });
+  return pgliteDb(pg);
+}
+
+/** An open PGlite as our Db. */
+export function pgliteDb(pg: PGlite): Db {
   const asQueryable = (q: Pick<PGlite, "query">): Queryable => ({
     async query<R extends Row>(sql: string | NamedStatement, params?: readonly unknown[]) {
       const result = await q.query<R>(typeof sql === "string" ? sql : sql.text, params as unknown[] | undefined);

@@ -17,7 +17,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openPglite } from "./index.js";
+import { KvStore } from "../kv.js";
+import { schemaState } from "../migrate.js";
+import { MIGRATIONS } from "../migrations/index.js";
 import { isFreshLocation, unpackTemplate } from "./template.js";
+import { templateSchema, templateSchemaFits } from "./template-schema.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const TEMPLATE = path.join(ROOT, "out", "pgdata-template.tar.gz");
@@ -74,6 +78,30 @@ describe("the PGlite data-dir template", { timeout: 120_000 }, () => {
     } finally {
       await db.close();
     }
+  });
+
+  it("holds every migration, so a new database, on disk or in memory, starts with nothing to migrate", async () => {
+    for (const location of [path.join(dir, "migrated"), "memory://"]) {
+      const db = await openPglite(location); // the raw PGlite: openDatabase would migrate what is missing
+      try {
+        expect((await schemaState(db)).missing).toEqual([]);
+        await db.query("insert into apps (id) values ('a')"); // the tables are there, not only their versions
+        expect(await new KvStore(db).set("a", "ns", "k", '"v"')).toBeTruthy();
+      } finally {
+        await db.close();
+      }
+    }
+  });
+
+  it("is used only while it holds no migration this code does not know, SQL and all", () => {
+    const held = templateSchema();
+    expect(templateSchemaFits(held)).toBe(true);
+    const older = Object.fromEntries(Object.entries(held).slice(0, 3)); // the missing ones are migrated at start
+    expect(templateSchemaFits(older)).toBe(true);
+    expect(templateSchemaFits({ ...held, "999": "0123456789abcdef" })).toBe(false); // a newer build's migration
+    const changed = MIGRATIONS.map((m, i) => (i === 1 ? { ...m, sql: `${m.sql};\nselect 1` } : m));
+    expect(templateSchemaFits(held, changed)).toBe(false); // a migration edited after the build
+    expect(templateSchemaFits(undefined)).toBe(false); // a template from before the schema was recorded
   });
 
   it("leaves a directory that already holds files to PGlite", async () => {
