@@ -1,5 +1,6 @@
 // HTTP ingress: URL scheme, ctx.request, response mapping and its errors.
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
 import { ScriptCache } from "./script-cache.js";
@@ -236,8 +237,8 @@ describe("the fast path in front of fastify", () => {
       { method: "GET", url: "/web/shape" },
       { method: "GET", url: "/web/shape/orders/42/" },
       { method: "GET", url: "/web/shape/a.b/c~d/e-f_g" },
-      { method: "GET", url: "/web/shape?tag=a&tag=b" }, // a query: fastify's
-      { method: "GET", url: "/web/shape/%7Euser" }, // percent-encoding: fastify's
+      { method: "GET", url: "/web/shape?tag=a&tag=b" },
+      { method: "GET", url: "/web/shape/%7Euser?q=%2F" },
       { method: "HEAD", url: "/web/shape/x" },
       { method: "GET", url: "/web/silent" },
       { method: "HEAD", url: "/web/silent" },
@@ -249,6 +250,7 @@ describe("the fast path in front of fastify", () => {
       { method: "GET", url: "/web/lines" },
       { method: "GET", url: "/open/page" },
       { method: "GET", url: "/keyed/door", headers: key },
+      { method: "GET", url: "/keyed/door?x=1", headers: key },
       { method: "GET", url: "/keyed/door" },
       { method: "GET", url: "/web/nope" },
     ];
@@ -269,18 +271,28 @@ describe("the fast path in front of fastify", () => {
           comparable(viaFastify.statusCode, viaFastify.headers as Record<string, unknown>, viaFastify.body),
         );
         expect(headers["x-picloud-node"], label).toEqual(expect.any(String));
-        // Simple URLs to cached scripts were found by the fast path (which leaves a missing app key to
-        // fastify's 401); the others never got that far.
-        const simple = !request.url.includes("?") && !request.url.includes("%") && !request.url.startsWith("/web/nope");
+        // URLs the router gives the ingress route, to cached scripts, were found by the fast path (which
+        // leaves a missing app key to fastify's 401); the others never got that far.
+        const found = !request.url.startsWith("/web/nope");
         expect(
           peek.mock.results.some((result) => result.value !== undefined),
           label,
-        ).toBe(simple);
+        ).toBe(found);
       }
     } finally {
       peek.mockRestore();
     }
   });
+
+  /** `answer()` with the fast path finding no script in the cache: fastify's route answers from the start. */
+  const fastifyOnly = async <T>(answer: () => Promise<T>): Promise<T> => {
+    const peek = vi.spyOn(ScriptCache.prototype, "peek").mockReturnValue(undefined);
+    try {
+      return await answer();
+    } finally {
+      peek.mockRestore();
+    }
+  };
 
   it("writes Response objects and scripts' own headers byte for byte as fastify does: same headers, same order", async () => {
     /** Status, header lines in order (less the varying ones) and body, as a socket carries them. */
@@ -330,10 +342,142 @@ describe("the fast path in front of fastify", () => {
       for (const method of ["GET", "HEAD"]) {
         await raw(`${base}${path}`, method); // cached: the fast path takes the next one
         const fast = await raw(`${base}${path}`, method);
-        const viaFastify = await raw(`${base}${path}?via=fastify`, method); // a query: fastify's route
+        const viaFastify = await fastifyOnly(() => raw(`${base}${path}`, method));
         expect(fast, `${method} ${path}`).toEqual(viaFastify);
       }
     }
+  });
+
+  it("gives scripts the URL, path, sub-path and query fastify's route gives them, for every URL shape", async () => {
+    /** One request written byte for byte on a socket (no client normalises the target): status line, header lines in order less the varying ones, body. */
+    const rawTarget = (target: string, method: string) =>
+      new Promise<string>((resolve, reject) => {
+        const { hostname, port } = new URL(base as string);
+        const socket = connect(Number(port), hostname);
+        const chunks: Buffer[] = [];
+        socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+        socket.on("error", reject);
+        socket.on("end", () => {
+          const text = Buffer.concat(chunks).toString("latin1");
+          const [head = "", ...body] = text.split("\r\n\r\n");
+          const [status, ...lines] = head.split("\r\n");
+          const kept = lines.filter((line) => !VARYING.has(line.slice(0, line.indexOf(":")).toLowerCase()));
+          resolve([status, ...kept, "", body.join("\r\n\r\n").replace(/"invocation":"[0-9a-f]{32}"/, '"invocation":"…"')].join("\n"));
+        });
+        // The target as UTF-8 bytes (raw unicode included), as a client that does not encode it sends it;
+        // the server closes the connection after its answer (ending the socket here would abort the request).
+        socket.write(Buffer.from(`${method} ${target} HTTP/1.1\r\nhost: picloud.test\r\nconnection: close\r\n\r\n`, "utf8"));
+      });
+    // What each script saw, in the body and (for HEAD) in a header.
+    await deploy(
+      "seen",
+      `export default async function (ctx) {
+        const { headers, ...seen } = ctx.request;
+        const q = ctx.request.query;
+        const proto = Object.getPrototypeOf(q);
+        seen.queryKeys = Object.keys(q);
+        seen.queryProto = proto === null ? "null" : proto === Object.prototype ? "Object" : "other";
+        seen.polluted = ({}).polluted ?? null;
+        return { status: 200, headers: { "x-seen": encodeURIComponent(JSON.stringify(seen)) }, body: seen };
+      }`,
+    );
+    await deploy(
+      "seen-w",
+      `export default { fetch(request) {
+        let seen;
+        try {
+          const u = new URL(request.url);
+          seen = { url: request.url, method: request.method, pathname: u.pathname, search: u.search, hash: u.hash, params: [...u.searchParams] };
+        } catch (error) {
+          seen = { url: request.url, error: String(error) };
+        }
+        return Response.json(seen, { headers: { "x-seen": encodeURIComponent(JSON.stringify(seen)) } });
+      } }`,
+    );
+    await socketUrl();
+    const shapes: [target: string, fast: boolean][] = [
+      ["?q=x&page=2", true],
+      ["?tag=a&tag=b&tag=c&tag=", true],
+      ["?a+b=c+d&e=%20f&g=%2B", true],
+      ["?empty=&novalue&=x&&&", true],
+      ["?", true],
+      ["/?", true],
+      ["??x=1", true],
+      ["?q=a%26b%3Dc&r=%3F%23", true],
+      ["/a%2Fb/c?x=%2F&y=/", true],
+      ["/%7Euser/%41%42/%25/%2525", true],
+      ["?x=%zz&y=%&z=%E2%82%AC&w=%E2%82&v=%C3%28", true],
+      ["#frag", true],
+      ["?x=1#frag", true],
+      ["/deep#a?b=c", true],
+      ["?__proto__=x&constructor=y&toString=z&hasOwnProperty=w&__proto__=v", true],
+      ["?__proto__[polluted]=1&a[b]=c&constructor[prototype][polluted]=1&polluted=no", true],
+      ["/\u00e9/\u20ac?q=\u00e9\u20ac&\u{1f600}=1", false], // raw UTF-8 bytes: Node's parser refuses them (400 BAD_REQUEST)
+      ["/%C3%A9?q=%E2%82%AC&%F0%9F%98%80=1", true],
+      [`?q=${"x".repeat(8000)}`, true],
+      [`/${"a".repeat(3000)}?x=1`, true],
+      [";x=1?y=2", false], // no script "seen;x=1" (";" delimits nothing): fastify's 404
+      ["/p;x=1?y=2", true],
+      ["//double/?x=1", true],
+      ["/%zz?x=1", false], // percent-encoding decodeURI refuses: FST_ERR_BAD_URL, fastify's
+      ["/%", false],
+      ["/%E2%82", false],
+    ];
+    // By name: a percent-encoded app or script name, the wrong case, an overlong name (maxParamLength).
+    const named: [target: string, fast: boolean][] = [
+      ["/w%65b/seen?x=1", true],
+      ["/web/se%65n/x?y=%41", true],
+      ["/WEB/seen?x=1", false],
+      [`/web/${"s".repeat(1100)}?x=1`, false],
+      ["http://picloud.test/web/seen?absolute=1", true],
+    ];
+    const targets: [string, boolean][] = [
+      ...["seen", "seen-w"].flatMap((script) => shapes.map(([suffix, fast]): [string, boolean] => [`/web/${script}${suffix}`, fast])),
+      ...named,
+    ];
+    for (const [target, fast] of targets) {
+      for (const method of ["GET", "HEAD"]) {
+        const label = `${method} ${target.slice(0, 80)}`;
+        await rawTarget(target, method); // cached: the fast path may take the next one
+        const peek = vi.spyOn(ScriptCache.prototype, "peek");
+        let viaFastPath: string;
+        try {
+          viaFastPath = await rawTarget(target, method);
+          expect(
+            peek.mock.results.some((result) => result.value !== undefined),
+            `${label}: ${viaFastPath.slice(0, 300)}`,
+          ).toBe(fast);
+        } finally {
+          peek.mockRestore();
+        }
+        const viaFastify = await fastifyOnly(() => rawTarget(target, method));
+        expect(viaFastPath, label).toBe(viaFastify);
+        expect(viaFastPath, label).toMatch(/^HTTP\/1\.1 \d{3} /);
+      }
+    }
+    // What the scripts saw, spelled out for a few shapes.
+    const seen = async (target: string) =>
+      JSON.parse(Buffer.from((await rawTarget(target, "GET")).split("\n\n").slice(1).join("\n\n"), "latin1").toString("utf8"));
+    expect(await seen("/web/seen/a%2Fb?tag=a&tag=b&e=&p=a+b&__proto__=x")).toMatchObject({
+      path: "/web/seen/a%2Fb",
+      subpath: "/a/b",
+      url: "/web/seen/a%2Fb?tag=a&tag=b&e=&p=a+b&__proto__=x",
+      query: { tag: ["a", "b"], e: "", p: "a b", ["__proto__"]: "x" },
+      queryKeys: ["tag", "e", "p", "__proto__"],
+      polluted: null,
+    });
+    expect(await seen("/web/seen-w/x?q=%E2%82%AC&q=2")).toEqual({
+      url: "http://picloud.test/web/seen-w/x?q=%E2%82%AC&q=2",
+      method: "GET",
+      pathname: "/web/seen-w/x",
+      search: "?q=%E2%82%AC&q=2",
+      hash: "",
+      params: [
+        ["q", "\u20ac"],
+        ["q", "2"],
+      ],
+    });
+    expect((await rawTarget("/web/seen/%zz", "GET")).split("\n")[0]).toBe("HTTP/1.1 400 Bad Request");
   });
 
   it("a fast path that fails before taking a request leaves it to fastify", async () => {

@@ -46,6 +46,35 @@ function requestBody(request: FastifyRequest): Pick<HttpRequestContext, "body" |
   return { body: text };
 }
 
+/** The ingress routes' params (`/:app/:script` and `/:app/:script/*`), as fastify's router gives them. */
+type IngressParams = { app?: string; script?: string; "*"?: string };
+/** What `findRoute` gives: no search params for a URL the router refuses (then the params are empty). */
+type RouterMatch = { readonly params: IngressParams; readonly searchParams: Record<string, string | string[]> };
+const NO_BODY = { body: null } as const;
+
+/**
+ * `ctx.request` from the raw URL and what fastify's router made of it (the route's params, the parsed
+ * query string): the route and the fast path both build it here, so a script sees the same from either.
+ */
+function requestContext(
+  method: string,
+  url: string,
+  params: IngressParams,
+  query: Record<string, string | string[]>,
+  headers: IncomingHttpHeaders,
+  body: Pick<HttpRequestContext, "body" | "bodyJson" | "rawBody">,
+): HttpRequestContext {
+  return {
+    method,
+    path: url.split("?", 1)[0] ?? "/",
+    subpath: `/${params["*"] ?? ""}`,
+    query,
+    headers: headerRecord(headers),
+    url,
+    ...body,
+  };
+}
+
 function headerRecord(given: IncomingHttpHeaders): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name in given) {
@@ -62,12 +91,6 @@ function keyMatches(given: string | string[] | undefined, expected: string): boo
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/**
- * What the fast path (`fastPath` below) takes: GET or HEAD of `/{app}/{script}` or a sub-path, with no
- * query, no percent-encoding and none of `;#`, so fastify's router would give exactly these params.
- */
-const SIMPLE_URL = /^\/([a-z0-9-]{1,63})\/([a-z0-9_-]{1,63})(\/[\w.~!$&'()*+,=:@/-]*)?$/;
-const MAX_SIMPLE_URL = 1024;
 const CSP_SANDBOX = TENANT_SANDBOX_HEADERS["content-security-policy"];
 /** What fastify's `reply.send` gives a bytes body with no content type. */
 const OCTET_TYPE = "application/octet-stream";
@@ -145,15 +168,8 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
           if (!handedOn.ok) throw handedOn.error;
           result = handedOn.result;
         } else {
-          const context: HttpRequestContext = {
-            method: request.method,
-            path: request.url.split("?", 1)[0] ?? "/",
-            subpath: `/${request.params["*"] ?? ""}`,
-            query: request.query as Record<string, string | string[]>,
-            headers: headerRecord(request.headers),
-            url: request.url,
-            ...requestBody(request),
-          };
+          const query = request.query as Record<string, string | string[]>;
+          const context = requestContext(request.method, request.url, request.params, query, request.headers, requestBody(request));
           result = await deps.invoker.run(target, { trigger: "http", request: context });
         }
       } catch (error) {
@@ -226,8 +242,9 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
 
   /**
    * The script endpoints' fast path, in front of fastify's router, hooks and reply (a hello request's
-   * server CPU 43 -> 35 us, docs/architecture.md): a bodyless GET or HEAD of a simple URL (SIMPLE_URL)
-   * to a script already in the cache, with its app key if it has one. It builds the same `ctx.request` the route would and
+   * server CPU 43 -> 35 us, docs/architecture.md): a bodyless GET or HEAD that fastify's router gives
+   * the ingress route, to a script already in the cache, with its app key if it has one. It builds the
+   * same `ctx.request` the route would (`requestContext`, from the router's own params and query) and
    * runs the script; an answer it does not write itself byte for byte (`answer`), and any error
    * (OVERLOADED included), goes through fastify's route with the run's result attached, so it gets the
    * usual reply, hooks and error handler. Everything else is fastify's from the start.
@@ -238,22 +255,19 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
     fastify: (request: IncomingMessage, response: ServerResponse) => void,
   ): boolean => {
     const { method, url, headers } = request;
-    if ((method !== "GET" && method !== "HEAD") || url === undefined || url.length > MAX_SIMPLE_URL) return false;
+    if ((method !== "GET" && method !== "HEAD") || url === undefined) return false;
     if (headers["content-length"] !== undefined || headers["transfer-encoding"] !== undefined) return false;
-    const match = SIMPLE_URL.exec(url);
-    if (!match) return false;
-    const target = deps.scripts.peek(match[1] as string, match[2] as string);
+    // fastify's own router, with the route's params and the query its parser makes of the query
+    // string (find-my-way, fast-querystring): what the route gives the script, by construction. A
+    // URL the router refuses (bad percent-encoding, an overlong param) or gives another route is fastify's.
+    const found = app.findRoute({ method, url }) as RouterMatch | null;
+    if (found === null) return false;
+    const { params } = found;
+    if (params.app === undefined || params.script === undefined) return false;
+    const target = deps.scripts.peek(params.app, params.script);
     if (!target) return false;
     if (target.appKey !== null && !keyMatches(headers[APP_KEY_HEADER], target.appKey)) return false;
-    const context: HttpRequestContext = {
-      method,
-      path: url,
-      subpath: match[3] ?? "/",
-      query: {},
-      headers: headerRecord(headers),
-      url,
-      body: null,
-    };
+    const context = requestContext(method, url, params, found.searchParams, headers, NO_BODY);
     const handOn = (handedOn: HandedOn) => {
       (request as HandedOnRequest)[HANDED_ON] = handedOn;
       try {
