@@ -70,6 +70,7 @@ describe("desktop main process bundle", () => {
       expect(opened.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
       expect(existsSync(String(opened.webPreferences.preload))).toBe(true);
       expect(opened.channels).toEqual([
+        "connections:check",
         "connections:list",
         "connections:remove",
         "connections:save",
@@ -80,6 +81,10 @@ describe("desktop main process bundle", () => {
       const token = readFileSync(path.join(userData, "local-token"), "utf8");
       // The window shows only the control panel; IPC answers only its top frame; permissions are denied.
       expect(opened.probe).toEqual({
+        uiDocument: {
+          "X-Kept": ["1"],
+          "content-security-policy": [expect.stringMatching(/; connect-src 'self' http:\/\/10\.0\.0\.2:8787; /)],
+        },
         navigation: { ui: "allowed", scriptEndpoint: "blocked", elsewhere: "blocked", redirectToEndpoint: "blocked", subframe: "blocked" },
         ipc: {
           ui: { ok: token },

@@ -5,16 +5,23 @@ export class InvalidIpcInput extends Error {}
 
 export function validateNewConnection(input: unknown): NewConnection {
   if (!input || typeof input !== "object") throw new InvalidIpcInput("Expected a connection object.");
-  const { name, url, token } = input as Record<string, unknown>;
+  const { name } = input as Record<string, unknown>;
   if (typeof name !== "string" || name.trim().length === 0 || name.length > 100)
     throw new InvalidIpcInput("The name must be 1-100 characters.");
+  return { name: name.trim(), ...validateUrlAndToken(input) };
+}
+
+/** The URL (normalised: origin and path, no trailing slash) and token of a connection to save or check. */
+export function validateUrlAndToken(input: unknown): { url: string; token: string } {
+  if (!input || typeof input !== "object") throw new InvalidIpcInput("Expected a connection object.");
+  const { url, token } = input as Record<string, unknown>;
   if (typeof token !== "string" || token.length < 16 || token.length > 512 || /\s/.test(token))
     throw new InvalidIpcInput("The token must be 16-512 characters without spaces.");
   if (typeof url !== "string") throw new InvalidIpcInput("The URL must be a string.");
   const problem = connectionUrlProblem(url);
   if (problem) throw new InvalidIpcInput(problem);
   const parsed = new URL(url.trim());
-  return { name: name.trim(), url: parsed.origin + parsed.pathname.replace(/\/+$/, ""), token };
+  return { url: parsed.origin + parsed.pathname.replace(/\/+$/, ""), token };
 }
 
 export function validateId(input: unknown): string {

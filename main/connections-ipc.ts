@@ -3,8 +3,9 @@
 // checks that the control panel's top frame sent the request: tokens go to nobody else.
 import { randomUUID } from "node:crypto";
 import { type IpcMainInvokeEvent, ipcMain, safeStorage } from "electron";
+import { checkRemote } from "./connection-check.js";
 import { readConnectionsFile, writeConnectionsFile } from "./connections-file.js";
-import { validateId, validateNewConnection } from "./connection-validation.js";
+import { validateId, validateNewConnection, validateUrlAndToken } from "./connection-validation.js";
 import { type ConnectionInfo, IPC } from "./ipc-contract.js";
 import { isTrustedSender, UntrustedSenderError } from "./window-security.js";
 
@@ -28,7 +29,8 @@ export function encryptionIsReal(): boolean {
   return backend !== "basic_text";
 }
 
-export function registerConnectionsIpc(deps: ConnectionsIpcDeps): void {
+/** Registers the handlers; returns the saved remotes' URLs as the window's CSP needs them (read afresh each time). */
+export function registerConnectionsIpc(deps: ConnectionsIpcDeps): () => string[] {
   // A corrupt file throws here (and so fails the call) instead of reading as empty.
   const read = (): StoredConnection[] => readConnectionsFile<StoredConnection>(deps.file);
   const write = (connections: StoredConnection[]) => writeConnectionsFile(deps.file, connections);
@@ -49,6 +51,10 @@ export function registerConnectionsIpc(deps: ConnectionsIpcDeps): void {
     if (!stored) return undefined;
     return stored.encrypted ? safeStorage.decryptString(Buffer.from(stored.secret, "base64")) : stored.secret;
   });
+  handle(IPC.check, (_event, raw: unknown) => {
+    const { url, token } = validateUrlAndToken(raw);
+    return checkRemote(url, token);
+  });
   handle(IPC.save, (_event, raw: unknown) => {
     const input = validateNewConnection(raw);
     const encrypted = safeStorage.isEncryptionAvailable();
@@ -68,4 +74,5 @@ export function registerConnectionsIpc(deps: ConnectionsIpcDeps): void {
     const id = validateId(rawId);
     write(read().filter((c) => c.id !== id));
   });
+  return () => read().map((c) => c.url);
 }

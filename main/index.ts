@@ -55,7 +55,7 @@ async function start(): Promise<void> {
     uiDir: path.join(here, "..", "renderer"),
   });
   const url = await runtime.listen();
-  registerConnectionsIpc({ file: path.join(userData, "connections.json"), local: { url, token } });
+  const remoteUrls = registerConnectionsIpc({ file: path.join(userData, "connections.json"), local: { url, token } });
 
   const window = new BrowserWindow({
     width: 1400,
@@ -71,7 +71,7 @@ async function start(): Promise<void> {
     },
   });
   // The window only ever shows the control panel document; links elsewhere open in the browser.
-  secureWindow(window, new URL(url).origin);
+  secureWindow(window, new URL(url).origin, remoteUrls);
   await window.loadURL(`${new URL(url).origin}/`);
 }
 

@@ -6,6 +6,7 @@ const api: PiCloudDesktopApi = {
   storage: () => ipcRenderer.invoke(IPC.storage),
   listConnections: () => ipcRenderer.invoke(IPC.list),
   connectionToken: (id) => ipcRenderer.invoke(IPC.token, id),
+  checkConnection: (connection) => ipcRenderer.invoke(IPC.check, connection),
   saveConnection: (connection) => ipcRenderer.invoke(IPC.save, connection),
   removeConnection: (id) => ipcRenderer.invoke(IPC.remove, id),
 };

@@ -1,11 +1,13 @@
 // Locks the desktop window to the control panel: no navigation, redirect or frame navigation to
 // anything but the UI document (script endpoints live on the same origin and are tenant content),
-// no new windows, every permission request and check denied, and a CSP on any response that lacks one.
+// no new windows, every permission request and check denied, the control panel document's CSP set
+// here (its connect-src names the saved remote runtimes), and a CSP on any other response that lacks one.
 import type { BrowserWindow } from "electron";
 import { shell } from "electron";
-import { isUiDocument, WINDOW_CSP } from "./window-security.js";
+import { isUiDocument, WINDOW_CSP, windowCsp } from "./window-security.js";
 
-export function secureWindow(window: BrowserWindow, origin: string): void {
+/** `remoteUrls` gives the saved remote runtimes' URLs when the control panel document loads. */
+export function secureWindow(window: BrowserWindow, origin: string, remoteUrls: () => readonly string[]): void {
   const contents = window.webContents;
   const onlyUi = (event: { preventDefault(): void }, target: string) => {
     if (!isUiDocument(target, origin)) event.preventDefault();
@@ -27,7 +29,18 @@ export function secureWindow(window: BrowserWindow, origin: string): void {
   session.setPermissionCheckHandler(() => false);
   session.webRequest.onHeadersReceived((details, callback) => {
     const headers = details.responseHeaders ?? {};
-    const hasCsp = Object.keys(headers).some((name) => name.toLowerCase() === "content-security-policy");
+    const isCsp = (name: string) => name.toLowerCase() === "content-security-policy";
+    if (details.resourceType === "mainFrame" && isUiDocument(details.url, origin)) {
+      let remotes: readonly string[] = [];
+      try {
+        remotes = remoteUrls();
+      } catch {
+        // connections.json unreadable (the UI reports it): no remote is reachable
+      }
+      const rest = Object.fromEntries(Object.entries(headers).filter(([name]) => !isCsp(name)));
+      return callback({ responseHeaders: { ...rest, "content-security-policy": [windowCsp(remotes)] } });
+    }
+    const hasCsp = Object.keys(headers).some(isCsp);
     callback({ responseHeaders: hasCsp ? headers : { ...headers, "content-security-policy": [WINDOW_CSP] } });
   });
 }

@@ -94,7 +94,25 @@ export class BrowserWindow {
     const csp = await new Promise((resolve) =>
       session.headersReceived ? session.headersReceived({ responseHeaders: {} }, (r) => resolve(r.responseHeaders)) : resolve(null),
     );
+    // The control panel document's CSP is the main process's, naming the saved remote (and replacing the runtime's).
+    await handlers.get("connections:save")(
+      { senderFrame: { url: `${origin}/`, parent: null } },
+      { name: "pi", url: "http://10.0.0.2:8787/", token: "pc_remote_token_0123456789" },
+    );
+    const uiDocument = await new Promise((resolve) =>
+      session.headersReceived
+        ? session.headersReceived(
+            {
+              url: `${origin}/`,
+              resourceType: "mainFrame",
+              responseHeaders: { "Content-Security-Policy": ["default-src *"], "X-Kept": ["1"] },
+            },
+            (r) => resolve(r.responseHeaders),
+          )
+        : resolve(null),
+    );
     return {
+      uiDocument,
       navigation: {
         ui: navigate("will-navigate", `${origin}/#/apps/x`),
         scriptEndpoint: navigate("will-navigate", `${origin}/evil/page`),

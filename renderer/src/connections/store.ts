@@ -1,9 +1,11 @@
 // Where connections live: in the desktop app the main process keeps them (tokens encrypted with
-// safeStorage); in a browser, this server is the local connection and remotes are kept in
-// localStorage. In a browser, tokens live only in this tab's sessionStorage, never in
-// localStorage: a page on this origin opened in another tab (e.g. a script endpoint of an app that
-// opted out of the browser sandbox) cannot read them. See docs/security.md.
+// safeStorage) and checks a new remote before the renderer may reach it (the window's CSP opens only
+// saved runtimes). In a browser, the panel manages the runtime that serves it and nothing else: its
+// CSP (`connect-src 'self'`) lets it reach no other origin. Its token lives only in this tab's
+// sessionStorage, never in localStorage: a page on this origin opened in another tab (e.g. a script
+// endpoint of an app that opted out of the browser sandbox) cannot read it. See docs/security.md.
 import type { ConnectionInfo, NewConnection, PiCloudDesktopApi } from "../../../main/ipc-contract";
+import { ApiError } from "../api/client";
 
 declare global {
   interface Window {
@@ -17,6 +19,10 @@ export interface ConnectionStore {
   readonly storage: "encrypted" | "plain" | "browser";
   list(): Promise<ConnectionInfo[]>;
   token(id: string): Promise<string | undefined>;
+  /** Whether this panel can add remote runtimes (the desktop app only). */
+  readonly remotes: boolean;
+  /** Tries a remote's URL and token before it is saved; a refusal is the runtime's coded ApiError. */
+  check(url: string, token: string): Promise<void>;
   save(connection: NewConnection): Promise<ConnectionInfo>;
   remove(id: string): Promise<void>;
   /** Saves a changed remote (e.g. a new token after the old one was revoked); returns its info, whose id may differ. */
@@ -26,69 +32,32 @@ export interface ConnectionStore {
 }
 
 const LOCAL_ID = "local";
-const REMOTES_KEY = "picloud.connections";
+/** Remote runtimes earlier versions kept in a browser: forgotten (the CSP no longer lets the page reach them). */
+const LEGACY_REMOTES_KEY = "picloud.connections";
 const LOCAL_TOKEN_KEY = "picloud.localToken";
-const remoteTokenKey = (id: string) => `picloud.remoteToken.${id}`;
 
-interface StoredRemote extends ConnectionInfo {
-  /** Only in entries written by earlier versions: moved to sessionStorage on load. */
-  readonly token?: string;
-}
-
-/** Moves tokens that earlier versions persisted in localStorage into this tab's sessionStorage. */
-function migrateTokens(): void {
+function browserStore(): ConnectionStore {
+  // Earlier versions persisted the token in localStorage: it moves to this tab's sessionStorage.
   const legacy = localStorage.getItem(LOCAL_TOKEN_KEY);
   if (legacy) sessionStorage.setItem(LOCAL_TOKEN_KEY, legacy);
   localStorage.removeItem(LOCAL_TOKEN_KEY);
-  try {
-    const stored = JSON.parse(localStorage.getItem(REMOTES_KEY) ?? "[]") as StoredRemote[];
-    if (!stored.some((r) => r.token)) return;
-    for (const r of stored) if (r.token) sessionStorage.setItem(remoteTokenKey(r.id), r.token);
-    localStorage.setItem(REMOTES_KEY, JSON.stringify(stored.map(({ token: _token, ...info }) => info)));
-  } catch {
-    // An unreadable list is left for remotes() to ignore.
-  }
-}
-
-function browserStore(): ConnectionStore {
-  migrateTokens();
-  const remotes = (): StoredRemote[] => {
-    try {
-      return JSON.parse(localStorage.getItem(REMOTES_KEY) ?? "[]") as StoredRemote[];
-    } catch {
-      return [];
-    }
-  };
+  localStorage.removeItem(LEGACY_REMOTES_KEY);
   const local: ConnectionInfo = { id: LOCAL_ID, name: "This server", url: window.location.origin, kind: "local" };
+  const desktopOnly = () =>
+    Promise.reject(new Error("Remote runtimes are managed from the desktop app; in a browser, open their own URL."));
   return {
     storage: "browser",
+    remotes: false,
     async list() {
-      return [local, ...remotes().map(({ token: _token, ...info }) => info)];
+      return [local];
     },
     async token(id) {
-      return sessionStorage.getItem(id === LOCAL_ID ? LOCAL_TOKEN_KEY : remoteTokenKey(id)) ?? undefined;
+      return id === LOCAL_ID ? (sessionStorage.getItem(LOCAL_TOKEN_KEY) ?? undefined) : undefined;
     },
-    async save(connection) {
-      const info: ConnectionInfo = {
-        id: crypto.randomUUID(),
-        kind: "remote",
-        name: connection.name,
-        url: connection.url.replace(/\/+$/, ""),
-      };
-      localStorage.setItem(REMOTES_KEY, JSON.stringify([...remotes(), info]));
-      sessionStorage.setItem(remoteTokenKey(info.id), connection.token);
-      return info;
-    },
-    async remove(id) {
-      localStorage.setItem(REMOTES_KEY, JSON.stringify(remotes().filter((r) => r.id !== id)));
-      sessionStorage.removeItem(remoteTokenKey(id));
-    },
-    async replace(id, connection) {
-      const info: ConnectionInfo = { id, kind: "remote", name: connection.name, url: connection.url.replace(/\/+$/, "") };
-      localStorage.setItem(REMOTES_KEY, JSON.stringify(remotes().map((r) => (r.id === id ? info : r))));
-      sessionStorage.setItem(remoteTokenKey(id), connection.token);
-      return info;
-    },
+    check: desktopOnly,
+    save: desktopOnly,
+    remove: desktopOnly,
+    replace: desktopOnly,
     setLocalToken(token) {
       if (token) sessionStorage.setItem(LOCAL_TOKEN_KEY, token);
       else sessionStorage.removeItem(LOCAL_TOKEN_KEY);
@@ -102,6 +71,11 @@ export async function openConnectionStore(): Promise<ConnectionStore> {
   const storage = await desktop.storage();
   return {
     storage,
+    remotes: true,
+    async check(url, token) {
+      const answer = await desktop.checkConnection({ url, token });
+      if (!answer.ok) throw new ApiError(answer.status, answer.code, answer.message);
+    },
     list: () => desktop.listConnections(),
     token: (id) => desktop.connectionToken(id),
     save: (connection) => desktop.saveConnection(connection),

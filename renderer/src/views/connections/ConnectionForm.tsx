@@ -1,7 +1,6 @@
 // Add a remote runtime, or edit one: the URL is validated as typed, the token checked against the runtime.
 import { useState } from "react";
 import { connectionUrlProblem } from "../../../../main/connection-validation";
-import { checkConnection } from "../../api/client";
 import { ErrorNotice, TokenField } from "../../components/ui";
 import { useConnection } from "../../connections/context";
 import type { ConnectionInfo } from "../../connections/store";
@@ -18,7 +17,7 @@ export function ConnectionForm(props: { editing?: ConnectionInfo; onSaved: (save
     setBusy(true);
     setError(undefined);
     try {
-      await checkConnection(url.trim(), token.trim());
+      await store.check(url.trim(), token.trim());
       const connection = { name: name.trim() || url.trim(), url: url.trim(), token: token.trim() };
       props.onSaved(props.editing ? await store.replace(props.editing.id, connection) : await store.save(connection));
     } catch (e) {

@@ -1,5 +1,6 @@
 // Local runtime plus any number of remote nodes (URL + token). A connection is checked before it
-// is saved; a remote can be edited (e.g. a new token after the old one was revoked).
+// is saved; a remote can be edited (e.g. a new token after the old one was revoked). Desktop only:
+// in a browser the panel reaches no other origin (CSP), so it manages the runtime that serves it.
 import { useState } from "react";
 import { useConnection } from "../../connections/context";
 import type { ConnectionInfo } from "../../connections/store";
@@ -12,6 +13,8 @@ export function ConnectionsView(props: { connections: ConnectionInfo[]; onChange
     setEditing(undefined);
     props.onChanged();
     props.onSwitch(connection.id);
+    // The window's CSP names the saved runtimes when the document loads: load it again so it names this one.
+    window.location.reload();
   };
   return (
     <div className="page narrow">
@@ -22,9 +25,10 @@ export function ConnectionsView(props: { connections: ConnectionInfo[]; onChange
       {store.storage === "plain" && (
         <div className="notice warn spaced">This system has no secure key store: remote tokens are saved in plain text.</div>
       )}
-      {store.storage === "browser" && (
-        <div className="notice warn spaced">
-          In a browser, remote tokens are kept in this browser's local storage. Use the desktop app to keep them encrypted.
+      {!store.remotes && (
+        <div className="notice spaced" data-testid="remotes-desktop-only">
+          In a browser, this control panel manages the runtime that serves it and talks to no other site. To manage another runtime, open
+          its own URL, or add it in the desktop app.
         </div>
       )}
       <div className="card">
@@ -64,6 +68,8 @@ export function ConnectionsView(props: { connections: ConnectionInfo[]; onChange
                           await store.remove(c.id);
                           props.onChanged();
                           if (c.id === info.id) props.onSwitch("local");
+                          // The window's CSP stops naming it once the document loads again.
+                          window.location.reload();
                         }}
                         data-testid={`remove-${c.name}`}
                       >
@@ -77,7 +83,7 @@ export function ConnectionsView(props: { connections: ConnectionInfo[]; onChange
           </tbody>
         </table>
       </div>
-      {editing ? (
+      {!store.remotes ? null : editing ? (
         <ConnectionForm key={editing.id} editing={editing} onSaved={saved} onCancel={() => setEditing(undefined)} />
       ) : (
         <ConnectionForm key="new" onSaved={saved} />
