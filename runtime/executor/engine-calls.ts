@@ -210,6 +210,18 @@ export class EngineCalls {
     return this.memory.heapValueHandle(value);
   }
 
+  /** The buffers this object holds (a template's memory snapshot keeps them; see restoreState). */
+  saveState(): { readonly text: number; readonly textBytes: number } {
+    return { text: this.text, textBytes: this.textBytes };
+  }
+
+  /** After the module's memory was restored to a snapshot: the buffers are those held then. */
+  restoreState(state: { readonly text: number; readonly textBytes: number }): void {
+    this.text = state.text;
+    this.textBytes = state.textBytes;
+    this.error = 0;
+  }
+
   /** Frees the argument array and the text buffer (before the context and runtime go). */
   dispose(): void {
     if (this.argv) this.module._free(this.argv);

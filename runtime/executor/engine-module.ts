@@ -14,13 +14,15 @@ const INITIAL_PAGES = 256;
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
+/** The prebuilt QuickJS WASM file. */
+export function engineWasmPath(): string {
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve("@jitl/quickjs-wasmfile-release-sync/package.json")), "dist", "emscripten-module.wasm");
+}
+
 /** Compiling the WASM once per thread makes each new module cost only its instantiation. */
 function compiledWasm(): Promise<WebAssembly.Module> {
-  if (!compiled) {
-    const require = createRequire(import.meta.url);
-    const dir = path.dirname(require.resolve("@jitl/quickjs-wasmfile-release-sync/package.json"));
-    compiled = WebAssembly.compile(readFileSync(path.join(dir, "dist", "emscripten-module.wasm")));
-  }
+  compiled ??= WebAssembly.compile(readFileSync(engineWasmPath()));
   return compiled;
 }
 
@@ -31,7 +33,8 @@ export class EngineModule {
   private constructor(
     readonly module: QuickJSWASMModule,
     readonly memoryMiB: number,
-    private readonly memory: WebAssembly.Memory,
+    /** The module's linear memory (strict-template.ts snapshots and restores it). */
+    readonly memory: WebAssembly.Memory,
   ) {}
 
   /** The module's WebAssembly memory as allocated now (it only grows; pages never touched are not resident). */

@@ -76,7 +76,7 @@ function preludeSource(bindings: readonly GuestBinding[]): string {
   // (sandbox-instance.ts). protocol() returns [begin, settle, fail, later, badResult].
   let steps;
   const protocol = () => steps || (steps = hostSync("prelude", "load", "run")(api, load, starts, finishes, PromiseResolve, PromiseReject));
-  return [protocol, PromiseResolve, PromiseReject, (text) => JSON.parse(text), (value) => JSON.stringify(value)];
+  return [protocol, PromiseResolve, PromiseReject, (text) => JSON.parse(text), (value) => JSON.stringify(value), load];
 })`;
 }
 

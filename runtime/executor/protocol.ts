@@ -12,6 +12,8 @@ export interface WorkerSettings {
   readonly lazyModules: Readonly<Record<string, string>>;
   /** The worker's BusyMarker cells (see busy-marker.ts), read by the pool's watchdog. */
   readonly busyBuffer: SharedArrayBuffer;
+  /** False: strict runs build a fresh instance each instead of restoring a snapshot (strict-template.ts). */
+  readonly strictSnapshots?: boolean;
 }
 
 /** A script version as a worker runs it: what it keeps per version key between invocations. */

@@ -34,6 +34,15 @@ const NOT_ASCII = /[^\x20-\x7e]/;
  */
 const QUIET_MODULES: ReadonlySet<string> = new Set(["binding-api", "ctx", "run", "outcome"]);
 
+/** The host-side state of a template instance (saveState/restoreState). */
+export interface InstanceState {
+  readonly bindingsLoaded: boolean;
+  readonly loadedModules: readonly string[];
+  readonly settlingModules: number;
+  readonly steps: readonly QuickJSHandle[];
+  readonly calls: ReturnType<EngineCalls["saveState"]>;
+}
+
 /** Marks the thread as executing one invocation's guest code (see busy-marker.ts). */
 export interface BusySpan {
   enter(): void;
@@ -55,7 +64,7 @@ export class SandboxInstance {
   private calls!: EngineCalls;
   /**
    * What the prelude returns (guest-prelude.ts): protocol (loads the run protocol), PromiseResolve,
-   * PromiseReject, parse (JSON.parse), stringify (JSON.stringify).
+   * PromiseReject, parse (JSON.parse), stringify (JSON.stringify), load (loads a lazy module: preload).
    */
   private core: QuickJSHandle[] = [];
   /** The run protocol's steps, once loaded: begin, settle, fail, later, badResult. */
@@ -107,11 +116,14 @@ export class SandboxInstance {
   /** Fixed when the instance is built: a version whose stack limit changed needs new instances. */
   private readonly stackKiB: number;
 
-  /** Throws a GuestError-shaped object when the script cannot be loaded. */
+  /**
+   * Throws a GuestError-shaped object when the script cannot be loaded. Without a source the instance
+   * holds no script yet (a strict-mode template, strict-template.ts: loadScript after each restore).
+   */
   constructor(
     readonly engine: EngineModule,
-    readonly fileName: string,
-    source: string,
+    public fileName: string,
+    source: string | undefined,
     limits: Limits,
     private readonly sources: GuestSources,
     /**
@@ -142,10 +154,8 @@ export class SandboxInstance {
     }
   }
 
-  private load(source: string, limits: Limits): void {
+  private load(source: string | undefined, limits: Limits): void {
     const ctx = this.context;
-    this.cpuLeftMs = limits.cpuMs;
-    this.wallDeadline = performance.now() + limits.wallMs;
     const hostCall = ctx.newFunction("hostCall", (...args) => this.onHostCall(args));
     const hostSync = ctx.newFunction("hostSync", (...args) => this.onHostSync(args));
     // The prelude is our code, not the script's: it is not charged to the script's CPU budget (an
@@ -157,11 +167,18 @@ export class SandboxInstance {
     hostCall.dispose();
     hostSync.dispose();
     const core = ctx.unwrapResult(run);
-    for (let i = 0; i < 5; i++) this.core.push(ctx.getProp(core, i));
+    for (let i = 0; i < 6; i++) this.core.push(ctx.getProp(core, i));
     core.dispose();
     // A warm instance runs every invocation through the guest's protocol: load it now, with the prelude.
     if (this.lazyContext) this.protocol();
+    if (source !== undefined) this.loadScript(source, limits);
+  }
 
+  /** Evaluates the script module and takes its default export (once per instance; a template's after each restore). */
+  loadScript(source: string, limits: Limits): void {
+    const ctx = this.context;
+    this.cpuLeftMs = limits.cpuMs;
+    this.wallDeadline = performance.now() + limits.wallMs;
     const evaluated = this.guest(() => ctx.evalCode(source, this.fileName, { type: "module" }));
     if (evaluated.error) {
       const error = this.dumpError(evaluated.error);
@@ -185,6 +202,77 @@ export class SandboxInstance {
     this.handler = ctx.getProp(namespace, "default");
     if (namespace !== evaluated.value) namespace.dispose();
     evaluated.value.dispose();
+  }
+
+  /**
+   * Loads lazy modules before any script (a strict-mode template: strict-template.ts), as the guest would
+   * on first use; "run" is the run protocol. Not charged to any script. Throws when one fails to load.
+   */
+  preload(modules: Iterable<string>): void {
+    const ctx = this.context;
+    for (const module of modules) {
+      if (module === "run") {
+        this.protocol();
+        continue;
+      }
+      // Loaded with the first module, by the prelude itself (it is no module to load by name).
+      if (module === "binding-api") continue;
+      const loaded = ctx.newString(module).consume((name) => ctx.callFunction(this.core[5] as QuickJSHandle, ctx.undefined, name));
+      ctx.unwrapResult(loaded).dispose();
+    }
+  }
+
+  /** The lazy modules this instance has loaded (the guest's, and "run" once the protocol is). */
+  get modulesLoaded(): ReadonlySet<string> {
+    return this.steps.length > 0 ? new Set([...this.loadedModules, "run"]) : this.loadedModules;
+  }
+
+  /**
+   * What this object knows of the guest beyond the handles it keeps: taken with a memory snapshot of
+   * the engine, and put back (restoreState) when the memory is restored. Nothing is disposed on
+   * restore: every handle made since points into memory the restore took back.
+   */
+  saveState(): InstanceState {
+    if (this.handler || this.pending.size > 0 || this.logLimit || this.current !== undefined) throw new Error("not a template");
+    return {
+      bindingsLoaded: this.bindingsLoaded,
+      loadedModules: [...this.loadedModules],
+      settlingModules: this.settlingModules,
+      steps: [...this.steps],
+      calls: this.calls.saveState(),
+    };
+  }
+
+  restoreState(state: InstanceState): void {
+    this.handler = undefined;
+    this.pending.clear();
+    this.logLimit = undefined;
+    this.current = undefined;
+    this.hostCall = undefined;
+    this.wake = undefined;
+    this.busy = undefined;
+    this.interrupted = false;
+    this.abandoned = false;
+    this.speculative = false;
+    this.pastDeadline = undefined;
+    this.deadline = Number.POSITIVE_INFINITY;
+    this.bindingsLoaded = state.bindingsLoaded;
+    this.loadedModules.clear();
+    for (const module of state.loadedModules) this.loadedModules.add(module);
+    this.settlingModules = state.settlingModules;
+    // The run protocol's handles as they were: one a run loaded is gone with its memory.
+    this.steps = [...state.steps];
+    this.calls.restoreState(state.calls);
+  }
+
+  /** The context's pointer (strict-template.ts reseeds its Math.random state in memory). */
+  get contextPointer(): number {
+    return (this.context as unknown as { ctx: { value: number } }).ctx.value;
+  }
+
+  /** Evaluates a global-scope expression and returns it as a host value (templates only: calibration). */
+  evaluate(code: string): unknown {
+    return this.context.unwrapResult(this.context.evalCode(code, "picloud:template")).consume(this.context.dump);
   }
 
   /**

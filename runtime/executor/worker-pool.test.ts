@@ -222,6 +222,39 @@ describe("worker pool admission", () => {
     }
   });
 
+  it("strict runs after the first restore the app's template: no instance built, and nothing a run changed is seen by the next", async () => {
+    const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 100_000, instanceMaxAgeMs: 60_000 });
+    try {
+      const source = `let count = 0;
+export default { async fetch() {
+  const seen = { count: ++count, proto: typeof Array.prototype.leak, global: typeof globalThis.leaked, response: typeof Response.prototype.leak, random: Math.random() };
+  Array.prototype.leak = 1; globalThis.leaked = 1; Response.prototype.leak = 1;
+  return Response.json(seen);
+} }`;
+      const http = { method: "GET", path: "/a/s", subpath: "/", query: {}, headers: {}, body: null, url: "/a/s" };
+      const strict = () =>
+        pool.invoke(request(source, { version: 30, strict: true, context: { app: "a", script: "s", request: http } }), noSdk);
+      const seen = (outcome: Awaited<ReturnType<typeof strict>>) => {
+        if (!outcome.ok) throw new Error(outcome.error.message);
+        return JSON.parse(outcome.response?.text ?? "null");
+      };
+      const randoms = new Set<number>();
+      randoms.add(seen(await strict()).random);
+      // The template is built in the background after the app's first strict run.
+      await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 30; i++) {
+        const { random, ...rest } = seen(await strict());
+        expect(rest).toEqual({ count: 1, proto: "undefined", global: "undefined", response: "undefined" });
+        randoms.add(random);
+      }
+      expect(randoms.size).toBe(31);
+      const [stats] = await pool.workerStats();
+      expect(stats?.instancesCreated).toBeLessThanOrEqual(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("scripts that await host calls still share instances once their runs end", async () => {
     const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 100_000, instanceMaxAgeMs: 60_000 });
     try {

@@ -173,6 +173,7 @@ export class WorkerPool implements Executor {
       prelude: preludeForSandbox(),
       lazyModules: lazyModulesForSandbox(),
       busyBuffer: marker.buffer,
+      ...(this.options.strictSnapshots === false && { strictSnapshots: false }),
     };
     // A 4 MiB young generation instead of V8's 2 x 16 MiB semi-spaces: a run's garbage is small and
     // short-lived, and each worker's heap otherwise grew by ~30 MiB under load (docs/architecture.md).

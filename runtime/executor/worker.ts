@@ -3,7 +3,9 @@
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import type { BindingCall } from "../bindings/channel.js";
-import { EngineModule } from "./engine-module.js";
+import { EngineModule, engineWasmPath } from "./engine-module.js";
+import { engineLayout } from "./engine-snapshot.js";
+import { StrictTemplate } from "./strict-template.js";
 import { type Batch, MessageBatcher } from "./message-batcher.js";
 import { classifyGuestError, engineFault, type GuestError, type RawOutcome } from "./guest-errors.js";
 import type { Limits } from "../shared/limits.js";
@@ -32,6 +34,27 @@ let nextCallId = 1;
 let instancesCreated = 0;
 const marker = new BusyMarker(settings.busyBuffer);
 let sweepTimer: NodeJS.Timeout | undefined;
+
+/**
+ * Per app: its strict-mode template (strict-template.ts: an engine module of its own whose memory is
+ * restored before each strict run), and the lazy modules its strict runs loaded that the snapshot lacks
+ * (loaded into it before its next run).
+ */
+interface TemplateSlot {
+  template: StrictTemplate | undefined;
+  building: boolean;
+  failures: number;
+  readonly memoryMiB: number;
+  readonly stackKiB: number;
+  readonly wanted: Set<string>;
+  lastUsed: number;
+}
+const templates = new Map<string, TemplateSlot>();
+/** A template whose module grew past this is dropped after its run (WASM memory never shrinks). */
+const TEMPLATE_MAX_BYTES = 64 * 1024 * 1024;
+/** Builds that failed before an app's strict runs stop trying (they build an instance each, as before). */
+const TEMPLATE_MAX_FAILURES = 3;
+const layout = settings.strictSnapshots === false ? undefined : engineLayout(engineWasmPath());
 
 /** Serves kv calls here instead of on the main thread, once the pool turned it on (Postgres only). */
 let kv: WorkerKv | undefined;
@@ -126,7 +149,10 @@ function scheduleSweep(): void {
       else idle.set(key, kept);
     }
     for (const [app, engine] of modules) if (engine.liveInstances === 0) modules.delete(app);
-    if (idle.size > 0) scheduleSweep();
+    const now = performance.now();
+    for (const [app, slot] of templates)
+      if (!slot.template?.busy && !slot.building && now - slot.lastUsed > settings.instanceMaxAgeMs) templates.delete(app);
+    if (idle.size > 0 || templates.size > 0) scheduleSweep();
   }, settings.instanceMaxAgeMs);
   sweepTimer.unref();
 }
@@ -187,10 +213,142 @@ function invoke(message: InvokeMessage): void {
   );
 }
 
+/** The app's strict-mode template when it is free and matches the limits; else starts building one. */
+function templateFor(app: string, limits: Limits): { slot: TemplateSlot; template: StrictTemplate } | undefined {
+  if (!layout) return undefined;
+  let slot = templates.get(app);
+  if (slot && (slot.memoryMiB !== limits.memoryMiB || slot.stackKiB !== limits.stackKiB)) {
+    // Built for other limits: a new one replaces it once it is not running.
+    if (slot.template?.busy) return undefined;
+    templates.delete(app);
+    slot = undefined;
+  }
+  if (!slot) {
+    slot = {
+      template: undefined,
+      building: false,
+      failures: 0,
+      memoryMiB: limits.memoryMiB,
+      stackKiB: limits.stackKiB,
+      wanted: new Set(),
+      lastUsed: 0,
+    };
+    templates.set(app, slot);
+    scheduleSweep();
+  }
+  slot.lastUsed = performance.now();
+  const template = slot.template;
+  if (!template) {
+    if (!slot.building && slot.failures < TEMPLATE_MAX_FAILURES) buildTemplate(app, slot, limits);
+    return undefined;
+  }
+  if (template.busy) return undefined;
+  if (slot.wanted.size > 0) {
+    try {
+      template.extend(slot.wanted);
+      slot.wanted.clear();
+    } catch {
+      dropTemplate(slot, true);
+      return undefined;
+    }
+  }
+  return { slot, template };
+}
+
+function buildTemplate(app: string, slot: TemplateSlot, limits: Limits): void {
+  slot.building = true;
+  EngineModule.create(limits.memoryMiB).then(
+    (engine) => {
+      slot.building = false;
+      if (templates.get(app) !== slot || !layout) return;
+      try {
+        slot.template = StrictTemplate.create(engine, layout, limits, settings, slot.wanted);
+        slot.wanted.clear();
+      } catch {
+        slot.failures++;
+      }
+    },
+    () => {
+      slot.building = false;
+      slot.failures++;
+    },
+  );
+}
+
+/** Forgets the app's template (its module goes with it: nothing in it needs freeing); the next strict run builds another. */
+function dropTemplate(slot: TemplateSlot, failed: boolean): void {
+  if (slot.template) for (const module of slot.template.modules) slot.wanted.add(module);
+  slot.template = undefined;
+  if (failed) slot.failures++;
+}
+
+/** A strict run that loaded lazy modules its template lacks: they go into the snapshot before the next run. */
+function learn(slot: TemplateSlot, loaded: ReadonlySet<string>, template: StrictTemplate | undefined): void {
+  for (const module of loaded) if (!template?.modules.has(module)) slot.wanted.add(module);
+}
+
+/** A strict run from the app's template: restore, load the script, run (see strict-template.ts). */
+function runOnTemplate(
+  slot: TemplateSlot,
+  template: StrictTemplate,
+  message: InvokeMessage,
+  version: WorkerVersion,
+  startedAt: number,
+): void {
+  const fileName = `${version.script}.js`;
+  const busy = spanFor(message.id);
+  const calls: CallCount = { n: 0 };
+  const loadStart = performance.now();
+  let instance: SandboxInstance;
+  template.busy = true;
+  busy.enter();
+  try {
+    instance = template.prepare(fileName, version.source, version.limits);
+  } catch (error) {
+    template.busy = false;
+    // A plain object is what the guest threw while loading; an Error is the engine failing.
+    if (error instanceof Error) dropTemplate(slot, true);
+    const outcome = error instanceof Error ? engineFault(error) : classifyGuestError(error as GuestError, [], fileName);
+    finish(message, undefined, outcome, startedAt, performance.now() - loadStart, 0);
+    return;
+  } finally {
+    busy.leave();
+  }
+  const loadMs = performance.now() - loadStart;
+  const done = (outcome: RawOutcome) => {
+    template.busy = false;
+    learn(slot, instance.modulesLoaded, template);
+    if (outcome.retireModule || template.engine.memoryBytes > TEMPLATE_MAX_BYTES) dropTemplate(slot, outcome.retireModule);
+    finish(message, undefined, outcome, startedAt, loadMs, calls.n);
+  };
+  try {
+    const ran = instance.run(
+      message.contextJson,
+      version.limits,
+      hostCallFor(message.id, calls, version.app, message.chainDepth ?? 0),
+      busy,
+    );
+    if (!(ran instanceof Promise)) {
+      done(ran);
+      return;
+    }
+    ran.then(done, (error: unknown) => done(engineFault(error)));
+  } catch (error) {
+    done(engineFault(error));
+  }
+}
+
 /** Take, run and release in one turn when the script awaits no host call: the next run reuses the instance. */
 function runOn(engine: EngineModule, message: InvokeMessage, version: WorkerVersion, startedAt: number): void {
   const { key } = message;
   const strict = message.strict === true;
+  if (strict) {
+    const found = templateFor(version.app, version.limits);
+    if (found) {
+      runOnTemplate(found.slot, found.template, message, version, startedAt);
+      return;
+    }
+  }
   const fileName = `${version.script}.js`;
   const busy = spanFor(message.id);
   let loadMs = 0;
@@ -215,6 +373,8 @@ function runOn(engine: EngineModule, message: InvokeMessage, version: WorkerVers
       busy,
     );
     const owned = instance;
+    const slot = strict ? templates.get(version.app) : undefined;
+    if (slot) learn(slot, owned.modulesLoaded, slot.template);
     if (!(ran instanceof Promise)) {
       release(key, owned, !strict && !ran.discard);
       finish(message, engine, ran, startedAt, loadMs, calls.n);
@@ -273,7 +433,9 @@ function receive(message: ToWorker): void {
         instancesCreated,
         idleInstances: [...idle.values()].reduce((n, list) => n + list.length, 0),
         heapBytes: getHeapStatistics().total_physical_size,
-        engineBytes: [...modules.values()].reduce((n, engine) => n + engine.memoryBytes, 0),
+        engineBytes:
+          [...modules.values()].reduce((n, engine) => n + engine.memoryBytes, 0) +
+          [...templates.values()].reduce((n, slot) => n + (slot.template?.engine.memoryBytes ?? 0), 0),
       });
       break;
     case "call-result": {
@@ -303,6 +465,7 @@ function receive(message: ToWorker): void {
       kv?.triggersChanged(message.app);
       break;
     case "forget":
+      templates.delete(message.app);
       for (const [key, list] of idle) {
         if (!key.startsWith(`${message.app}/`)) continue;
         for (const instance of list) discard(instance);
