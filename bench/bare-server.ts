@@ -3,6 +3,8 @@ import Fastify from "fastify";
 
 const app = Fastify();
 app.get("/hello", async () => ({ message: "Hello, world!" }));
+// The query-string hello (bench/run.ts GREET): the greeting names `?name=`.
+app.get<{ Querystring: { name?: string } }>("/greet", async (request) => ({ message: `Hello, ${request.query.name}!` }));
 const port = Number(process.argv[2] ?? 0);
 await app.listen({ host: "127.0.0.1", port });
 const address = app.server.address();

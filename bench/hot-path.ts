@@ -9,7 +9,8 @@
 //   the commit before a change; BENCH_A_ENV / BENCH_B_ENV: "NAME=value,..." for each side (defaults
 //   PICLOUD_EXECUTOR_INLINE=0 / =1); BENCH_A_LABEL / BENCH_B_LABEL name them in the table.
 //   BENCH_SCRIPT=workers measures the same hello in the Workers module style (Response.json) instead,
-//   in the rounds and in strict mode.
+//   in the rounds and in strict mode. BENCH_QUERY="name=world&page=2" asks every URL (bare fastify's
+//   too) with that query string.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -39,6 +40,8 @@ const HELLO = "export default async function () { return { message: 'Hello, worl
 const WORKERS_HELLO = "export default { async fetch() { return Response.json({ message: 'Hello, world!' }) } }";
 /** The script the rounds and the strict case call. */
 const SCRIPT = process.env.BENCH_SCRIPT === "workers" ? "workers-hello" : "hello";
+/** The query string every URL carries ("" for none). */
+const QUERY = process.env.BENCH_QUERY ? `?${process.env.BENCH_QUERY}` : "";
 const BURN = "export default async function () { const end = Date.now() + 900; let x = 0; while (Date.now() < end) x++; return { x } }";
 
 interface Measured {
@@ -80,7 +83,7 @@ async function startSide(name: "A" | "B", args: string[]): Promise<Side> {
   await api("PUT", "/apps/bench/scripts/workers-hello", { source: WORKERS_HELLO });
   await api("PUT", "/apps/strict/scripts/workers-hello", { source: WORKERS_HELLO });
   await api("PUT", "/apps/hog/scripts/burn", { source: BURN });
-  await measure(`${base}/bench/${SCRIPT}`, server.child.pid as number, 2); // warm: JIT, sandboxes, and (B) the version proves itself
+  await measure(`${base}/bench/${SCRIPT}${QUERY}`, server.child.pid as number, 2); // warm: JIT, sandboxes, and (B) the version proves itself
   return { name, server, base };
 }
 
@@ -94,11 +97,11 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   const loadBefore = os.loadavg();
   const bare = await spawnUntil(["--import", "tsx", "bench/bare-server.ts"], LISTENING);
-  const bareUrl = `${bare.match[1]}/hello`;
+  const bareUrl = `${bare.match[1]}/hello${QUERY}`;
   const barePid = bare.child.pid as number;
   await measure(bareUrl, barePid, 2);
   lines.push(
-    `hot path A/B (${SCRIPT}) — ${CONNECTIONS} connections, ${DURATION_S} s per measurement, ${ROUNDS} rounds, ${os.cpus().length} cores, Node ${process.versions.node}`,
+    `hot path A/B (${SCRIPT}${QUERY}) — ${CONNECTIONS} connections, ${DURATION_S} s per measurement, ${ROUNDS} rounds, ${os.cpus().length} cores, Node ${process.versions.node}`,
     `A = ${SIDES.A.label}${SIDES.A.root ? ` from ${SIDES.A.root}` : ""}, B = ${SIDES.B.label}${SIDES.B.root ? ` from ${SIDES.B.root}` : ""}`,
     "",
     "req/s ratios are within one round; CPU µs/req is the server process's CPU time (all threads) per answered request",
@@ -129,8 +132,8 @@ async function main(): Promise<void> {
         for (let round = 1; round <= ROUNDS; round++) {
           const order: [string, string][] = [
             ["bare", bareUrl],
-            ["A", `${a.base}/bench/${SCRIPT}`],
-            ["B", `${b.base}/bench/${SCRIPT}`],
+            ["A", `${a.base}/bench/${SCRIPT}${QUERY}`],
+            ["B", `${b.base}/bench/${SCRIPT}${QUERY}`],
           ];
           // Rotate so no side always runs first (or right after the bare server).
           for (let i = 0; i < (round - 1) % 3; i++) order.push(order.shift() as [string, string]);
@@ -152,14 +155,14 @@ async function main(): Promise<void> {
         );
         for (const side of [a, b]) {
           const hog = autocannon({ url: `${side.base}/hog/burn`, connections: 1, duration: DURATION_S + 1 });
-          const hello = await measure(`${side.base}/bench/${SCRIPT}`, side.server.child.pid as number);
+          const hello = await measure(`${side.base}/bench/${SCRIPT}${QUERY}`, side.server.child.pid as number);
           const burned = await hog;
           summary.push(
             `| ${backend} | ${side.name}: hello while another app burns CPU | ${hello.reqPerSec} req/s | p99 ${hello.p99} ms | ${burned.requests.total} burn runs, ${hello.errors} errors |`,
           );
         }
         for (const side of [a, b]) {
-          const strict = await measure(`${side.base}/strict/${SCRIPT}`, side.server.child.pid as number);
+          const strict = await measure(`${side.base}/strict/${SCRIPT}${QUERY}`, side.server.child.pid as number);
           summary.push(
             `| ${backend} | ${side.name}: strict mode ${SCRIPT} | ${strict.reqPerSec} req/s | p99 ${strict.p99} ms | ${strict.errors} errors, CPU ${strict.cpuUsPerReq} µs/req |`,
           );

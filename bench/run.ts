@@ -32,7 +32,7 @@ const LISTENING = /listening on (\S+)/;
 /**
  * BENCH_WORKERD=<path to a workerd binary> adds Cloudflare's workerd serving the same hello next to bare fastify.
  * BENCH_CASES=hello,kv,... runs only those groups (default: all): prelude, hello (bare fastify, hello,
- * Workers style, strict, hello while another app burns CPU), kv (the get+set script, then the same
+ * Workers style, a query-string hello against bare fastify with the same query, strict, hello while another app burns CPU), kv (the get+set script, then the same
  * get+set straight on a fresh database of that backend), idle, events, scale, overload, dispatch, cluster. Boot to first answer and RSS are always measured (each backend starts a server anyway).
  */
 const CASES = process.env.BENCH_CASES ? new Set(process.env.BENCH_CASES.split(",").map((c) => c.trim())) : undefined;
@@ -48,6 +48,9 @@ const apiOf = (base: string) => {
 const HELLO = "export default async function () { return { message: 'Hello, world!' } }";
 /** The same hello in the Workers module style, returning a Response. */
 const WORKERS_HELLO = "export default { async fetch() { return Response.json({ message: 'Hello, world!' }) } }";
+/** A query-string hello, as APIs are called: the greeting names `?name=` (bare fastify's /greet answers the same). */
+const GREET = "export default async function (ctx) { return { message: 'Hello, ' + ctx.request.query.name + '!' } }";
+const GREET_QUERY = "?name=world&page=2&tag=a&tag=b";
 /** Burns ~900 ms of CPU per call, under the default 1,000 ms CPU limit. */
 const BURN = "export default async function () { const end = Date.now() + 900; let x = 0; while (Date.now() < end) x++; return { x } }";
 
@@ -81,6 +84,7 @@ interface References {
 
 async function measureReferences(refs: References, label: string): Promise<Row[]> {
   const rows = [await load(refs.bareUrl, `bare fastify route, next to ${label}`)];
+  rows.push(await load(`${new URL(refs.bareUrl).origin}/greet${GREET_QUERY}`, `bare fastify route with a query string, next to ${label}`));
   if (refs.workerd) rows.push(await load(refs.workerd.url, `workerd hello (Response.json), next to ${label}`));
   return rows;
 }
@@ -99,6 +103,7 @@ async function backendCases(label: "PGlite" | "Postgres", args: string[], refs: 
   await api("POST", "/apps", { id: "hog" });
   for (const app of ["bench", "strict"]) await api("PUT", `/apps/${app}/scripts/hello`, { source: HELLO });
   for (const app of ["bench", "strict"]) await api("PUT", `/apps/${app}/scripts/workers-hello`, { source: WORKERS_HELLO });
+  await api("PUT", "/apps/bench/scripts/greet", { source: GREET });
   await api("PUT", "/apps/bench/scripts/kv", { source: KV_SCRIPT });
   await api("PUT", "/apps/hog/scripts/burn", { source: BURN });
   extra[`RSS peak, fresh ${label === "PGlite" ? "data dir" : "database"}, MiB`] = peakRssMiB(first.child.pid as number);
@@ -121,6 +126,7 @@ async function backendCases(label: "PGlite" | "Postgres", args: string[], refs: 
     if (refs) rows.push(...(await measureReferences(refs, label)));
     rows.push(await load(`${base}/bench/hello`, `hello, ${label}`));
     rows.push(await load(`${base}/bench/workers-hello`, `hello, Workers style (Response), ${label}`));
+    rows.push(await load(`${base}/bench/greet${GREET_QUERY}`, `hello with a query string, ${label}`));
   }
   if (want("kv")) {
     rows.push(await load(`${base}/bench/kv`, `kv get+set script, ${label}`));
@@ -236,6 +242,11 @@ async function main(): Promise<void> {
       `hello ${b} / bare fastify (measured right before it)`,
       ratio(rps(`hello, ${b}`), rps(`bare fastify route, next to ${b}`)),
       ">= 0.45",
+    ]);
+    goals.push([
+      `hello with a query string ${b} / bare fastify with the same query (measured right before it)`,
+      ratio(rps(`hello with a query string, ${b}`), rps(`bare fastify route with a query string, next to ${b}`)),
+      "report",
     ]);
     if (find(`workerd hello (Response.json), next to ${b}`))
       goals.push([
