@@ -3,6 +3,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
   lstatSync,
+  statSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -196,6 +197,90 @@ describe("the PGlite data-dir template", { timeout: 120_000 }, () => {
       await db.close();
     }
   });
+
+  it("a mount point holding only lost+found is filled in place, lost+found untouched, and PGlite opens it", async () => {
+    const pgdata = path.join(dir, "mounted");
+    mkdirSync(path.join(pgdata, "lost+found"), { recursive: true, mode: 0o700 });
+    writeFileSync(path.join(pgdata, "lost+found", "#12345"), "what fsck found");
+    const before = { dir: statSync(pgdata).ino, lostFound: statSync(path.join(pgdata, "lost+found")).ino };
+    expect(isFreshLocation(pgdata)).toBe(true);
+    expect(await unpackTemplate(pgdata)).toBe(true);
+    // Filled where it is (a mount point cannot be renamed over), nothing beside it left behind.
+    expect(statSync(pgdata).ino).toBe(before.dir);
+    expect(readdirSync(path.dirname(pgdata)).filter((name) => name.startsWith("mounted"))).toEqual(["mounted"]);
+    expect(statSync(path.join(pgdata, "lost+found")).ino).toBe(before.lostFound);
+    expect(readdirSync(path.join(pgdata, "lost+found"))).toEqual(["#12345"]);
+    expect(existsSync(path.join(pgdata, "PG_VERSION"))).toBe(true);
+    expect(existsSync(path.join(pgdata, ".picloud-unpacking"))).toBe(false);
+    expect(isFreshLocation(pgdata)).toBe(false);
+    const db = await openPglite(pgdata);
+    try {
+      expect(await db.query("select 1 as one")).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+    // Half-filled there: cleared (but lost+found) and filled again.
+    writeFileSync(path.join(pgdata, ".picloud-unpacking"), "");
+    writeFileSync(path.join(pgdata, "base", "torn"), "half a page");
+    expect(await unpackTemplate(pgdata)).toBe(true);
+    expect(existsSync(path.join(pgdata, "base", "torn"))).toBe(false);
+    expect(readdirSync(path.join(pgdata, "lost+found"))).toEqual(["#12345"]);
+    // lost+found and anything else: not a fresh file system, left to PGlite.
+    const used = path.join(dir, "mounted-used");
+    mkdirSync(path.join(used, "lost+found"), { recursive: true });
+    writeFileSync(path.join(used, "notes.txt"), "mine");
+    expect(await unpackTemplate(used)).toBe(false);
+    expect(readdirSync(used).sort()).toEqual(["lost+found", "notes.txt"]);
+  });
+
+  it.skipIf(!straceWorks || process.platform !== "linux")(
+    "filling a mount point with lost+found in place is durable: marker, every file and directory, PG_VERSION, then the marker goes, each fsynced",
+    () => {
+      const pgdata = path.join(dir, "mounted-durable");
+      mkdirSync(path.join(pgdata, "lost+found"), { recursive: true, mode: 0o700 });
+      const log = path.join(dir, "mounted-durable.strace");
+      const result = spawnSync(
+        "strace",
+        [
+          "-f",
+          "-y",
+          "-e",
+          "trace=fsync,fdatasync,unlink,unlinkat,rename,renameat,renameat2",
+          "-o",
+          log,
+          process.execPath,
+          ...UNPACK_CHILD,
+          pgdata,
+        ],
+        { cwd: ROOT, encoding: "utf8" },
+      );
+      expect(result.stdout).toBe("true");
+      const lines = readFileSync(log, "utf8").split("\n");
+      const fsynced = (line: string) => [...line.matchAll(/f(?:data)?sync\(\d+<([^>]*)>/g)].map((m) => m[1] as string);
+      const firstSync = (file: string) => lines.findIndex((line) => fsynced(line).includes(file));
+      const lastSync = (file: string) => lines.findLastIndex((line) => fsynced(line).includes(file));
+      const marker = path.join(pgdata, ".picloud-unpacking");
+      const markerSynced = firstSync(marker);
+      const pgVersionSynced = firstSync(path.join(pgdata, "PG_VERSION"));
+      const markerRemoved = lines.findIndex((line) => /unlink(at)?\(.*\.picloud-unpacking/.test(line));
+      expect(markerSynced).toBeGreaterThanOrEqual(0);
+      expect(pgVersionSynced).toBeGreaterThan(markerSynced);
+      expect(markerRemoved).toBeGreaterThan(pgVersionSynced);
+      // The removal of the marker is made durable too: the directory is fsynced after it.
+      expect(lastSync(pgdata)).toBeGreaterThan(markerRemoved);
+      // Every file and directory of the database, in place, fsynced while the marker still said "half-filled".
+      const files = tree(pgdata).filter((name) => name !== "lost+found" && !name.startsWith("lost+found/"));
+      expect(files.length).toBeGreaterThan(100);
+      const late = files.filter((name) => {
+        const at = firstSync(name === "" ? pgdata : path.join(pgdata, name));
+        return at < 0 || at > markerRemoved;
+      });
+      expect(late).toEqual([]);
+      // Never renamed over, and lost+found never touched.
+      expect(lines.filter((line) => /rename(at2?)?\(.*mounted-durable"/.test(line))).toEqual([]);
+      expect(lines.filter((line) => line.includes("lost+found"))).toEqual([]);
+    },
+  );
 
   it("a directory left half-filled in place is never taken for a database: it is cleared and filled again", async () => {
     const pgdata = path.join(dir, "half-filled");

@@ -34,6 +34,14 @@ function installedPgliteVersion(): string | undefined {
  */
 const FILLING_MARKER = ".picloud-unpacking";
 
+/**
+ * What the root of a fresh file system already holds (ext2/3/4 make `lost+found`): a data directory
+ * that is a mount point of its own starts with it. Such a directory counts as empty, is filled in
+ * place (it cannot be renamed over), and the entry is left alone, never read, fsynced or removed
+ * (it belongs to root and to fsck).
+ */
+const FILE_SYSTEM_ROOT_ENTRIES: ReadonlySet<string> = new Set(["lost+found"]);
+
 /** Whether `location` holds no database yet (PGlite would run initdb there). */
 export function isFreshLocation(location: string): boolean {
   return (
@@ -105,9 +113,12 @@ async function fsyncPath(file: string, isDirectory: boolean): Promise<void> {
   }
 }
 
-/** fsyncs every file under `dir`, then every directory bottom-up, so that a rename after it publishes only durable content. */
-export async function fsyncTree(dir: string): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
+/**
+ * fsyncs every file under `dir`, then every directory bottom-up, so that a rename after it publishes
+ * only durable content. `skip`: names directly under `dir` to leave out (a file system's lost+found).
+ */
+export async function fsyncTree(dir: string, skip: ReadonlySet<string> = new Set()): Promise<void> {
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => !skip.has(entry.name));
   const files = entries.filter((entry) => entry.isFile()).map((entry) => path.join(dir, entry.name));
   // A few at a time: the disk queues them, and one slow fsync does not serialise the rest.
   for (let i = 0; i < files.length; i += 16) await Promise.all(files.slice(i, i + 16).map((file) => fsyncPath(file, false)));
@@ -121,14 +132,18 @@ export async function fsyncTree(dir: string): Promise<void> {
  * rename is fsynced in the parent: a start that dies half-way, or a power cut at any point, leaves either
  * no data directory (the next start unpacks again, removing the abandoned staging directory) or a whole
  * one, never a torn directory that has PG_VERSION and is then taken for a database. An empty `dir` that
- * cannot be replaced (a mount point, a symlink) is filled in place instead (fillInPlace). False when no
- * template matches the installed PGlite or `dir` holds files (PGlite then loads or initialises it itself).
+ * cannot be replaced (a mount point, a symlink), or one that holds only a file system's `lost+found` (a
+ * mount point), is filled in place instead (fillInPlace), as durably. False when no template matches the
+ * installed PGlite or `dir` holds files (PGlite then loads or initialises it itself).
  * `file` is for tests (default: the built template).
  */
 export async function unpackTemplate(dir: string, file: string | undefined = templateFile()): Promise<boolean> {
   if (!file) return false;
   const halfFilled = existsSync(path.join(dir, FILLING_MARKER));
-  if (!halfFilled && existsSync(dir) && readdirSync(dir).length > 0) return false;
+  const entries = existsSync(dir) ? readdirSync(dir) : [];
+  if (!halfFilled && entries.some((name) => !FILE_SYSTEM_ROOT_ENTRIES.has(name))) return false;
+  // A file system's own root: renaming over it would fail (or move lost+found away).
+  const fileSystemRoot = entries.some((name) => FILE_SYSTEM_ROOT_ENTRIES.has(name));
   removeAbandonedStaging(dir);
   const staging = path.join(path.dirname(dir), `${stagingPrefix(dir)}${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
@@ -147,7 +162,7 @@ export async function unpackTemplate(dir: string, file: string | undefined = tem
     if (faults.length > 0) throw new Error(`the data-dir template did not unpack: ${faults[0]}`);
     if (!existsSync(path.join(staging, "PG_VERSION"))) throw new Error("the data-dir template did not unpack: it has no PG_VERSION");
     await fsyncTree(staging);
-    if (!halfFilled && (await renameIntoPlace(staging, dir))) return true;
+    if (!halfFilled && !fileSystemRoot && (await renameIntoPlace(staging, dir))) return true;
     await fillInPlace(staging, dir);
     return true;
   } finally {
@@ -173,18 +188,20 @@ async function renameIntoPlace(staging: string, dir: string): Promise<boolean> {
  * Copies the staged template into `dir` itself, durably and so that no moment leaves a directory that
  * looks whole but is not: a marker first, then everything but PG_VERSION, then PG_VERSION, then the
  * marker goes, each step fsynced before the next. A start that finds the marker clears the directory
- * (everything in it came from here) and fills it again.
+ * (everything in it but a file system's lost+found came from here) and fills it again.
  */
 async function fillInPlace(staging: string, dir: string): Promise<void> {
   const marker = path.join(dir, FILLING_MARKER);
-  for (const name of readdirSync(dir)) if (name !== FILLING_MARKER) rmSync(path.join(dir, name), { recursive: true, force: true });
+  for (const name of readdirSync(dir)) {
+    if (name !== FILLING_MARKER && !FILE_SYSTEM_ROOT_ENTRIES.has(name)) rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
   writeFileSync(marker, "");
   await fsyncPath(marker, false);
   await fsyncPath(dir, true);
   for (const name of readdirSync(staging)) {
     if (name !== "PG_VERSION") cpSync(path.join(staging, name), path.join(dir, name), { recursive: true });
   }
-  await fsyncTree(dir);
+  await fsyncTree(dir, FILE_SYSTEM_ROOT_ENTRIES);
   cpSync(path.join(staging, "PG_VERSION"), path.join(dir, "PG_VERSION"));
   await fsyncPath(path.join(dir, "PG_VERSION"), false);
   await fsyncPath(dir, true);
