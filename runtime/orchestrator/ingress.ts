@@ -53,6 +53,20 @@ type RouterMatch = { readonly params: IngressParams; readonly searchParams: Reco
 const NO_BODY = { body: null } as const;
 
 /**
+ * Whether `url` is `/{app}/{script}`, then the end, `/`, `?` or `#`, with the names as the router gave
+ * them: the ingress route's own shape. Another route with `app` and `script` params, or a name written
+ * percent-encoded, is left to fastify.
+ */
+function writtenAsRouted(url: string, app: string, script: string): boolean {
+  const scriptAt = app.length + 2;
+  const end = scriptAt + script.length;
+  if (url.charCodeAt(0) !== 47 || !url.startsWith(app, 1) || url.charCodeAt(scriptAt - 1) !== 47 || !url.startsWith(script, scriptAt))
+    return false;
+  const next = url.charCodeAt(end);
+  return end === url.length || next === 47 || next === 63 || next === 35; // "/", "?", "#"
+}
+
+/**
  * `ctx.request` from the raw URL and what fastify's router made of it (the route's params, the parsed
  * query string): the route and the fast path both build it here, so a script sees the same from either.
  */
@@ -263,8 +277,9 @@ export async function registerIngress(app: FastifyInstance, deps: IngressDeps): 
     const found = app.findRoute({ method, url }) as RouterMatch | null;
     if (found === null) return false;
     const { params } = found;
-    if (params.app === undefined || params.script === undefined) return false;
-    const target = deps.scripts.peek(params.app, params.script);
+    const { app: appId, script } = params;
+    if (appId === undefined || script === undefined || !writtenAsRouted(url, appId, script)) return false;
+    const target = deps.scripts.peek(appId, script);
     if (!target) return false;
     if (target.appKey !== null && !keyMatches(headers[APP_KEY_HEADER], target.appKey)) return false;
     const context = requestContext(method, url, params, found.searchParams, headers, NO_BODY);
