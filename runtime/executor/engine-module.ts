@@ -1,7 +1,8 @@
 // One QuickJS WASM module per app per worker: its fixed WebAssembly.Memory is the app's real
 // memory cap (the engine's own setMemoryLimit is mis-counted with the prebuilt WASM), and a fault
 // in it can only ever affect that app. A module that faulted is retired: it takes no new
-// instances and is dropped once its last instance is gone.
+// instances and is dropped once its last instance is gone. A strict app also gets a module of its own
+// for its template, whose memory is restored before each strict run (strict-template.ts).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";

@@ -20,7 +20,8 @@ export interface EngineLayout {
 /** Reads the layout from the WASM binary: its first global (__stack_pointer) and its data segments. */
 export function readEngineLayout(wasm: Uint8Array): EngineLayout | undefined {
   let p = 8;
-  const uleb = (): number => {
+  /** A LEB128 number (signed: an i32, as in an i32.const). */
+  const leb = (signed: boolean): number => {
     let result = 0;
     let shift = 0;
     let byte: number;
@@ -29,19 +30,10 @@ export function readEngineLayout(wasm: Uint8Array): EngineLayout | undefined {
       result += (byte & 0x7f) * 2 ** shift;
       shift += 7;
     } while (byte & 0x80);
-    return result;
+    return signed && byte & 0x40 ? (result - 2 ** shift) | 0 : result;
   };
-  const sleb32 = (): number => {
-    let result = 0;
-    let shift = 0;
-    let byte: number;
-    do {
-      byte = wasm[p++] as number;
-      result |= (byte & 0x7f) << shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return shift < 32 && byte & 0x40 ? result | (-1 << shift) : result;
-  };
+  const uleb = () => leb(false);
+  const sleb32 = () => leb(true);
   let stackHigh: number | undefined;
   let dataEnd = 0;
   while (p < wasm.length) {
