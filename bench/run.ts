@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   const postgres = await createPostgresDatabase();
   let cluster: ClusterFigures | undefined;
   try {
-    // What a fresh sandbox costs (strict mode's price per run).
+    // What a strict run costs: a fresh sandbox, and a run from a restored template (strict mode's price per run).
     if (want("prelude")) prelude = await preludeCost();
     let refs: References | undefined;
     let bare: Spawned | undefined;
@@ -233,8 +233,10 @@ async function main(): Promise<void> {
   const goals: [string, string | number, string][] = [];
   if (prelude) {
     const p = prelude;
-    goals.push(["fresh sandbox + hello per second, in-process (what strict mode pays per run)", p.plainPerSec, "report"]);
+    goals.push(["fresh sandbox + hello per second, in-process", p.plainPerSec, "report"]);
     goals.push([`Workers-style hello / plain hello, fresh sandbox (in-process)`, ratio(p.workersPerSec, p.plainPerSec), "report"]);
+    goals.push(["hello from a restored template per second, in-process (what strict mode pays per run)", p.plainTemplatePerSec, "report"]);
+    goals.push(["Workers-style hello from a restored template per second, in-process", p.workersTemplatePerSec, "report"]);
     goals.push(["guest prelude bytes (minified)", p.preludeBytes, "report"]);
   }
   for (const b of ["PGlite", "Postgres"]) {
