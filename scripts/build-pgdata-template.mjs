@@ -39,6 +39,11 @@ function isCurrent(version, sources) {
   return built.pglite === version && built.sources === sources && built.schema !== undefined;
 }
 
+/** Whether out/pgdata-template.tar.gz was built from the installed PGlite and today's migrations. */
+export function templateIsCurrent() {
+  return isCurrent(pgliteVersion(), sourcesDigest());
+}
+
 export function buildTemplate() {
   const version = pgliteVersion();
   const sources = sourcesDigest();
