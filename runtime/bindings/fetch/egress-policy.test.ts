@@ -29,6 +29,12 @@ describe("egress policy", () => {
       "64:ff9b::7f00:1",
       "2002:7f00:1::",
       "ff02::1",
+      // IPv4-compatible (::/96) as a URL spells it (new URL("http://[::127.0.0.1]/") has host [::7f00:1]),
+      // which ipaddr.js calls unicast; even a public IPv4 inside is closed.
+      "::7f00:1",
+      "::a9fe:a9fe",
+      "::a00:1",
+      "::808:808",
     ];
     for (const address of refused) expect(policy.allows("example.com", 80, address), address).toBe(false);
     for (const address of ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8"]) {

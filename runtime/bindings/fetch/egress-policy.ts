@@ -99,10 +99,18 @@ function normalise(address: string): Address | undefined {
   return parsed;
 }
 
+/**
+ * IPv4-compatible IPv6 (::a.b.c.d, ::/96; deprecated by RFC 4291) embeds an IPv4 address like the mapped,
+ * NAT64 and 6to4 forms, but ipaddr.js classes it "unicast".
+ */
+function isIPv4Compatible(parsed: Address): boolean {
+  return parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0);
+}
+
 /** Public unicast: the only range open without a pattern. Everything ipaddr.js classes otherwise is closed. */
 export function isPublicAddress(address: string): boolean {
   const parsed = normalise(address);
-  return parsed !== undefined && parsed.range() === "unicast";
+  return parsed !== undefined && parsed.range() === "unicast" && !isIPv4Compatible(parsed);
 }
 
 export class EgressPolicy {
