@@ -21,7 +21,7 @@ function pgliteVersion() {
   return JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")).version;
 }
 
-/** A digest of the sources that decide the template's content: the migrations and the build itself. */
+/** A digest of the sources that decide the template's content: the migrations, how they are applied, and the build itself. */
 function sourcesDigest() {
   const hash = createHash("sha256");
   const migrations = path.join(root, "runtime", "store", "migrations");
@@ -29,7 +29,8 @@ function sourcesDigest() {
     .filter((name) => name.endsWith(".ts") && !name.endsWith(".test.ts"))
     .sort()
     .map((name) => path.join(migrations, name));
-  for (const file of [...files, path.join(root, "runtime", "store", "pglite", "template-build.ts")]) hash.update(file).update(readFileSync(file));
+  const builders = [path.join(root, "runtime", "store", "migrate.ts"), path.join(root, "runtime", "store", "pglite", "template-build.ts")];
+  for (const file of [...files, ...builders]) hash.update(file).update(readFileSync(file));
   return hash.digest("hex").slice(0, 16);
 }
 
