@@ -101,6 +101,7 @@ function startMetrics(
     },
     db: core.db,
     kvCache: core.kvCache,
+    kvCacheStatus: () => core.kvCacheStatus(),
     wasmMemoryBytes: core.db.wasmMemoryBytes && (() => core.db.wasmMemoryBytes?.() ?? 0),
   });
   stoppers.push(() => metrics.stop());
@@ -141,7 +142,7 @@ async function startProcess<T extends Started>(
   };
   let core: Core;
   try {
-    core = await startCore({ ...options, migrations: role === "node" ? "wait" : "apply", phases });
+    core = await startCore({ ...options, migrations: role === "node" ? "wait" : "apply", role, phases });
   } catch (error) {
     await early?.then((pool) => pool.close()).catch(() => {});
     throw error;

@@ -78,7 +78,8 @@ describe("secrets across a cluster", () => {
   let b: TestRuntime;
   beforeAll(async () => {
     db = await createPostgresDatabase();
-    a = await startTestRuntime({ databaseUrl: db.url });
+    // Cache off on the first: it takes the database's KV lock shared, so the second can join.
+    a = await startTestRuntime({ databaseUrl: db.url, flags: { kvCacheMiB: 0 } });
     b = await startTestRuntime({ databaseUrl: db.url });
     await a.api("POST", "/apps", { id: "shared" });
     await a.deploy("shared", "read", "export default async (ctx) => ({ v: ctx.env.V ?? null })");

@@ -8,7 +8,8 @@ let first: TestRuntime;
 let second: TestRuntime;
 
 beforeAll(async () => {
-  first = await startTestRuntime({ backend: "postgres" });
+  // Cache off: it takes the database's KV lock shared, so the second `serve` can join (without a cache).
+  first = await startTestRuntime({ backend: "postgres", flags: { kvCacheMiB: 0 } });
   second = await startTestRuntime({ databaseUrl: first.runtime.services.config.databaseUrl as string });
 });
 

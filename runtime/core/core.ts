@@ -29,7 +29,8 @@ import { SecretStore } from "../store/secrets.js";
 import { NodeStore } from "../store/nodes.js";
 import type { KvReadCache } from "../store/kv-cache.js";
 import { Bus } from "./bus.js";
-import { busKvCache, kvCacheMiB, kvNotification } from "./kv-cache-bus.js";
+import { busKvCache, type KvCacheMode, type KvCacheStatus, kvCacheMiB, kvCacheStatus, kvNotification } from "./kv-cache-bus.js";
+import { KvOwnership, listenApplicationName } from "../store/kv-ownership.js";
 import { DbClock } from "./db-clock.js";
 import type { Lifecycle } from "./health.js";
 import { Stoppers } from "./stoppers.js";
@@ -44,6 +45,8 @@ export interface CoreOptions {
   readonly resolver?: Resolver | undefined;
   /** "apply" (manager, serve) or "wait" for another process to apply them (node). */
   readonly migrations?: "apply" | "wait";
+  /** What this process runs (default "serve"): a `serve` on Postgres takes its database's KV for itself (store/kv-ownership.ts). */
+  readonly role?: "serve" | "manager" | "node";
   /** Start-up timing: marks "database" once it is open and migrated. */
   readonly phases?: BootPhases;
 }
@@ -64,6 +67,10 @@ export interface Core {
   readonly kv: KvStore;
   /** The KV read cache, when this process has one (for /metrics). */
   readonly kvCache: KvReadCache | undefined;
+  /** Whether the KV read cache serves reads now, and why (for /metrics). */
+  kvCacheStatus(): KvCacheStatus;
+  /** The KV writers' lock on Postgres (undefined on the embedded database). */
+  readonly kvOwnership: KvOwnership | undefined;
   readonly invocations: InvocationStore;
   readonly invocationStats: InvocationStatsStore;
   readonly tokens: TokenStore;
@@ -108,6 +115,11 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   const lock: DataDirLock | undefined = useDataDir ? lockDataDir(config.dataDir) : undefined;
   const stoppers = new Stoppers();
   if (lock) stoppers.push(() => lock.release());
+  // On Postgres a `serve` that caches KV takes the database's KV for itself if no other process is on
+  // it; every other process (and a `serve` beside them) takes it shared (store/kv-ownership.ts).
+  const role = options.role ?? "serve";
+  const cacheMiB = kvCacheMiB(config.kvCacheMiB, embedded || role === "serve");
+  const kvOwnership = embedded ? undefined : new KvOwnership(role === "serve" && cacheMiB > 0 ? "exclusive" : "shared");
   try {
     const pgliteLocation = options.pgliteLocation ?? pgliteDirectory(config.dataDir);
     const db = await openDatabase({
@@ -120,6 +132,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
           `waiting for the manager to migrate the database (schema ${applied}, this version needs ${needed})`,
         ),
       postgres: {
+        applicationName: listenApplicationName(role),
+        ...(kvOwnership && { session: { connected: (session) => kvOwnership.acquire(session), lost: () => kvOwnership.lost() } }),
         onStateChange: (state, error) =>
           state === "down"
             ? logger.warn({ err: error }, "lost the database's change notifications; reconnecting")
@@ -167,11 +181,17 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     const appBindings = new AppBindingsCache({ secrets, egress, bus });
     stoppers.push(appBindings.start());
 
-    // A KV read cache kept exact by this process's writes and, through the bus, everyone else's.
-    const cacheMiB = kvCacheMiB(config.kvCacheMiB, embedded);
-    const kvCache = cacheMiB > 0 ? busKvCache(db, bus, cacheMiB * 1024 * 1024) : undefined;
+    // A KV read cache kept exact by this process's writes and, when others share the database, theirs
+    // through the bus; writes by a process that does not own the database prove that nobody does.
+    const cacheMode: KvCacheMode = { embedded, configuredMiB: config.kvCacheMiB, ownership: kvOwnership };
+    const kvCache = cacheMiB > 0 ? busKvCache(db, bus, cacheMiB * 1024 * 1024, cacheMode) : undefined;
     if (kvCache) stoppers.push(async () => kvCache.stop());
-    const kv = new KvStore(db, { hook: outbox, cache: kvCache?.cache, notification: kvNotification(bus, embedded, cacheMiB) });
+    const kv = new KvStore(db, {
+      hook: outbox,
+      cache: kvCache?.cache,
+      notification: kvNotification(bus, cacheMode),
+      guarded: kvOwnership ? () => !kvOwnership.owner : undefined,
+    });
 
     const tokens = new TokenStore(db);
     const auth = new AdminAuth(tokens, bus);
@@ -190,6 +210,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       triggerStore: new TriggerStore(db),
       kv,
       kvCache: kvCache?.cache,
+      kvCacheStatus: () => kvCacheStatus(db, cacheMode, cacheMiB),
+      kvOwnership,
       invocations: new InvocationStore(db),
       invocationStats: new InvocationStatsStore(db),
       tokens,

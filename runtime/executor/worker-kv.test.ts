@@ -34,7 +34,8 @@ describe("kv calls served in the executor workers (Postgres)", () => {
   const app = (scripts: Record<string, string>) => t.appWith("wk", scripts);
 
   beforeAll(async () => {
-    t = await startTestRuntime({ backend: "postgres", flags: { eventMaxChainDepth: 2, kvWorkerConnections: 4 } });
+    // Cache off (a `serve` that caches owns its database and keeps kv calls on the main thread).
+    t = await startTestRuntime({ backend: "postgres", flags: { eventMaxChainDepth: 2, kvWorkerConnections: 4, kvCacheMiB: 0 } });
     db = t.runtime.db;
   });
   afterAll(async () => {

@@ -84,7 +84,8 @@ export class WorkerKv {
       origin: settings.origin,
       onCommitted: eventsCommitted,
     });
-    this.kv = new KvStore(this.pool, { hook: outbox });
+    // Never the owner's writes (an owning `serve` caches, so its kv calls stay on the main thread): guarded.
+    this.kv = new KvStore(this.pool, { hook: outbox, guarded: () => true });
     const local = Date.now();
     this.clock.observe(local + settings.clockOffsetMs, local, local);
   }

@@ -29,6 +29,8 @@ export interface MetricsSources {
   readonly db?: Queryable | undefined;
   /** This process's KV read cache, when it has one. */
   readonly kvCache?: Pick<KvReadCache, "counts" | "size"> | undefined;
+  /** Whether the KV read cache serves reads now, and why (core/kv-cache-bus.ts). */
+  readonly kvCacheStatus?: (() => { on: boolean; reason: string }) | undefined;
   /** Embedded PGlite's WebAssembly memory, allocated bytes (memory breakdown). */
   readonly wasmMemoryBytes?: (() => number) | undefined;
 }
@@ -260,6 +262,21 @@ export class RuntimeMetrics {
         registers,
         async collect() {
           this.set((await counts()).deadLetters);
+        },
+      });
+    }
+
+    const kvCacheStatus = sources.kvCacheStatus;
+    if (kvCacheStatus) {
+      new Gauge({
+        name: "picloud_kv_cache_on",
+        help: "1 while the KV read cache serves reads, else 0; reason: embedded, owner, notify (on), shared, lost, disabled (off).",
+        labelNames: ["reason"] as const,
+        registers,
+        collect() {
+          const status = kvCacheStatus();
+          this.reset();
+          this.set({ reason: status.reason }, status.on ? 1 : 0);
         },
       });
     }

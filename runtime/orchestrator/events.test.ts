@@ -263,7 +263,8 @@ describe.each(BACKENDS)("events on %s", (backend) => {
 describe("schedules with two runtimes on one Postgres", () => {
   it("each tick fires exactly once", async () => {
     const clock = new FakeClock(Date.parse("2026-03-01T08:00:30.000Z"));
-    const first = await startTestRuntime({ backend: "postgres", clock });
+    // Cache off: the first takes the database's KV lock shared, so the second can join.
+    const first = await startTestRuntime({ backend: "postgres", clock, flags: { kvCacheMiB: 0 } });
     const databaseUrl = first.runtime.services.config.databaseUrl as string;
     const second = await startTestRuntime({ databaseUrl, clock });
     try {

@@ -100,6 +100,11 @@ export const ERROR_CODES = {
   CONFIG_INVALID: spec(500, "system", "The configuration is invalid."),
   PORT_IN_USE: spec(500, "system", "The port is already in use: start on another one with --port."),
   DATABASE_UNAVAILABLE: spec(503, "system", "The database is unreachable; retry shortly."),
+  DATABASE_OWNED: spec(
+    503,
+    "system",
+    "Another PiCloud process (a single-node 'picloud serve') owns this database's KV data; this process may not write KV to it.",
+  ),
   SHUTTING_DOWN: spec(503, "system", "The server is shutting down; retry shortly (or on another node)."),
   SCHEMA_TOO_NEW: spec(500, "system", "The database schema is newer than this PiCloud version: upgrade this process."),
   NODE_NAME_TAKEN: spec(500, "system", "A running node already has this name."),

@@ -12,8 +12,10 @@ async function processOn(database: TestDatabase, embedded: boolean) {
   const db = await database.open();
   const bus = new Bus(db);
   await bus.start();
-  const wired = busKvCache(db, bus, 1024 * 1024);
-  const kv = new KvStore(db, { cache: wired.cache, notification: kvNotification(bus, embedded, 1) });
+  // NOTIFY mode (PICLOUD_KV_CACHE_MIB set in a cluster); no KV writers' lock: these "processes" share the database freely.
+  const mode = { embedded, configuredMiB: 1, ownership: undefined };
+  const wired = busKvCache(db, bus, 1024 * 1024, mode);
+  const kv = new KvStore(db, { cache: wired.cache, notification: kvNotification(bus, mode) });
   return {
     db,
     bus,
@@ -179,7 +181,7 @@ describe("KV read cache across two processes on one Postgres", () => {
     });
     // A trigger hook that fails: the write and its NOTIFY share one transaction, which rolls back.
     const failing = new KvStore(writer.db, {
-      notification: kvNotification(writer.bus, false, 1),
+      notification: kvNotification(writer.bus, { embedded: false, configuredMiB: 1, ownership: undefined }),
       hook: {
         mayTrigger: () => true,
         onChange: async () => {

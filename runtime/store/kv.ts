@@ -3,6 +3,7 @@
 import { PiCloudError } from "../shared/errors.js";
 import type { Db, NamedStatement, Notification, Queryable, Row } from "./db.js";
 import { ABSENT_VERSION, type CacheTicket, type KvReadCache } from "./kv-cache.js";
+import { KV_LOCK_KEY } from "./kv-ownership.js";
 
 export const KV_LIMITS = {
   keyBytes: 512,
@@ -136,9 +137,16 @@ export interface KvStoreOptions {
   readonly cache?: KvReadCache | undefined;
   /**
    * The NOTIFY that tells other processes' caches about a write to this key, sent by the write's
-   * own statement. Given whenever other processes may share the database, cache or not here.
+   * own statement. Given whenever other processes may share the database, cache or not here; undefined
+   * for a write that needs none (this process owns the database).
    */
-  readonly notification?: ((app: string, collection: string, key: string) => Notification) | undefined;
+  readonly notification?: ((app: string, collection: string, key: string) => Notification | undefined) | undefined;
+  /**
+   * Whether a write must prove in its own statement that no process owns the database (store/kv-ownership.ts):
+   * it takes the KV writers' lock shared for its transaction, and fails DATABASE_OWNED if it cannot. On
+   * Postgres, for every write but an owner's.
+   */
+  readonly guarded?: (() => boolean) | undefined;
 }
 
 const SELECT_VALUE: NamedStatement = {
@@ -166,6 +174,36 @@ const DELETE_NOTIFY: NamedStatement = {
   text: `with d as (${DELETE_TEXT}) select key, pg_notify($4, $5) from d`,
 };
 
+/**
+ * The guarded forms: `g.ok` says whether the statement got the KV writers' lock shared for its
+ * transaction (no owner holds it); without it they write nothing. An upsert always returns its row,
+ * so none means refused; a delete returns one row with `ok` and the deleted `key` (null: absent).
+ */
+const GUARD = `g as (select pg_try_advisory_xact_lock_shared(${KV_LOCK_KEY}::bigint) as ok)`;
+const GUARDED_UPSERT_TEXT = UPSERT_TEXT.replace("values ($1, $2, $3, $4::jsonb)", "select $1, $2, $3, $4::jsonb from g where g.ok");
+const UPSERT_GUARDED: NamedStatement = { name: "picloud_kv_set_guarded", text: `with ${GUARD} ${GUARDED_UPSERT_TEXT}` };
+const UPSERT_NOTIFY_GUARDED: NamedStatement = {
+  name: "picloud_kv_set_notify_guarded",
+  text: `with ${GUARD}, w as (${GUARDED_UPSERT_TEXT}) select inserted, version, stored, pg_notify($6, $7) from w`,
+};
+const GUARDED_DELETE_TEXT = "delete from kv using g where g.ok and app_id = $1 and collection = $2 and key = $3 returning key";
+const DELETE_GUARDED: NamedStatement = {
+  name: "picloud_kv_delete_guarded",
+  text: `with ${GUARD}, d as (${GUARDED_DELETE_TEXT}) select g.ok, d.key from g left join d on true`,
+};
+const DELETE_NOTIFY_GUARDED: NamedStatement = {
+  name: "picloud_kv_delete_notify_guarded",
+  text: `with ${GUARD}, d as (${GUARDED_DELETE_TEXT})
+    select g.ok, d.key, case when d.key is not null then pg_notify($4, $5) end as notified from g left join d on true`,
+};
+
+function ownedElsewhere(): never {
+  throw new PiCloudError(
+    "DATABASE_OWNED",
+    "Another PiCloud process ('picloud serve') owns this database's KV data now: this process may not write KV to it.",
+  );
+}
+
 interface UpsertRow {
   inserted: boolean;
   version: string | number;
@@ -176,6 +214,7 @@ export class KvStore {
   private readonly hook: KvChangeHook | undefined;
   private readonly cache: KvReadCache | undefined;
   private readonly notification: KvStoreOptions["notification"];
+  private readonly guarded: () => boolean;
 
   constructor(
     /** The main thread's Db, or an executor worker's own pool (executor/worker-kv.ts). */
@@ -185,6 +224,7 @@ export class KvStore {
     this.hook = options.hook;
     this.cache = options.cache;
     this.notification = options.notification;
+    this.guarded = options.guarded ?? (() => false);
   }
 
   async get(app: string, collection: string, key: string): Promise<string | null> {
@@ -225,10 +265,13 @@ export class KvStore {
     const params = [app, collection, key, valueJson, cache?.accepts(valueJson) ?? false];
     const ticket = cache?.beginWrite(app, collection, key);
     const upsert = async (q: Queryable) => {
-      const rows = await q
-        .query<UpsertRow & Row>(notify ? UPSERT_NOTIFY : UPSERT, notify ? [...params, notify.channel, notify.payload] : params)
-        .catch(rethrowValueError);
-      const row = rows[0] as UpsertRow;
+      const row = await this.guardedWrite(async (guarded) => {
+        const statement = notify ? (guarded ? UPSERT_NOTIFY_GUARDED : UPSERT_NOTIFY) : guarded ? UPSERT_GUARDED : UPSERT;
+        const rows = await q
+          .query<UpsertRow & Row>(statement, notify ? [...params, notify.channel, notify.payload] : params)
+          .catch(rethrowValueError);
+        return rows[0] as UpsertRow | undefined;
+      });
       return { result: row, change: { app, collection, key, op: row.inserted ? "insert" : "update", valueJson } as const };
     };
     const row = await this.write({ app, collection, key, origin, ticket }, upsert, (written) => {
@@ -244,15 +287,31 @@ export class KvStore {
     const notify = this.notification?.(app, collection, key);
     const ticket = this.cache?.beginDelete(app, collection, key);
     const remove = async (q: Queryable) => {
-      const rows = notify
-        ? await q.query(DELETE_NOTIFY, [app, collection, key, notify.channel, notify.payload])
-        : await q.query(DELETE, [app, collection, key]);
-      const existed = rows.length > 0;
+      const params = notify ? [app, collection, key, notify.channel, notify.payload] : [app, collection, key];
+      const existed = await this.guardedWrite(async (guarded) => {
+        if (!guarded) return (await q.query(notify ? DELETE_NOTIFY : DELETE, params)).length > 0;
+        const [row] = await q.query<{ ok: boolean; key: string | null }>(notify ? DELETE_NOTIFY_GUARDED : DELETE_GUARDED, params);
+        return row?.ok ? row.key !== null : undefined;
+      });
       return { result: existed, change: existed ? ({ app, collection, key, op: "delete", valueJson: null } as const) : undefined };
     };
     return this.write({ app, collection, key, origin, ticket }, remove, () => {
       if (ticket) this.cache?.endDelete(ticket);
     });
+  }
+
+  /**
+   * Runs a write's statement, guarded unless this process owns the database; undefined from `run`: a
+   * guarded statement was refused. Refused because this process became the owner meanwhile (its lock
+   * came back between the choice and the statement): run again as the owner; else DATABASE_OWNED.
+   */
+  private async guardedWrite<T>(run: (guarded: boolean) => Promise<T | undefined>): Promise<T> {
+    for (;;) {
+      const guarded = this.guarded();
+      const result = await run(guarded);
+      if (result !== undefined) return result;
+      if (!guarded || this.guarded()) ownedElsewhere();
+    }
   }
 
   /**

@@ -13,6 +13,16 @@ export interface PostgresOptions {
   readonly reconnectMaxMs?: number;
   /** Told about lost and restored connections (a logger's warn/info). */
   readonly onStateChange?: (state: "down" | "up", error?: unknown) => void;
+  /** The LISTEN connection's application_name (it names the process in pg_stat_activity). */
+  readonly applicationName?: string;
+  /** Session state kept on the LISTEN connection (the KV writers' lock, store/kv-ownership.ts). */
+  readonly session?: ListenSession;
+}
+
+/** Told of each LISTEN connection: `connected` before it counts as listening (a throw fails the attempt), `lost` as soon as it is gone. */
+export interface ListenSession {
+  connected(session: Queryable): Promise<void>;
+  lost(): void;
 }
 
 /** A lost connection becomes one coded 503, so callers (and scripts' kv calls) see why. */
@@ -127,11 +137,18 @@ export async function openPostgres(connectionString: string, options: PostgresOp
 
   /** Opens the LISTEN connection and subscribes every channel; throws when the database is away. */
   async function connectListener(): Promise<void> {
-    const client = new pg.Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 5_000 });
+    const client = new pg.Client({
+      connectionString,
+      keepAlive: true,
+      connectionTimeoutMillis: 5_000,
+      ...(options.applicationName !== undefined && { application_name: options.applicationName }),
+    });
     let lost = false;
     const onLost = (error?: unknown) => {
       if (lost) return;
       lost = true;
+      // First, in the turn that hears of it: what the session held (a lock) is gone.
+      options.session?.lost();
       client.removeAllListeners("notification");
       // Keep an error handler: a late 'error' from this dead client must not crash the process.
       client.on("error", () => {});
@@ -153,8 +170,14 @@ export async function openPostgres(connectionString: string, options: PostgresOp
     try {
       await client.connect();
       for (const channel of handlers.keys()) await client.query(`listen ${quoteIdent(channel)}`);
+      if (options.session) {
+        await options.session.connected({
+          query: async (sql, params) => (await client.query(typeof sql === "string" ? sql : sql.text, params as unknown[])).rows,
+        });
+      }
     } catch (error) {
       onLost(error);
+      if (!listening) lastError = error instanceof Error ? error.message : String(error);
       throw error;
     }
     if (lost) throw new Error("the LISTEN connection was lost while subscribing");
@@ -193,7 +216,15 @@ export async function openPostgres(connectionString: string, options: PostgresOp
     retryTimer.unref();
   }
 
-  await connectListener();
+  try {
+    await connectListener();
+  } catch (error) {
+    // Nothing to retry for: the caller reports the error (e.g. DATABASE_OWNED) and gives up.
+    closed = true;
+    if (retryTimer) clearTimeout(retryTimer);
+    await pool.close().catch(() => {});
+    throw error;
+  }
   markListening();
 
   return {

@@ -1,0 +1,255 @@
+// Who may write KV to one Postgres database, and the owning `serve`'s cache when its lock goes away:
+// real Postgres, real processes' roles in this process (each has its own pool, LISTEN connection and lock).
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startManagerProcess, startNodeProcess, startRuntime, type RoleProcess, type Runtime } from "../main.js";
+import { loadConfig } from "../shared/config.js";
+import type { PiCloudError } from "../shared/errors.js";
+import { silentLogger } from "../shared/log.js";
+import { KvStore } from "../store/kv.js";
+import { KV_LOCK_KEY } from "../store/kv-ownership.js";
+import { openDatabase } from "../store/open-db.js";
+import { createPostgresDatabase } from "../testing/databases.js";
+import { TEST_SECRETS_KEY, TEST_TOKEN } from "../testing/runtime.js";
+import { until } from "../testing/until.js";
+
+type Starter = (options: Parameters<typeof startRuntime>[0]) => Promise<RoleProcess | Runtime>;
+
+function options(databaseUrl: string, kvCacheMiB?: number) {
+  const config = loadConfig(
+    {
+      dataDir: "/nonexistent-picloud-test",
+      adminToken: TEST_TOKEN,
+      executorWorkers: 1,
+      port: 0,
+      databaseUrl,
+      secretsKey: TEST_SECRETS_KEY,
+      ...(kvCacheMiB !== undefined && { kvCacheMiB }),
+    },
+    {},
+  );
+  return { config, logger: silentLogger() };
+}
+
+/** The error a start fails with, or undefined when it starts (then it is closed). */
+async function startError(start: Starter, databaseUrl: string): Promise<PiCloudError | undefined> {
+  try {
+    const started = await start(options(databaseUrl));
+    await started.close();
+    return undefined;
+  } catch (error) {
+    return error as PiCloudError;
+  }
+}
+
+describe("the KV writers' lock on Postgres", () => {
+  let database: { url: string; drop: () => Promise<void> };
+  const running: RoleProcess[] = [];
+  const start = async (starter: Starter, kvCacheMiB?: number) => {
+    const started = await starter(options(database.url, kvCacheMiB));
+    running.push(started);
+    return started;
+  };
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    // Migrated, so that a node (which waits for a manager to migrate) can start first.
+    await (await openDatabase({ databaseUrl: database.url, pgliteLocation: "" })).close();
+  });
+  afterEach(async () => {
+    for (const process of running.splice(0).reverse()) await process.close();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it("a serve alone owns the database: its cache is on and its writes send nothing", async () => {
+    const serve = await start(startRuntime);
+    expect(serve.core.kvOwnership?.state).toBe("owner");
+    expect(serve.core.kvCacheStatus()).toEqual({ on: true, reason: "owner" });
+  });
+
+  it.each([
+    ["a node", startNodeProcess],
+    ["a manager", startManagerProcess],
+    ["a second serve", startRuntime],
+  ] as const)("%s cannot start on a database a serve owns: DATABASE_OWNED, naming it", async (_label, starter) => {
+    await start(startRuntime);
+    const error = await startError(starter, database.url);
+    expect(error?.code).toBe("DATABASE_OWNED");
+    expect(error?.message).toMatch(/held by "picloud serve .* pid \d+"/);
+  });
+
+  it("a serve beside a node shares the database: cache off, and it works", async () => {
+    const node = await start(startNodeProcess);
+    expect(node.core.kvOwnership?.state).toBe("shared");
+    const serve = (await start(startRuntime)) as Runtime;
+    expect(serve.core.kvOwnership?.state).toBe("shared");
+    expect(serve.core.kvCacheStatus()).toEqual({ on: false, reason: "shared" });
+    await serve.core.db.query("insert into apps (id) values ('shop')");
+    await serve.core.kv.set("shop", "c", "k", "1");
+    await node.core.kv.set("shop", "c", "k", "2");
+    expect(await serve.core.kv.get("shop", "c", "k")).toBe("2");
+  });
+
+  it("a serve with PICLOUD_KV_CACHE_MIB=0 shares: a second serve joins it, and one with the setting caches in NOTIFY mode", async () => {
+    const first = await start(startRuntime, 0);
+    expect(first.core.kvCacheStatus()).toEqual({ on: false, reason: "disabled" });
+    const second = await start(startRuntime, 4);
+    expect(second.core.kvOwnership?.state).toBe("shared");
+    expect(second.core.kvCacheStatus()).toEqual({ on: true, reason: "notify" });
+  });
+
+  it("a write that does not own the database is refused while another process owns it, and changes nothing", async () => {
+    const db = await openDatabase({ databaseUrl: database.url, pgliteLocation: "" });
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      await db.query("insert into apps (id) values ('guard') on conflict do nothing");
+      const kv = new KvStore(db, { guarded: () => true });
+      await kv.set("guard", "c", "k", "1");
+      await holder.query("select pg_advisory_lock($1::bigint)", [KV_LOCK_KEY]);
+      await expect(kv.set("guard", "c", "k", "2")).rejects.toMatchObject({ code: "DATABASE_OWNED" });
+      await expect(kv.delete("guard", "c", "k")).rejects.toMatchObject({ code: "DATABASE_OWNED" });
+      // In a transaction (a key that may trigger events) too.
+      const hooked = new KvStore(db, {
+        guarded: () => true,
+        hook: { mayTrigger: () => true, onChange: async () => undefined },
+      });
+      await expect(hooked.set("guard", "c", "k", "3")).rejects.toMatchObject({ code: "DATABASE_OWNED" });
+      expect(await kv.get("guard", "c", "k")).toBe("1");
+      await holder.query("select pg_advisory_unlock($1::bigint)", [KV_LOCK_KEY]);
+      expect(await kv.delete("guard", "c", "k")).toBe(true);
+      expect(await kv.delete("guard", "c", "k")).toBe(false);
+    } finally {
+      await holder.end();
+      await db.close();
+    }
+  });
+
+  describe("the owner's lock connection terminated under concurrent reads and writes", () => {
+    let serve: Runtime;
+    let sql: pg.Client;
+
+    /** Terminates the serve's LISTEN connection, which holds the lock (found by its application_name). */
+    const terminateLock = async () => {
+      const rows = await sql.query<{ pid: number }>(
+        "select pid from pg_stat_activity where datname = current_database() and application_name like 'picloud serve %'",
+      );
+      expect(rows.rows.length).toBe(1);
+      await sql.query("select pg_terminate_backend($1)", [rows.rows[0]?.pid]);
+    };
+
+    /** Until the serve owns the database again (a reconnect that met another holder shares: lose it again). */
+    const regainOwnership = () =>
+      until("the serve to own the database again", async () => {
+        const state = serve.core.kvOwnership?.state;
+        if (state === "owner") return true;
+        if (state === "shared") await terminateLock();
+        return undefined;
+      });
+
+    beforeAll(async () => {
+      serve = (await startRuntime(options(database.url))) as Runtime;
+      sql = new pg.Client({ connectionString: database.url });
+      await sql.connect();
+      await serve.core.db.query("insert into apps (id) values ('race') on conflict do nothing");
+    });
+    afterAll(async () => {
+      await sql?.end();
+      await serve?.close();
+    });
+
+    it("no read is served stale: the cache stands aside at once, and comes back cleared as owner", async () => {
+      const { kv } = serve.core;
+      await kv.set("race", "c", "k", "0");
+      expect(await kv.get("race", "c", "k")).toBe("0");
+      const hitsBefore = serve.core.kvCache?.counts().hits ?? 0;
+      expect(await kv.get("race", "c", "k")).toBe("0");
+      expect(serve.core.kvCache?.counts().hits).toBe(hitsBefore + 1);
+
+      // Concurrent load on the serve: a writer counting up, and readers that must never see a value
+      // below one whose write was acknowledged before their read began.
+      let acknowledged = 0;
+      let stop = false;
+      const violations: string[] = [];
+      const writer = (async () => {
+        for (let n = 1; !stop; n++) {
+          try {
+            await kv.set("race", "c", "n", String(n));
+            acknowledged = n;
+          } catch (error) {
+            // Not expected here (the pool is untouched), but a failed write is not a stale read.
+            violations.push(`write ${n}: ${(error as Error).message}`);
+          }
+        }
+      })();
+      const reader = async () => {
+        while (!stop) {
+          const floor = acknowledged;
+          const value = Number(await kv.get("race", "c", "n"));
+          if (value < floor) violations.push(`read ${value} after ${floor} was acknowledged`);
+          // A cache hit resolves without I/O: let the event loop (and the lost connection's events) run.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      };
+      const readers = [reader(), reader(), reader()];
+      await until("the writer to get going", async () => (acknowledged > 20 ? true : undefined));
+
+      try {
+        // Another writer takes the lock shared the moment it is free and changes the cached key behind
+        // the serve's back: the serve must read its value from then on.
+        await terminateLock();
+        const other = new pg.Client({ connectionString: database.url });
+        await other.connect();
+        try {
+          await other.query("select pg_advisory_lock_shared($1::bigint)", [KV_LOCK_KEY]);
+          await other.query("update kv set value = '1', version = nextval('kv_version') where app_id = 'race' and key = 'k'");
+          expect(serve.core.kvCacheStatus().on).toBe(false);
+          expect(await kv.get("race", "c", "k")).toBe("1");
+          // Back with the lock shared (the other writer holds it): the cache stays off, writes still work.
+          await until("the serve to reconnect, sharing", async () => (serve.core.kvOwnership?.state === "shared" ? true : undefined));
+          expect(serve.core.kvCacheStatus()).toEqual({ on: false, reason: "shared" });
+          await other.query("update kv set value = '2', version = nextval('kv_version') where app_id = 'race' and key = 'k'");
+          expect(await kv.get("race", "c", "k")).toBe("2");
+        } finally {
+          await other.end();
+        }
+
+        // Lost again, and another writer changes the key while the lock is free: back as the owner, the
+        // cache must have forgotten what it held.
+        await regainOwnership();
+        expect(await kv.get("race", "c", "k")).toBe("2");
+        const hitsOwner = serve.core.kvCache?.counts().hits ?? 0;
+        expect(await kv.get("race", "c", "k")).toBe("2");
+        expect(serve.core.kvCache?.counts().hits).toBe(hitsOwner + 1);
+        const sneaky = new pg.Client({ connectionString: database.url });
+        await sneaky.connect();
+        try {
+          // Queued before the lock is free, so it gets it before the serve reconnects (50-100 ms later).
+          const granted = sneaky.query("select pg_advisory_lock_shared($1::bigint)", [KV_LOCK_KEY]);
+          await terminateLock();
+          await granted;
+          await sneaky.query("update kv set value = '3', version = nextval('kv_version') where app_id = 'race' and key = 'k'");
+          await sneaky.query("select pg_advisory_unlock_shared($1::bigint)", [KV_LOCK_KEY]);
+        } finally {
+          await sneaky.end();
+        }
+        await regainOwnership();
+        expect(serve.core.kvCacheStatus()).toEqual({ on: true, reason: "owner" });
+        expect(await kv.get("race", "c", "k")).toBe("3");
+      } finally {
+        // Also when an expectation failed: the loops end before the serve closes.
+        stop = true;
+        await Promise.all([writer, ...readers]);
+      }
+
+      expect(violations).toEqual([]);
+      // The owner caches its writes again (the last one under load may have spanned the reconnect's clearing).
+      await kv.set("race", "c", "n", String(acknowledged + 1));
+      const hits = serve.core.kvCache?.counts().hits ?? 0;
+      expect(await kv.get("race", "c", "n")).toBe(String(acknowledged + 1));
+      expect(serve.core.kvCache?.counts().hits).toBe(hits + 1);
+    });
+  });
+});
