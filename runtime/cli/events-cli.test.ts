@@ -195,7 +195,8 @@ describe("durability", () => {
 describe("two runtime processes on one Postgres", () => {
   it("deliver every event exactly once between them, and retry a dead node's event after its lease expires", async () => {
     const database = await createPostgresDatabase();
-    const envFor = { PICLOUD_ADMIN_TOKEN: TOKEN, PICLOUD_EVENT_LEASE_MS: "3000" };
+    // Without the KV read cache a `serve` takes the database's KV lock shared, so two can share it.
+    const envFor = { PICLOUD_ADMIN_TOKEN: TOKEN, PICLOUD_EVENT_LEASE_MS: "3000", PICLOUD_KV_CACHE_MIB: "0" };
     const a = await startServe(["--database-url", database.url], envFor);
     const b = await startServe(["--database-url", database.url], envFor);
     try {

@@ -1,5 +1,6 @@
 // Who may write KV to one Postgres database, and the owning `serve`'s cache when its lock goes away:
 // real Postgres, real processes' roles in this process (each has its own pool, LISTEN connection and lock).
+import net from "node:net";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startManagerProcess, startNodeProcess, startRuntime, type RoleProcess, type Runtime } from "../main.js";
@@ -7,7 +8,8 @@ import { loadConfig } from "../shared/config.js";
 import type { PiCloudError } from "../shared/errors.js";
 import { silentLogger } from "../shared/log.js";
 import { KvStore } from "../store/kv.js";
-import { KV_LOCK_KEY } from "../store/kv-ownership.js";
+import { KV_LOCK_KEY, KvOwnership } from "../store/kv-ownership.js";
+import { openPostgres } from "../store/postgres/index.js";
 import { openDatabase } from "../store/open-db.js";
 import { createPostgresDatabase } from "../testing/databases.js";
 import { TEST_SECRETS_KEY, TEST_TOKEN } from "../testing/runtime.js";
@@ -251,5 +253,46 @@ describe("the KV writers' lock on Postgres", () => {
       expect(await kv.get("race", "c", "n")).toBe(String(acknowledged + 1));
       expect(serve.core.kvCache?.counts().hits).toBe(hits + 1);
     });
+  });
+});
+
+describe("a LISTEN connection that goes silent (a network partition)", () => {
+  it("is given up when a ping goes unanswered: the lock counts as lost, so the cache stands aside", async () => {
+    const database = await createPostgresDatabase();
+    const target = new URL(database.url);
+    // A TCP proxy to PostgreSQL that can stop passing bytes, as a partition would.
+    const pairs: net.Socket[][] = [];
+    const proxy = net.createServer((socket) => {
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      socket.on("error", () => {});
+      upstream.on("error", () => {});
+      pairs.push([socket, upstream]);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const viaProxy = new URL(database.url);
+    viaProxy.host = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const ownership = new KvOwnership("exclusive");
+    const db = await openPostgres(viaProxy.toString(), {
+      pingMs: 3_000,
+      reconnectMinMs: 60_000,
+      session: { connected: (session) => ownership.acquire(session), lost: () => ownership.lost() },
+    });
+    try {
+      expect(ownership.state).toBe("owner");
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      expect(ownership.state).toBe("owner"); // answered pings keep it
+      for (const pair of pairs) for (const socket of pair) socket.pause();
+      const frozenAt = Date.now();
+      await until("the silent connection to be given up", async () => (ownership.state === "lost" ? true : undefined), 15_000);
+      // At most one interval plus the deadline (3 + 2 s), with room for a loaded machine.
+      expect(Date.now() - frozenAt).toBeLessThan(8_000);
+      expect(db.health().listening).toBe(false);
+    } finally {
+      for (const pair of pairs) for (const socket of pair) socket.destroy();
+      await db.close().catch(() => {});
+      await new Promise((resolve) => proxy.close(resolve));
+      await database.drop();
+    }
   });
 });

@@ -17,6 +17,12 @@ export interface PostgresOptions {
   readonly applicationName?: string;
   /** Session state kept on the LISTEN connection (the KV writers' lock, store/kv-ownership.ts). */
   readonly session?: ListenSession;
+  /**
+   * How often the LISTEN connection is asked `select 1` (default 15 s); no answer within 2/3 of that
+   * and it counts as lost. With the server-side keepalives it sets (dropped after ~60 s of silence),
+   * a silently dead connection is given up here before PostgreSQL releases what its session held.
+   */
+  readonly pingMs?: number;
 }
 
 /** Told of each LISTEN connection: `connected` before it counts as listening (a throw fails the attempt), `lost` as soon as it is gone. */
@@ -121,6 +127,8 @@ export async function openPostgres(connectionString: string, options: PostgresOp
     await pool.close().catch(() => {});
     throw (error as Error).cause ?? error;
   });
+  const pingMs = options.pingMs ?? 15_000;
+  const answerMs = Math.round((pingMs * 2) / 3);
   const minMs = options.reconnectMinMs ?? 100;
   const maxMs = options.reconnectMaxMs ?? 5_000;
   const handlers = new Map<string, Set<(payload: string) => void>>();
@@ -144,9 +152,11 @@ export async function openPostgres(connectionString: string, options: PostgresOp
       ...(options.applicationName !== undefined && { application_name: options.applicationName }),
     });
     let lost = false;
+    let pingTimer: NodeJS.Timeout | undefined;
     const onLost = (error?: unknown) => {
       if (lost) return;
       lost = true;
+      clearTimeout(pingTimer);
       // First, in the turn that hears of it: what the session held (a lock) is gone.
       options.session?.lost();
       client.removeAllListeners("notification");
@@ -169,6 +179,9 @@ export async function openPostgres(connectionString: string, options: PostgresOp
     });
     try {
       await client.connect();
+      // PostgreSQL drops this session ~60 s after the network goes silent (TCP; ignored on a Unix socket),
+      // later than the ping below gives up on it here.
+      await client.query("set tcp_keepalives_idle = 30; set tcp_keepalives_interval = 10; set tcp_keepalives_count = 3");
       for (const channel of handlers.keys()) await client.query(`listen ${quoteIdent(channel)}`);
       if (options.session) {
         await options.session.connected({
@@ -182,6 +195,21 @@ export async function openPostgres(connectionString: string, options: PostgresOp
     }
     if (lost) throw new Error("the LISTEN connection was lost while subscribing");
     listener = client;
+    const ping = () => {
+      pingTimer = setTimeout(() => {
+        const deadline = setTimeout(() => onLost(new Error(`no answer to a ping within ${answerMs} ms`)), answerMs);
+        deadline.unref();
+        client.query("select 1").then(
+          () => {
+            clearTimeout(deadline);
+            if (!lost) ping();
+          },
+          () => clearTimeout(deadline),
+        );
+      }, pingMs);
+      pingTimer.unref();
+    };
+    ping();
   }
 
   /** Listening again: in the same turn as the reconnect handlers, so no cache serves what it may have missed in between. */
