@@ -197,6 +197,9 @@ const DELETE_NOTIFY_GUARDED: NamedStatement = {
     select g.ok, d.key, case when d.key is not null then pg_notify($4, $5) end as notified from g left join d on true`,
 };
 
+/** Tries of a refused guarded write after the first: 10, 20, 40, 80 and 160 ms apart. */
+const REFUSED_WRITE_RETRIES = 5;
+
 function ownedElsewhere(): never {
   throw new PiCloudError(
     "DATABASE_OWNED",
@@ -303,14 +306,18 @@ export class KvStore {
   /**
    * Runs a write's statement, guarded unless this process owns the database; undefined from `run`: a
    * guarded statement was refused. Refused because this process became the owner meanwhile (its lock
-   * came back between the choice and the statement): run again as the owner; else DATABASE_OWNED.
+   * came back between the choice and the statement): run again as the owner's. Refused otherwise: the
+   * holder may be this process's own lock backend, ending after its connection was terminated (the
+   * process hears of that before the backend releases the lock), so a few more tries over ~0.3 s
+   * before DATABASE_OWNED.
    */
   private async guardedWrite<T>(run: (guarded: boolean) => Promise<T | undefined>): Promise<T> {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const guarded = this.guarded();
       const result = await run(guarded);
       if (result !== undefined) return result;
-      if (!guarded || this.guarded()) ownedElsewhere();
+      if (!guarded || attempt >= REFUSED_WRITE_RETRIES) ownedElsewhere();
+      if (this.guarded()) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
     }
   }
 
