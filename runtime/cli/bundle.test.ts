@@ -71,6 +71,12 @@ describe("the runtime bundle", { timeout: 180_000 }, () => {
     });
     const response = await fetch(`${url}/b/hi`);
     expect(await response.json()).toEqual({ app: "b", n: 2 });
+    // TypeScript is stripped by sucrase, loaded on the first TypeScript deploy: a chunk of the bundle.
+    await api.PUT("/api/v1/apps/{app}/scripts/{name}", {
+      params: { path: { app: "b", name: "typed" } },
+      body: { language: "typescript", source: "const n: number = 2;\nexport default async (): Promise<{ n: number }> => ({ n })" },
+    });
+    expect(await (await fetch(`${url}/b/typed`)).json()).toEqual({ n: 2 });
   });
 
   it("a fresh data directory comes from the template: no initdb memory peak", () => {

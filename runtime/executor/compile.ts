@@ -57,7 +57,10 @@ export async function compileScript(source: string, language: ScriptLanguage): P
     );
   }
   if (language === "javascript") return { language, compiled: source };
-  const { transform } = await import("sucrase");
+  // sucrase is CommonJS: run from the sources its functions are named exports; in the runtime bundle
+  // (esbuild, a chunk loaded here) they are only on the module's default export.
+  const sucrase: Partial<typeof import("sucrase")> & { default?: typeof import("sucrase") } = await import("sucrase");
+  const transform = sucrase.transform ?? (sucrase.default as typeof import("sucrase")).transform;
   const compiled = transform(source, { transforms: ["typescript"], disableESTransforms: true }).code;
   return { language, compiled };
 }
