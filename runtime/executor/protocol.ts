@@ -14,7 +14,37 @@ export interface WorkerSettings {
   readonly busyBuffer: SharedArrayBuffer;
   /** False: strict runs build a fresh instance each instead of restoring a snapshot (strict-template.ts). */
   readonly strictSnapshots?: boolean;
+  /** Overrides of the strict-template policy (STRICT_TEMPLATE_DEFAULTS below). */
+  readonly strictTemplates?: Partial<StrictTemplatePolicy>;
 }
+
+/** When a worker builds an app's strict-mode template, and how many it keeps (docs/limits.md). */
+export interface StrictTemplatePolicy {
+  /** Strict runs of an app in this worker within `windowMs` before its template is built. */
+  readonly afterRuns: number;
+  readonly windowMs: number;
+  /**
+   * Templates kept per worker. Past it a new one replaces the least recently used if that one has been
+   * idle `evictAfterIdleMs`; else none is built (the run builds an instance, as without templates).
+   */
+  readonly max: number;
+  readonly evictAfterIdleMs: number;
+  /** A template whose module grew more than this past its size when built is dropped after its run. */
+  readonly growthBytes: number;
+}
+
+/**
+ * A template costs a module of its own and a build (~2 fresh runs of CPU) and saves ~2 ms per run
+ * after: built only for an app that has shown repeat use in the worker, at most `max` of them kept
+ * (docs/architecture.md, strict mode).
+ */
+export const STRICT_TEMPLATE_DEFAULTS: StrictTemplatePolicy = {
+  afterRuns: 4,
+  windowMs: 60_000,
+  max: 32,
+  evictAfterIdleMs: 5_000,
+  growthBytes: 8 * 1024 * 1024,
+};
 
 /** A script version as a worker runs it: what it keeps per version key between invocations. */
 export interface WorkerVersion {
@@ -102,4 +132,6 @@ export type FromWorker =
       readonly heapBytes: number;
       /** Its QuickJS modules' WebAssembly memories, allocated bytes. */
       readonly engineBytes: number;
+      /** Strict-mode templates it holds (built). */
+      readonly strictTemplates: number;
     };

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../shared/limits.js";
 import { silentLogger } from "../shared/log.js";
 import type { InvokeRequest } from "../shared/wire.js";
+import { STRICT_TEMPLATE_DEFAULTS } from "./protocol.js";
 import { type ExecutorQueueOptions, WorkerPool } from "./worker-pool.js";
 
 const request = (source: string, overrides: Partial<InvokeRequest> = {}): InvokeRequest => ({
@@ -222,7 +223,7 @@ describe("worker pool admission", () => {
     }
   });
 
-  it("strict runs after the first restore the app's template: no instance built, and nothing a run changed is seen by the next", async () => {
+  it("strict runs once the app has shown repeat use restore its template: no instance built, and nothing a run changed is seen by the next", async () => {
     const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 100_000, instanceMaxAgeMs: 60_000 });
     try {
       const source = `let count = 0;
@@ -239,17 +240,74 @@ export default { async fetch() {
         return JSON.parse(outcome.response?.text ?? "null");
       };
       const randoms = new Set<number>();
-      randoms.add(seen(await strict()).random);
-      // The template is built in the background after the app's first strict run.
+      const { afterRuns } = STRICT_TEMPLATE_DEFAULTS;
+      // The template is built in the background from the app's afterRuns-th strict run in the worker.
+      for (let i = 0; i < afterRuns; i++) randoms.add(seen(await strict()).random);
       await new Promise((r) => setTimeout(r, 500));
       for (let i = 0; i < 30; i++) {
         const { random, ...rest } = seen(await strict());
         expect(rest).toEqual({ count: 1, proto: "undefined", global: "undefined", response: "undefined" });
         randoms.add(random);
       }
-      expect(randoms.size).toBe(31);
+      expect(randoms.size).toBe(30 + afterRuns);
       const [stats] = await pool.workerStats();
-      expect(stats?.instancesCreated).toBeLessThanOrEqual(2);
+      expect(stats?.instancesCreated).toBeLessThanOrEqual(afterRuns + 1);
+      expect(stats?.strictTemplates).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("strict templates: none for apps called less than afterRuns times, at most `max` kept (an idle one makes room), one module per app", async () => {
+    const max = 2;
+    const pool = await WorkerPool.start({
+      workers: 1,
+      logger: silentLogger(),
+      instanceMaxUses: 100_000,
+      instanceMaxAgeMs: 60_000,
+      strictTemplates: { max, evictAfterIdleMs: 1_500 },
+    });
+    try {
+      const source = "export default { async fetch() { return Response.json(Math.random()) } }";
+      const http = { method: "GET", path: "/a/s", subpath: "/", query: {}, headers: {}, body: null, url: "/a/s" };
+      const strict = (app: string) =>
+        pool.invoke(request(source, { app, strict: true, context: { app, script: "s", request: http } }), noSdk);
+      const { afterRuns } = STRICT_TEMPLATE_DEFAULTS;
+      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const rounds = async (apps: string[], n: number) => {
+        for (let round = 0; round < n; round++) {
+          for (const app of apps) expect((await strict(app)).ok).toBe(true);
+          await pause(200);
+        }
+      };
+      const stats = async () => (await pool.workerStats())[0] as Awaited<ReturnType<WorkerPool["workerStats"]>>[number];
+      const MiB = 1024 * 1024;
+      await rounds(["r0", "r1", "r2"], afterRuns - 1);
+      expect(await stats()).toMatchObject({ strictTemplates: 0, instancesCreated: 3 * (afterRuns - 1), engineBytes: 3 * 16 * MiB });
+
+      // Three hot apps, room for two templates: the third runs as without templates (no eviction of a busy one).
+      await rounds(["h0", "h1", "h2"], afterRuns + 2);
+      let now = await stats();
+      expect(now.strictTemplates).toBe(max);
+      // The rare apps' modules, and per hot app either its template or its ordinary module.
+      expect(now.engineBytes).toBe(6 * 16 * MiB);
+      let before = now.instancesCreated;
+      await rounds(["h0", "h1"], 3);
+      expect((await stats()).instancesCreated).toBe(before);
+      await rounds(["h2"], 3);
+      expect((await stats()).instancesCreated).toBe(before + 3);
+
+      // Once h0 has been idle for evictAfterIdleMs, h2's next run of its own streak replaces its template.
+      await pause(1_600);
+      await rounds(["h1"], 1);
+      await rounds(["h2"], afterRuns + 1);
+      now = await stats();
+      expect(now.strictTemplates).toBe(max);
+      before = now.instancesCreated;
+      await rounds(["h1", "h2"], 3);
+      expect((await stats()).instancesCreated).toBe(before);
+      await rounds(["h0"], 1);
+      expect((await stats()).instancesCreated).toBe(before + 1);
     } finally {
       await pool.close();
     }

@@ -99,6 +99,8 @@ export interface WorkerStats {
   readonly heapBytes: number;
   /** Its QuickJS modules' WebAssembly memories, allocated bytes. */
   readonly engineBytes: number;
+  /** Strict-mode templates it holds (built). */
+  readonly strictTemplates: number;
 }
 
 export interface PoolStats {
@@ -174,6 +176,7 @@ export class WorkerPool implements Executor {
       lazyModules: lazyModulesForSandbox(),
       busyBuffer: marker.buffer,
       ...(this.options.strictSnapshots === false && { strictSnapshots: false }),
+      ...(this.options.strictTemplates && { strictTemplates: this.options.strictTemplates }),
     };
     // A 4 MiB young generation instead of V8's 2 x 16 MiB semi-spaces: a run's garbage is small and
     // short-lived, and each worker's heap otherwise grew by ~30 MiB under load (docs/architecture.md).

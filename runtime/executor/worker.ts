@@ -9,7 +9,15 @@ import { StrictTemplate } from "./strict-template.js";
 import { type Batch, MessageBatcher } from "./message-batcher.js";
 import { classifyGuestError, engineFault, type GuestError, type RawOutcome } from "./guest-errors.js";
 import type { Limits } from "../shared/limits.js";
-import { type FromWorker, PACKED_INVOKE_FIELDS, type ToWorker, type WorkerSettings, type WorkerVersion } from "./protocol.js";
+import {
+  type FromWorker,
+  PACKED_INVOKE_FIELDS,
+  STRICT_TEMPLATE_DEFAULTS,
+  type StrictTemplatePolicy,
+  type ToWorker,
+  type WorkerSettings,
+  type WorkerVersion,
+} from "./protocol.js";
 import { type BusySpan, SandboxInstance } from "./sandbox-instance.js";
 import { BusyMarker } from "./busy-marker.js";
 import type { WorkerKv } from "./worker-kv.js";
@@ -36,11 +44,12 @@ const marker = new BusyMarker(settings.busyBuffer);
 let sweepTimer: NodeJS.Timeout | undefined;
 
 /**
- * Per app: its strict-mode template (strict-template.ts: an engine module of its own whose memory is
- * restored before each strict run), and the lazy modules its strict runs loaded that the snapshot lacks
- * (loaded into it before its next run).
+ * Per app and the limits fixed when it is built (memory, stack): a strict-mode template
+ * (strict-template.ts: an engine module of its own whose memory is restored before each strict run),
+ * and the lazy modules its strict runs loaded that the snapshot lacks (loaded into it before its next run).
  */
 interface TemplateSlot {
+  readonly app: string;
   template: StrictTemplate | undefined;
   building: boolean;
   failures: number;
@@ -48,10 +57,14 @@ interface TemplateSlot {
   readonly stackKiB: number;
   readonly wanted: Set<string>;
   lastUsed: number;
+  /** The template's module size when built: a run that grew it past this + growthBytes drops it. */
+  builtBytes: number;
 }
+/** By templateKey, least recently used first. */
 const templates = new Map<string, TemplateSlot>();
-/** A template whose module grew past this is dropped after its run (WASM memory never shrinks). */
-const TEMPLATE_MAX_BYTES = 64 * 1024 * 1024;
+const policy: StrictTemplatePolicy = { ...STRICT_TEMPLATE_DEFAULTS, ...settings.strictTemplates };
+/** Strict runs per app in the current window (least recently seen first, at most MAX_SOURCES apps). */
+const strictRuns = new Map<string, { n: number; since: number }>();
 /** Builds that failed before an app's strict runs stop trying (they build an instance each, as before). */
 const TEMPLATE_MAX_FAILURES = 3;
 const layout = settings.strictSnapshots === false ? undefined : engineLayout(engineWasmPath());
@@ -150,8 +163,9 @@ function scheduleSweep(): void {
     }
     for (const [app, engine] of modules) if (engine.liveInstances === 0) modules.delete(app);
     const now = performance.now();
-    for (const [app, slot] of templates)
-      if (!slot.template?.busy && !slot.building && now - slot.lastUsed > settings.instanceMaxAgeMs) templates.delete(app);
+    for (const [key, slot] of templates)
+      if (!slot.template?.busy && !slot.building && now - slot.lastUsed > settings.instanceMaxAgeMs) templates.delete(key);
+    for (const [app, seen] of strictRuns) if (now - seen.since > policy.windowMs) strictRuns.delete(app);
     if (idle.size > 0 || templates.size > 0) scheduleSweep();
   }, settings.instanceMaxAgeMs);
   sweepTimer.unref();
@@ -202,6 +216,13 @@ function invoke(message: InvokeMessage): void {
   // in this batch, so a quick answer never waits behind a slow neighbour.
   if (message.expectedMs >= FLUSH_BEFORE_MS) outbox.flushNow();
   const startedAt = performance.now();
+  if (message.strict === true) {
+    const found = templateFor(version.app, version.limits);
+    if (found) {
+      runOnTemplate(found.slot, found.template, message, version, startedAt);
+      return;
+    }
+  }
   const engine = readyEngine(version.app, version.limits.memoryMiB);
   if (engine) {
     runOn(engine, message, version, startedAt);
@@ -213,33 +234,71 @@ function invoke(message: InvokeMessage): void {
   );
 }
 
-/** The app's strict-mode template when it is free and matches the limits; else starts building one. */
+/** A template is built for what is fixed in it: the app's memory limit and the script's stack size. */
+function templateKey(app: string, limits: Pick<Limits, "memoryMiB" | "stackKiB">): string {
+  return `${app}\n${limits.memoryMiB}\n${limits.stackKiB}`;
+}
+
+/** Counts one strict run of the app: true once it has made `afterRuns` of them within the window. */
+function repeatUse(app: string, now: number): boolean {
+  let seen = strictRuns.get(app);
+  if (seen) strictRuns.delete(app);
+  if (!seen || now - seen.since > policy.windowMs) seen = { n: 0, since: now };
+  strictRuns.set(app, seen);
+  if (strictRuns.size > MAX_SOURCES) strictRuns.delete(strictRuns.keys().next().value as string);
+  return ++seen.n >= policy.afterRuns;
+}
+
+/**
+ * Makes room for one more template: false when `max` are kept and none of them has been idle for
+ * evictAfterIdleMs (replacing a template in use with another would only trade one build for the next).
+ */
+function roomForTemplate(now: number): boolean {
+  let held = 0;
+  let victim: TemplateSlot | undefined;
+  for (const slot of templates.values()) {
+    if (!slot.template && !slot.building) continue;
+    held++;
+    if (!victim && slot.template && !slot.template.busy && now - slot.lastUsed >= policy.evictAfterIdleMs) victim = slot;
+  }
+  if (held < policy.max) return true;
+  if (!victim) return false;
+  templates.delete(templateKey(victim.app, victim));
+  // Its app has to show repeat use again before it gets another.
+  strictRuns.delete(victim.app);
+  return true;
+}
+
+/**
+ * The strict-mode template for the app and these limits when it is free; else starts building one if
+ * the app has shown repeat use (and there is room), and the run builds an instance as before.
+ */
 function templateFor(app: string, limits: Limits): { slot: TemplateSlot; template: StrictTemplate } | undefined {
   if (!layout) return undefined;
-  let slot = templates.get(app);
-  if (slot && (slot.memoryMiB !== limits.memoryMiB || slot.stackKiB !== limits.stackKiB)) {
-    // Built for other limits: a new one replaces it once it is not running.
-    if (slot.template?.busy) return undefined;
-    templates.delete(app);
-    slot = undefined;
-  }
+  const now = performance.now();
+  const repeated = repeatUse(app, now);
+  const key = templateKey(app, limits);
+  let slot = templates.get(key);
   if (!slot) {
+    if (!repeated || !roomForTemplate(now)) return undefined;
     slot = {
+      app,
       template: undefined,
       building: false,
       failures: 0,
       memoryMiB: limits.memoryMiB,
       stackKiB: limits.stackKiB,
       wanted: new Set(),
-      lastUsed: 0,
+      lastUsed: now,
+      builtBytes: 0,
     };
-    templates.set(app, slot);
     scheduleSweep();
-  }
-  slot.lastUsed = performance.now();
+  } else templates.delete(key);
+  templates.set(key, slot);
+  slot.lastUsed = now;
   const template = slot.template;
   if (!template) {
-    if (!slot.building && slot.failures < TEMPLATE_MAX_FAILURES) buildTemplate(app, slot, limits);
+    if (!slot.building && slot.failures < TEMPLATE_MAX_FAILURES) buildTemplate(key, slot, limits);
     return undefined;
   }
   if (template.busy) return undefined;
@@ -248,21 +307,22 @@ function templateFor(app: string, limits: Limits): { slot: TemplateSlot; templat
       template.extend(slot.wanted);
       slot.wanted.clear();
     } catch {
-      dropTemplate(slot, true);
+      dropTemplate(slot);
       return undefined;
     }
   }
   return { slot, template };
 }
 
-function buildTemplate(app: string, slot: TemplateSlot, limits: Limits): void {
+function buildTemplate(key: string, slot: TemplateSlot, limits: Limits): void {
   slot.building = true;
   EngineModule.create(limits.memoryMiB).then(
     (engine) => {
       slot.building = false;
-      if (templates.get(app) !== slot || !layout) return;
+      if (templates.get(key) !== slot || !layout) return;
       try {
         slot.template = StrictTemplate.create(engine, layout, limits, settings, slot.wanted);
+        slot.builtBytes = engine.memoryBytes;
         slot.wanted.clear();
       } catch {
         slot.failures++;
@@ -275,11 +335,14 @@ function buildTemplate(app: string, slot: TemplateSlot, limits: Limits): void {
   );
 }
 
-/** Forgets the app's template (its module goes with it: nothing in it needs freeing); the next strict run builds another. */
-function dropTemplate(slot: TemplateSlot, failed: boolean): void {
+/**
+ * Forgets a template that failed or grew (its module goes with it: nothing in it needs freeing); the next
+ * strict run builds another, until TEMPLATE_MAX_FAILURES.
+ */
+function dropTemplate(slot: TemplateSlot): void {
   if (slot.template) for (const module of slot.template.modules) slot.wanted.add(module);
   slot.template = undefined;
-  if (failed) slot.failures++;
+  slot.failures++;
 }
 
 /** A strict run that loaded lazy modules its template lacks: they go into the snapshot before the next run. */
@@ -300,6 +363,9 @@ function runOnTemplate(
   const calls: CallCount = { n: 0 };
   const loadStart = performance.now();
   let instance: SandboxInstance;
+  // The app's ordinary module, once it holds no instance, is not needed by its strict runs any more.
+  const ordinary = modules.get(version.app);
+  if (ordinary && ordinary.liveInstances === 0 && !creating.has(version.app)) modules.delete(version.app);
   template.busy = true;
   busy.enter();
   try {
@@ -307,7 +373,7 @@ function runOnTemplate(
   } catch (error) {
     template.busy = false;
     // A plain object is what the guest threw while loading; an Error is the engine failing.
-    if (error instanceof Error) dropTemplate(slot, true);
+    if (error instanceof Error) dropTemplate(slot);
     const outcome = error instanceof Error ? engineFault(error) : classifyGuestError(error as GuestError, [], fileName);
     finish(message, undefined, outcome, startedAt, performance.now() - loadStart, 0);
     return;
@@ -318,7 +384,10 @@ function runOnTemplate(
   const done = (outcome: RawOutcome) => {
     template.busy = false;
     learn(slot, instance.modulesLoaded, template);
-    if (outcome.retireModule || template.engine.memoryBytes > TEMPLATE_MAX_BYTES) dropTemplate(slot, outcome.retireModule);
+    // WASM memory never shrinks: a template a run grew would keep those pages for good. Counted as a
+    // failure, so an app whose runs always grow it stops getting templates after a few.
+    const grown = template.engine.memoryBytes > slot.builtBytes + policy.growthBytes;
+    if (outcome.retireModule || grown) dropTemplate(slot);
     finish(message, undefined, outcome, startedAt, loadMs, calls.n);
   };
   try {
@@ -342,13 +411,6 @@ function runOnTemplate(
 function runOn(engine: EngineModule, message: InvokeMessage, version: WorkerVersion, startedAt: number): void {
   const { key } = message;
   const strict = message.strict === true;
-  if (strict) {
-    const found = templateFor(version.app, version.limits);
-    if (found) {
-      runOnTemplate(found.slot, found.template, message, version, startedAt);
-      return;
-    }
-  }
   const fileName = `${version.script}.js`;
   const busy = spanFor(message.id);
   let loadMs = 0;
@@ -373,7 +435,7 @@ function runOn(engine: EngineModule, message: InvokeMessage, version: WorkerVers
       busy,
     );
     const owned = instance;
-    const slot = strict ? templates.get(version.app) : undefined;
+    const slot = strict ? templates.get(templateKey(version.app, version.limits)) : undefined;
     if (slot) learn(slot, owned.modulesLoaded, slot.template);
     if (!(ran instanceof Promise)) {
       release(key, owned, !strict && !ran.discard);
@@ -436,6 +498,7 @@ function receive(message: ToWorker): void {
         engineBytes:
           [...modules.values()].reduce((n, engine) => n + engine.memoryBytes, 0) +
           [...templates.values()].reduce((n, slot) => n + (slot.template?.engine.memoryBytes ?? 0), 0),
+        strictTemplates: [...templates.values()].filter((slot) => slot.template).length,
       });
       break;
     case "call-result": {
@@ -465,7 +528,8 @@ function receive(message: ToWorker): void {
       kv?.triggersChanged(message.app);
       break;
     case "forget":
-      templates.delete(message.app);
+      for (const [templateKey, slot] of templates) if (slot.app === message.app) templates.delete(templateKey);
+      strictRuns.delete(message.app);
       for (const [key, list] of idle) {
         if (!key.startsWith(`${message.app}/`)) continue;
         for (const instance of list) discard(instance);
