@@ -18,6 +18,11 @@ export const KV_LOCK_KEY = 7_340_813;
  */
 export type KvOwnershipState = "owner" | "shared" | "lost";
 
+/** How long a start (or reconnect) waits for an exclusive holder to leave before DATABASE_OWNED. */
+const OWNER_LEAVING_MS = 2_000;
+/** How long a `serve` waits for the key exclusively on each try (a PostgreSQL interval). */
+const EXCLUSIVE_WAIT = "150ms";
+
 /** The backends holding the key: bigint advisory keys below 2^32 show as classid 0, objid = key, objsubid 1. */
 const HOLDERS = `select l.mode, a.application_name, host(a.client_addr) as addr, a.pid
   from pg_locks l left join pg_stat_activity a on a.pid = l.pid
@@ -58,18 +63,20 @@ export class KvOwnership {
    * Throws DATABASE_OWNED, naming the holder, when another process owns the database.
    */
   async acquire(session: Queryable): Promise<void> {
-    if (this.wants === "exclusive") {
-      // A few tries: this process's own writes made while the lock was away hold it shared for a moment.
-      for (let attempt = 0; attempt < 3; attempt++) {
-        if (await tryLock(session, "pg_try_advisory_lock")) return this.set("owner");
-        if (attempt < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    // An owner that just stopped (or whose connection was just terminated) holds the key until its
+    // backend has ended, which can take a while on a loaded server: some patience before giving up.
+    const deadline = Date.now() + OWNER_LEAVING_MS;
+    for (let attempt = 0; ; attempt++) {
+      if (this.wants === "exclusive" && (await lockExclusive(session))) return this.set("owner");
+      if (await tryLock(session, "pg_try_advisory_lock_shared")) return this.set("shared");
+      if (Date.now() >= deadline) {
+        throw new PiCloudError(
+          "DATABASE_OWNED",
+          `Another PiCloud process owns this database's KV data (${await describeHolders(session)}): a single-node 'picloud serve' caches KV reads and allows no other process on its database. Stop it, or run several processes as 'picloud manager' plus 'picloud node' (docs/cluster.md), or set PICLOUD_KV_CACHE_MIB=0 on every 'picloud serve' that shares the database.`,
+        );
       }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200, 20 * 2 ** attempt)));
     }
-    if (await tryLock(session, "pg_try_advisory_lock_shared")) return this.set("shared");
-    throw new PiCloudError(
-      "DATABASE_OWNED",
-      `Another PiCloud process owns this database's KV data (${await describeHolders(session)}): a single-node 'picloud serve' caches KV reads and allows no other process on its database. Stop it, or run several processes as 'picloud manager' plus 'picloud node' (docs/cluster.md), or set PICLOUD_KV_CACHE_MIB=0 on every 'picloud serve' that shares the database.`,
-    );
   }
 
   /** The LISTEN connection is gone, and the lock with it: called before anything else hears of it. */
@@ -84,9 +91,27 @@ export class KvOwnership {
   }
 }
 
-async function tryLock(session: Queryable, fn: "pg_try_advisory_lock" | "pg_try_advisory_lock_shared"): Promise<boolean> {
+async function tryLock(session: Queryable, fn: "pg_try_advisory_lock_shared"): Promise<boolean> {
   const rows = await session.query<{ ok: boolean }>(`select ${fn}(${KV_LOCK_KEY}::bigint) as ok`);
   return rows[0]?.ok === true;
+}
+
+/**
+ * Waits up to EXCLUSIVE_WAIT for the key: guarded writes in flight (this process's own, made while its
+ * lock was away) hold it shared for a moment, and while this request waits no new one can take it
+ * (they retry, kv.ts), so it is granted once those end; a cluster's sessions hold it for good.
+ */
+async function lockExclusive(session: Queryable): Promise<boolean> {
+  await session.query(`set lock_timeout = '${EXCLUSIVE_WAIT}'`);
+  try {
+    await session.query(`select pg_advisory_lock(${KV_LOCK_KEY}::bigint)`);
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === "55P03") return false; // lock_not_available: timed out
+    throw error;
+  } finally {
+    await session.query("set lock_timeout = 0");
+  }
 }
 
 async function describeHolders(session: Queryable): Promise<string> {
