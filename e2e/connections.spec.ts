@@ -74,8 +74,8 @@ describe("connections", { timeout: 240_000 }, () => {
     // headers, so the page reads it), which the browser logs as a failed load.
     allowBrowserErrors(page, /status of 503/);
     // In the emulated window (support/desktop.ts), Chromium words a refused connection to loopback as
-    // a Local Network Access denial.
-    allowBrowserErrors(page, /access the `loopback` address space/);
+    // a Local Network Access denial, and the request as ERR_FAILED.
+    allowBrowserErrors(page, /access the `loopback` address space|ERR_FAILED/);
     await shell.go("#/apps/remote-app");
     await remote.halt();
     await page.waitForSelector('[data-testid="connection-status"].down', { timeout: 60_000 });

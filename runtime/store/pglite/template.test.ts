@@ -48,6 +48,16 @@ function tree(dir: string, prefix = ""): string[] {
   return out;
 }
 
+/** PGlite opens `dir` as an existing database and answers a query. */
+async function expectOpens(dir: string): Promise<void> {
+  const db = await openPglite(dir);
+  try {
+    expect(await db.query("select 1 as one")).toEqual([{ one: 1 }]);
+  } finally {
+    await db.close();
+  }
+}
+
 /** The pid of a process that has exited. */
 function deadPid(): number {
   const child = spawnSync(process.execPath, ["-e", ""]);
@@ -190,12 +200,7 @@ describe("the PGlite data-dir template", { timeout: 120_000 }, () => {
     expect(existsSync(path.join(target, ".picloud-unpacking"))).toBe(false);
     expect(isFreshLocation(pgdata)).toBe(false);
     // PGlite's file system cannot open a path through a symlink (ENOENT): the target is the database.
-    const db = await openPglite(target);
-    try {
-      expect(await db.query("select 1 as one")).toEqual([{ one: 1 }]);
-    } finally {
-      await db.close();
-    }
+    await expectOpens(target);
   });
 
   it("a mount point holding only lost+found is filled in place, lost+found untouched, and PGlite opens it", async () => {
@@ -213,12 +218,7 @@ describe("the PGlite data-dir template", { timeout: 120_000 }, () => {
     expect(existsSync(path.join(pgdata, "PG_VERSION"))).toBe(true);
     expect(existsSync(path.join(pgdata, ".picloud-unpacking"))).toBe(false);
     expect(isFreshLocation(pgdata)).toBe(false);
-    const db = await openPglite(pgdata);
-    try {
-      expect(await db.query("select 1 as one")).toEqual([{ one: 1 }]);
-    } finally {
-      await db.close();
-    }
+    await expectOpens(pgdata);
     // Half-filled there: cleared (but lost+found) and filled again.
     writeFileSync(path.join(pgdata, ".picloud-unpacking"), "");
     writeFileSync(path.join(pgdata, "base", "torn"), "half a page");
@@ -293,12 +293,7 @@ describe("the PGlite data-dir template", { timeout: 120_000 }, () => {
     expect(existsSync(path.join(pgdata, "base", "torn"))).toBe(false);
     expect(existsSync(path.join(pgdata, ".picloud-unpacking"))).toBe(false);
     expect(isFreshLocation(pgdata)).toBe(false);
-    const db = await openPglite(pgdata);
-    try {
-      expect(await db.query("select 1 as one")).toEqual([{ one: 1 }]);
-    } finally {
-      await db.close();
-    }
+    await expectOpens(pgdata);
   });
 
   it("a template that does not unpack whole leaves neither a data directory nor a staging directory", async () => {
