@@ -34,8 +34,8 @@ export interface StrictTemplatePolicy {
 }
 
 /**
- * A template costs a module of its own and a build (~2 fresh runs of CPU) and saves ~2 ms per run
- * after: built only for an app that has shown repeat use in the worker, at most `max` of them kept
+ * A template costs a module of its own and a build (~2.7 fresh runs of CPU) and saves ~90% of each
+ * run after: built only for an app that has shown repeat use in the worker, at most `max` of them kept
  * (docs/architecture.md, strict mode).
  */
 export const STRICT_TEMPLATE_DEFAULTS: StrictTemplatePolicy = {

@@ -313,6 +313,33 @@ export default { async fetch() {
     }
   });
 
+  it("a strict app whose runs overlap keeps its ordinary module for the runs that find its template busy", async () => {
+    const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 100_000, instanceMaxAgeMs: 60_000 });
+    try {
+      const source = "export default { async fetch() { await kv.collection('c').get('k'); return Response.json(1) } }";
+      const http = { method: "GET", path: "/a/s", subpath: "/", query: {}, headers: {}, body: null, url: "/a/s" };
+      const slowSdk = () => new Promise<string>((r) => setTimeout(() => r("null"), 30));
+      const strict = () => pool.invoke(request(source, { strict: true, context: { app: "a", script: "s", request: http } }), slowSdk);
+      const MiB = 1024 * 1024;
+      for (let i = 0; i < STRICT_TEMPLATE_DEFAULTS.afterRuns; i++) expect((await strict()).ok).toBe(true);
+      await new Promise((r) => setTimeout(r, 500));
+      // Alone, a run from the template drops the ordinary module: one module.
+      expect((await strict()).ok).toBe(true);
+      expect((await pool.workerStats())[0]).toMatchObject({ strictTemplates: 1, engineBytes: 16 * MiB });
+      // Two at once: one from the template, one in the ordinary module (built again); the next run keeps it.
+      for (const outcome of await Promise.all([strict(), strict()])) expect(outcome.ok).toBe(true);
+      expect((await strict()).ok).toBe(true);
+      const [stats] = await pool.workerStats();
+      expect(stats).toMatchObject({ strictTemplates: 1, engineBytes: 32 * MiB });
+      const created = stats?.instancesCreated ?? 0;
+      for (let i = 0; i < 5; i++) for (const outcome of await Promise.all([strict(), strict()])) expect(outcome.ok).toBe(true);
+      // Each pair built one instance (in the kept module) and restored the template once.
+      expect((await pool.workerStats())[0]?.instancesCreated).toBe(created + 5);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("scripts that await host calls still share instances once their runs end", async () => {
     const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 100_000, instanceMaxAgeMs: 60_000 });
     try {

@@ -59,12 +59,16 @@ interface TemplateSlot {
   lastUsed: number;
   /** The template's module size when built: a run that grew it past this + growthBytes drops it. */
   builtBytes: number;
+  /** When a run last found the template busy and built an instance in the app's ordinary module. */
+  busyAt: number;
 }
 /** By templateKey, least recently used first. */
 const templates = new Map<string, TemplateSlot>();
 const policy: StrictTemplatePolicy = { ...STRICT_TEMPLATE_DEFAULTS, ...settings.strictTemplates };
 /** Strict runs per app in the current window (least recently seen first, at most MAX_SOURCES apps). */
 const strictRuns = new Map<string, { n: number; since: number }>();
+/** How long after a strict run found its template busy the app's ordinary module is kept for the next. */
+const ORDINARY_KEEP_MS = 10_000;
 /** Builds that failed before an app's strict runs stop trying (they build an instance each, as before). */
 const TEMPLATE_MAX_FAILURES = 3;
 const layout = settings.strictSnapshots === false ? undefined : engineLayout(engineWasmPath());
@@ -291,6 +295,7 @@ function templateFor(app: string, limits: Limits): { slot: TemplateSlot; templat
       wanted: new Set(),
       lastUsed: now,
       builtBytes: 0,
+      busyAt: -Infinity,
     };
     scheduleSweep();
   } else templates.delete(key);
@@ -301,7 +306,10 @@ function templateFor(app: string, limits: Limits): { slot: TemplateSlot; templat
     if (!slot.building && slot.failures < TEMPLATE_MAX_FAILURES) buildTemplate(key, slot, limits);
     return undefined;
   }
-  if (template.busy) return undefined;
+  if (template.busy) {
+    slot.busyAt = now;
+    return undefined;
+  }
   if (slot.wanted.size > 0) {
     try {
       template.extend(slot.wanted);
@@ -363,9 +371,11 @@ function runOnTemplate(
   const calls: CallCount = { n: 0 };
   const loadStart = performance.now();
   let instance: SandboxInstance;
-  // The app's ordinary module, once it holds no instance, is not needed by its strict runs any more.
+  // The app's ordinary module, once it holds no instance, is not needed by its strict runs any more,
+  // unless they keep overlapping (runs awaiting the host): those that find the template busy use it.
   const ordinary = modules.get(version.app);
-  if (ordinary && ordinary.liveInstances === 0 && !creating.has(version.app)) modules.delete(version.app);
+  if (ordinary && ordinary.liveInstances === 0 && !creating.has(version.app) && loadStart - slot.busyAt > ORDINARY_KEEP_MS)
+    modules.delete(version.app);
   template.busy = true;
   busy.enter();
   try {
