@@ -21,6 +21,8 @@ const request = (source: string, overrides: Partial<InvokeRequest> = {}): Invoke
 });
 
 const noSdk = async () => "null";
+/** The request a strict Workers-style run is given. */
+const http = { method: "GET", path: "/a/s", subpath: "/", query: {}, headers: {}, body: null, url: "/a/s" };
 
 const startPool = (workers: number, queue?: Partial<ExecutorQueueOptions>) =>
   WorkerPool.start({ workers, logger: silentLogger(), instanceMaxUses: 1_000, instanceMaxAgeMs: 60_000, ...(queue && { queue }) });
@@ -232,7 +234,6 @@ export default { async fetch() {
   Array.prototype.leak = 1; globalThis.leaked = 1; Response.prototype.leak = 1;
   return Response.json(seen);
 } }`;
-      const http = { method: "GET", path: "/a/s", subpath: "/", query: {}, headers: {}, body: null, url: "/a/s" };
       const strict = () =>
         pool.invoke(request(source, { version: 30, strict: true, context: { app: "a", script: "s", request: http } }), noSdk);
       const seen = (outcome: Awaited<ReturnType<typeof strict>>) => {
@@ -269,7 +270,6 @@ export default { async fetch() {
     });
     try {
       const source = "export default { async fetch() { return Response.json(Math.random()) } }";
-      const http = { method: "GET", path: "/a/s", subpath: "/", query: {}, headers: {}, body: null, url: "/a/s" };
       const strict = (app: string) =>
         pool.invoke(request(source, { app, strict: true, context: { app, script: "s", request: http } }), noSdk);
       const { afterRuns } = STRICT_TEMPLATE_DEFAULTS;
@@ -313,11 +313,35 @@ export default { async fetch() {
     }
   });
 
+  it("a strict app under steady concurrent load gets its template: the build is not starved by runs building instances", async () => {
+    const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 100_000, instanceMaxAgeMs: 60_000 });
+    try {
+      const source = "export default { async fetch() { return Response.json(1) } }";
+      const strict = () => pool.invoke(request(source, { strict: true, context: { app: "a", script: "s", request: http } }), noSdk);
+      const end = Date.now() + 1_500;
+      let runs = 0;
+      await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          while (Date.now() < end) {
+            expect((await strict()).ok).toBe(true);
+            runs++;
+          }
+        }),
+      );
+      const [stats] = await pool.workerStats();
+      // Without waiting for the build, every run after the afterRuns-th built an instance (~800 in 4 s).
+      expect(runs).toBeGreaterThan(50);
+      expect(stats).toMatchObject({ strictTemplates: 1 });
+      expect(stats?.instancesCreated).toBeLessThan(STRICT_TEMPLATE_DEFAULTS.afterRuns + 3);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("a strict app whose runs overlap keeps its ordinary module for the runs that find its template busy", async () => {
     const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 100_000, instanceMaxAgeMs: 60_000 });
     try {
       const source = "export default { async fetch() { await kv.collection('c').get('k'); return Response.json(1) } }";
-      const http = { method: "GET", path: "/a/s", subpath: "/", query: {}, headers: {}, body: null, url: "/a/s" };
       const slowSdk = () => new Promise<string>((r) => setTimeout(() => r("null"), 30));
       const strict = () => pool.invoke(request(source, { strict: true, context: { app: "a", script: "s", request: http } }), slowSdk);
       const MiB = 1024 * 1024;

@@ -52,6 +52,8 @@ interface TemplateSlot {
   readonly app: string;
   template: StrictTemplate | undefined;
   building: boolean;
+  /** Settles when the build in progress ends (built or failed). */
+  built: Promise<void> | undefined;
   failures: number;
   readonly memoryMiB: number;
   readonly stackKiB: number;
@@ -220,13 +222,24 @@ function invoke(message: InvokeMessage): void {
   // in this batch, so a quick answer never waits behind a slow neighbour.
   if (message.expectedMs >= FLUSH_BEFORE_MS) outbox.flushNow();
   const startedAt = performance.now();
-  if (message.strict === true) {
-    const found = templateFor(version.app, version.limits);
-    if (found) {
-      runOnTemplate(found.slot, found.template, message, version, startedAt);
-      return;
-    }
-  }
+  if (message.strict === true) runStrict(message, version, startedAt, false);
+  else runOnEngine(message, version, startedAt);
+}
+
+/**
+ * A strict run: from the template if there is one free; while one is being built, after the build
+ * (a few ms: a worker kept busy with runs that build instances would otherwise not get to finish the
+ * build's asynchronous WASM instantiation for as long as the runs keep coming); else in an instance
+ * built for it, as without templates.
+ */
+function runStrict(message: InvokeMessage, version: WorkerVersion, startedAt: number, waited: boolean): void {
+  const found = templateFor(version.app, version.limits, !waited);
+  if (found?.template) runOnTemplate(found.slot, found.template, message, version, startedAt);
+  else if (found?.slot.building && found.slot.built && !waited) found.slot.built.then(() => runStrict(message, version, startedAt, true));
+  else runOnEngine(message, version, startedAt);
+}
+
+function runOnEngine(message: InvokeMessage, version: WorkerVersion, startedAt: number): void {
   const engine = readyEngine(version.app, version.limits.memoryMiB);
   if (engine) {
     runOn(engine, message, version, startedAt);
@@ -277,10 +290,14 @@ function roomForTemplate(now: number): boolean {
  * The strict-mode template for the app and these limits when it is free; else starts building one if
  * the app has shown repeat use (and there is room), and the run builds an instance as before.
  */
-function templateFor(app: string, limits: Limits): { slot: TemplateSlot; template: StrictTemplate } | undefined {
+function templateFor(
+  app: string,
+  limits: Limits,
+  count: boolean,
+): { slot: TemplateSlot; template: StrictTemplate | undefined } | undefined {
   if (!layout) return undefined;
   const now = performance.now();
-  const repeated = repeatUse(app, now);
+  const repeated = count && repeatUse(app, now);
   const key = templateKey(app, limits);
   let slot = templates.get(key);
   if (!slot) {
@@ -289,6 +306,7 @@ function templateFor(app: string, limits: Limits): { slot: TemplateSlot; templat
       app,
       template: undefined,
       building: false,
+      built: undefined,
       failures: 0,
       memoryMiB: limits.memoryMiB,
       stackKiB: limits.stackKiB,
@@ -304,7 +322,7 @@ function templateFor(app: string, limits: Limits): { slot: TemplateSlot; templat
   const template = slot.template;
   if (!template) {
     if (!slot.building && slot.failures < TEMPLATE_MAX_FAILURES) buildTemplate(key, slot, limits);
-    return undefined;
+    return { slot, template: undefined };
   }
   if (template.busy) {
     slot.busyAt = now;
@@ -324,7 +342,7 @@ function templateFor(app: string, limits: Limits): { slot: TemplateSlot; templat
 
 function buildTemplate(key: string, slot: TemplateSlot, limits: Limits): void {
   slot.building = true;
-  EngineModule.create(limits.memoryMiB).then(
+  slot.built = EngineModule.create(limits.memoryMiB).then(
     (engine) => {
       slot.building = false;
       if (templates.get(key) !== slot || !layout) return;
