@@ -119,7 +119,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   // it; every other process (and a `serve` beside them) takes it shared (store/kv-ownership.ts).
   const role = options.role ?? "serve";
   const cacheMiB = kvCacheMiB(config.kvCacheMiB, embedded || role === "serve");
-  const kvOwnership = embedded ? undefined : new KvOwnership(role === "serve" && cacheMiB > 0 ? "exclusive" : "shared");
+  const kvOwnership = embedded ? undefined : new KvOwnership(role === "serve" && cacheMiB > 0 ? "exclusive" : "shared", config.nodeId);
   try {
     const pgliteLocation = options.pgliteLocation ?? pgliteDirectory(config.dataDir);
     const db = await openDatabase({

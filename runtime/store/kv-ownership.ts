@@ -7,6 +7,7 @@
 import os from "node:os";
 import { PiCloudError } from "../shared/errors.js";
 import type { Queryable } from "./db.js";
+import { NodeStore } from "./nodes.js";
 
 /** Arbitrary and stable ("picloud kv writers"); beside migrate.ts's 7_340_812. Must stay below 2^31 (see HOLDERS). */
 export const KV_LOCK_KEY = 7_340_813;
@@ -38,8 +39,15 @@ export class KvOwnership {
   private current: KvOwnershipState = "lost";
   private readonly listeners = new Set<(state: KvOwnershipState) => void>();
 
-  /** `exclusive`: a `serve` that caches KV; it falls back to `shared` when other processes hold the key. */
-  constructor(readonly wants: "exclusive" | "shared") {}
+  /**
+   * `exclusive`: a `serve` that caches KV; it falls back to `shared` when other processes hold the key,
+   * or when another live process is registered in `nodes` (`selfId` is this process's row): a process of
+   * a release before the lock (275c3b2) takes no lock and writes unseen, but registers and heartbeats.
+   */
+  constructor(
+    readonly wants: "exclusive" | "shared",
+    private readonly selfId = "",
+  ) {}
 
   get state(): KvOwnershipState {
     return this.current;
@@ -67,7 +75,11 @@ export class KvOwnership {
     // backend has ended, which can take a while on a loaded server: some patience before giving up.
     const deadline = Date.now() + OWNER_LEAVING_MS;
     for (let attempt = 0; ; attempt++) {
-      if (this.wants === "exclusive" && (await lockExclusive(session))) return this.set("owner");
+      if (this.wants === "exclusive" && (await lockExclusive(session))) {
+        if (!(await new NodeStore(session).othersLive(this.selfId))) return this.set("owner");
+        // Someone writes without the lock (an older release still running): no cache, shared like beside a current node.
+        await session.query(`select pg_advisory_unlock(${KV_LOCK_KEY}::bigint)`);
+      }
       if (await tryLock(session, "pg_try_advisory_lock_shared")) return this.set("shared");
       if (Date.now() >= deadline) {
         throw new PiCloudError(

@@ -111,6 +111,21 @@ export class NodeStore {
     }));
   }
 
+  /**
+   * Whether a process other than `selfId` is registered and live (heartbeating, as `list` judges it).
+   * False before the nodes table exists (a database being created).
+   */
+  async othersLive(selfId: string): Promise<boolean> {
+    const table = await this.db.query<{ t: string | null }>("select to_regclass('nodes')::text as t");
+    if (!table[0]?.t) return false;
+    const rows = await this.db.query(
+      `select 1 from nodes where id <> $1 and status <> 'left'
+         and last_seen_at >= now() - make_interval(secs => heartbeat_ms * $2 / 1000.0) limit 1`,
+      [selfId, MISSED_HEARTBEATS_DOWN],
+    );
+    return rows.length > 0;
+  }
+
   /** Forgets nodes that have been down for longer than `maxAgeMs`. */
   async pruneDown(maxAgeMs: number): Promise<number> {
     const rows = await this.db.query("delete from nodes where last_seen_at < now() - make_interval(secs => $1 / 1000.0) returning id", [

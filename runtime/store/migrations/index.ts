@@ -8,6 +8,7 @@ import { scriptSettings } from "./007-script-settings.js";
 import { nodes } from "./009-nodes.js";
 import { kvVersion } from "./010-kv-version.js";
 import { egressMode } from "./011-egress-mode.js";
+import { kvWritersLock } from "./012-kv-writers-lock.js";
 
 export interface Migration {
   readonly version: number;
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   nodes,
   kvVersion,
   egressMode,
+  kvWritersLock,
 ];

@@ -1,0 +1,145 @@
+// An owning serve beside processes of a release before the KV writers' lock (275c3b2): they take no
+// lock, write unguarded and send no NOTIFY. Migration 012 makes such a release refuse to start on the
+// database; one already running is registered in `nodes`, so a serve starting beside it does not own.
+// Real Postgres, real serves; the old-release tests need a built tree of it (rev2's /tmp/rev2-old, 1edbb09).
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { startRuntime, type Runtime } from "../main.js";
+import { loadConfig } from "../shared/config.js";
+import { silentLogger } from "../shared/log.js";
+import { createPostgresDatabase } from "../testing/databases.js";
+import { TEST_SECRETS_KEY, TEST_TOKEN } from "../testing/runtime.js";
+import { until } from "../testing/until.js";
+
+const OLD_TREE = process.env.PICLOUD_OLD_RELEASE_TREE ?? "/tmp/rev2-old";
+const haveOld = fs.existsSync(`${OLD_TREE}/out/runtime`);
+
+function options(databaseUrl: string) {
+  const config = loadConfig(
+    {
+      dataDir: "/nonexistent-picloud-test",
+      adminToken: TEST_TOKEN,
+      executorWorkers: 1,
+      port: 0,
+      databaseUrl,
+      secretsKey: TEST_SECRETS_KEY,
+    },
+    {},
+  );
+  return { config, logger: silentLogger() };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+async function database(): Promise<string> {
+  const created = await createPostgresDatabase("kvo2_kv");
+  cleanups.push(() => created.drop());
+  return created.url;
+}
+
+async function serve(url: string): Promise<Runtime> {
+  const runtime = (await startRuntime(options(url))) as Runtime;
+  cleanups.push(() => runtime.close());
+  return runtime;
+}
+
+function oldServe(url: string, port: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [`${OLD_TREE}/bin/picloud`, "serve"], {
+    env: {
+      ...process.env,
+      PICLOUD_DATABASE_URL: url,
+      PICLOUD_PORT: String(port),
+      PICLOUD_HOST: "127.0.0.1",
+      PICLOUD_ADMIN_TOKEN: TEST_TOKEN,
+      PICLOUD_SECRETS_KEY: TEST_SECRETS_KEY,
+      PICLOUD_DATA_DIR: "/tmp/kvo2-old-data",
+      PICLOUD_LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  cleanups.push(async () => {
+    child.kill("SIGTERM");
+    await exited;
+  });
+  return { child, output: () => output, exited };
+}
+
+describe("a serve beside processes that take no KV lock", () => {
+  it("does not own the database while another live process is registered in nodes; owns it once that row is stale", async () => {
+    const url = await database();
+    const first = await serve(url);
+    expect(first.core.kvOwnership?.state).toBe("owner");
+    await first.close();
+    // A process that writes without the lock, as an older release does: registered and heartbeating.
+    const pg = (await import("pg")).default;
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    cleanups.push(() => sql.end());
+    await sql.query(
+      `insert into nodes (id, name, url, role, version, status, heartbeat_ms, last_seen_at)
+       values ('old-1', 'old-1', 'http://x', 'node', '0.0.0', 'up', 5000, now())`,
+    );
+    const beside = await serve(url);
+    expect(beside.core.kvOwnership?.state).toBe("shared");
+    expect(beside.core.kvCacheStatus()).toEqual({ on: false, reason: "shared" });
+    await beside.core.db.query("insert into apps (id) values ('shop')");
+    await beside.core.kv.set("shop", "c", "k", '"old"');
+    expect(await beside.core.kv.get("shop", "c", "k")).toBe('"old"');
+    await sql.query("update kv set value = '\"new\"', version = nextval('kv_version') where app_id = 'shop' and key = 'k'");
+    expect(await beside.core.kv.get("shop", "c", "k")).toBe('"new"');
+    await beside.close();
+    // The same row, stale (missed its heartbeats): a crashed process; the next serve owns.
+    await sql.query("update nodes set last_seen_at = now() - interval '16 seconds' where id = 'old-1'");
+    const alone = await serve(url);
+    expect(alone.core.kvOwnership?.state).toBe("owner");
+  }, 60_000);
+
+  it.skipIf(!haveOld)(
+    "a process of the release before the lock refuses to start on the migrated database (SCHEMA_TOO_NEW)",
+    async () => {
+      const url = await database();
+      const owner = await serve(url);
+      expect(owner.core.kvOwnership?.state).toBe("owner");
+      const old = oldServe(url, 28_101);
+      expect(await old.exited).not.toBe(0);
+      expect(old.output()).toContain("SCHEMA_TOO_NEW");
+    },
+    60_000,
+  );
+
+  it.skipIf(!haveOld)(
+    "a serve started beside a running process of the release before the lock reads that process's writes",
+    async () => {
+      const url = await database();
+      const port = 28_102;
+      const old = oldServe(url, port);
+      const base = `http://127.0.0.1:${port}/api/v1`;
+      const headers = { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" };
+      await until(
+        "the old serve to answer",
+        async () => ((await fetch(`${base}/apps`, { headers }).catch(() => undefined))?.ok ? true : undefined),
+        30_000,
+        100,
+      );
+      // The new serve migrates (the old one keeps running: it checked the schema at its start) and finds it registered.
+      const current = await serve(url);
+      expect(current.core.kvOwnership?.state).toBe("shared");
+      await current.core.db.query("insert into apps (id) values ('shop')");
+      await current.core.kv.set("shop", "c", "k", '"old"');
+      expect(await current.core.kv.get("shop", "c", "k")).toBe('"old"');
+      const put = await fetch(`${base}/apps/shop/kv/c/k`, { method: "PUT", headers, body: JSON.stringify({ value: "new" }) });
+      expect(put.status).toBe(200);
+      expect(await current.core.kv.get("shop", "c", "k")).toBe('"new"');
+      expect(old.child.exitCode).toBe(null);
+    },
+    60_000,
+  );
+});
