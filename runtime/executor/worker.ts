@@ -321,7 +321,8 @@ function templateFor(
   slot.lastUsed = now;
   const template = slot.template;
   if (!template) {
-    if (!slot.building && slot.failures < TEMPLATE_MAX_FAILURES) buildTemplate(key, slot, limits);
+    // A slot whose template was dropped (grown, or failed to extend) asks for room like a new one: it no longer counts.
+    if (!slot.building && slot.failures < TEMPLATE_MAX_FAILURES && repeated && roomForTemplate(now)) buildTemplate(key, slot, limits);
     return { slot, template: undefined };
   }
   if (template.busy) {
