@@ -191,6 +191,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       cache: kvCache?.cache,
       notification: kvNotification(bus, cacheMode),
       guarded: kvOwnership ? () => !kvOwnership.owner : undefined,
+      ownerWritesKey: kvOwnership !== undefined,
     });
 
     const tokens = new TokenStore(db);

@@ -27,9 +27,10 @@ export interface KvCacheStatus {
    * embedded: the embedded database (one process); owner: this `serve` owns its Postgres database;
    * notify: shared database, PICLOUD_KV_CACHE_MIB set, writes NOTIFY; shared: other processes share the
    * database and this one has no PICLOUD_KV_CACHE_MIB (off); lost: the LISTEN connection (and lock) is
-   * away (off); disabled: PICLOUD_KV_CACHE_MIB=0.
+   * away (off); fencing: this `serve` owns the database and waits out a previous owner's writes still
+   * in flight (off); disabled: PICLOUD_KV_CACHE_MIB=0.
    */
-  readonly reason: "embedded" | "owner" | "notify" | "shared" | "lost" | "disabled";
+  readonly reason: "embedded" | "owner" | "fencing" | "notify" | "shared" | "lost" | "disabled";
 }
 
 /** How a process's KV cache follows other processes' writes. */
@@ -50,7 +51,8 @@ export function kvCacheStatus(db: Db, mode: KvCacheMode, cacheMiB: number): KvCa
   if (cacheMiB <= 0) return { on: false, reason: "disabled" };
   if (mode.embedded || !mode.ownership) return { on: true, reason: "embedded" };
   if (!db.health().listening || mode.ownership.state === "lost") return { on: false, reason: "lost" };
-  if (mode.ownership.owner) return { on: true, reason: "owner" };
+  if (mode.ownership.cacheable) return { on: true, reason: "owner" };
+  if (mode.ownership.owner) return { on: false, reason: "fencing" };
   return notifyMode(mode) ? { on: true, reason: "notify" } : { on: false, reason: "shared" };
 }
 
@@ -75,7 +77,7 @@ export function busKvCache(db: Db, bus: Bus, maxBytes: number, mode: KvCacheMode
   const notifying = notifyMode(mode);
   const { ownership } = mode;
   const live = ownership
-    ? () => db.health().listening && (ownership.owner || (notifying && ownership.state !== "lost"))
+    ? () => db.health().listening && (ownership.cacheable || (notifying && ownership.state === "shared"))
     : () => db.health().listening;
   const cache = new KvReadCache({ maxBytes, live });
   const unsubscribe = [
@@ -84,6 +86,8 @@ export function busKvCache(db: Db, bus: Bus, maxBytes: number, mode: KvCacheMode
     bus.subscribe("apps.changed", ({ app }) => cache.invalidateApp(app)),
     // Notifications sent while LISTEN was away are lost, and without the lock another process may have written.
     bus.onReconnect(() => cache.clear()),
+    // Owner, shared, lost, fenced: whatever it holds was read under other terms.
+    ...(ownership ? [ownership.onChange(() => cache.clear())] : []),
   ];
   return {
     cache,

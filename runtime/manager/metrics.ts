@@ -270,7 +270,7 @@ export class RuntimeMetrics {
     if (kvCacheStatus) {
       new Gauge({
         name: "picloud_kv_cache_on",
-        help: "1 while the KV read cache serves reads, else 0; reason: embedded, owner, notify (on), shared, lost, disabled (off).",
+        help: "1 while the KV read cache serves reads, else 0; reason: embedded, owner, notify (on), fencing, shared, lost, disabled (off).",
         labelNames: ["reason"] as const,
         registers,
         collect() {

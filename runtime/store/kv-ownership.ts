@@ -19,6 +19,19 @@ export const KV_LOCK_KEY = 7_340_813;
  */
 export type KvOwnershipState = "owner" | "shared" | "lost";
 
+/**
+ * Taken shared (per transaction, in the statement) by every write of an owner; a new owner takes it
+ * exclusively and releases it before its cache serves, so no write of a previous owner still in
+ * flight (waiting on a row lock when that owner's lock connection died) can commit after.
+ */
+export const KV_OWNER_WRITES_KEY = 7_340_814;
+
+/** How long a new owner waits for the owner-writes key on each try, then gives its own writes a moment. */
+const FENCE_WAIT = "50ms";
+
+/** How long a start (or reconnect) waits for the fence before it goes on with the cache off. */
+const FENCE_PATIENCE_MS = 1_000;
+
 /** How long a start (or reconnect) waits for an exclusive holder to leave before DATABASE_OWNED. */
 const OWNER_LEAVING_MS = 2_000;
 /** How long a `serve` waits for the key exclusively on each try (a PostgreSQL interval). */
@@ -37,6 +50,9 @@ export function listenApplicationName(role: string): string {
 
 export class KvOwnership {
   private current: KvOwnershipState = "lost";
+  /** Owner, and every write of a previous owner has ended: the cache may serve. */
+  private fenced = false;
+  private generation = 0;
   private readonly listeners = new Set<(state: KvOwnershipState) => void>();
 
   /**
@@ -58,6 +74,14 @@ export class KvOwnership {
     return this.current === "owner";
   }
 
+  /**
+   * True while this process alone writes KV to the database and no write of a previous owner can still
+   * commit: its cache may serve reads. Told to listeners when it turns true.
+   */
+  get cacheable(): boolean {
+    return this.current === "owner" && this.fenced;
+  }
+
   /** Told of every change of state, synchronously. */
   onChange(listener: (state: KvOwnershipState) => void): () => void {
     this.listeners.add(listener);
@@ -76,7 +100,7 @@ export class KvOwnership {
     const deadline = Date.now() + OWNER_LEAVING_MS;
     for (let attempt = 0; ; attempt++) {
       if (this.wants === "exclusive" && (await lockExclusive(session))) {
-        if (!(await new NodeStore(session).othersLive(this.selfId))) return this.set("owner");
+        if (!(await new NodeStore(session).othersLive(this.selfId))) return this.becomeOwner(session);
         // Someone writes without the lock (an older release still running): no cache, shared like beside a current node.
         await session.query(`select pg_advisory_unlock(${KV_LOCK_KEY}::bigint)`);
       }
@@ -93,7 +117,61 @@ export class KvOwnership {
 
   /** The LISTEN connection is gone, and the lock with it: called before anything else hears of it. */
   lost(): void {
+    this.generation++;
+    this.fenced = false;
     this.set("lost");
+  }
+
+  /**
+   * Owner at once (its writes are the owner's); the cache waits until the fence has passed: up to
+   * FENCE_PATIENCE_MS here (at once, unless a previous owner's write is still in flight), then in the
+   * background, so a start is not held up by a row lock another transaction holds.
+   */
+  private async becomeOwner(session: Queryable): Promise<void> {
+    const generation = ++this.generation;
+    this.fenced = false;
+    this.set("owner");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.fence(session, generation),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, FENCE_PATIENCE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Takes the owner-writes key exclusively and releases it: granted once every write of a previous
+   * owner has ended (refused: nothing). Tries of FENCE_WAIT with pauses, so this process's own writes
+   * (which take the key shared and are refused while this waits) get through. In the background: a
+   * previous owner's write may wait on a row lock for as long as a transaction holds it.
+   */
+  private async fence(session: Queryable, generation: number): Promise<void> {
+    try {
+      while (generation === this.generation) {
+        await session.query(`set lock_timeout = '${FENCE_WAIT}'`);
+        let granted = false;
+        try {
+          await session.query(`select pg_advisory_lock(${KV_OWNER_WRITES_KEY}::bigint)`);
+          granted = true;
+        } catch (error) {
+          if ((error as { code?: string }).code !== "55P03") throw error;
+        } finally {
+          await session.query("set lock_timeout = 0");
+        }
+        if (granted) {
+          await session.query(`select pg_advisory_unlock(${KV_OWNER_WRITES_KEY}::bigint)`);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } catch {
+      return; // the connection is gone: lost() follows
+    }
+    if (generation !== this.generation || this.current !== "owner") return;
+    this.fenced = true;
+    for (const listener of this.listeners) listener(this.current);
   }
 
   private set(state: KvOwnershipState): void {

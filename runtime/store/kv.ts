@@ -3,7 +3,7 @@
 import { PiCloudError } from "../shared/errors.js";
 import type { Db, NamedStatement, Notification, Queryable, Row } from "./db.js";
 import { ABSENT_VERSION, type CacheTicket, type KvReadCache } from "./kv-cache.js";
-import { KV_LOCK_KEY } from "./kv-ownership.js";
+import { KV_LOCK_KEY, KV_OWNER_WRITES_KEY } from "./kv-ownership.js";
 
 export const KV_LIMITS = {
   keyBytes: 512,
@@ -147,6 +147,8 @@ export interface KvStoreOptions {
    * Postgres, for every write but an owner's.
    */
   readonly guarded?: (() => boolean) | undefined;
+  /** An owner's writes (not guarded) take the owner-writes key shared, refused while a next owner fences (Postgres with the lock). */
+  readonly ownerWritesKey?: boolean | undefined;
 }
 
 const SELECT_VALUE: NamedStatement = {
@@ -179,23 +181,34 @@ const DELETE_NOTIFY: NamedStatement = {
  * transaction (no owner holds it); without it they write nothing. An upsert always returns its row,
  * so none means refused; a delete returns one row with `ok` and the deleted `key` (null: absent).
  */
-const GUARD = `g as (select pg_try_advisory_xact_lock_shared(${KV_LOCK_KEY}::bigint) as ok)`;
-const GUARDED_UPSERT_TEXT = UPSERT_TEXT.replace("values ($1, $2, $3, $4::jsonb)", "select $1, $2, $3, $4::jsonb from g where g.ok");
-const UPSERT_GUARDED: NamedStatement = { name: "picloud_kv_set_guarded", text: `with ${GUARD} ${GUARDED_UPSERT_TEXT}` };
-const UPSERT_NOTIFY_GUARDED: NamedStatement = {
-  name: "picloud_kv_set_notify_guarded",
-  text: `with ${GUARD}, w as (${GUARDED_UPSERT_TEXT}) select inserted, version, stored, pg_notify($6, $7) from w`,
-};
-const GUARDED_DELETE_TEXT = "delete from kv using g where g.ok and app_id = $1 and collection = $2 and key = $3 returning key";
-const DELETE_GUARDED: NamedStatement = {
-  name: "picloud_kv_delete_guarded",
-  text: `with ${GUARD}, d as (${GUARDED_DELETE_TEXT}) select g.ok, d.key from g left join d on true`,
-};
-const DELETE_NOTIFY_GUARDED: NamedStatement = {
-  name: "picloud_kv_delete_notify_guarded",
-  text: `with ${GUARD}, d as (${GUARDED_DELETE_TEXT})
+function guardedStatements(lockKey: number, suffix: string) {
+  const guard = `g as (select pg_try_advisory_xact_lock_shared(${lockKey}::bigint) as ok)`;
+  const upsertText = UPSERT_TEXT.replace("values ($1, $2, $3, $4::jsonb)", "select $1, $2, $3, $4::jsonb from g where g.ok");
+  const deleteText = "delete from kv using g where g.ok and app_id = $1 and collection = $2 and key = $3 returning key";
+  return {
+    upsert: { name: `picloud_kv_set_${suffix}`, text: `with ${guard} ${upsertText}` } as NamedStatement,
+    upsertNotify: {
+      name: `picloud_kv_set_notify_${suffix}`,
+      text: `with ${guard}, w as (${upsertText}) select inserted, version, stored, pg_notify($6, $7) from w`,
+    } as NamedStatement,
+    delete: {
+      name: `picloud_kv_delete_${suffix}`,
+      text: `with ${guard}, d as (${deleteText}) select g.ok, d.key from g left join d on true`,
+    } as NamedStatement,
+    deleteNotify: {
+      name: `picloud_kv_delete_notify_${suffix}`,
+      text: `with ${guard}, d as (${deleteText})
     select g.ok, d.key, case when d.key is not null then pg_notify($4, $5) end as notified from g left join d on true`,
-};
+    } as NamedStatement,
+  };
+}
+/** A write by a process that does not own the database: the KV writers' lock shared. */
+const GUARDED = guardedStatements(KV_LOCK_KEY, "guarded");
+/**
+ * An owner's write: the owner-writes key shared, so that a next owner can wait out every write of
+ * this one still in flight (kv-ownership.ts) before it trusts its cache.
+ */
+const OWNER = guardedStatements(KV_OWNER_WRITES_KEY, "owner");
 
 /** Tries of a refused guarded write after the first: 10, 20, 40, 80 and 160 ms apart. */
 const REFUSED_WRITE_RETRIES = 5;
@@ -218,6 +231,7 @@ export class KvStore {
   private readonly cache: KvReadCache | undefined;
   private readonly notification: KvStoreOptions["notification"];
   private readonly guarded: () => boolean;
+  private readonly ownerWritesKey: boolean;
 
   constructor(
     /** The main thread's Db, or an executor worker's own pool (executor/worker-kv.ts). */
@@ -228,6 +242,7 @@ export class KvStore {
     this.cache = options.cache;
     this.notification = options.notification;
     this.guarded = options.guarded ?? (() => false);
+    this.ownerWritesKey = options.ownerWritesKey ?? false;
   }
 
   async get(app: string, collection: string, key: string): Promise<string | null> {
@@ -269,7 +284,8 @@ export class KvStore {
     const ticket = cache?.beginWrite(app, collection, key);
     const upsert = async (q: Queryable) => {
       const row = await this.guardedWrite(async (guarded) => {
-        const statement = notify ? (guarded ? UPSERT_NOTIFY_GUARDED : UPSERT_NOTIFY) : guarded ? UPSERT_GUARDED : UPSERT;
+        const forms = guarded ? GUARDED : this.ownerWritesKey ? OWNER : undefined;
+        const statement = notify ? (forms?.upsertNotify ?? UPSERT_NOTIFY) : (forms?.upsert ?? UPSERT);
         const rows = await q
           .query<UpsertRow & Row>(statement, notify ? [...params, notify.channel, notify.payload] : params)
           .catch(rethrowValueError);
@@ -292,8 +308,9 @@ export class KvStore {
     const remove = async (q: Queryable) => {
       const params = notify ? [app, collection, key, notify.channel, notify.payload] : [app, collection, key];
       const existed = await this.guardedWrite(async (guarded) => {
-        if (!guarded) return (await q.query(notify ? DELETE_NOTIFY : DELETE, params)).length > 0;
-        const [row] = await q.query<{ ok: boolean; key: string | null }>(notify ? DELETE_NOTIFY_GUARDED : DELETE_GUARDED, params);
+        const forms = guarded ? GUARDED : this.ownerWritesKey ? OWNER : undefined;
+        if (!forms) return (await q.query(notify ? DELETE_NOTIFY : DELETE, params)).length > 0;
+        const [row] = await q.query<{ ok: boolean; key: string | null }>(notify ? forms.deleteNotify : forms.delete, params);
         return row?.ok ? row.key !== null : undefined;
       });
       return { result: existed, change: existed ? ({ app, collection, key, op: "delete", valueJson: null } as const) : undefined };
@@ -309,15 +326,17 @@ export class KvStore {
    * came back between the choice and the statement): run again as the owner's. Refused otherwise: the
    * holder may be this process's own lock backend, ending after its connection was terminated (the
    * process hears of that before the backend releases the lock), so a few more tries over ~0.3 s
-   * before DATABASE_OWNED.
+   * before DATABASE_OWNED. An owner's write refused the owner-writes key (a next owner waits out the
+   * writes in flight, or this process's own fence holds it for a moment) has the same tries.
    */
   private async guardedWrite<T>(run: (guarded: boolean) => Promise<T | undefined>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const guarded = this.guarded();
       const result = await run(guarded);
       if (result !== undefined) return result;
-      if (!guarded || attempt >= REFUSED_WRITE_RETRIES) ownedElsewhere();
-      if (this.guarded()) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+      if (attempt >= REFUSED_WRITE_RETRIES) ownedElsewhere();
+      // Refused as guarded, and the owner now: again at once as the owner's.
+      if (!guarded || this.guarded()) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
     }
   }
 
