@@ -3,27 +3,12 @@
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { startRuntime, type Runtime } from "../main.js";
-import { loadConfig } from "../shared/config.js";
-import { silentLogger } from "../shared/log.js";
 import { KV_OWNER_WRITES_KEY } from "../store/kv-ownership.js";
 import { createPostgresDatabase } from "../testing/databases.js";
-import { TEST_SECRETS_KEY, TEST_TOKEN } from "../testing/runtime.js";
+import { postgresProcessOptions } from "../testing/runtime.js";
 import { until } from "../testing/until.js";
 
-function options(databaseUrl: string) {
-  const config = loadConfig(
-    {
-      dataDir: "/nonexistent-picloud-test",
-      adminToken: TEST_TOKEN,
-      executorWorkers: 1,
-      port: 0,
-      databaseUrl,
-      secretsKey: TEST_SECRETS_KEY,
-    },
-    {},
-  );
-  return { config, logger: silentLogger() };
-}
+const options = postgresProcessOptions;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -6,29 +6,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { startRuntime, type Runtime } from "../main.js";
-import { loadConfig } from "../shared/config.js";
-import { silentLogger } from "../shared/log.js";
 import { createPostgresDatabase } from "../testing/databases.js";
-import { TEST_SECRETS_KEY, TEST_TOKEN } from "../testing/runtime.js";
+import { postgresProcessOptions, TEST_SECRETS_KEY, TEST_TOKEN } from "../testing/runtime.js";
 import { until } from "../testing/until.js";
 
 const OLD_TREE = process.env.PICLOUD_OLD_RELEASE_TREE ?? "/tmp/rev2-old";
 const haveOld = fs.existsSync(`${OLD_TREE}/out/runtime`);
 
-function options(databaseUrl: string) {
-  const config = loadConfig(
-    {
-      dataDir: "/nonexistent-picloud-test",
-      adminToken: TEST_TOKEN,
-      executorWorkers: 1,
-      port: 0,
-      databaseUrl,
-      secretsKey: TEST_SECRETS_KEY,
-    },
-    {},
-  );
-  return { config, logger: silentLogger() };
-}
+const options = postgresProcessOptions;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

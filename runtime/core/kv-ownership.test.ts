@@ -4,34 +4,18 @@ import net from "node:net";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startManagerProcess, startNodeProcess, startRuntime, type RoleProcess, type Runtime } from "../main.js";
-import { loadConfig } from "../shared/config.js";
 import type { PiCloudError } from "../shared/errors.js";
-import { silentLogger } from "../shared/log.js";
 import { KvStore } from "../store/kv.js";
 import { KV_LOCK_KEY, KvOwnership } from "../store/kv-ownership.js";
 import { openPostgres } from "../store/postgres/index.js";
 import { openDatabase } from "../store/open-db.js";
 import { createPostgresDatabase } from "../testing/databases.js";
-import { TEST_SECRETS_KEY, TEST_TOKEN } from "../testing/runtime.js";
+import { postgresProcessOptions } from "../testing/runtime.js";
 import { until } from "../testing/until.js";
 
 type Starter = (options: Parameters<typeof startRuntime>[0]) => Promise<RoleProcess | Runtime>;
 
-function options(databaseUrl: string, kvCacheMiB?: number) {
-  const config = loadConfig(
-    {
-      dataDir: "/nonexistent-picloud-test",
-      adminToken: TEST_TOKEN,
-      executorWorkers: 1,
-      port: 0,
-      databaseUrl,
-      secretsKey: TEST_SECRETS_KEY,
-      ...(kvCacheMiB !== undefined && { kvCacheMiB }),
-    },
-    {},
-  );
-  return { config, logger: silentLogger() };
-}
+const options = postgresProcessOptions;
 
 /** The error a start fails with, or undefined when it starts (then it is closed). */
 async function startError(start: Starter, databaseUrl: string): Promise<PiCloudError | undefined> {

@@ -12,6 +12,23 @@ export const TEST_SECRETS_KEY = Buffer.alloc(32, 7).toString("base64");
 /** Parsed JSON, as JSON.parse types it: tests read API bodies freely, as with `response.json()`. */
 type Json = ReturnType<typeof JSON.parse>;
 
+/** Options of a process (any role) on a Postgres database, one executor worker, any port; `kvCacheMiB`: PICLOUD_KV_CACHE_MIB. */
+export function postgresProcessOptions(databaseUrl: string, kvCacheMiB?: number): RuntimeOptions {
+  const config = loadConfig(
+    {
+      dataDir: "/nonexistent-picloud-test",
+      adminToken: TEST_TOKEN,
+      executorWorkers: 1,
+      port: 0,
+      databaseUrl,
+      secretsKey: TEST_SECRETS_KEY,
+      ...(kvCacheMiB !== undefined && { kvCacheMiB }),
+    },
+    {},
+  );
+  return { config, logger: silentLogger() };
+}
+
 export interface TestRuntime {
   readonly runtime: Runtime;
   /** Admin API call with the test token; `path` is below /api/v1. */
