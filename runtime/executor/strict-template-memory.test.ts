@@ -1,10 +1,11 @@
-// rev1 review of 1e37803 (strict runs from a per-app engine-memory template): worker-level findings.
+// What strict templates (strict-template.ts) may cost a worker: a cap on how many, none for apps seen once,
+// none kept grown, one per stack size, and the cap holding for templates rebuilt after a drop.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS } from "../../shared/limits.js";
-import { silentLogger } from "../../shared/log.js";
-import type { InvokeRequest } from "../../shared/wire.js";
-import { STRICT_TEMPLATE_DEFAULTS } from "../protocol.js";
-import { WorkerPool } from "../worker-pool.js";
+import { DEFAULT_LIMITS } from "../shared/limits.js";
+import { silentLogger } from "../shared/log.js";
+import type { InvokeRequest } from "../shared/wire.js";
+import { STRICT_TEMPLATE_DEFAULTS } from "./protocol.js";
+import { WorkerPool } from "./worker-pool.js";
 
 const MiB = 1024 * 1024;
 const http = { method: "GET", path: "/a/s", subpath: "/", query: {}, headers: {}, body: null, url: "http://x/a/s" };
@@ -22,8 +23,9 @@ const strict = (app: string, source: string, overrides: Partial<InvokeRequest> =
 });
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HELLO = "export default { async fetch(req) { return Response.json({ r: Math.random() }) } }";
+const GROW = "export default { async fetch() { const a = new Uint8Array(30 * 1048576); a.fill(1); return Response.json(a.length) } }";
 
-describe("rev1: strict templates", () => {
+describe("strict templates' memory", () => {
   it("engine memory of many strict apps stays within one module per app (as before 1e37803): templates need a cap", async () => {
     const pool = await WorkerPool.start({ workers: 1, logger: silentLogger(), instanceMaxUses: 1_000, instanceMaxAgeMs: 600_000 });
     try {
@@ -55,7 +57,6 @@ describe("rev1: strict templates", () => {
       const grown = await pool.invoke(strict("big", big, { version: 2 }), noSdk); // runs on the template: grows it to ~56 MiB
       expect(grown.ok).toBe(true);
       const after = (await pool.workerStats())[0]?.engineBytes ?? 0;
-      console.log({ before: before / MiB, after: after / MiB });
       // Dropped: the worker holds no more than before the run (32 MiB). On 1e37803 the grown template stays (~61 MiB).
       expect(JSON.parse(grown.ok ? (grown.response?.text ?? "0") : "0")).toBe(40 * MiB);
       expect(after).toBeLessThanOrEqual(before);
@@ -77,6 +78,39 @@ describe("rev1: strict templates", () => {
       const [stats] = await pool.workerStats();
       // One template per stack size would build ~2-4 instances; alternating, every strict run builds one.
       expect(stats?.instancesCreated).toBeLessThanOrEqual(6);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it("a template dropped because a run grew it is rebuilt only if there is room: never more than `max` held", async () => {
+    const max = 1;
+    const pool = await WorkerPool.start({
+      workers: 1,
+      logger: silentLogger(),
+      instanceMaxUses: 1_000,
+      instanceMaxAgeMs: 600_000,
+      strictTemplates: { max, evictAfterIdleMs: 600_000, growthBytes: 2 * 1024 * 1024 },
+    });
+    try {
+      const { afterRuns } = STRICT_TEMPLATE_DEFAULTS;
+      const hot = async (app: string, source = HELLO, version = 1) => {
+        for (let i = 0; i < afterRuns + 1; i++) {
+          expect((await pool.invoke(strict(app, source, { version }), noSdk)).ok).toBe(true);
+          await pause(150);
+        }
+      };
+      await hot("a");
+      expect((await pool.workerStats())[0]?.strictTemplates).toBe(1);
+      // a's run on its template grows it past growthBytes: dropped.
+      expect((await pool.invoke(strict("a", GROW, { version: 2 }), noSdk)).ok).toBe(true);
+      await pause(150);
+      expect((await pool.workerStats())[0]?.strictTemplates).toBe(0);
+      await hot("b"); // room: b gets the one template
+      expect((await pool.workerStats())[0]?.strictTemplates).toBe(1);
+      await hot("a"); // a's old slot is still in the map: rebuilt without asking for room
+      const held = (await pool.workerStats())[0]?.strictTemplates;
+      expect(held).toBeLessThanOrEqual(max);
     } finally {
       await pool.close();
     }
