@@ -1,17 +1,39 @@
 // An owning serve beside processes of a release before the KV writers' lock (275c3b2): they take no
 // lock, write unguarded and send no NOTIFY. Migration 012 makes such a release refuse to start on the
 // database; one already running is registered in `nodes`, so a serve starting beside it does not own.
-// Real Postgres, real serves; the old-release tests need a built tree of it (rev2's /tmp/rev2-old, 1edbb09).
-import { type ChildProcess, spawn } from "node:child_process";
-import fs from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+// Real Postgres, real serves; the old release is that commit of this repository, unpacked from git
+// into a temp dir and its runtime bundle built there.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startRuntime, type Runtime } from "../main.js";
 import { createPostgresDatabase } from "../testing/databases.js";
 import { postgresProcessOptions, TEST_SECRETS_KEY, TEST_TOKEN } from "../testing/runtime.js";
 import { until } from "../testing/until.js";
 
-const OLD_TREE = process.env.PICLOUD_OLD_RELEASE_TREE ?? "/tmp/rev2-old";
-const haveOld = fs.existsSync(`${OLD_TREE}/out/runtime`);
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** The last commit before the KV writers' lock (275c3b2). */
+const OLD_RELEASE = "1edbb09";
+/** A shallow clone has no history to unpack the old release from. */
+const shallow = execFileSync("git", ["rev-parse", "--is-shallow-repository"], { cwd: ROOT, encoding: "utf8" }).trim() === "true";
+let OLD_TREE = "";
+let oldDataDir = "";
+
+beforeAll(() => {
+  if (shallow) return;
+  OLD_TREE = mkdtempSync(path.join(os.tmpdir(), "picloud-old-release-"));
+  oldDataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-old-data-"));
+  execFileSync("sh", ["-c", `git archive ${OLD_RELEASE} | tar -x -C "${OLD_TREE}"`], { cwd: ROOT });
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(OLD_TREE, "node_modules"));
+  execFileSync(process.execPath, ["scripts/build-runtime.mjs"], { cwd: OLD_TREE, stdio: "ignore" });
+}, 120_000);
+
+afterAll(() => {
+  for (const dir of [OLD_TREE, oldDataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 const options = postgresProcessOptions;
 
@@ -41,7 +63,7 @@ function oldServe(url: string, port: number): { child: ChildProcess; output: () 
       PICLOUD_HOST: "127.0.0.1",
       PICLOUD_ADMIN_TOKEN: TEST_TOKEN,
       PICLOUD_SECRETS_KEY: TEST_SECRETS_KEY,
-      PICLOUD_DATA_DIR: "/tmp/kvo2-old-data",
+      PICLOUD_DATA_DIR: oldDataDir,
       PICLOUD_LOG_LEVEL: "warn",
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -87,7 +109,7 @@ describe("a serve beside processes that take no KV lock", () => {
     expect(alone.core.kvOwnership?.state).toBe("owner");
   }, 60_000);
 
-  it.skipIf(!haveOld)(
+  it.skipIf(shallow)(
     "a process of the release before the lock refuses to start on the migrated database (SCHEMA_TOO_NEW)",
     async () => {
       const url = await database();
@@ -100,7 +122,7 @@ describe("a serve beside processes that take no KV lock", () => {
     60_000,
   );
 
-  it.skipIf(!haveOld)(
+  it.skipIf(shallow)(
     "a serve started beside a running process of the release before the lock reads that process's writes",
     async () => {
       const url = await database();
