@@ -133,6 +133,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -296,6 +314,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -437,6 +473,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -526,6 +580,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -691,6 +763,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -912,6 +1002,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1024,6 +1132,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1154,6 +1280,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         /** Deploy a new version of a script */
@@ -1270,6 +1414,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         post?: never;
@@ -1360,6 +1522,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1478,6 +1658,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1607,6 +1805,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1727,6 +1943,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1882,6 +2116,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2082,6 +2334,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2303,6 +2573,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         post?: never;
@@ -2411,6 +2699,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2541,6 +2847,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2657,6 +2981,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put: {
@@ -2764,6 +3106,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         post?: never;
@@ -2854,6 +3214,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2999,6 +3377,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3178,6 +3574,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -3314,6 +3728,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -3428,6 +3860,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -3528,6 +3978,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3645,6 +4113,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         options?: never;
@@ -3751,6 +4237,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3880,6 +4384,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         post?: never;
@@ -3968,6 +4490,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4090,6 +4630,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4200,6 +4758,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         /** Remove an allowed pattern */
@@ -4289,6 +4865,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4412,6 +5006,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4559,6 +5171,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4744,6 +5374,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4847,6 +5495,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5008,6 +5674,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5146,6 +5830,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5307,6 +6009,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5450,6 +6170,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5539,6 +6277,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5665,6 +6421,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5775,6 +6549,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5953,6 +6745,24 @@ export interface paths {
                         "application/json": components["schemas"]["PiCloudError"];
                     };
                 };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -6078,6 +6888,24 @@ export interface paths {
                 };
                 /** @description Rate limited (RATE_LIMITED) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description An unexpected fault (INTERNAL); the log has the detail */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PiCloudError"];
+                    };
+                };
+                /** @description Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -246,7 +246,7 @@ describe("the OpenAPI document", () => {
     );
     expect(operations.length).toBeGreaterThan(30);
     for (const [name, op] of operations) {
-      for (const status of ["400", "401", "404", "409", "413", "429"]) {
+      for (const status of ["400", "401", "404", "409", "413", "429", "500", "503"]) {
         expect(op.responses[status]?.content?.["application/json"]?.schema.$ref, `${name} ${status}`).toBe(
           "#/components/schemas/PiCloudError",
         );

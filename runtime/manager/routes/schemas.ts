@@ -62,6 +62,8 @@ const ERROR_RESPONSES: Record<number, string> = {
   413: "Body or value too large (BODY_TOO_LARGE, SCRIPT_TOO_LARGE, KV_VALUE_TOO_LARGE)",
   415: "Unsupported content type (UNSUPPORTED_MEDIA_TYPE)",
   429: "Rate limited (RATE_LIMITED)",
+  500: "An unexpected fault (INTERNAL); the log has the detail",
+  503: "Not available now: the database is unreachable (DATABASE_UNAVAILABLE), another process owns its KV data (DATABASE_OWNED), or the server is closing (SHUTTING_DOWN)",
 };
 
 /** Adds the error answers (with the error schema) to a route's response schemas, keeping its own. */
