@@ -7,6 +7,7 @@ import { startManagerProcess, startNodeProcess, startRuntime, type RoleProcess, 
 import type { PiCloudError } from "../shared/errors.js";
 import { KvStore } from "../store/kv.js";
 import { KV_LOCK_KEY, KvOwnership } from "../store/kv-ownership.js";
+import type { Queryable } from "../store/db.js";
 import { openPostgres } from "../store/postgres/index.js";
 import { openDatabase } from "../store/open-db.js";
 import { createPostgresDatabase } from "../testing/databases.js";
@@ -276,6 +277,64 @@ describe("a LISTEN connection that goes silent (a network partition)", () => {
       for (const pair of pairs) for (const socket of pair) socket.destroy();
       await db.close().catch(() => {});
       await new Promise((resolve) => proxy.close(resolve));
+      await database.drop();
+    }
+  });
+});
+
+describe("a LISTEN connection whose ping fails while it stays connected", () => {
+  it("is given up at the failure: the cache stands aside, and the lock is taken again on a new connection", async () => {
+    const database = await createPostgresDatabase();
+    const ownership = new KvOwnership("exclusive");
+    let session: Queryable | undefined;
+    const downs: unknown[] = [];
+    const db = await openPostgres(database.url, {
+      // Pings 1 s apart, each given 667 ms: the failure below (200 ms) comes before that deadline.
+      pingMs: 1_000,
+      reconnectMinMs: 50,
+      reconnectMaxMs: 200,
+      onStateChange: (state, error) => {
+        if (state === "down") downs.push(error);
+      },
+      session: {
+        connected: async (listen) => {
+          session = listen;
+          await ownership.acquire(listen);
+        },
+        lost: () => ownership.lost(),
+      },
+    });
+    const sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+    try {
+      expect(ownership.state).toBe("owner");
+      const pidOf = async () =>
+        (
+          await sql.query<{ pid: number }>(
+            `select pid from pg_locks where locktype = 'advisory' and objid = $1 and mode = 'ExclusiveLock' and granted
+              and database = (select oid from pg_database where datname = current_database())`,
+            [KV_LOCK_KEY],
+          )
+        ).rows[0]?.pid;
+      const firstPid = await pidOf();
+      expect(firstPid).toBeTypeOf("number");
+      // A real failed ping on a connection that stays up: a serializable read-write transaction is open
+      // elsewhere, so a deferrable read-only serializable snapshot (the ping's, after these settings)
+      // waits for it, and the session's statement_timeout cancels the ping after 200 ms.
+      await sql.query("begin isolation level serializable");
+      await sql.query("select 1");
+      await session?.query(
+        "set default_transaction_isolation = 'serializable'; set default_transaction_read_only = on; set default_transaction_deferrable = on; set statement_timeout = 200",
+      );
+      await until("the failed ping to count as lost", async () => (downs.length > 0 ? true : undefined), 5_000);
+      expect(downs[0]).toMatchObject({ code: "57014" }); // the ping's own error, not the unanswered-ping deadline
+      await until("the lock to be taken again", async () => (ownership.cacheable ? true : undefined), 5_000);
+      expect(await pidOf()).not.toBe(firstPid);
+      await sql.query("commit");
+      expect(db.health().listening).toBe(true);
+    } finally {
+      await sql.end();
+      await db.close().catch(() => {});
       await database.drop();
     }
   });

@@ -18,8 +18,8 @@ export interface PostgresOptions {
   /** Session state kept on the LISTEN connection (the KV writers' lock, store/kv-ownership.ts). */
   readonly session?: ListenSession;
   /**
-   * How often the LISTEN connection is asked `select 1` (default 15 s); no answer within 2/3 of that
-   * and it counts as lost. With the server-side keepalives it sets (dropped after ~60 s of silence),
+   * How often the LISTEN connection is asked `select 1` (default 15 s); no answer within 2/3 of that,
+   * or an error for an answer, and it counts as lost. With the server-side keepalives it sets (dropped after ~60 s of silence),
    * a silently dead connection is given up here before PostgreSQL releases what its session held.
    */
   readonly pingMs?: number;
@@ -204,7 +204,14 @@ export async function openPostgres(connectionString: string, options: PostgresOp
             clearTimeout(deadline);
             if (!lost) ping();
           },
-          () => clearTimeout(deadline),
+          // A failed ping (cancelled, a statement_timeout, the session stuck in an aborted transaction,
+          // which would also hold back notifications) leaves the session in a state nothing here checks:
+          // lost, like an unanswered one, so the lock is taken again on a fresh connection. Keeping on
+          // pinging would trust a session that just proved it is not answering as it should.
+          (error: unknown) => {
+            clearTimeout(deadline);
+            onLost(error);
+          },
         );
       }, pingMs);
       pingTimer.unref();
