@@ -79,13 +79,18 @@ interface BackendFigures {
  */
 interface References {
   readonly bareUrl: string;
+  readonly barePid: number;
   readonly workerd?: Workerd;
 }
 
 async function measureReferences(refs: References, label: string): Promise<Row[]> {
-  const rows = [await load(refs.bareUrl, `bare fastify route, next to ${label}`)];
-  rows.push(await load(`${new URL(refs.bareUrl).origin}/greet${GREET_QUERY}`, `bare fastify route with a query string, next to ${label}`));
-  if (refs.workerd) rows.push(await load(refs.workerd.url, `workerd hello (Response.json), next to ${label}`));
+  const pid = refs.barePid;
+  const rows = [await load(refs.bareUrl, `bare fastify route, next to ${label}`, { pid })];
+  rows.push(
+    await load(`${new URL(refs.bareUrl).origin}/greet${GREET_QUERY}`, `bare fastify route with a query string, next to ${label}`, { pid }),
+  );
+  if (refs.workerd)
+    rows.push(await load(refs.workerd.url, `workerd hello (Response.json), next to ${label}`, { pid: refs.workerd.child.pid as number }));
   return rows;
 }
 
@@ -124,18 +129,18 @@ async function backendCases(label: "PGlite" | "Postgres", args: string[], refs: 
   const loadStarted = performance.now();
   if (want("hello")) {
     if (refs) rows.push(...(await measureReferences(refs, label)));
-    rows.push(await load(`${base}/bench/hello`, `hello, ${label}`));
-    rows.push(await load(`${base}/bench/workers-hello`, `hello, Workers style (Response), ${label}`));
-    rows.push(await load(`${base}/bench/greet${GREET_QUERY}`, `hello with a query string, ${label}`));
+    rows.push(await load(`${base}/bench/hello`, `hello, ${label}`, { pid }));
+    rows.push(await load(`${base}/bench/workers-hello`, `hello, Workers style (Response), ${label}`, { pid }));
+    rows.push(await load(`${base}/bench/greet${GREET_QUERY}`, `hello with a query string, ${label}`, { pid }));
   }
   if (want("kv")) {
-    rows.push(await load(`${base}/bench/kv`, `kv get+set script, ${label}`));
+    rows.push(await load(`${base}/bench/kv`, `kv get+set script, ${label}`, { pid }));
     // Its ceiling right after it, so that both see the same machine (`npm run bench:kv` alternates them).
     rows.push(await directKvOnFresh(label, `direct get+set, ${label}`));
   }
   if (want("hello")) {
-    rows.push(await load(`${base}/strict/hello`, `hello, strict mode, ${label}`));
-    rows.push(await load(`${base}/strict/workers-hello`, `hello, Workers style (Response), strict mode, ${label}`));
+    rows.push(await load(`${base}/strict/hello`, `hello, strict mode, ${label}`, { pid }));
+    rows.push(await load(`${base}/strict/workers-hello`, `hello, Workers style (Response), strict mode, ${label}`, { pid }));
     rows.push(await helloWhileBurning(base, label));
   }
   extra[`RSS after ${Math.round((performance.now() - loadStarted) / 1000)} s of load, MiB`] = rssMiB(pid);
@@ -187,7 +192,7 @@ async function main(): Promise<void> {
     if (want("hello")) {
       bare = await spawnUntil(["--import", "tsx", "bench/bare-server.ts"], LISTENING);
       const workerd = process.env.BENCH_WORKERD ? await startWorkerd(process.env.BENCH_WORKERD) : undefined;
-      refs = { bareUrl: `${bare.match[1]}/hello`, ...(workerd && { workerd }) };
+      refs = { bareUrl: `${bare.match[1]}/hello`, barePid: bare.child.pid as number, ...(workerd && { workerd }) };
     }
     try {
       for (const [label, args] of [
@@ -245,6 +250,13 @@ async function main(): Promise<void> {
       ratio(rps(`hello, ${b}`), rps(`bare fastify route, next to ${b}`)),
       ">= 0.45",
     ]);
+    // CPU per request is what a loaded machine does not inflate (req/s is): bare fastify's / ours, 1 = as cheap.
+    const cpu = (name: string) => find(name)?.cpuUsPerReq ?? Number.NaN;
+    goals.push([
+      `hello ${b}: bare fastify's server CPU per request / ours (µs, ${cpu(`bare fastify route, next to ${b}`)} / ${cpu(`hello, ${b}`)})`,
+      ratio(cpu(`bare fastify route, next to ${b}`), cpu(`hello, ${b}`)),
+      "report",
+    ]);
     goals.push([
       `hello with a query string ${b} / bare fastify with the same query (measured right before it)`,
       ratio(rps(`hello with a query string, ${b}`), rps(`bare fastify route with a query string, next to ${b}`)),
@@ -255,6 +267,12 @@ async function main(): Promise<void> {
         `hello ${b} / workerd (measured right before it)`,
         ratio(rps(`hello, ${b}`), rps(`workerd hello (Response.json), next to ${b}`)),
         ">= 1.25",
+      ]);
+    if (find(`workerd hello (Response.json), next to ${b}`))
+      goals.push([
+        `hello ${b}: workerd's CPU per request / ours (µs, ${cpu(`workerd hello (Response.json), next to ${b}`)} / ${cpu(`hello, ${b}`)})`,
+        ratio(cpu(`workerd hello (Response.json), next to ${b}`), cpu(`hello, ${b}`)),
+        "report",
       ]);
     goals.push([
       `hello ${b} while another app burns CPU: p99 ms (req/s vs hello)`,
@@ -290,9 +308,9 @@ async function main(): Promise<void> {
       .join(" ")}`,
     process.env.BENCH_FROM_SOURCE ? "runtime from TypeScript sources (tsx)" : "runtime from the bundle (out/runtime)",
     "",
-    "| case | req/s | p50 ms | p99 ms | note |",
-    "|---|---:|---:|---:|---|",
-    ...rows.map((r) => `| ${r.case} | ${r.reqPerSec} | ${r.p50Ms ?? ""} | ${r.p99Ms ?? ""} | ${r.note ?? ""} |`),
+    "| case | req/s | p50 ms | p99 ms | server CPU µs/req | note |",
+    "|---|---:|---:|---:|---:|---|",
+    ...rows.map((r) => `| ${r.case} | ${r.reqPerSec} | ${r.p50Ms ?? ""} | ${r.p99Ms ?? ""} | ${r.cpuUsPerReq ?? ""} | ${r.note ?? ""} |`),
     "",
     "| goal | measured | target |",
     "|---|---:|---|",
