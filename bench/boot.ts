@@ -115,22 +115,34 @@ async function main(): Promise<void> {
       ? [{ label: `this checkout, node ${process.env.BENCH_NODE_FLAGS}`, root: ROOT, nodeFlags: process.env.BENCH_NODE_FLAGS.split(" ") }]
       : []),
   ];
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-boot-"));
-  const postgres = await createPostgresDatabase();
+  // Each variant boots on data it created itself: an older build refuses a newer schema (SCHEMA_TOO_NEW).
+  const dataDirs: string[] = [];
+  const databases: { url: string; drop: () => Promise<void> }[] = [];
+  const storageFor = async (backend: "PGlite" | "Postgres"): Promise<string[]> => {
+    if (backend === "PGlite") {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-boot-"));
+      dataDirs.push(dir);
+      return ["--data-dir", dir];
+    }
+    const db = await createPostgresDatabase();
+    databases.push(db);
+    return ["--database-url", db.url];
+  };
   const lines: string[] = [];
   const loads: string[] = [];
   try {
-    for (const [backend, args] of [
-      ["PGlite", ["--data-dir", dataDir]],
-      ["Postgres", ["--database-url", postgres.url]],
-    ] as const) {
-      // First start (creates the schema, from this checkout: an older one accepts no newer schema)...
-      const first = await serve({ label: "this checkout", root: ROOT }, [...args]);
-      await deploy(first.match[1] as string);
-      await stop(first.child);
-      // ...then boots on the existing data, alternating variants.
+    for (const backend of ["PGlite", "Postgres"] as const) {
+      const argsOf = new Map<string, string[]>();
+      for (const v of variants) {
+        const args = await storageFor(backend);
+        argsOf.set(v.label, args);
+        // First start (creates the schema and the apps), then boots on the existing data, alternating variants.
+        const first = await serve(v, args);
+        await deploy(first.match[1] as string);
+        await stop(first.child);
+      }
       const boots = new Map<string, Boot[]>(variants.map((v) => [v.label, []]));
-      for (let i = 0; i < BOOTS; i++) for (const v of variants) boots.get(v.label)?.push(await bootOnce(v, [...args]));
+      for (let i = 0; i < BOOTS; i++) for (const v of variants) boots.get(v.label)?.push(await bootOnce(v, argsOf.get(v.label) ?? []));
       for (const v of variants) {
         const list = boots.get(v.label) ?? [];
         lines.push(
@@ -138,14 +150,14 @@ async function main(): Promise<void> {
         );
       }
       for (const v of variants) {
-        const m = await memory(v, [...args]);
+        const m = await memory(v, argsOf.get(v.label) ?? []);
         loads.push(`| ${backend} | ${v.label} | idle | ${formatBreakdown(m.idle)} |`);
         loads.push(`| ${backend} | ${v.label} | after ${LOAD_S} s of load (req/s ${m.rps}) | ${formatBreakdown(m.loaded)} |`);
       }
     }
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-    await postgres.drop();
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+    for (const db of databases) await db.drop();
   }
   const out = [
     `PiCloud boot and memory — ${os.cpus().length} cores, Node ${process.versions.node}, ${BOOTS} boots per variant (medians), ${CONNECTIONS} connections of load, load average ${os
