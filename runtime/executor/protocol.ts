@@ -46,6 +46,13 @@ export const STRICT_TEMPLATE_DEFAULTS: StrictTemplatePolicy = {
   growthBytes: 8 * 1024 * 1024,
 };
 
+/**
+ * Why a worker let a strict-mode template go: `faulted` (the engine failed in it, or a run had to retire
+ * its module), `grown` (a run grew it past `growthBytes`), `evicted` (replaced by another app's at `max`),
+ * `idle` (unused for the instance age limit), `app_changed` (its app was changed or deleted).
+ */
+export type TemplateDropReason = "faulted" | "grown" | "evicted" | "idle" | "app_changed";
+
 /** A script version as a worker runs it: what it keeps per version key between invocations. */
 export interface WorkerVersion {
   readonly app: string;
@@ -134,4 +141,12 @@ export type FromWorker =
       readonly engineBytes: number;
       /** Strict-mode templates it holds (built). */
       readonly strictTemplates: number;
+      /** Their engine modules' WebAssembly memories, allocated bytes (also counted in engineBytes). */
+      readonly strictTemplateEngineBytes: number;
+      /** Their snapshots: the bytes each keeps to restore before every strict run. */
+      readonly strictTemplateSnapshotBytes: number;
+      /** Templates built since the worker started. */
+      readonly strictTemplatesBuilt: number;
+      /** Templates dropped since the worker started, by why. */
+      readonly strictTemplatesDropped: Readonly<Record<TemplateDropReason, number>>;
     };

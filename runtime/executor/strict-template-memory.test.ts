@@ -56,10 +56,12 @@ describe("strict templates' memory", () => {
       const before = (await pool.workerStats())[0]?.engineBytes ?? 0;
       const grown = await pool.invoke(strict("big", big, { version: 2 }), noSdk); // runs on the template: grows it to ~56 MiB
       expect(grown.ok).toBe(true);
-      const after = (await pool.workerStats())[0]?.engineBytes ?? 0;
+      const stats = (await pool.workerStats())[0];
+      const after = stats?.engineBytes ?? 0;
       // Dropped: the worker holds no more than before the run (32 MiB). On 1e37803 the grown template stays (~61 MiB).
       expect(JSON.parse(grown.ok ? (grown.response?.text ?? "0") : "0")).toBe(40 * MiB);
       expect(after).toBeLessThanOrEqual(before);
+      expect(stats).toMatchObject({ strictTemplates: 0, strictTemplatesBuilt: 1, strictTemplatesDropped: { grown: 1 } });
     } finally {
       await pool.close();
     }

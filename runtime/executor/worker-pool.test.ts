@@ -303,6 +303,8 @@ export default { async fetch() {
       await rounds(["h2"], afterRuns + 1);
       now = await stats();
       expect(now.strictTemplates).toBe(max);
+      expect(now.strictTemplatesBuilt).toBe(max + 1);
+      expect(now.strictTemplatesDropped).toEqual({ faulted: 0, grown: 0, evicted: 1, idle: 0, app_changed: 0 });
       before = now.instancesCreated;
       await rounds(["h1", "h2"], 3);
       expect((await stats()).instancesCreated).toBe(before);

@@ -91,17 +91,8 @@ interface Slot {
   closing: boolean;
 }
 
-export interface WorkerStats {
-  /** Sandbox instances the worker has built since it started. */
-  readonly instancesCreated: number;
-  readonly idleInstances: number;
-  /** The worker's V8 heap, resident bytes. */
-  readonly heapBytes: number;
-  /** Its QuickJS modules' WebAssembly memories, allocated bytes. */
-  readonly engineBytes: number;
-  /** Strict-mode templates it holds (built). */
-  readonly strictTemplates: number;
-}
+/** One worker's figures (protocol.ts says what each is); `instancesCreated` counts since it started, a measure of churn. */
+export type WorkerStats = Omit<Extract<FromWorker, { t: "stats" }>, "t">;
 
 export interface PoolStats {
   readonly queued: number;

@@ -14,6 +14,7 @@ import {
   PACKED_INVOKE_FIELDS,
   STRICT_TEMPLATE_DEFAULTS,
   type StrictTemplatePolicy,
+  type TemplateDropReason,
   type ToWorker,
   type WorkerSettings,
   type WorkerVersion,
@@ -66,6 +67,9 @@ interface TemplateSlot {
 }
 /** By templateKey, least recently used first. */
 const templates = new Map<string, TemplateSlot>();
+/** Templates built and dropped since this worker started (reported with its stats, for /metrics). */
+let templatesBuilt = 0;
+const templatesDropped: Record<TemplateDropReason, number> = { faulted: 0, grown: 0, evicted: 0, idle: 0, app_changed: 0 };
 const policy: StrictTemplatePolicy = { ...STRICT_TEMPLATE_DEFAULTS, ...settings.strictTemplates };
 /** Strict runs per app in the current window (least recently seen first, at most MAX_SOURCES apps). */
 const strictRuns = new Map<string, { n: number; since: number }>();
@@ -170,7 +174,7 @@ function scheduleSweep(): void {
     for (const [app, engine] of modules) if (engine.liveInstances === 0) modules.delete(app);
     const now = performance.now();
     for (const [key, slot] of templates)
-      if (!slot.template?.busy && !slot.building && now - slot.lastUsed > settings.instanceMaxAgeMs) templates.delete(key);
+      if (!slot.template?.busy && !slot.building && now - slot.lastUsed > settings.instanceMaxAgeMs) forgetSlot(key, slot, "idle");
     for (const [app, seen] of strictRuns) if (now - seen.since > policy.windowMs) strictRuns.delete(app);
     if (idle.size > 0 || templates.size > 0) scheduleSweep();
   }, settings.instanceMaxAgeMs);
@@ -280,7 +284,7 @@ function roomForTemplate(now: number): boolean {
   }
   if (held < policy.max) return true;
   if (!victim) return false;
-  templates.delete(templateKey(victim.app, victim));
+  forgetSlot(templateKey(victim.app, victim), victim, "evicted");
   // Its app has to show repeat use again before it gets another.
   strictRuns.delete(victim.app);
   return true;
@@ -334,7 +338,7 @@ function templateFor(
       template.extend(slot.wanted);
       slot.wanted.clear();
     } catch {
-      dropTemplate(slot);
+      dropTemplate(slot, "faulted");
       return undefined;
     }
   }
@@ -349,6 +353,7 @@ function buildTemplate(key: string, slot: TemplateSlot, limits: Limits): void {
       if (templates.get(key) !== slot || !layout) return;
       try {
         slot.template = StrictTemplate.create(engine, layout, limits, settings, slot.wanted);
+        templatesBuilt++;
         slot.builtBytes = engine.memoryBytes;
         slot.wanted.clear();
       } catch {
@@ -366,10 +371,19 @@ function buildTemplate(key: string, slot: TemplateSlot, limits: Limits): void {
  * Forgets a template that failed or grew (its module goes with it: nothing in it needs freeing); the next
  * strict run builds another, until TEMPLATE_MAX_FAILURES.
  */
-function dropTemplate(slot: TemplateSlot): void {
-  if (slot.template) for (const module of slot.template.modules) slot.wanted.add(module);
+function dropTemplate(slot: TemplateSlot, reason: "faulted" | "grown"): void {
+  if (slot.template) {
+    for (const module of slot.template.modules) slot.wanted.add(module);
+    templatesDropped[reason]++;
+  }
   slot.template = undefined;
   slot.failures++;
+}
+
+/** Forgets a slot, and with it its template (if built), counted by why. */
+function forgetSlot(key: string, slot: TemplateSlot, reason: "evicted" | "idle" | "app_changed"): void {
+  templates.delete(key);
+  if (slot.template) templatesDropped[reason]++;
 }
 
 /** A strict run that loaded lazy modules its template lacks: they go into the snapshot before the next run. */
@@ -402,7 +416,7 @@ function runOnTemplate(
   } catch (error) {
     template.busy = false;
     // A plain object is what the guest threw while loading; an Error is the engine failing.
-    if (error instanceof Error) dropTemplate(slot);
+    if (error instanceof Error) dropTemplate(slot, "faulted");
     const outcome = error instanceof Error ? engineFault(error) : classifyGuestError(error as GuestError, [], fileName);
     finish(message, undefined, outcome, startedAt, performance.now() - loadStart, 0);
     return;
@@ -416,7 +430,7 @@ function runOnTemplate(
     // WASM memory never shrinks: a template a run grew would keep those pages for good. Counted as a
     // failure, so an app whose runs always grow it stops getting templates after a few.
     const grown = template.engine.memoryBytes > slot.builtBytes + policy.growthBytes;
-    if (outcome.retireModule || grown) dropTemplate(slot);
+    if (outcome.retireModule || grown) dropTemplate(slot, outcome.retireModule ? "faulted" : "grown");
     finish(message, undefined, outcome, startedAt, loadMs, calls.n);
   };
   try {
@@ -518,18 +532,23 @@ function receive(message: ToWorker): void {
     case "invoke":
       invoke(message);
       break;
-    case "stats":
+    case "stats": {
+      const built = [...templates.values()].flatMap((slot) => (slot.template ? [slot.template] : []));
+      const templateEngineBytes = built.reduce((n, template) => n + template.engine.memoryBytes, 0);
       send({
         t: "stats",
         instancesCreated,
         idleInstances: [...idle.values()].reduce((n, list) => n + list.length, 0),
         heapBytes: getHeapStatistics().total_physical_size,
-        engineBytes:
-          [...modules.values()].reduce((n, engine) => n + engine.memoryBytes, 0) +
-          [...templates.values()].reduce((n, slot) => n + (slot.template?.engine.memoryBytes ?? 0), 0),
-        strictTemplates: [...templates.values()].filter((slot) => slot.template).length,
+        engineBytes: [...modules.values()].reduce((n, engine) => n + engine.memoryBytes, 0) + templateEngineBytes,
+        strictTemplates: built.length,
+        strictTemplateEngineBytes: templateEngineBytes,
+        strictTemplateSnapshotBytes: built.reduce((n, template) => n + template.snapshotBytes, 0),
+        strictTemplatesBuilt: templatesBuilt,
+        strictTemplatesDropped: { ...templatesDropped },
       });
       break;
+    }
     case "call-result": {
       const pending = hostCalls.get(message.callId);
       if (!pending) return;
@@ -557,7 +576,7 @@ function receive(message: ToWorker): void {
       kv?.triggersChanged(message.app);
       break;
     case "forget":
-      for (const [templateKey, slot] of templates) if (slot.app === message.app) templates.delete(templateKey);
+      for (const [templateKey, slot] of templates) if (slot.app === message.app) forgetSlot(templateKey, slot, "app_changed");
       strictRuns.delete(message.app);
       for (const [key, list] of idle) {
         if (!key.startsWith(`${message.app}/`)) continue;

@@ -234,3 +234,65 @@ describe("inline runs switched on (executorInline)", () => {
     expect(await inlineRuns()).toBe(before + 1);
   });
 });
+
+describe("strict-mode templates in /metrics", () => {
+  let t: TestRuntime;
+  let url: string;
+  beforeAll(async () => {
+    t = await startTestRuntime();
+    url = await t.runtime.listen();
+    await t.api("POST", "/apps", { id: "fresh", settings: { strict: true } });
+    await t.deploy("fresh", "hello", "export default async function () { return 'hi' }");
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** Over a real socket, as Prometheus scrapes it. */
+  const scrape = async () => {
+    const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    expect(response.status).toBe(200);
+    return parse(await response.text());
+  };
+  const value = (samples: Sample[], name: string, labels: Record<string, string> = {}) => find(samples, name, labels)[0]?.value;
+
+  it("counts templates held, their bytes, builds and drops, summed over the workers", async () => {
+    const before = await scrape();
+    expect(before.types.get("picloud_strict_templates")).toBe("gauge");
+    expect(value(before.samples, "picloud_strict_templates")).toBe(0);
+    expect(value(before.samples, "picloud_strict_templates_built")).toBe(0);
+    expect(value(before.samples, "picloud_strict_template_bytes", { kind: "engine" })).toBe(0);
+    // A worker builds the app's template from its 4th strict run within 60 s; runs spread over the two
+    // workers, so up to 7 runs before one worker has seen 4.
+    let samples = before.samples;
+    for (let i = 0; i < 20 && value(samples, "picloud_strict_templates") === 0; i++) {
+      expect(await (await fetch(`${url}/fresh/hello`)).text()).toBe("hi");
+      samples = (await scrape()).samples;
+    }
+    const held = value(samples, "picloud_strict_templates") ?? 0;
+    expect(held).toBeGreaterThanOrEqual(1);
+    expect(value(samples, "picloud_strict_templates_built")).toBe(held);
+    // Each template is an engine module of its own (16 MiB at least) plus a snapshot of ~250 KB.
+    expect(value(samples, "picloud_strict_template_bytes", { kind: "engine" })).toBeGreaterThanOrEqual(held * 16 * 1024 * 1024);
+    const snapshot = value(samples, "picloud_strict_template_bytes", { kind: "snapshot" }) ?? 0;
+    expect(snapshot).toBeGreaterThan(held * 50_000);
+    expect(snapshot).toBeLessThan(held * 4 * 1024 * 1024);
+    // Part of the workers' engine memory (all of it once the app's ordinary module goes: a strict-only app).
+    expect(value(samples, "picloud_memory_bytes", { kind: "worker_engines" })).toBeGreaterThanOrEqual(
+      value(samples, "picloud_strict_template_bytes", { kind: "engine" }) ?? Number.POSITIVE_INFINITY,
+    );
+
+    // Changing the app drops its templates in every worker.
+    expect((await t.api("PATCH", "/apps/fresh", { settings: { strict: true, recordSampleRate: 1 } })).statusCode).toBe(200);
+    let after = samples;
+    for (let i = 0; i < 50 && value(after, "picloud_strict_templates") !== 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = (await scrape()).samples;
+    }
+    expect(value(after, "picloud_strict_templates")).toBe(0);
+    expect(value(after, "picloud_strict_template_bytes", { kind: "engine" })).toBe(0);
+    expect(value(after, "picloud_strict_templates_dropped", { reason: "app_changed" })).toBe(held);
+    expect(value(after, "picloud_strict_templates_dropped", { reason: "grown" })).toBe(0);
+    expect(value(after, "picloud_strict_templates_built")).toBe(held);
+  });
+});

@@ -54,6 +54,13 @@ export interface WorkerFigures {
   readonly heapBytes: number;
   /** Its QuickJS modules' WebAssembly memories, allocated bytes. */
   readonly engineBytes: number;
+  /** Strict-mode templates it holds, their modules' memories (part of engineBytes) and their snapshots' bytes. */
+  readonly strictTemplates: number;
+  readonly strictTemplateEngineBytes: number;
+  readonly strictTemplateSnapshotBytes: number;
+  /** Templates it built, and dropped by why, since it started. */
+  readonly strictTemplatesBuilt: number;
+  readonly strictTemplatesDropped: Readonly<Record<string, number>>;
 }
 
 /**
@@ -224,6 +231,58 @@ export class RuntimeMetrics {
         async collect() {
           const stats = await workerStats();
           if (stats) this.set(stats.reduce((n, s) => n + s.instancesCreated, 0));
+        },
+      });
+      // Strict mode's per-app snapshots (executor/strict-template.ts), held in the workers. Builds and
+      // drops are gauges like instances_created: a replaced worker starts again from 0.
+      new Gauge({
+        name: "picloud_strict_templates",
+        help: "Strict-mode templates (per-app memory snapshots) held, over all workers.",
+        registers,
+        async collect() {
+          const stats = await workerStats();
+          if (stats) this.set(stats.reduce((n, s) => n + s.strictTemplates, 0));
+        },
+      });
+      new Gauge({
+        name: "picloud_strict_template_bytes",
+        help: "Strict-mode templates' memory over all workers, by kind: engine (their QuickJS WASM memories, allocated; also in picloud_memory_bytes worker_engines), snapshot (the copies restored before each strict run).",
+        labelNames: ["kind"] as const,
+        registers,
+        async collect() {
+          const stats = await workerStats();
+          if (!stats) return;
+          this.set(
+            { kind: "engine" },
+            stats.reduce((n, s) => n + s.strictTemplateEngineBytes, 0),
+          );
+          this.set(
+            { kind: "snapshot" },
+            stats.reduce((n, s) => n + s.strictTemplateSnapshotBytes, 0),
+          );
+        },
+      });
+      new Gauge({
+        name: "picloud_strict_templates_built",
+        help: "Strict-mode templates built by the current workers since they started.",
+        registers,
+        async collect() {
+          const stats = await workerStats();
+          if (stats) this.set(stats.reduce((n, s) => n + s.strictTemplatesBuilt, 0));
+        },
+      });
+      new Gauge({
+        name: "picloud_strict_templates_dropped",
+        help: "Strict-mode templates the current workers let go since they started, by reason: faulted, grown, evicted, idle, app_changed.",
+        labelNames: ["reason"] as const,
+        registers,
+        async collect() {
+          const stats = await workerStats();
+          if (!stats) return;
+          const totals = new Map<string, number>();
+          for (const s of stats)
+            for (const [reason, n] of Object.entries(s.strictTemplatesDropped)) totals.set(reason, (totals.get(reason) ?? 0) + n);
+          for (const [reason, n] of totals) this.set({ reason }, n);
         },
       });
     }
