@@ -141,9 +141,25 @@ describe("every view at both sizes", { timeout: 180_000 }, () => {
     await expectNoSidewaysScroll();
   });
 
+  /** Fails when a notice on the page renders as bare text: each is a box (a background and a border), as the styles give its kind. */
+  async function expectNoticesBoxed(): Promise<void> {
+    const notices = await page.$$eval(".notice", (elements) =>
+      elements.map((element) => {
+        const style = getComputedStyle(element);
+        return { text: element.textContent?.slice(0, 40), background: style.backgroundColor, border: style.borderTopWidth };
+      }),
+    );
+    expect(notices.length).toBeGreaterThan(0);
+    for (const notice of notices) {
+      expect(notice.background, notice.text).not.toBe("rgba(0, 0, 0, 0)");
+      expect(notice.border, notice.text).not.toBe("0px");
+    }
+  }
+
   it("connections", async () => {
     await shell.go("#/connections");
     await page.waitForSelector('[data-testid="remotes-desktop-only"]'); // a browser manages only the runtime that serves it (CSP)
+    await expectNoticesBoxed();
     await screenshotBothSizes(page, "view-connections");
     await expectNoSidewaysScroll();
   });

@@ -26,7 +26,7 @@ export function ConnectionsView(props: { connections: ConnectionInfo[]; onChange
         <div className="notice warn spaced">This system has no secure key store: remote tokens are saved in plain text.</div>
       )}
       {!store.remotes && (
-        <div className="notice spaced" data-testid="remotes-desktop-only">
+        <div className="notice info spaced" role="note" data-testid="remotes-desktop-only">
           In a browser, this control panel manages the runtime that serves it and talks to no other site. To manage another runtime, open
           its own URL, or add it in the desktop app.
         </div>
