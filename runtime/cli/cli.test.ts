@@ -289,6 +289,28 @@ describe("client commands", () => {
     expect(missing.stderr).not.toMatch(/BAD_REQUEST/);
   });
 
+  it("a command line it cannot run fails in one line with USAGE and the --help to read, like every other failure", async () => {
+    for (const [args, reason, help] of [
+      [["frobnicate"], "unknown command 'frobnicate'", "picloud --help"],
+      [["apps", "create"], "missing required argument 'app'", "picloud apps create --help"],
+      [["kv", "list"], "required option '--app <app>' not specified", "picloud kv list --help"],
+      [["invoke", "hello", "--app", "a", "-d", "{bad"], "--data must be JSON", "picloud invoke --help"],
+      [["apps", "--bogus"], "unknown option '--bogus'", "picloud apps --help"],
+    ] as const) {
+      const result = await runCli([...args]);
+      expect(result.code, args.join(" ")).not.toBe(0);
+      expect(result.stdout).toBe("");
+      const lines = result.stderr.trimEnd().split("\n");
+      expect(lines, args.join(" ")).toHaveLength(1);
+      expect(lines[0]).toMatch(/^picloud: .* \(USAGE\)$/);
+      expect(lines[0]).toContain(reason);
+      expect(lines[0]).toContain(`see '${help}'`);
+    }
+    const version = await runCli(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
   it("--help is available everywhere", async () => {
     for (const args of [
       [],

@@ -1,7 +1,7 @@
 // The `picloud` command. Its names, flags and --json shapes are a contract other tools rely on.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { Argument, Command, InvalidArgumentError, Option } from "commander";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { PiCloudError } from "../shared/errors.js";
 import { PICLOUD_VERSION } from "../shared/version.js";
 import type { PiCloudApi } from "../client/api-client.js";
@@ -19,7 +19,9 @@ interface GlobalOptions {
 const program = new Command("picloud")
   .description("PiCloud: write a script, get an HTTP endpoint.")
   .version(PICLOUD_VERSION)
-  .showHelpAfterError()
+  // Usage errors end like every other failure, in one line (runCli); --help and --version still print and exit 0.
+  .exitOverride()
+  .configureOutput({ outputError: () => {} })
   .addOption(new Option("--url <url>", "runtime base URL").env("PICLOUD_URL").default("http://127.0.0.1:8787"))
   .addOption(new Option("--token <token>", "admin token").env("PICLOUD_TOKEN"))
   .option("--json", "machine-readable JSON output");
@@ -798,14 +800,34 @@ egress
     print(json, { removed: pattern }, () => `Removed ${pattern}`);
   });
 
+/** What commander says of a command line it cannot run, as the one line every failure ends with. */
+function usageError(error: CommanderError, args: readonly string[]): string {
+  const reason = error.message.replace(/^error:\s*/, "").replace(/\.$/, "");
+  // The deepest command the arguments name: its --help is the one to read.
+  const path: string[] = [];
+  let command: Command = program;
+  for (const arg of args) {
+    const sub = command.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!sub) break;
+    path.push(sub.name());
+    command = sub;
+  }
+  return `${reason}; see 'picloud ${[...path, "--help"].join(" ")}' (USAGE)`;
+}
+
 export async function runCli(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
+    if (error instanceof CommanderError && error.exitCode === 0) return; // --help, --version
     const message =
       error instanceof ApiError || error instanceof PiCloudError
         ? `${error.message} (${error.code})`
-        : String((error as Error)?.message ?? error);
+        : error instanceof CommanderError
+          ? usageError(error, argv.slice(2))
+          : error instanceof CliError
+            ? `${error.message} (USAGE)`
+            : String((error as Error)?.message ?? error);
     process.stderr.write(`picloud: ${message.replace(/\s*\n\s*/g, " ")}\n`);
     process.exitCode = 1;
   }
