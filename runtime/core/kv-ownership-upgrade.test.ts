@@ -109,6 +109,46 @@ describe("a serve beside processes that take no KV lock", () => {
     expect(alone.core.kvOwnership?.state).toBe("owner");
   }, 60_000);
 
+  it("shares beside a row that keeps heartbeating past its first expiry; owns once a row that stopped expires", async () => {
+    const url = await database();
+    await (await serve(url)).close(); // migrated
+    const pg = (await import("pg")).default;
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    cleanups.push(() => sql.end());
+    const row = (id: string, heartbeatMs: number) =>
+      sql.query(
+        `insert into nodes (id, name, url, role, version, status, heartbeat_ms, last_seen_at)
+         values ($1, $1, 'http://x', 'node', '0.0.0', 'up', $2, now())`,
+        [id, heartbeatMs],
+      );
+    // A live process of an older release: it beats on (every 200 ms, counting as down 1.5 s after the
+    // last), so its row never expires, however long the serve takes to start.
+    await row("old-live", 500);
+    const beating = setInterval(() => void sql.query("update nodes set last_seen_at = now() where id = 'old-live'"), 200);
+    try {
+      const beside = await serve(url);
+      expect(beside.core.kvOwnership?.state).toBe("shared");
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(beside.core.kvOwnership?.state).toBe("shared");
+      await beside.close();
+    } finally {
+      clearInterval(beating);
+    }
+    await sql.query("delete from nodes where id = 'old-live'");
+    // A crashed process: its row beats no more and counts as down 6 s after its last heartbeat. The
+    // serve starts shared within that, and owns once it expires, without a reconnect.
+    await row("crashed", 2_000);
+    const insertedAt = Date.now();
+    const alone = await serve(url);
+    expect(Date.now() - insertedAt, "the serve took longer to start than the row lives: nothing to test").toBeLessThan(5_000);
+    expect(alone.core.kvOwnership?.state).toBe("shared");
+    await until("the serve to own the database", async () => (alone.core.kvOwnership?.cacheable ? true : undefined), 10_000, 20);
+    expect(Date.now() - insertedAt).toBeGreaterThan(5_500); // at the expiry, not before
+    expect(alone.core.kvCacheStatus()).toEqual({ on: true, reason: "owner" });
+    expect(alone.core.db.health().listening).toBe(true);
+  }, 60_000);
+
   it.skipIf(shallow)(
     "a process of the release before the lock refuses to start on the migrated database (SCHEMA_TOO_NEW)",
     async () => {

@@ -7,7 +7,7 @@
 import os from "node:os";
 import { PiCloudError } from "../shared/errors.js";
 import type { Queryable } from "./db.js";
-import { NodeStore } from "./nodes.js";
+import { type LiveNode, NodeStore } from "./nodes.js";
 
 /** Arbitrary and stable ("picloud kv writers"); beside migrate.ts's 7_340_812. Must stay below 2^31 (see HOLDERS). */
 export const KV_LOCK_KEY = 7_340_813;
@@ -37,6 +37,9 @@ const OWNER_LEAVING_MS = 2_000;
 /** How long a `serve` waits for the key exclusively on each try (a PostgreSQL interval). */
 const EXCLUSIVE_WAIT = "150ms";
 
+/** How long after the other rows' expiry (on the database's clock) a `serve` sharing because of them looks again. */
+const RECHECK_MARGIN_MS = 100;
+
 /** The backends holding the key: bigint advisory keys below 2^32 show as classid 0, objid = key, objsubid 1. */
 const HOLDERS = `select l.mode, a.application_name, host(a.client_addr) as addr, a.pid
   from pg_locks l left join pg_stat_activity a on a.pid = l.pid
@@ -54,6 +57,8 @@ export class KvOwnership {
   private fenced = false;
   private generation = 0;
   private readonly listeners = new Set<(state: KvOwnershipState) => void>();
+  /** Armed while this `serve` shares only because of other processes' rows in `nodes`: fires when they expire. */
+  private recheckTimer: NodeJS.Timeout | undefined;
 
   /**
    * `exclusive`: a `serve` that caches KV; it falls back to `shared` when other processes hold the key,
@@ -99,12 +104,20 @@ export class KvOwnership {
     // backend has ended, which can take a while on a loaded server: some patience before giving up.
     const deadline = Date.now() + OWNER_LEAVING_MS;
     for (let attempt = 0; ; attempt++) {
+      let others: LiveNode[] = [];
       if (this.wants === "exclusive" && (await lockExclusive(session))) {
-        if (!(await new NodeStore(session).othersLive(this.selfId))) return this.becomeOwner(session);
+        others = await new NodeStore(session).othersLive(this.selfId);
+        if (others.length === 0) return this.becomeOwner(session);
         // Someone writes without the lock (an older release still running): no cache, shared like beside a current node.
         await session.query(`select pg_advisory_unlock(${KV_LOCK_KEY}::bigint)`);
       }
-      if (await tryLock(session, "pg_try_advisory_lock_shared")) return this.set("shared");
+      if (await tryLock(session, "pg_try_advisory_lock_shared")) {
+        this.set("shared");
+        // Or nobody does: a crashed process's row looks live until it misses its heartbeats (a `serve`
+        // restarted at once after a crash finds its predecessor's). Looked at again when they expire.
+        if (others.length > 0) this.recheckWhenExpired(session, others);
+        return;
+      }
       if (Date.now() >= deadline) {
         throw new PiCloudError(
           "DATABASE_OWNED",
@@ -117,9 +130,55 @@ export class KvOwnership {
 
   /** The LISTEN connection is gone, and the lock with it: called before anything else hears of it. */
   lost(): void {
+    clearTimeout(this.recheckTimer);
     this.generation++;
     this.fenced = false;
     this.set("lost");
+  }
+
+  /**
+   * Arms one timer for when the rows of `others` (live processes that kept this `serve` from owning the
+   * database while the key was free) count as down, on the database's clock.
+   */
+  private recheckWhenExpired(session: Queryable, others: readonly LiveNode[]): void {
+    clearTimeout(this.recheckTimer);
+    const generation = this.generation;
+    const delay = Math.max(...others.map((row) => row.expiresInMs)) + RECHECK_MARGIN_MS;
+    this.recheckTimer = setTimeout(() => void this.recheck(session, generation, others), delay);
+    this.recheckTimer.unref();
+  }
+
+  /**
+   * At the other rows' expiry: owner if the key can be had exclusively (no process holds it shared: none
+   * joined meanwhile) and no other process is live any more, taking it exclusively before the shared hold
+   * goes, so this session never holds neither. A row that beat again since is a live process (of a release
+   * that takes no lock): shared, as beside it, until the next reconnect. Rows not expired yet (the timer
+   * came early) are waited for again.
+   */
+  private async recheck(session: Queryable, generation: number, before: readonly LiveNode[]): Promise<void> {
+    const current = () => generation === this.generation && this.current === "shared";
+    if (!current()) return;
+    let exclusive = false;
+    try {
+      if (!(await lockExclusive(session))) return;
+      exclusive = true;
+      if (!current()) return; // lost meanwhile: the connection, and what it held, is gone
+      const others = await new NodeStore(session).othersLive(this.selfId);
+      if (others.length === 0) {
+        await session.query(`select pg_advisory_unlock_shared(${KV_LOCK_KEY}::bigint)`);
+        exclusive = false;
+        if (current()) await this.becomeOwner(session);
+        return;
+      }
+      await session.query(`select pg_advisory_unlock(${KV_LOCK_KEY}::bigint)`);
+      exclusive = false;
+      const unchanged = others.every((row) => before.some((old) => old.id === row.id && old.lastSeen === row.lastSeen));
+      if (unchanged && current()) this.recheckWhenExpired(session, others);
+    } catch {
+      // The connection is gone (lost() follows, and the reconnect asks again), or a statement failed:
+      // shared as before, without the exclusive hold that would keep every other process out.
+      if (exclusive) await session.query(`select pg_advisory_unlock(${KV_LOCK_KEY}::bigint)`).catch(() => {});
+    }
   }
 
   /**

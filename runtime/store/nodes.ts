@@ -29,6 +29,15 @@ export interface NodeInfo {
   readonly load: NodeLoad | null;
 }
 
+/** A live process's row, as KV ownership weighs it (kv-ownership.ts). */
+export interface LiveNode {
+  readonly id: string;
+  /** Its last heartbeat, as the database prints it: changed means it beat again. */
+  readonly lastSeen: string;
+  /** How long until it counts as down, unless it beats again. */
+  readonly expiresInMs: number;
+}
+
 /** Missed heartbeats after which a node counts as down. */
 export const MISSED_HEARTBEATS_DOWN = 3;
 
@@ -112,18 +121,21 @@ export class NodeStore {
   }
 
   /**
-   * Whether a process other than `selfId` is registered and live (heartbeating, as `list` judges it).
-   * False before the nodes table exists (a database being created).
+   * The processes other than `selfId` that are registered and live (heartbeating, as `list` judges it),
+   * each with its last heartbeat (as text: compared, not read) and how long until it counts as down
+   * unless it beats again. None before the nodes table exists (a database being created).
    */
-  async othersLive(selfId: string): Promise<boolean> {
+  async othersLive(selfId: string): Promise<LiveNode[]> {
     const table = await this.db.query<{ t: string | null }>("select to_regclass('nodes')::text as t");
-    if (!table[0]?.t) return false;
-    const rows = await this.db.query(
-      `select 1 from nodes where id <> $1 and status <> 'left'
-         and last_seen_at >= now() - make_interval(secs => heartbeat_ms * $2 / 1000.0) limit 1`,
+    if (!table[0]?.t) return [];
+    const rows = await this.db.query<{ id: string; seen: string; expires_in_ms: number }>(
+      `select id, last_seen_at::text as seen,
+         ceil(extract(epoch from last_seen_at + make_interval(secs => heartbeat_ms * $2 / 1000.0) - now()) * 1000)::float8 as expires_in_ms
+       from nodes where id <> $1 and status <> 'left'
+         and last_seen_at >= now() - make_interval(secs => heartbeat_ms * $2 / 1000.0)`,
       [selfId, MISSED_HEARTBEATS_DOWN],
     );
-    return rows.length > 0;
+    return rows.map((row) => ({ id: row.id, lastSeen: row.seen, expiresInMs: Math.max(0, row.expires_in_ms) }));
   }
 
   /** Forgets nodes that have been down for longer than `maxAgeMs`. */
