@@ -3,6 +3,8 @@
 // phases, and create a new PGlite data directory from the template without initdb's memory peak.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -77,6 +79,27 @@ describe("the runtime bundle", { timeout: 180_000 }, () => {
       body: { language: "typescript", source: "const n: number = 2;\nexport default async (): Promise<{ n: number }> => ({ n })" },
     });
     expect(await (await fetch(`${url}/b/typed`)).json()).toEqual({ n: 2 });
+  });
+
+  it("a script's fetch reaches an allowed loopback server: undici, loaded on the first fetch, is a chunk of the bundle", async () => {
+    const server = createServer((request, response) => response.end(`hello from ${request.url}`));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const api = new PiCloudApi({ url, token: TOKEN });
+      await api.POST("/api/v1/apps", { body: { id: "out" } });
+      await api.POST("/api/v1/apps/{app}/egress", { params: { path: { app: "out" } }, body: { patterns: [`127.0.0.1:${port}`] } });
+      await api.PUT("/api/v1/apps/{app}/scripts/{name}", {
+        params: { path: { app: "out", name: "call" } },
+        body: {
+          source: `export default async function () { const r = await fetch("http://127.0.0.1:${port}/x"); return { status: r.status, text: await r.text() } }`,
+        },
+      });
+      const response = await fetch(`${url}/out/call`);
+      expect(await response.json()).toEqual({ status: 200, text: "hello from /x" });
+    } finally {
+      server.close();
+    }
   });
 
   it("a fresh data directory comes from the template: no initdb memory peak", () => {

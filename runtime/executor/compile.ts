@@ -4,6 +4,7 @@
 import type { Message } from "esbuild";
 import { PiCloudError } from "../shared/errors.js";
 import type { ScriptLanguage } from "../store/scripts.js";
+import { commonJsExports } from "../shared/commonjs.js";
 
 export const MAX_SOURCE_BYTES = 1024 * 1024;
 
@@ -57,10 +58,7 @@ export async function compileScript(source: string, language: ScriptLanguage): P
     );
   }
   if (language === "javascript") return { language, compiled: source };
-  // sucrase is CommonJS: run from the sources its functions are named exports; in the runtime bundle
-  // (esbuild, a chunk loaded here) they are only on the module's default export.
-  const sucrase: Partial<typeof import("sucrase")> & { default?: typeof import("sucrase") } = await import("sucrase");
-  const transform = sucrase.transform ?? (sucrase.default as typeof import("sucrase")).transform;
+  const { transform } = commonJsExports(await import("sucrase"), "transform");
   const compiled = transform(source, { transforms: ["typescript"], disableESTransforms: true }).code;
   return { language, compiled };
 }

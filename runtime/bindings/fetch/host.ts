@@ -9,6 +9,7 @@ import { isIP, type LookupFunction } from "node:net";
 import { PiCloudError } from "../../shared/errors.js";
 import type { HostOps, InvocationScope } from "../channel.js";
 import type { EgressPolicy } from "./egress-policy.js";
+import { commonJsExports } from "../../shared/commonjs.js";
 
 /** Resolves a host name to every address it has (tests inject one: no real DNS, no real traffic). */
 export type Resolver = (host: string) => Promise<readonly { address: string; family: number }[]>;
@@ -166,7 +167,7 @@ export function fetchHost(deps: FetchDeps, scope: InvocationScope): HostOps {
       for (const [name, value] of wire.headers) if (!DROPPED_HEADERS.has(name.toLowerCase())) headers[name] = value;
       let body: string | Buffer | undefined = wire.base64 !== undefined ? Buffer.from(wire.base64, "base64") : wire.text;
       // undici is loaded by the first outbound fetch, not at start (it is a large module).
-      const { Agent, request } = await import("undici");
+      const { Agent, request } = commonJsExports(await import("undici"), "Agent");
       for (let hop = 0; ; hop++) {
         const target = await vet(url, policy, resolver);
         const dispatcher = new Agent({ connect: { lookup: pinned(target) }, connections: 1, pipelining: 0 });
@@ -218,15 +219,18 @@ export function fetchHost(deps: FetchDeps, scope: InvocationScope): HostOps {
         }
       }
     } catch (error) {
+      // Network and protocol failures carry a code (ECONNREFUSED, UND_ERR_*, ERR_TLS_*); one without is
+      // a fault of ours (a TypeError, say), logged as INTERNAL by the caller rather than posing as the network's.
+      if (!(error instanceof PiCloudError) && !controller.signal.aborted && (error as { code?: unknown })?.code === undefined) {
+        entry.error = "INTERNAL";
+        throw error;
+      }
       const coded =
         error instanceof PiCloudError
           ? error
           : controller.signal.aborted
             ? fail("FETCH_TIMEOUT", `fetch: ${url.host} did not answer within ${Math.round(timeoutMs)} ms.`)
-            : fail(
-                "FETCH_FAILED",
-                `fetch: the request to ${url.host} failed (${String((error as { code?: string })?.code ?? "network error")}).`,
-              );
+            : fail("FETCH_FAILED", `fetch: the request to ${url.host} failed (${String((error as { code: string }).code)}).`);
       entry.error = coded.code;
       throw coded;
     } finally {
