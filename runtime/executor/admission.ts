@@ -38,6 +38,20 @@ export function overloaded(message: string, retryAfterS: number): PiCloudError {
   return new PiCloudError("OVERLOADED", message, { details: { retryAfter: retryAfterS } });
 }
 
+const invocations = (count: number) => `${count} invocation${count === 1 ? "" : "s"}`;
+
+/**
+ * The refusal when an app's own queue is full: its limits (what the caller can change), what it was
+ * doing (running may be below its concurrency when the node's executors are all busy) and when to retry.
+ */
+function appQueueFull(app: string, share: AppShare, state: AppState, retryAfterS: number): string {
+  const queues = share.queue === 0 ? "queues none" : `queues at most ${share.queue}`;
+  return (
+    `App '${app}' runs at most ${invocations(share.concurrency)} at a time and ${queues} (its concurrency and queue limits): ` +
+    `${state.running} running, ${state.waiting.length} waiting; retry after ${retryAfterS} s.`
+  );
+}
+
 /** Why an invocation was refused: its app's queue was full, the node's queue was full, or it waited too long. */
 export type RefusalReason = "app_queue_full" | "queue_full" | "queue_timeout";
 
@@ -96,17 +110,16 @@ export class Admission<T extends Waiting> {
     if (state.waiting.length >= entry.share.queue) {
       this.forgetIfIdle(entry.app, state);
       this.countRefusal(entry.app, "app_queue_full");
-      throw overloaded(
-        `App '${entry.app}' has ${state.waiting.length} invocations waiting; its queue limit is ${entry.share.queue}.`,
-        this.retryAfterS(),
-      );
+      const retryAfter = this.retryAfterS();
+      throw overloaded(appQueueFull(entry.app, entry.share, state, retryAfter), retryAfter);
     }
     if (this.queued >= this.limits.queueLimit) {
       this.forgetIfIdle(entry.app, state);
       this.countRefusal(entry.app, "queue_full");
+      const retryAfter = this.retryAfterS();
       throw overloaded(
-        `The server has ${this.queued} invocations waiting; its queue limit is ${this.limits.queueLimit}.`,
-        this.retryAfterS(),
+        `The server has ${this.queued} invocations waiting for an executor, its queue limit; retry after ${retryAfter} s.`,
+        retryAfter,
       );
     }
     if (state.waiting.length === 0) this.turns.push(entry.app);

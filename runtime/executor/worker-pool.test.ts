@@ -147,6 +147,9 @@ describe("worker pool admission", () => {
       for (const r of refused) {
         expect(r.reason).toMatchObject({ code: "OVERLOADED", status: 503 });
         expect(r.reason.details.retryAfter).toBeGreaterThanOrEqual(1);
+        expect(r.reason.message).toMatch(
+          /^App '\S+' runs at most 1 invocation at a time and queues at most 2 \(its concurrency and queue limits\): 1 running, 2 waiting; retry after \d+ s\.$/,
+        );
       }
       expect(pool.stats()).toEqual({ queued: 0, inFlight: 0, watchdogsArmed: 0 });
     } finally {

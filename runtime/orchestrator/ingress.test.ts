@@ -613,8 +613,14 @@ describe("overload", () => {
       expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       expect(response.headers.get("content-security-policy")).toMatch(/^sandbox\b/);
       expect(response.headers.get("x-picloud-node")).toEqual(expect.any(String));
-      const body = (await response.json()) as { error: { code: string } };
+      const body = (await response.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe("OVERLOADED");
+      // What matters to the caller: the app's limits, what it is doing, when to retry.
+      expect(body.error.message).toMatch(
+        new RegExp(
+          `^App 'busy' runs at most 1 invocation at a time and queues none \\(its concurrency and queue limits\\): 1 running, 0 waiting; retry after ${response.headers.get("retry-after")} s\\.$`,
+        ),
+      );
     }
   });
 });
