@@ -64,6 +64,8 @@ export interface RoleProcess {
   readonly phases: BootPhases;
   /** Where data lives: the PGlite directory or the (password-less) database URL. */
   readonly dataLocation: string;
+  /** Whether a secrets key is configured: without one, app secrets cannot be set. */
+  readonly secretsAvailable: boolean;
   /** This process's name in the nodes table and in `x-picloud-node`. */
   readonly name: () => string;
   /** Listens, then registers this process in the nodes table (heartbeats start). */
@@ -204,6 +206,7 @@ async function startProcess<T extends Started>(
       createInitialAdminToken: async () => started.createInitialAdminToken?.(),
       phases,
       dataLocation: core.dataLocation,
+      secretsAvailable: core.secretsAvailable,
       name: () => identity.name,
       started,
       metrics: metrics.metrics,

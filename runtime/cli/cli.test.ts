@@ -4,6 +4,7 @@ import os from "node:os";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPostgresDatabase } from "../testing/databases.js";
 import { runCli, type ServeProcess, startServe } from "../testing/processes.js";
 
 let dataDir: string;
@@ -117,6 +118,30 @@ describe("secrets and egress commands", () => {
     const unknown = await runCli(["egress", "mode", "deny", "--app", "sec"], env);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/allowlist/);
+  });
+});
+
+describe("secrets on a Postgres serve without a key", () => {
+  it("the start says secrets are off and how to turn them on; setting one fails SECRETS_KEY_MISSING in one line", async () => {
+    expect(server.stdout()).not.toContain("Secrets: off"); // the embedded database keeps its key in the data directory
+    const db = await createPostgresDatabase();
+    const keyless = await startServe(["--database-url", db.url], {
+      PICLOUD_ADMIN_TOKEN: "pc_keyless_test_token_0123456789",
+      PICLOUD_SECRETS_KEY: "",
+    });
+    try {
+      expect(keyless.stdout()).toMatch(/^Secrets: off until a key is set: PICLOUD_SECRETS_KEY or PICLOUD_SECRETS_KEY_FILE/m);
+      const auth = { PICLOUD_URL: keyless.url, PICLOUD_TOKEN: "pc_keyless_test_token_0123456789" };
+      expect((await runCli(["apps", "create", "vault"], auth)).code).toBe(0);
+      const set = await runCli(["secrets", "set", "API_KEY", "--app", "vault"], auth, "value\n");
+      expect(set.code).toBe(1);
+      expect(set.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(set.stderr).toMatch(/PICLOUD_SECRETS_KEY.*\(SECRETS_KEY_MISSING\)/);
+    } finally {
+      keyless.child.kill("SIGTERM");
+      await keyless.exited;
+      await db.drop();
+    }
   });
 });
 

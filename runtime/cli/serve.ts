@@ -36,6 +36,7 @@ async function run(flags: ConfigFlags, start: Starter, banner: (process: RolePro
   process.once("SIGINT", () => shutdown("SIGINT"));
   // One write, so a reader never sees the URL without the token line that belongs with it.
   const lines = banner(runtime, url);
+  if (!runtime.secretsAvailable) lines.push(SECRETS_OFF);
   const token = await runtime.createInitialAdminToken();
   if (token) {
     lines.push(`Admin token (shown once, store it now): ${token}`);
@@ -54,6 +55,10 @@ async function run(flags: ConfigFlags, start: Starter, banner: (process: RolePro
     "started (ms since process start)",
   );
 }
+
+/** Said at start when no secrets key is configured (a Postgres database has no data directory to keep one in). */
+const SECRETS_OFF =
+  "Secrets: off until a key is set: PICLOUD_SECRETS_KEY or PICLOUD_SECRETS_KEY_FILE, the same on every process (docs/scripts.md)";
 
 /** Drain grace + drain timeout + time to flush and close; past that the process exits 1. */
 function forceExitAfterMs(config: Config): number {

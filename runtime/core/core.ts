@@ -61,6 +61,8 @@ export interface Core {
   readonly embedded: boolean;
   /** Where data lives: the PGlite directory or the (password-less) database URL. */
   readonly dataLocation: string;
+  /** Whether a secrets key is configured (store/secrets-key.ts): without one, setting a secret fails SECRETS_KEY_MISSING. */
+  readonly secretsAvailable: boolean;
   readonly apps: AppStore;
   readonly scripts: ScriptStore;
   readonly triggerStore: TriggerStore;
@@ -206,6 +208,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       bus,
       embedded,
       dataLocation: config.databaseUrl ? redactUrl(config.databaseUrl) : pgliteLocation,
+      secretsAvailable: boxes.current !== undefined,
       apps,
       scripts,
       triggerStore: new TriggerStore(db),
