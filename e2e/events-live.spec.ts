@@ -1,11 +1,11 @@
 // Issue 11, live lists and the event inspector: one row per event with its collection and key,
 // updated in place; history and live rows from one source with the same filters; CLI deploys
 // appear without a reload; keyboard navigation; one time format; dead-letter attempts lead to
-// their invocation.
+// their invocation; silent successful runs (not stored) appear live, marked so.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Shell } from "./pages/shell.js";
-import { screenshot } from "./support/browser.js";
+import { screenshot, screenshotBothSizes } from "./support/browser.js";
 import type { E2eServer } from "./support/server.js";
 import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
@@ -18,13 +18,15 @@ describe("live lists and the event inspector", { timeout: 180_000 }, () => {
   beforeAll(async () => {
     session = await startSignedInSession({
       seed: async (server) => {
-        await server.api("POST", "/apps", { id: "shop" });
+        // Record sample rate 0: a silent success is never stored (the "not stored" test relies on it).
+        await server.api("POST", "/apps", { id: "shop", settings: { recordSampleRate: 0 } });
         await server.api("PUT", "/apps/shop/scripts/audit", {
           source: "export default async function (ctx) {\n  console.log('audit', ctx.event.key);\n}\n",
         });
         await server.api("PUT", "/apps/shop/scripts/charge", {
           source: "export default async function (ctx) {\n  throw new Error('card declined for ' + ctx.event.key);\n}\n",
         });
+        await server.api("PUT", "/apps/shop/scripts/quiet", { source: "export default async () => 'ok';\n" });
         await server.api("POST", "/apps/shop/triggers", { kind: "kv", script: "audit", collection: "orders" });
         await server.api("POST", "/apps/shop/triggers", {
           kind: "kv",
@@ -83,6 +85,34 @@ describe("live lists and the event inspector", { timeout: 180_000 }, () => {
     await expect.poll(() => page.locator('[data-testid="stream-item"]').count(), { timeout: 15_000 }).toBe(4);
     await server.api("PUT", "/apps/shop/kv/payments/p-2", { value: { amount: 1 } });
     await page.selectOption('select[aria-label="Status"]', "");
+  });
+
+  it("a silent successful HTTP run (not stored) appears live, marked 'not stored', with nothing that would 404", async () => {
+    await shell.go("#/events");
+    await page.waitForSelector('[data-testid="stream-status"]:has-text("live")');
+    const response = await fetch(`${server.url}/shop/quiet`);
+    expect(await response.text()).toBe("ok");
+    expect(response.headers.get("x-picloud-record")).toBe("aggregate");
+    const id = response.headers.get("x-picloud-invocation");
+    const row = page.locator('[data-testid="stream-item"][data-stored="false"]:has-text("quiet")');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.innerText()).toContain("not stored");
+    await row.click();
+    await page.waitForSelector('[data-testid="invocation-not-stored"]');
+    expect(await page.locator('[data-testid="event-detail"] [data-testid="invocation-link"]').count()).toBe(0);
+    if (id) expect(await page.locator('[data-testid="invocation-detail"]').innerText()).toContain(id);
+    // Filters apply to it like to stored rows.
+    await page.selectOption('select[aria-label="Status"]', "error");
+    await expect.poll(() => row.count()).toBe(0);
+    await page.selectOption('select[aria-label="Status"]', "");
+    await row.waitFor();
+    await screenshotBothSizes(page, "events-not-stored-live");
+    // After a reload the run is gone from the list; the page says where silent successes are kept.
+    await page.reload();
+    await page.waitForSelector('[data-testid="stream-status"]:has-text("live")');
+    expect(await page.locator('[data-testid="events-sampling-note"]').innerText()).toMatch(/aggregates/);
+    expect(await row.count()).toBe(0);
+    await screenshotBothSizes(page, "events-after-reload");
   });
 
   it("invocation search finds console output and errors", async () => {

@@ -2,6 +2,7 @@ import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 import { PiCloudClient } from "./client";
 import { type StreamSource, subscribe } from "./live";
+import { liveRunsOf } from "./live-runs";
 import type { Api } from "./queries";
 
 /** Stands in for the browser's EventSource: the test dispatches the server's messages. */
@@ -48,6 +49,21 @@ describe("live stream", () => {
     expect(invalidated(["conn-b", "apps"])).toBe(false);
     stop();
     expect(stream.closed).toBe(true);
+  });
+
+  it("keeps a run that has no stored record for the Events view; a stored one refetches the lists", async () => {
+    const { stream, invalidated } = setup();
+    const run = { id: "r1", app: "shop", script: "quiet", status: "ok", trigger: "http", eventId: null, logs: [] };
+    stream.message("invocation", { ...run, stored: false });
+    expect(liveRunsOf({ id: "conn-a" }).list()).toEqual([run]);
+    expect(liveRunsOf({ id: "conn-b" }).list()).toEqual([]);
+    stream.message("invocation", { ...run, id: "r2", stored: true });
+    expect(
+      liveRunsOf({ id: "conn-a" })
+        .list()
+        .map((r) => r.id),
+    ).toEqual(["r1"]);
+    await expect.poll(() => invalidated(["conn-a", "invocations", {}])).toBe(true);
   });
 
   it("a change message invalidates only what it touches", () => {

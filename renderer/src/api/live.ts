@@ -4,7 +4,9 @@
 // messages of (`dropped`), refetches everything (recovery after a runtime restart needs no reload).
 import { type QueryClient, useQueryClient } from "@tanstack/react-query";
 import { createContext, useContext, useEffect, useState } from "react";
+import { liveRunsOf } from "./live-runs";
 import { type Api, keys } from "./queries";
+import type { StreamMessages } from "./types";
 
 export type LiveStatus = "connecting" | "live" | "down";
 
@@ -87,7 +89,13 @@ export function subscribe(
   // The server skipped messages this client was too slow to take: any list may be stale, so
   // everything this connection cached is refetched (only what is on screen refetches at once).
   source.addEventListener("dropped", () => void queryClient.invalidateQueries({ queryKey: keys.all(api) }));
-  source.addEventListener("invocation", refreshActivity);
+  // A stored run is in the invocation lists (refetched); an unstored one exists only in this
+  // message, so it is kept for the Events view as it came.
+  source.addEventListener("invocation", (message) => {
+    const { stored, ...record } = JSON.parse((message as MessageEvent).data) as StreamMessages["invocation"];
+    if (stored === false) liveRunsOf(api).add(record);
+    else refreshActivity();
+  });
   source.addEventListener("event", (message) => {
     refreshActivity();
     const { status } = JSON.parse((message as MessageEvent).data) as { status: string };

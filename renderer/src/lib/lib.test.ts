@@ -98,6 +98,18 @@ describe("activity rows", () => {
     expect(rows.map((r) => r.id)).toEqual(["i2"]);
   });
 
+  it("runs seen live without a record are rows marked not stored, filtered like stored ones", () => {
+    const live = [invocation("u1", "2026-01-01T00:00:05.000Z"), invocation("i1", "2026-01-01T00:00:02.000Z")];
+    const rows = activityRows([], [invocation("i1", "2026-01-01T00:00:02.000Z")], {}, live);
+    expect(rows.map((r) => [r.id, r.type === "invocation" && r.stored])).toEqual([
+      ["u1", false],
+      ["i1", true],
+    ]);
+    expect(activityRows([], [], { status: "error" }, live)).toEqual([]);
+    expect(activityRows([], [], { app: "other" }, live)).toEqual([]);
+    expect(activityRows([], [], { text: "boom" }, live)).toEqual([]);
+  });
+
   it("a status or trigger only one kind of row has rules out the other source", () => {
     expect(sources({ status: "done" })).toEqual({ events: true, invocations: false });
     expect(sources({ status: "error" })).toEqual({ events: false, invocations: true });

@@ -67,6 +67,7 @@ export function ActivityList(props: {
               onClick={() => props.onSelect(row.id)}
               data-testid="stream-item"
               data-kind={row.type}
+              data-stored={row.type === "invocation" ? String(row.stored) : undefined}
             >
               <Row row={row} />
             </div>
@@ -110,6 +111,11 @@ function Row({ row }: { row: ActivityRow }) {
           {record.error ? ` · ${record.error.code}` : ""}
         </span>
       </span>
+      {!row.stored && (
+        <span className="pill not-stored" title="Sampled out: counted in the aggregates, no record to open">
+          not stored
+        </span>
+      )}
       <Pill value={record.status} />
     </>
   );

@@ -1,9 +1,11 @@
 // Event inspector: events (one row each, updated in place as attempts happen) and direct
 // invocations, from the API with the same filters for history and live updates, plus a text
-// search over invocation logs and errors.
+// search over invocation logs and errors. Runs the stream reports without a stored record (sampled-
+// out silent successes) are rows too while the window is open, marked "not stored".
 import { useQuery } from "@tanstack/react-query";
 import { useDeferredValue, useMemo, useState } from "react";
 import { useLiveStatus } from "../../api/live";
+import { useUnstoredRuns } from "../../api/live-runs";
 import { appsQuery, eventsQuery, invocationsQuery } from "../../api/queries";
 import { ErrorNotice } from "../../components/ui";
 import { useApi } from "../../connections/context";
@@ -16,6 +18,7 @@ import {
   sources,
   TRIGGERS,
 } from "../../lib/activity";
+import { href } from "../../router";
 import { ActivityList } from "./ActivityList";
 import { EventDetail } from "./EventDetail";
 import { InvocationPane } from "./InvocationPane";
@@ -38,14 +41,16 @@ export function EventsView() {
     ...invocationsQuery(api, { ...base, status: filter.status || undefined, trigger: filter.trigger || undefined, q: text || undefined }),
     enabled: from.invocations,
   });
+  const unstored = useUnstoredRuns(api);
   const rows = useMemo(
     () =>
       activityRows(
         from.events ? (events.data?.events ?? []).filter((e) => !active.trigger || e.kind === active.trigger) : [],
         from.invocations ? (invocations.data ?? []) : [],
         active,
+        from.invocations ? unstored : [],
       ),
-    [events.data, invocations.data, from.events, from.invocations, active],
+    [events.data, invocations.data, from.events, from.invocations, active, unstored],
   );
   const scripts = useMemo(() => [...new Set(rows.map(rowScript))].sort(), [rows]);
   const current = rows.find((r) => r.id === selected);
@@ -102,6 +107,11 @@ export function EventsView() {
           ))}
         </select>
       </div>
+      <p className="muted small events-sampling" data-testid="events-sampling-note">
+        Successful HTTP runs without console output are stored only as a sample (the app's record sample rate); the rest are kept as
+        per-minute aggregates — see the <a href={href({ page: "home" })}>charts</a>. This list shows them as they happen, marked{" "}
+        <span className="pill not-stored">not stored</span>, until the page is reloaded.
+      </p>
       <ErrorNotice error={events.error ?? invocations.error} />
       <div className="events-layout">
         <div className="card fill">
@@ -111,7 +121,7 @@ export function EventsView() {
           <div className="card-head">Details</div>
           <div className="card-body scroll grow-y" data-testid="event-detail">
             {!current && <div className="empty">Select a row (↑ ↓ in the list).</div>}
-            {current?.type === "invocation" && <InvocationPane record={current.record} />}
+            {current?.type === "invocation" && <InvocationPane record={current.record} stored={current.stored} />}
             {current?.type === "event" && <EventDetail id={current.id} />}
           </div>
         </div>
