@@ -1,11 +1,13 @@
 // A `serve` on Postgres restarted at once after a crash: its dead predecessor's row in `nodes` looks
 // live until it misses its heartbeats, so the new serve starts sharing the database, cache off. When
 // that row expires it takes the database for itself (store/kv-ownership.ts), without a reconnect.
-// Real processes, real Postgres; a short heartbeat keeps the wait short.
+// Restarted on the same port (so the same node name), it waits for that row to expire before it
+// registers, instead of failing NODE_NAME_TAKEN. Real processes, real Postgres; a short heartbeat keeps the wait short.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { freePort } from "../testing/cluster.js";
 import { createPostgresDatabase } from "../testing/databases.js";
 import { type ServeProcess, startServe } from "../testing/processes.js";
 import { TEST_SECRETS_KEY, TEST_TOKEN } from "../testing/runtime.js";
@@ -19,8 +21,8 @@ describe("a serve restarted at once after another's crash", () => {
   let dataDir: string;
   const started: ServeProcess[] = [];
 
-  const serve = async () => {
-    const process = await startServe(["--database-url", database.url, "--data-dir", dataDir], {
+  const serve = async (args: string[] = []) => {
+    const process = await startServe(["--database-url", database.url, "--data-dir", dataDir, ...args], {
       PICLOUD_ADMIN_TOKEN: TEST_TOKEN,
       PICLOUD_SECRETS_KEY: TEST_SECRETS_KEY,
       PICLOUD_HEARTBEAT_MS: String(HEARTBEAT_MS),
@@ -37,12 +39,13 @@ describe("a serve restarted at once after another's crash", () => {
     return match?.[2] === "1" ? match[1] : `off(${match?.[1]})`;
   };
 
-  beforeAll(async () => {
+  // Each test on its own database: a killed serve's row would look live to the next one.
+  beforeEach(async () => {
     database = await createPostgresDatabase();
     dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-crash-restart-"));
   });
-  afterAll(async () => {
-    for (const process of started) {
+  afterEach(async () => {
+    for (const process of started.splice(0)) {
       process.child.kill("SIGKILL");
       await process.exited;
     }
@@ -88,5 +91,24 @@ describe("a serve restarted at once after another's crash", () => {
     const before = await hits();
     expect(await (await fetch(`${second.url}/shop/read`)).json()).toEqual({ v: null });
     expect(await hits()).toBe(before + 1);
+  }, 60_000);
+
+  it("restarted on the same port (the same node name), it waits for the dead serve's registration to expire instead of failing NODE_NAME_TAKEN", async () => {
+    const port = String(await freePort());
+    const first = await serve(["--port", port]);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const crashedAt = Date.now();
+    const second = await serve(["--port", port]);
+    expect(second.url).toBe(first.url);
+    expect(second.stderr()).toMatch(/registered but silent \(a crashed predecessor\?\): waiting for its registration to expire/);
+    // Up once the dead row expired (12 s after its last heartbeat, at most one heartbeat before the crash), not before.
+    expect(Date.now() - crashedAt).toBeGreaterThan(2 * HEARTBEAT_MS);
+    await until(
+      "the restarted serve to own the database",
+      async () => ((await cacheState(second)) === "owner" ? true : undefined),
+      10_000,
+      100,
+    );
   }, 60_000);
 });

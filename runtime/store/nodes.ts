@@ -128,12 +128,21 @@ export class NodeStore {
   async othersLive(selfId: string): Promise<LiveNode[]> {
     const table = await this.db.query<{ t: string | null }>("select to_regclass('nodes')::text as t");
     if (!table[0]?.t) return [];
+    return this.live("id <> $2", selfId);
+  }
+
+  /** The live process registered under `name` (not `selfId`), if any: who holds a name `register` refused. */
+  async liveNamed(name: string, selfId: string): Promise<LiveNode | undefined> {
+    return (await this.live("name = $2 and id <> $3", name, selfId))[0];
+  }
+
+  private async live(where: string, ...params: string[]): Promise<LiveNode[]> {
     const rows = await this.db.query<{ id: string; seen: string; expires_in_ms: number }>(
       `select id, last_seen_at::text as seen,
-         ceil(extract(epoch from last_seen_at + make_interval(secs => heartbeat_ms * $2 / 1000.0) - now()) * 1000)::float8 as expires_in_ms
-       from nodes where id <> $1 and status <> 'left'
-         and last_seen_at >= now() - make_interval(secs => heartbeat_ms * $2 / 1000.0)`,
-      [selfId, MISSED_HEARTBEATS_DOWN],
+         ceil(extract(epoch from last_seen_at + make_interval(secs => heartbeat_ms * $1 / 1000.0) - now()) * 1000)::float8 as expires_in_ms
+       from nodes where ${where} and status <> 'left'
+         and last_seen_at >= now() - make_interval(secs => heartbeat_ms * $1 / 1000.0)`,
+      [MISSED_HEARTBEATS_DOWN, ...params],
     );
     return rows.map((row) => ({ id: row.id, lastSeen: row.seen, expiresInMs: Math.max(0, row.expires_in_ms) }));
   }

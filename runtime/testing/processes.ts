@@ -32,6 +32,8 @@ export interface ServeProcess {
   readonly url: string;
   readonly token: string | undefined;
   readonly stdout: () => string;
+  /** Its logs so far. */
+  readonly stderr: () => string;
   /** Resolves with the exit code once the process ended. */
   readonly exited: Promise<number | null>;
 }
@@ -59,7 +61,14 @@ export function startServe(args: string[], env: Record<string, string | undefine
         // The token line, when there is one, is written in the same burst as the data line.
         setImmediate(() => {
           clearTimeout(timer);
-          resolve({ child, url, token: /Admin token[^:]*: (\S+)/.exec(stdout)?.[1], stdout: () => stdout, exited });
+          resolve({
+            child,
+            url,
+            token: /Admin token[^:]*: (\S+)/.exec(stdout)?.[1],
+            stdout: () => stdout,
+            stderr: () => stderr,
+            exited,
+          });
         });
       }
     });
