@@ -419,26 +419,35 @@ export class Dispatcher implements EventHandoff {
   }
 }
 
-/** Successful deliveries finishing in the same event-loop turn are marked done in one statement. */
+/**
+ * Successful deliveries are marked done in batches, one statement (and one commit) each, with one batch in
+ * flight at a time: those finishing while a batch commits go together in the next, so under load a commit's
+ * wait gathers the next batch (group commit, no timer); at low load a lone completion goes at the next turn.
+ */
 class CompletionBatch {
   private pending: { event: EventRecord; resolve: (applied: boolean) => void; reject: (error: unknown) => void }[] = [];
+  private flushing = false;
 
   constructor(private readonly flushBatch: (events: EventRecord[]) => Promise<Set<string>>) {}
 
   done(event: EventRecord): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      if (this.pending.push({ event, resolve, reject }) === 1) setImmediate(() => void this.flush());
+      if (this.pending.push({ event, resolve, reject }) === 1 && !this.flushing) setImmediate(() => void this.flush());
     });
   }
 
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
+    this.flushing = true;
     try {
       const applied = await this.flushBatch(batch.map((item) => item.event));
       for (const item of batch) item.resolve(applied.has(item.event.id));
     } catch (error) {
       for (const item of batch) item.reject(error);
+    } finally {
+      this.flushing = false;
+      if (this.pending.length > 0) setImmediate(() => void this.flush());
     }
   }
 }
