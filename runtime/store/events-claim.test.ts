@@ -1,5 +1,6 @@
 // The claim: due pending events and expired leases, the earliest first, up to the limit, each lookup in
-// its own partial index, so a claim reads about `limit` rows however long the backlog is.
+// its own partial index, so a claim reads about `limit` rows however long the backlog is; claims and
+// completions commit without waiting for the WAL flush, and leave the connection as it was.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS, testDatabase, type TestDatabase } from "../testing/databases.js";
 import type { Db } from "./db.js";
@@ -60,6 +61,19 @@ describe.each(BACKENDS)("claims on %s", (backend) => {
     const second = await events.claimDue({ now, owner: "n1", leaseMs: 60_000, limit: 2 });
     expect(second.map((e) => e.id)).toEqual(["e-third"]);
     expect(await events.claimDue({ now, owner: "n1", leaseMs: 60_000, limit: 2 })).toEqual([]);
+  });
+
+  it("claims and completions leave the connection's synchronous_commit as it was (theirs is local to their transaction)", async () => {
+    const events = new EventStore(db);
+    const now = Date.now();
+    await EventStore.insert(db, [event(now - 1_000, "r-1")]);
+    const [claimed] = await events.claimDue({ now, owner: "n3", leaseMs: 60_000, limit: 1 });
+    expect(claimed?.id).toBe("r-1");
+    // A pool hands out the connection released last: the one the statements just ran on.
+    expect(await db.query("show synchronous_commit")).toEqual([{ synchronous_commit: "on" }]);
+    expect(await events.finishDone(claimed ? [claimed] : [], "n3", now)).toEqual(new Set(["r-1"]));
+    expect(await db.query("show synchronous_commit")).toEqual([{ synchronous_commit: "on" }]);
+    expect((await events.get("r-1"))?.status).toBe("done");
   });
 
   it.runIf(backend === "postgres")("reads about `limit` rows of a long backlog, not all of it", async () => {
