@@ -22,11 +22,17 @@ describe("invocation charts", { timeout: 120_000 }, () => {
         ]) {
           await server.api("PUT", `/apps/${app}/scripts/${script}`, { source });
         }
+        // Runs over a second: the p99 axis then labels seconds, which must fit in the axis.
+        await server.api("PUT", "/apps/shop/scripts/slow", {
+          source: "export default async function () { const end = Date.now() + 1200; while (Date.now() < end) {} return 'slow' }",
+        });
+        await server.api("PUT", "/apps/shop/scripts/slow/settings", { settings: { limits: { cpuMs: 5000 } } });
         const calls = [
           ...Array(20).fill("/shop/cart"),
           ...Array(6).fill("/shop/pay"),
           ...Array(3).fill("/shop/pay?fail=1"),
           ...Array(9).fill("/blog/feed"),
+          ...Array(2).fill("/shop/slow"),
         ];
         for (const url of calls) await (await fetch(`${server.url}${url}`)).arrayBuffer();
       },
@@ -42,7 +48,7 @@ describe("invocation charts", { timeout: 120_000 }, () => {
     expect(await page.locator('[data-testid="stats-overview"] canvas').count()).toBeGreaterThanOrEqual(3);
     const rows = page.locator('[data-testid="stats-table"] tbody tr');
     await page.waitForSelector('[data-testid="stats-table"] tbody tr:has-text("shop")');
-    expect(await rows.allInnerTexts()).toEqual([expect.stringMatching(/^blog\s+9\s+0\s/), expect.stringMatching(/^shop\s+29\s+3\s/)]);
+    expect(await rows.allInnerTexts()).toEqual([expect.stringMatching(/^blog\s+9\s+0\s/), expect.stringMatching(/^shop\s+31\s+3\s/)]);
     // Legends name each app: one line per app.
     expect(await page.locator('[data-testid="chart-invocations"] .u-legend').innerText()).toMatch(/blog[\s\S]*shop/);
     for (const [width, height] of [
@@ -56,6 +62,13 @@ describe("invocation charts", { timeout: 120_000 }, () => {
       }, width);
       await screenshot(page, `stats-overview-${width}x${height}`);
     }
+    // The legend reads the hovered minute in the app's one date format (not uPlot's US default).
+    const p99 = page.locator('[data-testid="chart-p99"] .u-over');
+    const box = await p99.boundingBox();
+    if (!box) throw new Error("no p99 plot area");
+    await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
+    await expect.poll(() => page.locator('[data-testid="chart-p99"] .u-legend').innerText()).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    await screenshot(page, "stats-overview-legend-hover");
   });
 
   it("a script's page charts its volume, errors and p50/p99, with errors by code", async () => {

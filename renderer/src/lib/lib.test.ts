@@ -2,12 +2,29 @@ import { describe, expect, it } from "vitest";
 import type { EventRecord, InvocationRecord } from "../api/types";
 import { activityRows, eventSubject, sources } from "./activity";
 import { previewCron } from "./cron";
-import { formatDateTime, formatTime } from "./format";
+import { formatAxisValue, formatDateTime, formatTime, formatTimeTicks } from "./format";
 import { parseJsonInput } from "./json";
 import { limitErrors } from "./limits";
 import { markerForError } from "./markers";
 import { splitPath, toQueryObject } from "./query-string";
 import { sampleEvent } from "./samples";
+
+describe("chart axis labels", () => {
+  it("label times in the one format, the date under the first tick and at a new day", () => {
+    const at = (h: number, m: number, day = 27) => new Date(2026, 10, day, h, m).getTime();
+    expect(formatTimeTicks([at(23, 50), at(23, 55), at(0, 0, 28)], 5 * 60_000)).toEqual([
+      "23:50\n2026-11-27",
+      "23:55",
+      "00:00\n2026-11-28",
+    ]);
+    expect(formatTimeTicks([at(9, 5)], 30_000)).toEqual(["09:05:00\n2026-11-27"]);
+  });
+
+  it("label values compactly: seconds from 1000 ms", () => {
+    expect([0, 250, 1000, 2500, 8000].map((v) => formatAxisValue(v, "ms"))).toEqual(["0 ms", "250 ms", "1 s", "2.5 s", "8 s"]);
+    expect([0.5, 12, 1500].map((v) => formatAxisValue(v))).toEqual(["0.5", "12", "1500"]);
+  });
+});
 
 describe("parseJsonInput", () => {
   it("accepts JSON, maps empty input when asked, and locates errors", () => {

@@ -3,6 +3,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { formatAxisValue, formatDateTime, formatDuration, formatTimeTicks } from "../../lib/format";
 
 export interface ChartLine {
   readonly label: string;
@@ -30,7 +31,7 @@ export function TimeSeriesChart({ title, times, lines, unit = "", height = 180, 
     const element = host.current;
     if (!element) return;
     const data: uPlot.AlignedData = [times.map((t) => t / 1000), ...lines.map((line) => line.values.map((v) => v ?? null))];
-    const format = (v: number) => `${Number.isInteger(v) ? v : v.toFixed(v < 10 ? 1 : 0)}${unit ? ` ${unit}` : ""}`;
+    const legendValue = (v: number) => (unit === "ms" ? formatDuration(v) : formatAxisValue(v, unit));
     const plot = new uPlot(
       {
         title,
@@ -41,11 +42,24 @@ export function TimeSeriesChart({ title, times, lines, unit = "", height = 180, 
         // Headroom above the highest value, so a lone dot at the maximum is not clipped by the frame.
         scales: { y: { range: (_u, min, max) => [0, Math.max(max * 1.15, min + 1, 1)] } },
         axes: [
-          { stroke: "#6b7385", grid: { stroke: "#eef0f4" } },
-          { stroke: "#6b7385", grid: { stroke: "#eef0f4" }, size: 60, values: (_u, splits) => splits.map(format) },
+          {
+            stroke: "#6b7385",
+            grid: { stroke: "#eef0f4" },
+            values: (_u, splits, _axis, _space, incr) =>
+              formatTimeTicks(
+                splits.map((s) => s * 1000),
+                incr * 1000,
+              ),
+          },
+          {
+            stroke: "#6b7385",
+            grid: { stroke: "#eef0f4" },
+            size: sizeToLabels,
+            values: (_u, splits) => splits.map((v) => formatAxisValue(v, unit)),
+          },
         ],
         series: [
-          {},
+          { value: (_u: uPlot, t: number | null) => (t === null ? "–" : formatDateTime(t * 1000)) },
           ...lines.map((line) => ({
             label: line.label,
             stroke: line.color,
@@ -53,7 +67,7 @@ export function TimeSeriesChart({ title, times, lines, unit = "", height = 180, 
             spanGaps: false,
             points: line.dots ? { show: true, size: 5, fill: line.color } : { show: false },
             ...(line.dash && { dash: [...line.dash] }),
-            value: (_u: uPlot, v: number | null) => (v === null ? "–" : format(v)),
+            value: (_u: uPlot, v: number | null) => (v === null ? "–" : legendValue(v)),
           })),
         ],
       },
@@ -68,4 +82,14 @@ export function TimeSeriesChart({ title, times, lines, unit = "", height = 180, 
     };
   }, [title, times, lines, unit, height]);
   return <div className="ts-chart" ref={host} data-testid={testId} data-points={times.length} />;
+}
+
+/** A y axis as wide as its widest label (plus tick and gap), so no label is clipped at the left edge. */
+function sizeToLabels(self: uPlot, values: string[] | undefined, axisIdx: number): number {
+  const axis = self.axes[axisIdx];
+  // After init uPlot holds the axis font as [css font, size]; the canvas is scaled by the pixel ratio.
+  const font = (axis?.font as unknown as [string, number] | undefined)?.[0];
+  if (font) self.ctx.font = font;
+  const widest = Math.max(0, ...(values ?? []).map((label) => self.ctx.measureText(label).width / devicePixelRatio));
+  return Math.ceil(widest + (axis?.ticks?.size ?? 10) + (axis?.gap ?? 5) + 8);
 }
