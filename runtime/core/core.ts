@@ -17,6 +17,7 @@ import { EventStore } from "../store/events.js";
 import { InvocationStore } from "../store/invocations.js";
 import { InvocationStatsStore } from "../store/invocation-stats.js";
 import { KvStore } from "../store/kv.js";
+import { kvBatchOptions } from "../store/kv-batch.js";
 import { openDatabase, pgliteDirectory } from "../store/open-db.js";
 import { ScriptStore } from "../store/scripts.js";
 import { TokenStore } from "../store/tokens.js";
@@ -194,6 +195,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       notification: kvNotification(bus, cacheMode),
       guarded: kvOwnership ? () => !kvOwnership.owner : undefined,
       ownerWritesKey: kvOwnership !== undefined,
+      batch: kvBatchOptions(config.kvBatchInFlight, db.kind),
     });
 
     const tokens = new TokenStore(db);

@@ -85,6 +85,12 @@ export const ConfigSchema = Type.Object({
    * Default 0 (off): on a 2-core VM it cost ~25% more CPU per get+set (docs/architecture.md).
    */
   kvWorkerConnections: Type.Integer({ minimum: 0, maximum: 64 }),
+  /**
+   * Group commit of KV sets (store/kv-batch.ts): how many batches of concurrent sets may be in
+   * flight at once before further sets queue for the next; 0 sends every set alone. Default: 1 on
+   * Postgres, 0 on the embedded database (docs/architecture.md, "KV on Postgres").
+   */
+  kvBatchInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
   limits: LimitsOverrideSchema,
 });
 
@@ -143,6 +149,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     drainTimeoutMs: envInt(env.PICLOUD_DRAIN_TIMEOUT_MS),
     kvCacheMiB: envInt(env.PICLOUD_KV_CACHE_MIB),
     kvWorkerConnections: envInt(env.PICLOUD_KV_WORKER_CONNECTIONS),
+    kvBatchInFlight: envInt(env.PICLOUD_KV_BATCH_IN_FLIGHT),
   });
   const input = {
     host: "127.0.0.1",

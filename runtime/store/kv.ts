@@ -2,6 +2,7 @@
 // keyset pagination is stable under concurrent writes on both PGlite and Postgres.
 import { PiCloudError } from "../shared/errors.js";
 import type { Db, NamedStatement, Notification, Queryable, Row } from "./db.js";
+import { type KvBatchOptions, KvSetBatcher, type UpsertRow } from "./kv-batch.js";
 import { ABSENT_VERSION, type CacheTicket, type KvReadCache } from "./kv-cache.js";
 import { KV_LOCK_KEY, KV_OWNER_WRITES_KEY } from "./kv-ownership.js";
 
@@ -149,6 +150,11 @@ export interface KvStoreOptions {
   readonly guarded?: (() => boolean) | undefined;
   /** An owner's writes (not guarded) take the owner-writes key shared, refused while a next owner fences (Postgres with the lock). */
   readonly ownerWritesKey?: boolean | undefined;
+  /**
+   * Group commit of concurrent sets that cannot trigger events (store/kv-batch.ts): queued while
+   * `inFlight` batches are out, then sent as one statement. Absent: every set is its own statement.
+   */
+  readonly batch?: KvBatchOptions | undefined;
 }
 
 const SELECT_VALUE: NamedStatement = {
@@ -220,18 +226,13 @@ function ownedElsewhere(): never {
   );
 }
 
-interface UpsertRow {
-  inserted: boolean;
-  version: string | number;
-  stored: string | null;
-}
-
 export class KvStore {
   private readonly hook: KvChangeHook | undefined;
   private readonly cache: KvReadCache | undefined;
   private readonly notification: KvStoreOptions["notification"];
   private readonly guarded: () => boolean;
   private readonly ownerWritesKey: boolean;
+  private readonly batcher: KvSetBatcher | undefined;
 
   constructor(
     /** The main thread's Db, or an executor worker's own pool (executor/worker-kv.ts). */
@@ -243,6 +244,9 @@ export class KvStore {
     this.notification = options.notification;
     this.guarded = options.guarded ?? (() => false);
     this.ownerWritesKey = options.ownerWritesKey ?? false;
+    this.batcher = options.batch
+      ? new KvSetBatcher(db, () => (this.guarded() ? KV_LOCK_KEY : this.ownerWritesKey ? KV_OWNER_WRITES_KEY : null), options.batch)
+      : undefined;
   }
 
   async get(app: string, collection: string, key: string): Promise<string | null> {
@@ -280,10 +284,11 @@ export class KvStore {
     assertValueJson(valueJson);
     const cache = this.cache;
     const notify = this.notification?.(app, collection, key);
-    const params = [app, collection, key, valueJson, cache?.accepts(valueJson) ?? false];
+    const wantStored = cache?.accepts(valueJson) ?? false;
+    const params = [app, collection, key, valueJson, wantStored];
     const ticket = cache?.beginWrite(app, collection, key);
-    const upsert = async (q: Queryable) => {
-      const row = await this.guardedWrite(async (guarded) => {
+    const single = (q: Queryable) =>
+      this.guardedWrite(async (guarded) => {
         const forms = guarded ? GUARDED : this.ownerWritesKey ? OWNER : undefined;
         const statement = notify ? (forms?.upsertNotify ?? UPSERT_NOTIFY) : (forms?.upsert ?? UPSERT);
         const rows = await q
@@ -291,6 +296,11 @@ export class KvStore {
           .catch(rethrowValueError);
         return rows[0] as UpsertRow | undefined;
       });
+    const upsert = async (q: Queryable, inTransaction: boolean) => {
+      const row =
+        this.batcher && !inTransaction
+          ? await this.batcher.set({ app, collection, key, valueJson, wantStored, notify, alone: () => single(q) })
+          : await single(q);
       return { result: row, change: { app, collection, key, op: row.inserted ? "insert" : "update", valueJson } as const };
     };
     const row = await this.write({ app, collection, key, origin, ticket }, upsert, (written) => {
@@ -347,18 +357,20 @@ export class KvStore {
    */
   private async write<T>(
     target: { app: string; collection: string; key: string; origin: WriteOrigin; ticket: CacheTicket | undefined },
-    statement: (q: Queryable) => Promise<{ result: T; change: KvChange | undefined }>,
+    statement: (q: Queryable, inTransaction: boolean) => Promise<{ result: T; change: KvChange | undefined }>,
     committed: (result: T) => void,
   ): Promise<T> {
     let produced: KvChangeEffects | undefined;
-    const run = async (q: Queryable): Promise<T> => {
-      const { result, change } = await statement(q);
+    const run = async (q: Queryable, inTransaction: boolean): Promise<T> => {
+      const { result, change } = await statement(q, inTransaction);
       if (change && this.hook) produced = await this.hook.onChange(q, change, target.origin);
       return result;
     };
     let result: T;
     try {
-      result = this.hook?.mayTrigger(target.app, target.collection, target.key) ? await this.db.transaction(run) : await run(this.db);
+      result = this.hook?.mayTrigger(target.app, target.collection, target.key)
+        ? await this.db.transaction((tx) => run(tx, true))
+        : await run(this.db, false);
     } catch (error) {
       if (target.ticket) this.cache?.fail(target.ticket);
       produced?.failed();

@@ -26,12 +26,24 @@ export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATI
   });
 }
 
-/** Our migrations contain no ';' inside literals or bodies, so a plain split is exact. */
+/** Our migrations contain no ';' inside literals; a function body is dollar-quoted ($$ ... $$) and kept whole. */
 function splitStatements(sql: string): string[] {
-  return sql
-    .split(";")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+  const statements: string[] = [];
+  let current = "";
+  sql.split("$$").forEach((part, i) => {
+    if (i % 2 === 1) {
+      current += `$$${part}$$`;
+      return;
+    }
+    const pieces = part.split(";");
+    current += pieces[0];
+    for (const piece of pieces.slice(1)) {
+      statements.push(current);
+      current = piece;
+    }
+  });
+  statements.push(current);
+  return statements.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
 export interface SchemaState {

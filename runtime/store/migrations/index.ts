@@ -9,6 +9,7 @@ import { nodes } from "./009-nodes.js";
 import { kvVersion } from "./010-kv-version.js";
 import { egressMode } from "./011-egress-mode.js";
 import { kvWritersLock } from "./012-kv-writers-lock.js";
+import { kvSetMany } from "./013-kv-set-many.js";
 
 export interface Migration {
   readonly version: number;
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly Migration[] = [
   kvVersion,
   egressMode,
   kvWritersLock,
+  kvSetMany,
 ];

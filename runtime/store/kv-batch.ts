@@ -1,0 +1,159 @@
+// Group commit for KV sets: while a set is in flight, further sets on the same KvStore (any
+// invocation, any app) queue, and when a slot frees everything queued goes to the database as one
+// call of `picloud_kv_set_many` (migration 013): one statement, one round trip, one commit (one WAL
+// flush) for the lot. No timer: with a slot free a set goes at once, so at low load nothing waits.
+// Each member gets what its own statement would have returned (inserted, its own version, the stored
+// text), applied in queue order, so the read cache's tickets stay exact.
+import type { Notification, Queryable, Row } from "./db.js";
+
+export interface UpsertRow {
+  inserted: boolean;
+  version: string | number;
+  stored: string | null;
+}
+
+/** One queued set, with its own single-statement path (guarded, retried) for when it cannot go in a batch. */
+export interface BatchMember {
+  readonly app: string;
+  readonly collection: string;
+  readonly key: string;
+  readonly valueJson: string;
+  /** Return the stored text (the cache takes it). */
+  readonly wantStored: boolean;
+  readonly notify: Notification | undefined;
+  readonly alone: () => Promise<UpsertRow>;
+}
+
+export interface KvBatchOptions {
+  /** Batches (or lone sets) in flight at once; more sets queue. */
+  readonly inFlight: number;
+  /** Members per batch at most. */
+  readonly maxMembers: number;
+  /** Value bytes (JSON text length) per batch at most; a batch takes at least one member. */
+  readonly maxChars: number;
+}
+
+export const DEFAULT_KV_BATCH: KvBatchOptions = { inFlight: 1, maxMembers: 64, maxChars: 1024 * 1024 };
+
+/** The batching a process uses: `inFlight` as configured (0: off), by default on Postgres only. */
+export function kvBatchOptions(inFlight: number | undefined, backend: "pglite" | "postgres"): KvBatchOptions | undefined {
+  const n = inFlight ?? (backend === "postgres" ? DEFAULT_KV_BATCH.inFlight : 0);
+  return n > 0 ? { ...DEFAULT_KV_BATCH, inFlight: n } : undefined;
+}
+
+const SET_MANY = {
+  name: "picloud_kv_set_many",
+  text: "select r_inserted as inserted, r_version as version, r_stored as stored from picloud_kv_set_many($1, $2, $3, $4, $5, $6, $7, $8)",
+};
+
+/**
+ * Errors that roll the batch back but would not have failed every member alone: Postgres' refusals of
+ * one member's JSON text, and a deadlock (batches lock rows in one order, so none is expected): each
+ * member runs alone then, to fail only itself.
+ */
+const ALONE_ERRORS = new Set(["22P05", "22P02", "22025", "40P01"]);
+
+interface Queued extends BatchMember {
+  resolve(row: UpsertRow): void;
+  reject(error: unknown): void;
+}
+
+export class KvSetBatcher {
+  private queue: Queued[] = [];
+  private head = 0;
+  private running = 0;
+
+  constructor(
+    private readonly db: Queryable,
+    /** The advisory key a write must take shared now (guarded or owner forms), or null. */
+    private readonly lockKey: () => number | null,
+    private readonly options: KvBatchOptions = DEFAULT_KV_BATCH,
+  ) {}
+
+  set(member: BatchMember): Promise<UpsertRow> {
+    return new Promise<UpsertRow>((resolve, reject) => {
+      this.queue.push({ ...member, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.running < this.options.inFlight && this.head < this.queue.length) {
+      const batch = this.take();
+      this.running++;
+      void this.send(batch).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private take(): Queued[] {
+    const batch: Queued[] = [];
+    let chars = 0;
+    while (this.head < this.queue.length && batch.length < this.options.maxMembers) {
+      const next = this.queue[this.head] as Queued;
+      if (batch.length > 0 && chars + next.valueJson.length > this.options.maxChars) break;
+      chars += next.valueJson.length;
+      batch.push(next);
+      this.head++;
+    }
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    }
+    // Every batch (of every process) locks its rows in one order, so two batches in flight cannot
+    // deadlock; the sort is stable, so the sets of one key keep their queue order.
+    return batch.sort(byRow);
+  }
+
+  private async send(batch: Queued[]): Promise<void> {
+    if (batch.length === 1) return settle(batch[0] as Queued);
+    let rows: (UpsertRow & Row)[];
+    try {
+      rows = await this.db.query<UpsertRow & Row>(SET_MANY, [
+        batch.map((m) => m.app),
+        batch.map((m) => m.collection),
+        batch.map((m) => m.key),
+        batch.map((m) => m.valueJson),
+        batch.map((m) => m.wantStored),
+        this.lockKey(),
+        batch.map((m) => m.notify?.channel ?? null),
+        batch.map((m) => m.notify?.payload ?? null),
+      ]);
+    } catch (error) {
+      // A value the database refuses rolled the batch back: each alone, so it fails only itself.
+      if (ALONE_ERRORS.has((error as { code?: string }).code ?? "")) return settleAll(batch);
+      for (const member of batch) member.reject(error);
+      return;
+    }
+    // No rows: the advisory key was refused; each takes its own path, which retries and raises DATABASE_OWNED.
+    if (rows.length === 0) return settleAll(batch);
+    if (rows.length !== batch.length) {
+      const error = new Error(`picloud_kv_set_many returned ${rows.length} rows for ${batch.length} sets`);
+      for (const member of batch) member.reject(error);
+      return;
+    }
+    for (const [i, member] of batch.entries()) member.resolve(rows[i] as UpsertRow);
+  }
+}
+
+function byRow(a: BatchMember, b: BatchMember): number {
+  return compare(a.app, b.app) || compare(a.collection, b.collection) || compare(a.key, b.key);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function settle(member: Queued): Promise<void> {
+  try {
+    member.resolve(await member.alone());
+  } catch (error) {
+    member.reject(error);
+  }
+}
+
+async function settleAll(batch: Queued[]): Promise<void> {
+  await Promise.all(batch.map(settle));
+}
