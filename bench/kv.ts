@@ -160,6 +160,15 @@ async function startArm(arm: Arm, args: string[]): Promise<Spawned> {
   return server;
 }
 
+/** The server's KV read cache counters (GET /metrics); zero when it has none or reports none. */
+async function cacheReads(base: string): Promise<{ hits: number; misses: number }> {
+  const text = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    .then((r) => (r.ok ? r.text() : ""))
+    .catch(() => "");
+  const counter = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+  return { hits: counter("picloud_kv_cache_hits_total"), misses: counter("picloud_kv_cache_misses_total") };
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
@@ -220,10 +229,16 @@ async function backend(label: "PGlite" | "Postgres", rounds: number): Promise<st
         await autocannon({ url, connections: CONNECTIONS, duration: 1 });
         const pid = server.child.pid as number;
         const before = cpuSeconds(pid);
+        const reads = await cacheReads(server.match[1] as string);
         const { result, backendCpuS } = await withBackendCpu(db, () =>
           load(url, arm.label, { warmup: false, ...(RATE !== undefined && { rate: RATE }) }),
         );
-        add(result, cpuSeconds(pid) - before, backendCpuS);
+        const cpuS = cpuSeconds(pid) - before;
+        const after = await cacheReads(server.match[1] as string);
+        const hits = after.hits - reads.hits;
+        const total = hits + after.misses - reads.misses;
+        if (total > 0) result.note = [result.note, `cache hits ${Math.round((hits / total) * 1000) / 10}%`].filter(Boolean).join(", ");
+        add(result, cpuS, backendCpuS);
       }
       if (round % 2 === 1) await measureDirect();
     }
