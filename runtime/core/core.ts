@@ -195,7 +195,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       notification: kvNotification(bus, cacheMode),
       guarded: kvOwnership ? () => !kvOwnership.owner : undefined,
       ownerWritesKey: kvOwnership !== undefined,
-      batch: kvBatchOptions(config.kvBatchInFlight, db.kind),
+      batch: kvBatchOptions(config.kvBatchInFlight),
     });
 
     const tokens = new TokenStore(db);

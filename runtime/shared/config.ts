@@ -87,8 +87,8 @@ export const ConfigSchema = Type.Object({
   kvWorkerConnections: Type.Integer({ minimum: 0, maximum: 64 }),
   /**
    * Group commit of KV sets (store/kv-batch.ts): how many batches of concurrent sets may be in
-   * flight at once before further sets queue for the next; 0 sends every set alone. Default: 1 on
-   * Postgres, 0 on the embedded database (docs/architecture.md, "KV on Postgres").
+   * flight at once before further sets queue for the next; 0 sends every set alone. Default 1
+   * (docs/architecture.md, "KV on Postgres").
    */
   kvBatchInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
   limits: LimitsOverrideSchema,

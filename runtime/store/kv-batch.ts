@@ -35,9 +35,9 @@ export interface KvBatchOptions {
 
 export const DEFAULT_KV_BATCH: KvBatchOptions = { inFlight: 1, maxMembers: 64, maxChars: 1024 * 1024 };
 
-/** The batching a process uses: `inFlight` as configured (0: off), by default on Postgres only. */
-export function kvBatchOptions(inFlight: number | undefined, backend: "pglite" | "postgres"): KvBatchOptions | undefined {
-  const n = inFlight ?? (backend === "postgres" ? DEFAULT_KV_BATCH.inFlight : 0);
+/** The batching a process uses: `inFlight` as configured (0: off), else the default. */
+export function kvBatchOptions(inFlight: number | undefined): KvBatchOptions | undefined {
+  const n = inFlight ?? DEFAULT_KV_BATCH.inFlight;
   return n > 0 ? { ...DEFAULT_KV_BATCH, inFlight: n } : undefined;
 }
 
