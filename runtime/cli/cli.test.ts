@@ -331,6 +331,11 @@ describe("client commands", () => {
       expect(lines[0]).toContain(reason);
       expect(lines[0]).toContain(`see '${help}'`);
     }
+    // A group without its subcommand shows the group's help (and fails), with no extra line of commander's.
+    const group = await runCli(["apps"]);
+    expect(group.code).not.toBe(0);
+    expect(group.stderr).toContain("Usage: picloud apps");
+    expect(group.stderr).not.toContain("outputHelp");
     const version = await runCli(["--version"]);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);

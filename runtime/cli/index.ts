@@ -820,6 +820,11 @@ export async function runCli(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError && error.exitCode === 0) return; // --help, --version
+    // A command group without its subcommand (`picloud apps`): commander has printed the group's help.
+    if (error instanceof CommanderError && error.code === "commander.help") {
+      process.exitCode = error.exitCode;
+      return;
+    }
     const message =
       error instanceof ApiError || error instanceof PiCloudError
         ? `${error.message} (${error.code})`
