@@ -1,35 +1,22 @@
 // Successful deliveries are marked done in batches with one batch in flight: those that finish while a
 // batch commits go together in the next statement (group commit), and each is reported done once.
 import { afterAll, expect, it } from "vitest";
-import { systemClock } from "../shared/clock.js";
-import { silentLogger } from "../shared/log.js";
 import type { Db, NamedStatement, Row } from "../store/db.js";
 import { EventStore } from "../store/events.js";
-import { migrate } from "../store/migrate.js";
-import { openPglite } from "../store/pglite/index.js";
-import { queuedEvent } from "../testing/events.js";
-import { Dispatcher } from "./dispatcher.js";
+import { pgliteDispatcher, queuedEvent } from "../testing/events.js";
 import type { Invoker } from "./invoker.js";
-import type { ScriptCache } from "./script-cache.js";
-import type { TriggerCache } from "./trigger-cache.js";
 
-let dispatcher: Dispatcher | undefined;
-let real: Db | undefined;
+let close: (() => Promise<void>) | undefined;
 afterAll(async () => {
-  await dispatcher?.drainAndStop(1_000);
-  await real?.close();
+  await close?.();
 });
 
 it("deliveries that finish while a completion commits are marked done together in the next statement", async () => {
-  const database = await openPglite("memory://");
-  real = database;
-  await migrate(database);
-  await database.query("insert into apps (id) values ('a')");
   // Each completion statement takes 100 ms longer; at most one may be under way.
   const batches: number[] = [];
   let inFlight = 0;
   let most = 0;
-  const db: Db = {
+  const wrap = (database: Db): Db => ({
     ...database,
     async query<R extends Row>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
       if (!(typeof sql === "string" ? sql : sql.text).includes("set status = 'done'")) return database.query<R>(sql, params);
@@ -42,7 +29,7 @@ it("deliveries that finish while a completion commits are marked done together i
         inFlight--;
       }
     },
-  };
+  });
   // Runs finish one after another, 10 ms apart.
   let runs = 0;
   const invoker = {
@@ -51,18 +38,9 @@ it("deliveries that finish while a completion commits are marked done together i
       return { id: "inv", version: 1, outcome: { ok: true } };
     },
   } as unknown as Invoker;
-  dispatcher = new Dispatcher(
-    {
-      db,
-      scripts: { get: async () => ({ limits: { wallMs: 1_000 } }) } as unknown as ScriptCache,
-      triggers: { deadLetterHandler: async () => undefined } as unknown as TriggerCache,
-      invoker,
-      clock: systemClock,
-      logger: silentLogger(),
-      origin: "this-runtime",
-    },
-    { nodeId: "n1", leaseMs: 20_000, concurrency: 20, exclusive: true, maxSleepMs: 3_600_000 },
-  );
+  const started = await pgliteDispatcher({ invoker, wrap, leaseMs: 20_000, concurrency: 20 });
+  close = started.close;
+  const { database, dispatcher } = started;
   await database.transaction((tx) =>
     EventStore.insert(
       tx,

@@ -2,38 +2,26 @@
 // keep its time. (That look answers from before the retry was recorded, when the event was still
 // running under its lease: taking its answer pushed the retry back to the lease's end.)
 import { afterAll, expect, it } from "vitest";
-import { systemClock } from "../shared/clock.js";
-import { silentLogger } from "../shared/log.js";
 import type { Db, NamedStatement, Row } from "../store/db.js";
 import { EventStore } from "../store/events.js";
-import { migrate } from "../store/migrate.js";
-import { openPglite } from "../store/pglite/index.js";
-import { Dispatcher } from "./dispatcher.js";
+import { pgliteDispatcher } from "../testing/events.js";
 import type { Invoker } from "./invoker.js";
-import type { ScriptCache } from "./script-cache.js";
-import type { TriggerCache } from "./trigger-cache.js";
 
-let dispatcher: Dispatcher | undefined;
-let real: Db | undefined;
+let close: (() => Promise<void>) | undefined;
 afterAll(async () => {
-  await dispatcher?.drainAndStop(1_000);
-  await real?.close();
+  await close?.();
 });
 
 it("a retry runs after its backoff even when a slow look for the next due time overlaps its recording", async () => {
-  const database = await openPglite("memory://");
-  real = database;
-  await migrate(database);
-  await database.query("insert into apps (id) values ('a')");
   // The next-due query reads at once but answers 300 ms later.
-  const db: Db = {
+  const wrap = (database: Db): Db => ({
     ...database,
     async query<R extends Row>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
       const rows = await database.query<R>(sql, params);
       if ((typeof sql === "string" ? sql : sql.text).includes("least(")) await new Promise((r) => setTimeout(r, 300));
       return rows;
     },
-  };
+  });
   const started = Date.now();
   const calls: number[] = [];
   const invoker = {
@@ -48,19 +36,9 @@ it("a retry runs after its backoff even when a slow look for the next due time o
       };
     },
   } as unknown as Invoker;
-  dispatcher = new Dispatcher(
-    {
-      db,
-      scripts: { get: async () => ({ limits: { wallMs: 1_000 } }) } as unknown as ScriptCache,
-      triggers: { deadLetterHandler: async () => undefined } as unknown as TriggerCache,
-      invoker,
-      clock: systemClock,
-      logger: silentLogger(),
-      origin: "this-runtime",
-      random: () => 0,
-    },
-    { nodeId: "n1", leaseMs: 20_000, concurrency: 4, exclusive: true, maxSleepMs: 3_600_000 },
-  );
+  const dispatching = await pgliteDispatcher({ invoker, wrap, leaseMs: 20_000, concurrency: 4, random: () => 0 });
+  close = dispatching.close;
+  const { database, dispatcher } = dispatching;
   await database.transaction((tx) =>
     EventStore.insert(tx, [
       {

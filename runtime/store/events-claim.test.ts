@@ -3,23 +3,12 @@
 // completions commit without waiting for the WAL flush, and leave the connection as it was.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS, testDatabase, type TestDatabase } from "../testing/databases.js";
+import { queuedEvent } from "../testing/events.js";
 import type { Db } from "./db.js";
 import { CLAIM_DUE, EventStore, type NewEvent } from "./events.js";
 import { migrate } from "./migrate.js";
 
-const event = (runAt: number, id: string): NewEvent => ({
-  id,
-  app: "a",
-  triggerId: null,
-  script: "s",
-  kind: "kv",
-  payloadJson: '{"type":"kv"}',
-  chainDepth: 0,
-  runAt,
-  maxAttempts: 3,
-  backoffMs: 1_000,
-  backoffMaxMs: 1_000,
-});
+const event = (runAt: number, id: string): NewEvent => ({ ...queuedEvent("a", "s"), id, runAt });
 
 describe.each(BACKENDS)("claims on %s", (backend) => {
   let database: TestDatabase;
