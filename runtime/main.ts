@@ -169,6 +169,7 @@ async function startProcess<T extends Started>(
       heartbeatMs: config.heartbeatMs,
       logger: logger.child({ role: "membership" }),
       ...(core.dbClock && { clock: core.dbClock }),
+      exclusiveDatabase: core.embedded,
       load: () => ({
         ...load.summary(),
         inFlight: started.runner.executor.inFlightCount(),

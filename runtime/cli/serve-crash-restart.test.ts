@@ -1,8 +1,8 @@
 // A `serve` on Postgres restarted at once after a crash: its dead predecessor's row in `nodes` looks
 // live until it misses its heartbeats, so the new serve starts sharing the database, cache off. When
 // that row expires it takes the database for itself (store/kv-ownership.ts), without a reconnect.
-// Restarted on the same port (so the same node name), it waits for that row to expire before it
-// registers, instead of failing NODE_NAME_TAKEN. Real processes, real Postgres; a short heartbeat keeps the wait short.
+// Restarted on the same port (so the same node name), it takes that row over at once (same host, pid
+// gone), instead of failing NODE_NAME_TAKEN. Real processes, real Postgres; a short heartbeat keeps the wait short.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -93,21 +93,20 @@ describe("a serve restarted at once after another's crash", () => {
     expect(await hits()).toBe(before + 1);
   }, 60_000);
 
-  it("restarted on the same port (the same node name), it waits for the dead serve's registration to expire instead of failing NODE_NAME_TAKEN", async () => {
+  it("restarted on the same port (the same node name), it takes over the dead serve's registration at once instead of failing NODE_NAME_TAKEN", async () => {
     const port = String(await freePort());
     const first = await serve(["--port", port]);
     first.child.kill("SIGKILL");
     await first.exited;
-    const crashedAt = Date.now();
     const second = await serve(["--port", port]);
     expect(second.url).toBe(first.url);
-    expect(second.stderr()).toMatch(/registered but silent \(a crashed predecessor\?\): waiting for its registration to expire/);
-    // Up once the dead row expired (12 s after its last heartbeat, at most one heartbeat before the crash), not before.
-    expect(Date.now() - crashedAt).toBeGreaterThan(2 * HEARTBEAT_MS);
+    // Same host, pid gone: a dead predecessor's row, taken over without waiting for it to expire (core/membership.ts).
+    // (On a machine so loaded that the start outlasts the row's expiry this holds trivially: timing it would make the test flaky.)
+    expect(second.stderr()).not.toMatch(/waiting/);
     await until(
       "the restarted serve to own the database",
       async () => ((await cacheState(second)) === "owner" ? true : undefined),
-      10_000,
+      30_000,
       100,
     );
   }, 60_000);

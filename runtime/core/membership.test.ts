@@ -1,12 +1,15 @@
-// Registration under a name another row holds: a silent row (a crashed process) is waited out, a
+// Registration under a name another row holds: a row provably a dead process's (this host, pid gone;
+// or any row on an embedded database) is taken over at once, another silent row is waited out, a
 // heartbeating one (a running process) keeps its name. Real PGlite, real timers (heartbeats of 500 ms).
+import { spawnSync } from "node:child_process";
+import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../shared/log.js";
 import type { Db } from "../store/db.js";
 import { NodeStore } from "../store/nodes.js";
 import { openDatabase } from "../store/open-db.js";
 import { Bus } from "./bus.js";
-import { Membership } from "./membership.js";
+import { Membership, type MembershipOptions } from "./membership.js";
 
 const HEARTBEAT_MS = 500;
 
@@ -14,8 +17,9 @@ describe("a node registering under a name another row holds", () => {
   let db: Db;
   let bus: Bus;
   const started: Membership[] = [];
-  const member = (id: string) => {
+  const member = (id: string, options: Partial<MembershipOptions> = {}) => {
     const membership = new Membership({
+      ...options,
       store: new NodeStore(db),
       bus,
       id,
@@ -53,8 +57,33 @@ describe("a node registering under a name another row holds", () => {
   });
 
   it("refuses a name a running (heartbeating) node has: NODE_NAME_TAKEN once its row beat again", async () => {
-    await member("running").start("n2", "http://a");
+    // On another machine: nothing proves it dead, so the second waits and sees it beat.
+    await member("running", { process: { host: "another-machine", pid: 4242 } }).start("n2", "http://a");
     await expect(member("second").start("n2", "http://b")).rejects.toMatchObject({ code: "NODE_NAME_TAKEN" });
     expect((await new NodeStore(db).list()).find((node) => node.name === "n2")).toMatchObject({ url: "http://a" });
+  });
+
+  it("takes over at once a live-looking row of this host whose process no longer runs", async () => {
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+    await db.query(
+      `insert into nodes (id, name, url, role, version, status, heartbeat_ms, host, pid)
+       values ('crashed-here', 'n3', 'http://x', 'node', '0.0.0', 'up', 60000, $1, $2)`,
+      [os.hostname(), dead],
+    );
+    const startedAt = Date.now();
+    await member("restarted-here").start("n3", "http://y");
+    expect(Date.now() - startedAt).toBeLessThan(2_000);
+    expect((await new NodeStore(db).list()).find((node) => node.name === "n3")).toMatchObject({ url: "http://y", status: "up" });
+  });
+
+  it("on a database that is its own (embedded), takes over any row at once", async () => {
+    await db.query(
+      `insert into nodes (id, name, url, role, version, status, heartbeat_ms, host, pid)
+       values ('crashed-elsewhere', 'n4', 'http://x', 'node', '0.0.0', 'up', 60000, 'another-machine', 4242)`,
+    );
+    const startedAt = Date.now();
+    await member("embedded", { exclusiveDatabase: true }).start("n4", "http://y");
+    expect(Date.now() - startedAt).toBeLessThan(2_000);
+    expect((await new NodeStore(db).list()).find((node) => node.name === "n4")).toMatchObject({ url: "http://y", status: "up" });
   });
 });

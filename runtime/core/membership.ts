@@ -1,9 +1,13 @@
 // This process in the nodes table: registered once it listens, a heartbeat on a cheap unref'd
 // timer (one UPDATE; it also re-reads the database clock), "draining" on SIGTERM, removed on exit.
+// A name is unique among running processes. A process restarted at once after a crash finds its
+// predecessor's row still looking live: it takes that row over when the row is provably dead (the
+// embedded database is this process's alone; or same host and that pid no longer runs), and
+// otherwise waits for the row to expire, refusing the name only if its holder beats again.
 import os from "node:os";
-import type { PiCloudError } from "../shared/errors.js";
+import { PiCloudError } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
-import type { NodeLoad, NodeRoleName, NodeStore } from "../store/nodes.js";
+import type { NameHolder, NodeLoad, NodeRoleName, NodeStore } from "../store/nodes.js";
 import type { Bus } from "./bus.js";
 import type { DbClock } from "./db-clock.js";
 
@@ -18,10 +22,27 @@ export interface MembershipOptions {
   /** The current load (nodes); a manager reports none. */
   readonly load: () => Omit<NodeLoad, "rssBytes">;
   readonly clock?: DbClock;
+  /** Who registers: this machine and process unless a test says otherwise. */
+  readonly process?: { readonly host: string; readonly pid: number };
+  /** The database is this process's alone (embedded PGlite, under its data-directory lock): every other row is a dead process's. */
+  readonly exclusiveDatabase?: boolean;
 }
 
-/** How long after a silent name holder's expiry (on the database's clock) the name is asked for again. */
-const NAME_RECHECK_MARGIN_MS = 100;
+/** Slack on top of a holder's heartbeat period before looking whether it beat again. */
+const BEAT_SLACK_MS = 500;
+
+/** Whether process `pid` runs on this machine (EPERM: it runs, as another user). */
+function processRuns(pid: number): boolean {
+  if (pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+const describeHolder = (holder: NameHolder) => (holder.host ? `pid ${holder.pid} on ${holder.host}` : "another process");
 
 /** The default node name: the host name plus the port, unique per machine. */
 export function defaultNodeName(url: string): string {
@@ -33,8 +54,15 @@ export class Membership {
   private status: "up" | "draining" = "up";
   private registered = false;
   private address: { name: string; url: string } | undefined;
+  private stopped = false;
+  /** Ends a wait for another process's row to expire (stop). */
+  private wake: (() => void) | undefined;
 
-  constructor(private readonly options: MembershipOptions) {}
+  private readonly process: { readonly host: string; readonly pid: number };
+
+  constructor(private readonly options: MembershipOptions) {
+    this.process = options.process ?? { host: os.hostname(), pid: process.pid };
+  }
 
   get name(): string | undefined {
     return this.address?.name;
@@ -42,44 +70,78 @@ export class Membership {
 
   async start(name: string, url: string): Promise<void> {
     this.address = { name, url };
-    await this.register();
+    await this.register(true);
+    if (this.stopped) return;
     this.timer = setInterval(() => void this.beat(), this.options.heartbeatMs);
     this.timer.unref();
   }
 
-  private async register(): Promise<void> {
-    const { store, id, role, version, heartbeatMs } = this.options;
+  /**
+   * Registers this process under its name. At start (`settle`) a row holding the name is taken over
+   * when it is a dead predecessor's, else waited on until it expires; NODE_NAME_TAKEN when it beats
+   * meanwhile. Registering again later (our row was pruned) takes over nothing: two processes that
+   * each looked like the other's predecessor would take the name from each other forever.
+   */
+  private async register(settle = false): Promise<void> {
+    const { store, id, role, version, heartbeatMs, logger } = this.options;
     if (!this.address) return;
-    const address = this.address;
-    const sentAt = Date.now();
-    const dbNow = await store.register({ id, ...address, role, version, heartbeatMs }).catch(async (error: unknown) => {
-      if ((error as PiCloudError).code !== "NODE_NAME_TAKEN") throw error;
-      await this.waitForName(address.name, error);
-      return store.register({ id, ...address, role, version, heartbeatMs });
-    });
-    this.options.clock?.observe(dbNow, sentAt, Date.now());
+    const self = { id, ...this.address, role, version, heartbeatMs, ...this.process };
+    let takeOver: string | undefined;
+    let waitingOn: NameHolder | undefined;
+    for (;;) {
+      const sentAt = Date.now();
+      const dbNow = await store.register(self, takeOver);
+      if (dbNow !== undefined) {
+        this.options.clock?.observe(dbNow, sentAt, Date.now());
+        break;
+      }
+      const holder = await store.liveNamed(self.name, id);
+      if (!holder) continue; // it left or expired meanwhile
+      const beatAgain = waitingOn && (holder.id !== waitingOn.id || holder.lastSeen !== waitingOn.lastSeen);
+      if (!settle || beatAgain) {
+        throw new PiCloudError(
+          "NODE_NAME_TAKEN",
+          `A running node is already named '${self.name}' (${describeHolder(holder)}): pick another --name.`,
+        );
+      }
+      if (this.deadPredecessor(holder)) {
+        logger.info({ holder }, `taking over the node name '${self.name}' from a process that is gone (${describeHolder(holder)})`);
+        takeOver = holder.id;
+        continue;
+      }
+      if (!waitingOn) {
+        logger.warn(
+          { holder },
+          `the node name '${self.name}' is held by ${describeHolder(holder)}, which may have crashed: waiting up to ${holder.expiresInMs} ms for its heartbeat to expire`,
+        );
+      }
+      waitingOn = holder;
+      // A live holder beats within its period: look again then, or at its expiry if sooner.
+      await this.sleep(Math.min(holder.expiresInMs + 50, holder.heartbeatMs + BEAT_SLACK_MS));
+      if (this.stopped) return;
+    }
     this.registered = true;
     await this.options.bus.publish("nodes.changed", { id, status: this.status });
   }
 
-  /**
-   * The name is held by a row that looks live. A process restarted at once after a crash (same host and
-   * port, so the same default name) finds its predecessor's: it waits for that row to miss its heartbeats,
-   * unless it beats again (a running process has the name: `refused` is thrown).
-   */
-  private async waitForName(name: string, refused: unknown): Promise<void> {
-    const { store, id, logger } = this.options;
-    let holder = await store.liveNamed(name, id);
-    while (holder) {
-      logger.warn(
-        { name, waitMs: holder.expiresInMs },
-        `a node named '${name}' is registered but silent (a crashed predecessor?): waiting for its registration to expire`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, holder ? holder.expiresInMs + NAME_RECHECK_MARGIN_MS : 0));
-      const now = await store.liveNamed(name, id);
-      if (now && now.lastSeen !== holder.lastSeen) throw refused;
-      holder = now;
-    }
+  /** A row no live process can own: any, on our own database; else ours by host whose process is gone (or has our pid: a restarted container). */
+  private deadPredecessor(holder: NameHolder): boolean {
+    if (this.options.exclusiveDatabase) return true;
+    const self = this.process;
+    return holder.host === self.host && (holder.pid === self.pid || !processRuns(holder.pid));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   /** Announces draining at once (the manager's view and other readers see it on their next read). */
@@ -103,11 +165,14 @@ export class Membership {
         await this.register();
       }
     } catch (error) {
-      logger.debug({ err: error }, "heartbeat failed (database away?)");
+      if (error instanceof PiCloudError && error.code === "NODE_NAME_TAKEN") logger.error({ err: error }, "could not register again");
+      else logger.debug({ err: error }, "heartbeat failed (database away?)");
     }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     if (!this.registered) return;

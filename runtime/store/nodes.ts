@@ -1,6 +1,5 @@
 // Cluster membership rows. Times come from the database's clock (`now()`), so skew between
 // machines cannot make a live node look down or a dead one up.
-import { PiCloudError } from "../shared/errors.js";
 import type { Queryable } from "./db.js";
 
 export type NodeStatus = "up" | "draining" | "down";
@@ -38,6 +37,15 @@ export interface LiveNode {
   readonly expiresInMs: number;
 }
 
+/** The live row that holds a node name, as a process registering that name weighs it (core/membership.ts). */
+export interface NameHolder extends LiveNode {
+  /** The machine and process that registered it ('' and 0 for rows from before migration 14). */
+  readonly host: string;
+  readonly pid: number;
+  /** How often it beats. */
+  readonly heartbeatMs: number;
+}
+
 /** Missed heartbeats after which a node counts as down. */
 export const MISSED_HEARTBEATS_DOWN = 3;
 
@@ -60,31 +68,39 @@ export class NodeStore {
   constructor(private readonly db: Queryable) {}
 
   /**
-   * Registers this process; a row with the same name that is down (missed its heartbeats) is taken
-   * over, a live one is refused. Returns the database's clock at registration, in ms.
+   * Registers this process; a row with the same name that is down (missed its heartbeats), or is the
+   * row `takeOver` names (a dead predecessor's), is taken over. Returns the database's clock at
+   * registration, in ms, or undefined when a live row holds the name (see `holder`).
    */
-  async register(node: {
-    id: string;
-    name: string;
-    url: string;
-    role: NodeRoleName;
-    version: string;
-    heartbeatMs: number;
-  }): Promise<number> {
+  async register(
+    node: { id: string; name: string; url: string; role: NodeRoleName; version: string; heartbeatMs: number; host: string; pid: number },
+    takeOver?: string,
+  ): Promise<number | undefined> {
     const rows = await this.db.query<{ now: Date }>(
-      `insert into nodes (id, name, url, role, version, status, heartbeat_ms)
-       values ($1, $2, $3, $4, $5, 'up', $6)
+      `insert into nodes (id, name, url, role, version, status, heartbeat_ms, host, pid)
+       values ($1, $2, $3, $4, $5, 'up', $6, $8, $9)
        on conflict (name) do update set id = excluded.id, url = excluded.url, role = excluded.role,
          version = excluded.version, status = 'up', heartbeat_ms = excluded.heartbeat_ms,
+         host = excluded.host, pid = excluded.pid,
          started_at = now(), last_seen_at = now(), load = '{}'::jsonb
-       where nodes.id = excluded.id or nodes.status = 'left'
+       where nodes.id = excluded.id or nodes.id = $10 or nodes.status = 'left'
           or nodes.last_seen_at < now() - make_interval(secs => nodes.heartbeat_ms * $7 / 1000.0)
        returning now() as now`,
-      [node.id, node.name, node.url, node.role, node.version, node.heartbeatMs, MISSED_HEARTBEATS_DOWN],
+      [
+        node.id,
+        node.name,
+        node.url,
+        node.role,
+        node.version,
+        node.heartbeatMs,
+        MISSED_HEARTBEATS_DOWN,
+        node.host,
+        node.pid,
+        takeOver ?? null,
+      ],
     );
     const now = rows[0]?.now;
-    if (!now) throw new PiCloudError("NODE_NAME_TAKEN", `A running node is already named '${node.name}': pick another --name.`);
-    return new Date(now).getTime();
+    return now ? new Date(now).getTime() : undefined;
   }
 
   /** Refreshes last_seen_at (and status); returns the database's clock in ms, or undefined when the row is gone. */
@@ -132,8 +148,25 @@ export class NodeStore {
   }
 
   /** The live process registered under `name` (not `selfId`), if any: who holds a name `register` refused. */
-  async liveNamed(name: string, selfId: string): Promise<LiveNode | undefined> {
-    return (await this.live("name = $2 and id <> $3", name, selfId))[0];
+  async liveNamed(name: string, selfId: string): Promise<NameHolder | undefined> {
+    const rows = await this.db.query<{ id: string; host: string; pid: number; seen: string; heartbeat_ms: number; expires_in_ms: number }>(
+      `select id, host, pid, last_seen_at::text as seen, heartbeat_ms,
+         ceil(extract(epoch from last_seen_at + make_interval(secs => heartbeat_ms * $1 / 1000.0) - now()) * 1000)::float8 as expires_in_ms
+       from nodes where name = $2 and id <> $3 and status <> 'left'
+         and last_seen_at >= now() - make_interval(secs => heartbeat_ms * $1 / 1000.0)`,
+      [MISSED_HEARTBEATS_DOWN, name, selfId],
+    );
+    const row = rows[0];
+    return (
+      row && {
+        id: row.id,
+        host: row.host,
+        pid: Number(row.pid),
+        lastSeen: row.seen,
+        heartbeatMs: Number(row.heartbeat_ms),
+        expiresInMs: Math.max(0, Number(row.expires_in_ms)),
+      }
+    );
   }
 
   private async live(where: string, ...params: string[]): Promise<LiveNode[]> {

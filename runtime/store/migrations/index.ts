@@ -10,6 +10,7 @@ import { kvVersion } from "./010-kv-version.js";
 import { egressMode } from "./011-egress-mode.js";
 import { kvWritersLock } from "./012-kv-writers-lock.js";
 import { kvSetMany } from "./013-kv-set-many.js";
+import { nodeProcess } from "./014-node-process.js";
 
 export interface Migration {
   readonly version: number;
@@ -29,4 +30,5 @@ export const MIGRATIONS: readonly Migration[] = [
   egressMode,
   kvWritersLock,
   kvSetMany,
+  nodeProcess,
 ];
