@@ -137,6 +137,20 @@ describe("every view at both sizes", { timeout: 180_000 }, () => {
   it("admin tokens", async () => {
     await shell.go("#/tokens");
     await page.waitForSelector('[data-testid="token-list"]');
+    // The only token cannot be revoked (TOKEN_LAST): its button is disabled and the page says why.
+    const { tokens } = await server.api<{ tokens: { id: string; name: string }[] }>("GET", "/tokens");
+    expect(tokens).toHaveLength(1);
+    const revoke = page.locator('[data-testid="token-list"] button:has-text("Revoke")');
+    expect(await revoke.isDisabled()).toBe(true);
+    expect(await revoke.getAttribute("title")).toMatch(/only token/);
+    expect(await page.locator('[data-testid="token-last"]').innerText()).toMatch(/create another one first/);
+    await screenshotBothSizes(page, "view-tokens-only-one");
+    await page.fill('[data-testid="token-name"]', "laptop CLI");
+    await page.click('[data-testid="token-create"]');
+    await page.waitForSelector('[data-testid="token-created"]');
+    await expect.poll(() => revoke.count()).toBe(2);
+    expect(await revoke.first().isDisabled()).toBe(false);
+    expect(await page.locator('[data-testid="token-last"]').count()).toBe(0);
     await screenshotBothSizes(page, "view-tokens");
     await expectNoSidewaysScroll();
   });

@@ -11,18 +11,22 @@ export function ConfirmButton({
   onConfirm,
   disabled,
   ariaLabel,
+  title,
 }: {
   label: string;
   question: string;
   onConfirm: () => void;
   disabled?: boolean;
   ariaLabel: string;
+  /** Shown on hover: e.g. why the button is disabled. */
+  title?: string;
 }) {
   return (
     <button
       type="button"
       className="btn small danger"
       disabled={disabled}
+      title={title}
       onClick={() => {
         if (confirm(question)) onConfirm();
       }}

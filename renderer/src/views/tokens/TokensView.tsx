@@ -1,4 +1,5 @@
-// Admin tokens of the active runtime: list, create (the secret is shown once), revoke.
+// Admin tokens of the active runtime: list, create (the secret is shown once), revoke. The last
+// token cannot be revoked (the API answers TOKEN_LAST), so its button is disabled and says why.
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useCreateToken, useRevokeToken } from "../../api/mutations";
@@ -8,12 +9,15 @@ import { CopyButton, Empty, ErrorNotice, Spinner } from "../../components/ui";
 import { useApi, useConnection } from "../../connections/context";
 import { formatDateTime } from "../../lib/format";
 
+const LAST_TOKEN = "This is the only token, so it cannot be revoked (nobody could sign in): create another one first.";
+
 export function TokensView() {
   const { info } = useConnection();
   const tokens = useQuery(tokensQuery(useApi()));
   const create = useCreateToken();
   const revoke = useRevokeToken();
   const [name, setName] = useState("");
+  const onlyOne = tokens.data?.length === 1;
   return (
     <div className="page narrow">
       <div className="page-head">
@@ -89,7 +93,8 @@ export function TokensView() {
                       label="Revoke"
                       question={`Revoke '${token.name}'? Anything using it gets 401 at once, on every node.`}
                       onConfirm={() => revoke.mutate(token.id)}
-                      disabled={revoke.isPending}
+                      disabled={revoke.isPending || onlyOne}
+                      title={onlyOne ? LAST_TOKEN : undefined}
                       ariaLabel={`Revoke ${token.name}`}
                     />
                   </td>
@@ -97,6 +102,11 @@ export function TokensView() {
               ))}
             </tbody>
           </table>
+        )}
+        {onlyOne && (
+          <div className="muted small card-body" data-testid="token-last">
+            {LAST_TOKEN}
+          </div>
         )}
       </section>
     </div>
