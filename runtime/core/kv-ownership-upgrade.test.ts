@@ -9,7 +9,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
 import { startRuntime, type Runtime } from "../main.js";
+import { KV_LOCK_KEY } from "../store/kv-ownership.js";
 import { createPostgresDatabase } from "../testing/databases.js";
 import { postgresProcessOptions, TEST_SECRETS_KEY, TEST_TOKEN } from "../testing/runtime.js";
 import { until } from "../testing/until.js";
@@ -86,10 +88,7 @@ describe("a serve beside processes that take no KV lock", () => {
     expect(first.core.kvOwnership?.state).toBe("owner");
     await first.close();
     // A process that writes without the lock, as an older release does: registered and heartbeating.
-    const pg = (await import("pg")).default;
-    const sql = new pg.Client({ connectionString: url });
-    await sql.connect();
-    cleanups.push(() => sql.end());
+    const sql = await client(url);
     await sql.query(
       `insert into nodes (id, name, url, role, version, status, heartbeat_ms, last_seen_at)
        values ('old-1', 'old-1', 'http://x', 'node', '0.0.0', 'up', 5000, now())`,
@@ -109,19 +108,41 @@ describe("a serve beside processes that take no KV lock", () => {
     expect(alone.core.kvOwnership?.state).toBe("owner");
   }, 60_000);
 
-  it("shares beside a row that keeps heartbeating past its first expiry; owns once a row that stopped expires", async () => {
+  /** A migrated database and a client on it that registers rows in `nodes`, as other processes would. */
+  async function withRows(): Promise<{ url: string; sql: pg.Client; row: (id: string, heartbeatMs: number) => Promise<unknown> }> {
     const url = await database();
     await (await serve(url)).close(); // migrated
-    const pg = (await import("pg")).default;
-    const sql = new pg.Client({ connectionString: url });
-    await sql.connect();
-    cleanups.push(() => sql.end());
+    const sql = await client(url);
     const row = (id: string, heartbeatMs: number) =>
       sql.query(
         `insert into nodes (id, name, url, role, version, status, heartbeat_ms, last_seen_at)
          values ($1, $1, 'http://x', 'node', '0.0.0', 'up', $2, now())`,
         [id, heartbeatMs],
       );
+    return { url, sql, row };
+  }
+
+  async function client(url: string): Promise<pg.Client> {
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    cleanups.push(() => sql.end());
+    return sql;
+  }
+
+  /** A crashed process's row (down 6 s after its last heartbeat, which is now) and a serve started within that. */
+  async function serveBesideCrashed(url: string, row: (id: string, heartbeatMs: number) => Promise<unknown>) {
+    await row("crashed", 2_000);
+    const insertedAt = Date.now();
+    const runtime = await serve(url);
+    expect(Date.now() - insertedAt, "the serve took longer to start than the row lives: nothing to test").toBeLessThan(5_000);
+    expect(runtime.core.kvOwnership?.state).toBe("shared");
+    return { runtime, insertedAt };
+  }
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+  it("shares beside a row that keeps heartbeating past its first expiry; owns once a row that stopped expires", async () => {
+    const { url, sql, row } = await withRows();
     // A live process of an older release: it beats on (every 200 ms, counting as down 1.5 s after the
     // last), so its row never expires, however long the serve takes to start.
     await row("old-live", 500);
@@ -138,15 +159,39 @@ describe("a serve beside processes that take no KV lock", () => {
     await sql.query("delete from nodes where id = 'old-live'");
     // A crashed process: its row beats no more and counts as down 6 s after its last heartbeat. The
     // serve starts shared within that, and owns once it expires, without a reconnect.
-    await row("crashed", 2_000);
-    const insertedAt = Date.now();
-    const alone = await serve(url);
-    expect(Date.now() - insertedAt, "the serve took longer to start than the row lives: nothing to test").toBeLessThan(5_000);
-    expect(alone.core.kvOwnership?.state).toBe("shared");
+    const { runtime: alone, insertedAt } = await serveBesideCrashed(url, row);
     await until("the serve to own the database", async () => (alone.core.kvOwnership?.cacheable ? true : undefined), 10_000, 20);
     expect(Date.now() - insertedAt).toBeGreaterThan(5_500); // at the expiry, not before
     expect(alone.core.kvCacheStatus()).toEqual({ on: true, reason: "owner" });
     expect(alone.core.db.health().listening).toBe(true);
+  }, 60_000);
+
+  it("owns once the crashed row has expired even when a guarded write held the key then, asking again after it", async () => {
+    const { url, row } = await withRows();
+    const { runtime: alone, insertedAt } = await serveBesideCrashed(url, row);
+    // A guarded write (the key shared for its transaction, as kv.ts takes it) from before the expiry
+    // until 1.5 s after it: e.g. the serve's own write waiting on a row lock on a loaded machine.
+    const writer = await client(url);
+    await writer.query("begin");
+    await writer.query(`select pg_advisory_xact_lock_shared(${KV_LOCK_KEY}::bigint)`);
+    await sleep(insertedAt + 7_500 - Date.now());
+    expect(alone.core.kvOwnership?.state).toBe("shared");
+    await writer.query("commit");
+    await until("the serve to own the database", async () => (alone.core.kvOwnership?.cacheable ? true : undefined), 10_000, 20);
+    expect(alone.core.kvCacheStatus()).toEqual({ on: true, reason: "owner" });
+  }, 60_000);
+
+  it("stays shared when a process holds the key for its session at the crashed row's expiry, and asks no more", async () => {
+    const { url, row } = await withRows();
+    const { runtime: beside, insertedAt } = await serveBesideCrashed(url, row);
+    // A process that joined (a node's LISTEN connection holds the key shared for its session), then left.
+    const joined = await client(url);
+    await joined.query(`select pg_advisory_lock_shared(${KV_LOCK_KEY}::bigint)`);
+    await sleep(insertedAt + 7_500 - Date.now());
+    expect(beside.core.kvOwnership?.state).toBe("shared");
+    await joined.query(`select pg_advisory_unlock_shared(${KV_LOCK_KEY}::bigint)`);
+    await sleep(3_000);
+    expect(beside.core.kvOwnership?.state).toBe("shared"); // until its next reconnect, as at a start beside it
   }, 60_000);
 
   it.skipIf(shallow)(

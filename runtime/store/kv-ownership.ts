@@ -40,8 +40,12 @@ const EXCLUSIVE_WAIT = "150ms";
 /** How long after the other rows' expiry (on the database's clock) a `serve` sharing because of them looks again. */
 const RECHECK_MARGIN_MS = 100;
 
+/** When that look finds the key held for a transaction (a guarded write in flight): the first pause before the next, doubled each time up to RECHECK_RETRY_MAX_MS. */
+const RECHECK_RETRY_MS = 250;
+const RECHECK_RETRY_MAX_MS = 30_000;
+
 /** The backends holding the key: bigint advisory keys below 2^32 show as classid 0, objid = key, objsubid 1. */
-const HOLDERS = `select l.mode, a.application_name, host(a.client_addr) as addr, a.pid
+const HOLDERS = `select l.mode, a.application_name, host(a.client_addr) as addr, a.pid, a.xact_start is null as idle
   from pg_locks l left join pg_stat_activity a on a.pid = l.pid
   where l.locktype = 'advisory' and l.classid = 0 and l.objid = ${KV_LOCK_KEY} and l.objsubid = 1 and l.granted
     and l.database = (select oid from pg_database where datname = current_database())`;
@@ -141,10 +145,14 @@ export class KvOwnership {
    * database while the key was free) count as down, on the database's clock.
    */
   private recheckWhenExpired(session: Queryable, others: readonly LiveNode[]): void {
+    this.recheckIn(Math.max(...others.map((row) => row.expiresInMs)) + RECHECK_MARGIN_MS, session, others, 0);
+  }
+
+  /** One timer (unref'd; lost(), which closing the connection also calls, clears it) for the next look. */
+  private recheckIn(delayMs: number, session: Queryable, others: readonly LiveNode[], retry: number): void {
     clearTimeout(this.recheckTimer);
     const generation = this.generation;
-    const delay = Math.max(...others.map((row) => row.expiresInMs)) + RECHECK_MARGIN_MS;
-    this.recheckTimer = setTimeout(() => void this.recheck(session, generation, others), delay);
+    this.recheckTimer = setTimeout(() => void this.recheck(session, generation, others, retry), delayMs);
     this.recheckTimer.unref();
   }
 
@@ -153,14 +161,22 @@ export class KvOwnership {
    * joined meanwhile) and no other process is live any more, taking it exclusively before the shared hold
    * goes, so this session never holds neither. A row that beat again since is a live process (of a release
    * that takes no lock): shared, as beside it, until the next reconnect. Rows not expired yet (the timer
-   * came early) are waited for again.
+   * came early) are waited for again. A key held only for transactions (guarded writes in flight, this
+   * process's own among them, one waiting on a row lock for longer than EXCLUSIVE_WAIT) is asked for
+   * again after a pause doubled each time up to RECHECK_RETRY_MAX_MS; one held for a session (a process
+   * that joined, or one whose activity this role may not see) keeps this `serve` shared, as at a start
+   * beside it.
    */
-  private async recheck(session: Queryable, generation: number, before: readonly LiveNode[]): Promise<void> {
+  private async recheck(session: Queryable, generation: number, before: readonly LiveNode[], retry: number): Promise<void> {
     const current = () => generation === this.generation && this.current === "shared";
     if (!current()) return;
     let exclusive = false;
     try {
-      if (!(await lockExclusive(session))) return;
+      if (!(await lockExclusive(session))) {
+        if ((await heldForSession(session)) || !current()) return;
+        this.recheckIn(Math.min(RECHECK_RETRY_MAX_MS, RECHECK_RETRY_MS * 2 ** retry), session, before, retry + 1);
+        return;
+      }
       exclusive = true;
       if (!current()) return; // lost meanwhile: the connection, and what it held, is gone
       const others = await new NodeStore(session).othersLive(this.selfId);
@@ -261,6 +277,16 @@ async function lockExclusive(session: Queryable): Promise<boolean> {
   } finally {
     await session.query("set lock_timeout = 0");
   }
+}
+
+/**
+ * Whether another backend holds the key outside any transaction: for its session, a process's LISTEN
+ * connection. A guarded write's hold ends with its transaction; a backend whose transaction start this
+ * role may not see (another role's, without pg_read_all_stats) counts as a session's.
+ */
+async function heldForSession(session: Queryable): Promise<boolean> {
+  const rows = await session.query<{ pid: number; idle: boolean | null }>(`${HOLDERS} and l.pid <> pg_backend_pid()`);
+  return rows.some((row) => row.idle !== false);
 }
 
 async function describeHolders(session: Queryable): Promise<string> {
