@@ -148,6 +148,36 @@ describe.each(BACKENDS)("KV set batching on %s", (backend) => {
     expect(await plain.get("shop", "bad", "b19")).toBe("19");
   });
 
+  it("a set whose app was deleted meanwhile fails only itself, not other apps' sets batched with it", async () => {
+    const { kv } = store(1);
+    await db.query("insert into apps (id) values ('gone')");
+    await db.query("delete from apps where id = 'gone'");
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 10 }, (_, i) => kv.set("shop", "fk", `k${i}`, "1")),
+      kv.set("gone", "fk", "k", "1"),
+      ...Array.from({ length: 10 }, (_, i) => kv.set("other", "fk", `j${i}`, "1")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([...Array(10).fill("fulfilled"), "rejected", ...Array(10).fill("fulfilled")]);
+    expect(await plain.get("other", "fk", "j9")).toBe("1");
+  });
+
+  it("under steady load the queue keeps only the sets pending, not every set taken (it may never empty)", async () => {
+    const { kv } = store(1);
+    const queue = () => (kv as unknown as { batcher: { queue: unknown[] } }).batcher.queue.length;
+    const writers = 200; // more than 2 batches' worth: the queue never drains while they write
+    let retained = 0;
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        for (let i = 0; i < 15; i++) {
+          await kv.set("shop", "steady", `k${w}`, String(i));
+          retained = Math.max(retained, queue());
+        }
+      }),
+    );
+    expect(retained).toBeLessThanOrEqual(2 * writers + 256);
+    expect(await plain.get("shop", "steady", "k199")).toBe("14");
+  }, 120_000);
+
   it("with a notification per write, every member's NOTIFY is delivered at its commit", async () => {
     const heard: string[] = [];
     const stop = await db.listen("kvb_batch_test", (payload) => heard.push(payload));

@@ -47,11 +47,18 @@ const SET_MANY = {
 };
 
 /**
- * Errors that roll the batch back but would not have failed every member alone: Postgres' refusals of
- * one member's JSON text, and a deadlock (batches lock rows in one order, so none is expected): each
- * member runs alone then, to fail only itself.
+ * Whether a failed batch is retried member by member: any refusal by the database (a SQLSTATE) rolled
+ * back sets that alone might well succeed (one member's JSON text, its app deleted meanwhile — the
+ * foreign key —, a deadlock), so each runs alone then and fails only itself. Not when the connection
+ * or the server is the trouble (classes 08, 53, 57, 58): every member would fail alike.
  */
-const ALONE_ERRORS = new Set(["22P05", "22P02", "22025", "40P01"]);
+function retryAlone(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57|58)/.test(code);
+}
+
+/** Taken sets kept at the queue's head before it is compacted (it resets whenever it empties). */
+const COMPACT_AFTER = 256;
 
 interface Queued extends BatchMember {
   resolve(row: UpsertRow): void;
@@ -101,6 +108,10 @@ export class KvSetBatcher {
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;
+    } else if (this.head >= COMPACT_AFTER && this.head * 2 >= this.queue.length) {
+      // Under steady load the queue may never empty: drop the sets already taken, or it would keep every one.
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
     // Every batch (of every process) locks its rows in one order, so two batches in flight cannot
     // deadlock; the sort is stable, so the sets of one key keep their queue order.
@@ -122,8 +133,7 @@ export class KvSetBatcher {
         batch.map((m) => m.notify?.payload ?? null),
       ]);
     } catch (error) {
-      // A value the database refuses rolled the batch back: each alone, so it fails only itself.
-      if (ALONE_ERRORS.has((error as { code?: string }).code ?? "")) return settleAll(batch);
+      if (retryAlone(error)) return settleAll(batch);
       for (const member of batch) member.reject(error);
       return;
     }
