@@ -57,16 +57,23 @@ describe("the owner-writes key", () => {
     // The owner's write: sent as the owner's, waits for the row lock.
     const inFlight = first.core.kv.set("shop", "c", "k", '"fromFirst"').catch((error: Error) => error);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    // A second serve starts (it waits up to 2 s for the owner to leave) and the first's lock connection
-    // drops meanwhile: the second takes the lock exclusively.
-    const secondStarting = startRuntime(options(url));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The first's lock connection: the one backend holding an advisory lock exclusively (both serves run
+    // in this process, so their connections' names alike cannot tell them apart once the second connects).
     const sql = await client(url);
-    const { rows } = await sql.query<{ pid: number; application_name: string }>(
-      "select pid, application_name from pg_stat_activity where datname = current_database() and application_name like 'picloud serve %'",
+    const firstLock = await sql.query<{ pid: number }>(
+      "select pid from pg_locks where locktype = 'advisory' and mode = 'ExclusiveLock' and granted and database = (select oid from pg_database where datname = current_database())",
     );
-    const firstLock = rows.find((row) => row.application_name.endsWith(`pid ${process.pid}`));
-    await sql.query("select pg_terminate_backend($1)", [firstLock?.pid]);
+    expect(firstLock.rows).toHaveLength(1);
+    // A second serve starts (it waits up to 2 s for the owner to leave) and the first's lock connection
+    // drops while it waits for the key: the second takes the lock exclusively.
+    const secondStarting = startRuntime(options(url));
+    await until("the second serve to wait for the key", async () => {
+      const waiting = await sql.query(
+        "select 1 from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())",
+      );
+      return waiting.rows.length > 0 ? true : undefined;
+    });
+    await sql.query("select pg_terminate_backend($1)", [firstLock.rows[0]?.pid]);
     const second = (await secondStarting) as Runtime;
     cleanups.push(() => second.close());
     expect(second.core.kvOwnership?.state).toBe("owner");
