@@ -3,7 +3,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EditorPage } from "./pages/editor.js";
-import { screenshot } from "./support/browser.js";
+import { screenshot, screenshotBothSizes } from "./support/browser.js";
 import type { E2eServer } from "./support/server.js";
 import { type SignedInSession, startSignedInSession } from "./support/session.js";
 
@@ -97,7 +97,16 @@ describe("script editor", { timeout: 120_000 }, () => {
     await page.click('[data-testid="panel-history"]');
     await page.click('[data-testid="version-1"]');
     await page.waitForSelector('[data-testid="history"] .monaco-diff-editor');
+    // The diff opens wide (the side panel cuts code lines), side by side; Escape puts it back.
+    const wide = page.locator('[data-testid="diff-wide"]');
+    await wide.waitFor();
+    expect((await wide.boundingBox())?.width).toBeGreaterThan(900);
+    await screenshotBothSizes(page, "05-editor-history-diff-wide");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => wide.count()).toBe(0);
     await screenshot(page, "05-editor-history-diff");
+    await page.click('[data-testid="diff-toggle-wide"]');
+    await wide.waitFor();
     await page.click('[data-testid="restore"]');
     await page.waitForSelector('[data-testid="version-3"]');
     expect(await (await fetch(`${server.url}/web/greet?name=Bo`)).json()).toEqual({ hello: "Bo" });

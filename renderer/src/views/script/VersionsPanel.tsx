@@ -1,4 +1,6 @@
 // Version history: every deploy, a diff against the editor, and restore (recorded as a new version).
+// Choosing a version opens its diff wide, over the page (the side panel is too narrow for code
+// lines); Escape or "Narrow" puts it back in the panel.
 import { DiffEditor, type DiffOnMount } from "@monaco-editor/react";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
@@ -21,6 +23,15 @@ export function VersionsPanel(props: {
   const api = useApi();
   const versions = useQuery(versionsQuery(api, app, name));
   const [selected, setSelected] = useState<number>();
+  const [wide, setWide] = useState(false);
+  useEffect(() => {
+    if (!wide) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape") setWide(false);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [wide]);
   const chosen = selected ?? versions.data?.[1]?.version ?? versions.data?.[0]?.version;
   const old = useQuery({ ...versionQuery(api, app, name, chosen ?? 0), enabled: chosen !== undefined });
   const restore = useRestoreVersion(app, name);
@@ -57,7 +68,10 @@ export function VersionsPanel(props: {
             key={v.version}
             type="button"
             className={`list-item ${v.version === chosen ? "active" : ""}`}
-            onClick={() => setSelected(v.version)}
+            onClick={() => {
+              setSelected(v.version);
+              setWide(true);
+            }}
             data-testid={`version-${v.version}`}
           >
             <strong>v{v.version}</strong>
@@ -70,8 +84,15 @@ export function VersionsPanel(props: {
         ))}
       </div>
       {old.data && (
-        <div className="card-body stack">
-          <div className="muted small">v{old.data.version} (left) against the editor (right)</div>
+        <div className={`card-body stack ${wide ? "diff-overlay" : ""}`} data-testid={wide ? "diff-wide" : undefined}>
+          <div className="row nowrap">
+            <div className="muted small grow">
+              v{old.data.version} ({wide ? "left" : "red"}) against the editor ({wide ? "right" : "green"})
+            </div>
+            <button type="button" className="btn small" onClick={() => setWide(!wide)} data-testid="diff-toggle-wide">
+              {wide ? "Narrow (Esc)" : "Widen"}
+            </button>
+          </div>
           <div className="diff-wrap">
             <DiffEditor
               original={old.data.source}
@@ -84,7 +105,7 @@ export function VersionsPanel(props: {
               }}
               options={{
                 readOnly: true,
-                renderSideBySide: false,
+                renderSideBySide: wide,
                 minimap: { enabled: false },
                 fontSize: 12,
                 automaticLayout: true,
@@ -101,7 +122,12 @@ export function VersionsPanel(props: {
               disabled={restore.isPending || versions.data?.[0]?.version === old.data.version}
               onClick={() => {
                 const source = old.data.source;
-                restore.mutate(old.data.version, { onSuccess: () => props.onRestored(source) });
+                restore.mutate(old.data.version, {
+                  onSuccess: () => {
+                    setWide(false);
+                    props.onRestored(source);
+                  },
+                });
               }}
               data-testid="restore"
             >
