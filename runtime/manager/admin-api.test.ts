@@ -49,6 +49,21 @@ describe("auth", () => {
     expect((await t.api("DELETE", `/tokens/${id}`)).json().error.code).toBe("TOKEN_NOT_FOUND");
   });
 
+  it("dead-letter id lists are checked against the record id pattern: 400 VALIDATION_FAILED, and the OpenAPI document says so", async () => {
+    for (const route of ["/deadletters/replay", "/deadletters/delete"]) {
+      for (const id of ["nothex", "0".repeat(31), "G".repeat(32), `${"0".repeat(32)} `]) {
+        const response = await t.api("POST", route, { ids: [id] });
+        expect(response.statusCode, `${route} ${id}`).toBe(400);
+        expect(response.json().error.code).toBe("VALIDATION_FAILED");
+      }
+      // Well-formed but unknown: reported back, not refused.
+      expect((await t.api("POST", route, { ids: ["0".repeat(32)] })).json().missing).toEqual(["0".repeat(32)]);
+    }
+    const doc = (await t.runtime.app.inject({ method: "GET", url: "/api/v1/openapi.json" })).json();
+    const body = doc.paths["/api/v1/deadletters/replay"].post.requestBody.content["application/json"].schema;
+    expect(body.properties.ids.items).toMatchObject({ pattern: "^[0-9a-f]{32}$", minLength: 32, maxLength: 32 });
+  });
+
   it("the OpenAPI document and health are public", async () => {
     const doc = await t.runtime.app.inject({ method: "GET", url: "/api/v1/openapi.json" });
     expect(doc.statusCode).toBe(200);

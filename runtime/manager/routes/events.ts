@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { PiCloudError } from "../../shared/errors.js";
 import type { ApiServices } from "../services.js";
-import { AppId, EventKindSchema, EventStatusSchema, IdParams, NoContent, RecordId, ScriptName, StringEnum, Text } from "./schemas.js";
+import { AppId, EventKindSchema, EventStatusSchema, IdParams, NoContent, RecordId, ScriptName, StringEnum } from "./schemas.js";
 
 const EventStatus = Type.Union((["pending", "running", "done", "dead", "failed"] as const).map((s) => Type.Literal(s)));
 
@@ -66,11 +66,9 @@ function utcTime(value: string | undefined, name: string): string | undefined {
   return new Date(ms).toISOString();
 }
 
-// Ids that match nothing (of any form) are reported back as `missing`, so the list takes any text.
-const Ids = Type.Object(
-  { ids: Type.Array(Text({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 1000 }) },
-  { additionalProperties: false },
-);
+// Record ids, checked against their pattern like every other id (400 VALIDATION_FAILED); well-formed
+// ids that match no dead letter are reported back as `missing`.
+const Ids = Type.Object({ ids: Type.Array(RecordId, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false });
 
 export async function eventRoutes(
   scope: FastifyInstance,
