@@ -96,6 +96,7 @@ function startMetrics(
     version: PICLOUD_VERSION,
     executor: {
       workers: () => config.executorWorkers,
+      burstWorkers: () => runner.executor.burstWorkers(),
       stats: () => runner.executor.stats(),
       refusals: () => runner.executor.refusals(),
       workerStats: () => runner.executor.workerStats(),

@@ -137,20 +137,11 @@ export class Admission<T extends Waiting> {
   /**
    * The next invocation to run: from the app with the fewest runs in flight (an app that is
    * running nothing goes before one that keeps the threads busy), taking apps in turn on a tie.
-   * Undefined when no waiting app may start another run.
+   * Undefined when no waiting app may start another run. `eligible` limits the choice to apps whose
+   * next invocation passes it (each app's own order holds).
    */
-  next(): T | undefined {
-    let chosen = -1;
-    let fewest = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < this.turns.length; i++) {
-      const state = this.apps.get(this.turns[i] as string) as AppState;
-      const head = state.waiting[0] as T;
-      if (state.running < head.share.concurrency && state.running < fewest) {
-        chosen = i;
-        fewest = state.running;
-        if (fewest === 0) break;
-      }
-    }
+  next(eligible?: (head: T) => boolean): T | undefined {
+    const chosen = this.choose(eligible);
     if (chosen < 0) return undefined;
     const app = this.turns.splice(chosen, 1)[0] as string;
     const state = this.apps.get(app) as AppState;
@@ -161,6 +152,26 @@ export class Admission<T extends Waiting> {
     state.running++;
     if (state.waiting.length > 0) this.turns.push(app);
     return head;
+  }
+
+  /** True when `next(eligible)` would return an invocation. */
+  waiting(eligible: (head: T) => boolean): boolean {
+    return this.choose(eligible) >= 0;
+  }
+
+  private choose(eligible: ((head: T) => boolean) | undefined): number {
+    let chosen = -1;
+    let fewest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.turns.length; i++) {
+      const state = this.apps.get(this.turns[i] as string) as AppState;
+      const head = state.waiting[0] as T;
+      if (state.running < head.share.concurrency && state.running < fewest && (!eligible || eligible(head))) {
+        chosen = i;
+        fewest = state.running;
+        if (fewest === 0) break;
+      }
+    }
+    return chosen;
   }
 
   /** Empties the queue (shutdown): every waiting invocation is refused with `error`. */

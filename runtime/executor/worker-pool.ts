@@ -1,8 +1,10 @@
 // Runs sandboxes in worker threads so both cores serve requests and a script burning its CPU budget
 // stalls only the thread it runs on. Invocations wait in a bounded admission queue on the main
 // thread (admission.ts) and go to a worker only when it has room (run-costs.ts), so what a worker
-// holds is always about to run. A worker that dies, or executes one run past its wall limit
-// (watchdog.ts), is replaced; its in-flight invocations fail with ENGINE_FAULT and nothing else is affected.
+// holds is always about to run. While every worker is held by a long run, other apps' quick runs go
+// to a few burst workers instead of waiting for those runs to end (docs/limits.md, "Isolation"). A
+// worker that dies, or executes one run past its wall limit (watchdog.ts), is replaced; its in-flight
+// invocations fail with ENGINE_FAULT and nothing else is affected.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -14,7 +16,7 @@ import { keepHoldingYoungGenerations } from "../shared/heap-growth.js";
 import type { Logger } from "../shared/log.js";
 import type { InvokeOutcome, InvokeRequest } from "../shared/wire.js";
 import { Admission, type AdmissionLimits, type Refusals, type Waiting } from "./admission.js";
-import { BusyMarker } from "./busy-marker.js";
+import { BusyMarker, sharedNow } from "./busy-marker.js";
 import type { Executor, SdkHost } from "./executor.js";
 import type { RawOutcome } from "./guest-errors.js";
 import { lazyModulesForSandbox, preludeForSandbox } from "./guest-prelude.js";
@@ -34,6 +36,12 @@ export interface ExecutorQueueOptions extends AdmissionLimits {
   readonly maxInFlightPerWorker: number;
   /** How long past its wall limit a run may execute before its worker is presumed hung. */
   readonly watchdogGraceMs: number;
+  /** Extra worker threads at most, started while every worker is held by a long run and another app's quick run waits (0: none). */
+  readonly burstWorkers: number;
+  /** A run is long once it has executed this long in one stretch, or when its learned cost is at least this. */
+  readonly longRunMs: number;
+  /** A burst worker with nothing to run for this long is stopped. */
+  readonly burstIdleMs: number;
 }
 
 export const DEFAULT_QUEUE_OPTIONS: ExecutorQueueOptions = Object.freeze({
@@ -42,14 +50,20 @@ export const DEFAULT_QUEUE_OPTIONS: ExecutorQueueOptions = Object.freeze({
   dispatchBudgetMs: 50,
   maxInFlightPerWorker: 512,
   watchdogGraceMs: 5_000,
+  burstWorkers: 2,
+  longRunMs: 100,
+  burstIdleMs: 10_000,
 });
 
 /** The queue settings of the server configuration. */
-export function queueOptionsOf(config: Pick<Config, "executorQueueLimit" | "executorQueueTimeoutMs" | "executorWatchdogGraceMs">) {
+export function queueOptionsOf(
+  config: Pick<Config, "executorQueueLimit" | "executorQueueTimeoutMs" | "executorWatchdogGraceMs" | "executorBurstWorkers">,
+) {
   return {
     queueLimit: config.executorQueueLimit,
     queueTimeoutMs: config.executorQueueTimeoutMs,
     watchdogGraceMs: config.executorWatchdogGraceMs,
+    burstWorkers: config.executorBurstWorkers,
   } satisfies Partial<ExecutorQueueOptions>;
 }
 
@@ -80,6 +94,14 @@ function release(job: Job): void {
 
 interface Slot {
   worker: Worker;
+  /** Started for a stall (burst): it takes only quick runs of apps not holding a long run, and stops when idle. */
+  readonly burst: boolean;
+  /** What the worker is executing now (the watchdog reads it too). */
+  marker: BusyMarker;
+  /** A burst worker's idle timer. */
+  retire: NodeJS.Timeout | undefined;
+  /** A burst worker that is not up yet: runs keep waiting in admission meanwhile (a regular worker may free first). */
+  starting: boolean;
   outbox: MessageBatcher<ToWorker>;
   readonly inFlight: RunTable<Job>;
   /** Version keys this worker has been sent, with the limits sent last. */
@@ -119,6 +141,9 @@ export interface WorkerPoolOptions extends Omit<WorkerSettings, "prelude" | "laz
 const versionKey = (request: InvokeRequest) =>
   `${request.app}/${request.script}@${request.version}${request.revision === undefined ? "" : `#${request.revision}`}`;
 
+/** A run may go to a burst worker when its learned cost is below this many long-run thresholds. */
+const QUICK_RUNS = 10;
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function sameLimits(a: Limits, b: Limits): boolean {
@@ -131,6 +156,9 @@ export class WorkerPool implements Executor {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private closed = false;
+  /** Looks again for a stall while runs wait (burst workers): armed only then, never while idle. */
+  private stallCheck: NodeJS.Timeout | undefined;
+  private burstsStarted = 0;
   private readonly queue: ExecutorQueueOptions;
   private readonly admission: Admission<Job>;
   private readonly costs: RunCosts;
@@ -154,11 +182,11 @@ export class WorkerPool implements Executor {
 
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
-    await Promise.all(Array.from({ length: options.workers }, () => pool.spawn()));
+    await Promise.all(Array.from({ length: options.workers }, () => pool.spawn().ready));
     return pool;
   }
 
-  private spawn(existing?: Slot): Promise<void> {
+  private spawn(existing?: Slot, burst = false): { slot: Slot; ready: Promise<void> } {
     const marker = new BusyMarker();
     const settings: WorkerSettings = {
       instanceMaxUses: this.options.instanceMaxUses,
@@ -175,6 +203,10 @@ export class WorkerPool implements Executor {
     const outbox = new MessageBatcher<ToWorker>((batch) => worker.postMessage(batch));
     const slot: Slot = existing ?? {
       worker,
+      burst,
+      marker,
+      retire: undefined,
+      starting: burst,
       outbox,
       inFlight: new RunTable(),
       sent: new Map(),
@@ -184,6 +216,7 @@ export class WorkerPool implements Executor {
       closing: false,
     };
     slot.worker = worker;
+    slot.marker = marker;
     slot.outbox = outbox;
     slot.sent.clear();
     if (this.kvDirect) this.send(slot, { t: "kv-direct", settings: this.kvDirect.settings });
@@ -204,7 +237,7 @@ export class WorkerPool implements Executor {
       checkEveryMs: this.queue.watchdogGraceMs,
     });
     if (!existing) this.slots.push(slot);
-    return new Promise((resolve, reject) => {
+    const ready = new Promise<void>((resolve, reject) => {
       worker.on("message", ([packed, messages]: Batch<FromWorker>) => {
         for (const message of messages) {
           if (message.t === "ready") {
@@ -233,14 +266,55 @@ export class WorkerPool implements Executor {
         // The runs lost with this worker. The replacement takes the slot first, so the queued jobs
         // that failing them lets through go to it, not to the dead worker (and are not failed too).
         const lost = [...slot.inFlight.keys()];
-        if (!this.closed && !slot.closing) {
+        if (slot.burst) {
+          // Not replaced: the next stall starts another if it needs one.
+          if (!this.closed && !slot.closing) this.options.logger.warn({ code }, "executor burst worker exited");
+          this.dropBurst(slot);
+        } else if (!this.closed && !slot.closing) {
           this.options.logger.warn({ code }, "executor worker exited; starting a replacement");
-          void this.spawn(slot).catch((error) => this.options.logger.error({ err: error }, "could not restart executor worker"));
+          void this.spawn(slot).ready.catch((error) => this.options.logger.error({ err: error }, "could not restart executor worker"));
         }
         this.fail(slot, lost, `The executor worker exited (code ${code}).`);
         this.pump();
       });
     });
+    return { slot, ready };
+  }
+
+  /** Starts a burst worker; it takes waiting runs once it is up. */
+  private startBurst(): void {
+    this.burstsStarted++;
+    const { slot, ready } = this.spawn(undefined, true);
+    ready.then(
+      () => {
+        slot.starting = false;
+        if (slot.inFlight.size === 0) this.idleBurst(slot);
+        this.pump();
+      },
+      (error) => this.options.logger.error({ err: error }, "could not start executor burst worker"),
+    );
+    this.options.logger.info({ burstWorkers: this.burstWorkers() }, "every executor worker is held by a long run; starting a burst worker");
+  }
+
+  private dropBurst(slot: Slot): void {
+    clearTimeout(slot.retire);
+    slot.retire = undefined;
+    slot.closing = true;
+    slot.watchdog.disarm();
+    const at = this.slots.indexOf(slot);
+    if (at >= 0) this.slots.splice(at, 1);
+  }
+
+  /** A burst worker with nothing in flight stops after `burstIdleMs` unless it gets work meanwhile. */
+  private idleBurst(slot: Slot): void {
+    clearTimeout(slot.retire);
+    slot.retire = setTimeout(() => {
+      slot.retire = undefined;
+      if (slot.inFlight.size > 0 || slot.closing) return;
+      this.dropBurst(slot);
+      void slot.worker.terminate();
+    }, this.queue.burstIdleMs);
+    slot.retire.unref();
   }
 
   private fail(slot: Slot, ids: readonly number[], message: string): void {
@@ -261,7 +335,10 @@ export class WorkerPool implements Executor {
     if (report && this.inline && !job.request.strict) this.inline.policy.learn(job.key, report);
     slot.inFlight.delete(id);
     slot.committedMs = slot.inFlight.size === 0 ? 0 : slot.committedMs - job.cost;
-    if (slot.inFlight.size === 0) slot.watchdog.disarm();
+    if (slot.inFlight.size === 0) {
+      slot.watchdog.disarm();
+      if (slot.burst && !slot.closing) this.idleBurst(slot);
+    }
     this.admission.finished(job.app);
     if (outcome.cpuMs !== undefined) this.costs.learn(job.key, outcome.cpuMs);
     const totalMs = performance.now() - job.enqueuedAt;
@@ -360,13 +437,83 @@ export class WorkerPool implements Executor {
     this.send(slot, message);
   }
 
-  /** The least loaded worker, if it has room for more work (an idle worker always has). */
+  /** The least loaded (regular) worker, if it has room for more work (an idle worker always has). */
   private roomy(): Slot | undefined {
     let best: Slot | undefined;
-    for (const slot of this.slots) if (!best || slot.committedMs < best.committedMs) best = slot;
-    if (!best || best.closing) return undefined;
-    if (best.inFlight.size === 0) return best;
-    return best.committedMs < this.queue.dispatchBudgetMs && best.inFlight.size < this.queue.maxInFlightPerWorker ? best : undefined;
+    for (const slot of this.slots) if (!slot.burst && (!best || slot.committedMs < best.committedMs)) best = slot;
+    return best && this.hasRoom(best) ? best : undefined;
+  }
+
+  private hasRoom(slot: Slot): boolean {
+    if (slot.closing) return false;
+    if (slot.inFlight.size === 0) return true;
+    return slot.committedMs < this.queue.dispatchBudgetMs && slot.inFlight.size < this.queue.maxInFlightPerWorker;
+  }
+
+  /** The run the slot's worker is executing now, when it is long (executing `longRunMs` in one stretch, or expected to). */
+  private longRun(slot: Slot, now: number): Job | undefined {
+    const busy = slot.marker.read();
+    const job = busy && slot.inFlight.get(busy.id);
+    if (!busy || !job) return undefined;
+    return job.cost >= this.queue.longRunMs || now - busy.since >= this.queue.longRunMs ? job : undefined;
+  }
+
+  /**
+   * No regular worker has room. When each is held by a long run, the waiting quick runs of apps that
+   * hold no long run go to burst workers (started up to `burstWorkers`), which the OS time-slices with
+   * the long runs: a CPU-heavy app cannot starve the others, and a lone one still has every regular
+   * worker. Otherwise, while runs wait, looks again when a run would become long (a timer, only then).
+   */
+  private relieveStall(): void {
+    const { burstWorkers, longRunMs, dispatchBudgetMs } = this.queue;
+    if (burstWorkers === 0) return;
+    const now = sharedNow();
+    const holding = new Set<string>();
+    let allHeld = true;
+    let burst: Slot | undefined;
+    let bursts = 0;
+    /** A burst worker is starting, or one is up and not held by a long run: no other is started. */
+    let enough = false;
+    let lookAgainMs = Number.POSITIVE_INFINITY;
+    for (const slot of this.slots) {
+      const long = this.longRun(slot, now);
+      if (long) holding.add(long.app);
+      else {
+        if (!slot.burst) allHeld = false;
+        const busy = slot.marker.read();
+        lookAgainMs = Math.min(lookAgainMs, busy ? busy.since + longRunMs - now : longRunMs);
+      }
+      if (slot.burst && !slot.closing) {
+        bursts++;
+        enough ||= slot.starting || !long;
+        if (!long && !slot.starting && this.hasRoom(slot) && (!burst || slot.committedMs < burst.committedMs)) burst = slot;
+      }
+    }
+    if (allHeld) {
+      // Quick: its app holds no long run, and its learned cost (which includes building its sandbox,
+      // so a cold version looks dearer than it is) is not that of a known CPU hog.
+      const quick = (job: Job) => !holding.has(job.app) && this.costs.expected(job.key) < QUICK_RUNS * longRunMs;
+      while (this.admission.waiting(quick)) {
+        if (!burst) {
+          if (!enough && bursts < burstWorkers) this.startBurst();
+          break;
+        }
+        const job = this.admission.next(quick) as Job;
+        job.cost = this.costs.expected(job.key);
+        this.dispatch(burst, job);
+        if (!this.hasRoom(burst)) burst = undefined;
+      }
+    }
+    if (this.admission.size > 0 && lookAgainMs !== Number.POSITIVE_INFINITY && !this.stallCheck) {
+      this.stallCheck = setTimeout(
+        () => {
+          this.stallCheck = undefined;
+          this.pump();
+        },
+        Math.max(5, Math.min(lookAgainMs, dispatchBudgetMs * 2)),
+      );
+      this.stallCheck.unref();
+    }
   }
 
   private dispatch(slot: Slot, job: Job): void {
@@ -374,6 +521,10 @@ export class WorkerPool implements Executor {
     slot.inFlight.set(id, job);
     slot.committedMs += job.cost;
     slot.watchdog.arm();
+    if (slot.retire) {
+      clearTimeout(slot.retire);
+      slot.retire = undefined;
+    }
     job.request.onStart?.();
     this.post(slot, id, job, false);
   }
@@ -382,7 +533,10 @@ export class WorkerPool implements Executor {
   private pump(): void {
     while (this.admission.size > 0 && !this.closed) {
       const slot = this.roomy();
-      if (!slot) return;
+      if (!slot) {
+        this.relieveStall();
+        return;
+      }
       const job = this.admission.next();
       if (!job) return;
       job.cost = this.costs.expected(job.key);
@@ -484,6 +638,18 @@ export class WorkerPool implements Executor {
     return this.inline?.stats();
   }
 
+  /** Burst workers running now (regular ones: the `workers` option). */
+  burstWorkers(): number {
+    let n = 0;
+    for (const slot of this.slots) if (slot.burst) n++;
+    return n;
+  }
+
+  /** Burst workers started since start. */
+  burstWorkersStarted(): number {
+    return this.burstsStarted;
+  }
+
   inFlightCount(): number {
     return this.slots.reduce((n, slot) => n + slot.inFlight.size, 0);
   }
@@ -534,6 +700,8 @@ export class WorkerPool implements Executor {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.stallCheck);
+    for (const slot of this.slots) clearTimeout(slot.retire);
     this.inline?.close();
     this.admission.drain(() => new PiCloudError("EXECUTOR_UNAVAILABLE"));
     await Promise.all(

@@ -84,6 +84,7 @@ describe("GET /metrics", () => {
     expect(find(samples, "picloud_dead_letters")[0]?.value).toBe(0);
     expect(find(samples, "picloud_executor_workers")[0]?.value).toBe(2);
     expect(find(samples, "picloud_executor_in_flight")).toHaveLength(1);
+    expect(find(samples, "picloud_executor_burst_workers")[0]?.value).toBe(0);
     expect(find(samples, "picloud_executor_queued")[0]?.value).toBe(0);
     // One warm instance of shop/cart serves every run on a worker: built once, then held idle.
     expect(find(samples, "picloud_sandbox_instances_created")[0]?.value).toBeGreaterThanOrEqual(1);

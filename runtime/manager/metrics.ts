@@ -37,6 +37,8 @@ export interface MetricsSources {
 
 export interface ExecutorFigures {
   workers(): number;
+  /** Burst workers running now (started while every worker was held by a long run). */
+  burstWorkers?(): number;
   /** Invocations waiting for admission, and running or sent to a worker. */
   stats(): { queued: number; inFlight: number };
   /** OVERLOADED refusals since start, per app and reason (queue full, queue timeout). */
@@ -157,6 +159,17 @@ export class RuntimeMetrics {
           this.set(executor.workers());
         },
       });
+      if (executor.burstWorkers) {
+        const burstWorkers = executor.burstWorkers.bind(executor);
+        new Gauge({
+          name: "picloud_executor_burst_workers",
+          help: "Extra executor threads running now, started while every worker was held by a long run (not counted in picloud_executor_workers).",
+          registers,
+          collect() {
+            this.set(burstWorkers());
+          },
+        });
+      }
       new Gauge({
         name: "picloud_executor_in_flight",
         help: "Invocations running in (or sent to) an executor worker.",

@@ -14,6 +14,11 @@ export const ConfigSchema = Type.Object({
   adminToken: Type.Optional(Type.String({ minLength: 16 })),
   logLevel: Type.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l))),
   executorWorkers: Type.Integer({ minimum: 1, maximum: 64 }),
+  /**
+   * Extra executor threads at most, started while every worker is held by a long run and another
+   * app's quick run waits; each stops after 10 s idle (docs/limits.md, "Isolation"). 0: none.
+   */
+  executorBurstWorkers: Type.Integer({ minimum: 0, maximum: 64 }),
   /** Invocations waiting for an executor on this server, all apps together; more get 503 OVERLOADED. */
   executorQueueLimit: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
   /** How long an invocation may wait for an executor before it gets 503 OVERLOADED. */
@@ -133,6 +138,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     adminToken: env.PICLOUD_ADMIN_TOKEN || undefined,
     logLevel: env.PICLOUD_LOG_LEVEL,
     executorWorkers: envInt(env.PICLOUD_EXECUTOR_WORKERS),
+    executorBurstWorkers: envInt(env.PICLOUD_EXECUTOR_BURST_WORKERS),
     executorQueueLimit: envInt(env.PICLOUD_EXECUTOR_QUEUE_LIMIT),
     executorQueueTimeoutMs: envInt(env.PICLOUD_EXECUTOR_QUEUE_TIMEOUT_MS),
     executorInline: envBool(env.PICLOUD_EXECUTOR_INLINE),
@@ -157,6 +163,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     dataDir: defaultDataDir(env),
     logLevel: "info",
     executorWorkers: Math.max(1, Math.min(os.availableParallelism(), 8)),
+    executorBurstWorkers: 2,
     executorQueueLimit: 1_000,
     executorQueueTimeoutMs: 10_000,
     executorInline: false,
