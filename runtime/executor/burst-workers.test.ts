@@ -7,8 +7,8 @@ import { silentLogger } from "../shared/log.js";
 import type { InvokeRequest } from "../shared/wire.js";
 import { type ExecutorQueueOptions, WorkerPool } from "./worker-pool.js";
 
-/** Endless loops end at this CPU limit (or when the pool closes): long enough that waiting for one cannot pass for a burst. */
-const SPIN_LIMITS = { ...DEFAULT_LIMITS, cpuMs: 20_000, wallMs: 20_000 };
+/** Endless loops end at this CPU limit (the most allowed), or when the pool closes: longer than any test here. */
+const SPIN_LIMITS = { ...DEFAULT_LIMITS, cpuMs: 60_000, wallMs: 60_000 };
 const SPIN = "export default async function () { while (true) {} }";
 const QUICK = "export default async function (ctx) { return ctx.app }";
 
@@ -53,9 +53,10 @@ describe("burst workers", () => {
       const calm = await pool.invoke(request("demo", QUICK), noSdk);
       expect(calm).toMatchObject({ ok: true, resultJson: '"demo"' });
       expect(pool.burstWorkers()).toBe(1);
+      // Before: the calm run waited for a loop's CPU limit (60 s here). Now it answered while both loops
+      // still run (a burst worker starts in ~0.2 s idle, 1-2 s under load 20, from TypeScript sources).
       expect(pool.stats()).toMatchObject({ queued: 1, inFlight: 2 });
-      // Before: the calm run waited for a loop's CPU limit (20 s here).
-      expect((calm.queuedMs ?? 0) + calm.durationMs).toBeLessThan(SPIN_LIMITS.cpuMs / 4);
+      expect((calm.queuedMs ?? 0) + calm.durationMs).toBeLessThan(SPIN_LIMITS.cpuMs / 2);
       // Idle for burstIdleMs, the burst worker stops (a timer: nothing polls).
       await until(() => pool.burstWorkers() === 0, "the idle burst worker to stop", 10_000);
       expect(pool.burstWorkersStarted()).toBe(1);
@@ -64,7 +65,7 @@ describe("burst workers", () => {
     } finally {
       await pool.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it("a lone heavy app keeps every regular worker and starts no burst worker", async () => {
     const pool = await startPool(2);
@@ -80,7 +81,7 @@ describe("burst workers", () => {
     } finally {
       await pool.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it("the cap holds under many heavy apps: at most `burstWorkers` extra threads", async () => {
     const pool = await startPool(1, { burstWorkers: 2 });
@@ -101,7 +102,7 @@ describe("burst workers", () => {
     } finally {
       await pool.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it("with burstWorkers 0 a quick run waits, as before", async () => {
     const pool = await startPool(1, { burstWorkers: 0, queueTimeoutMs: 1_000 });
@@ -115,5 +116,5 @@ describe("burst workers", () => {
     } finally {
       await pool.close();
     }
-  }, 60_000);
+  }, 120_000);
 });

@@ -4,14 +4,14 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
 
-/** Long enough that waiting for it cannot pass for an answer (before burst workers, hello took ~this long). */
-const BURN_CPU_MS = 20_000;
+/** The most allowed: before burst workers, hello waited this long (or was refused at the queue timeout). */
+const BURN_CPU_MS = 60_000;
 
 let t: TestRuntime;
 let base: string;
 
 beforeAll(async () => {
-  t = await startTestRuntime({ flags: { executorWorkers: 2 } });
+  t = await startTestRuntime({ flags: { executorWorkers: 2, executorQueueTimeoutMs: BURN_CPU_MS } });
   await t.apiOk("POST", "/apps", { id: "shop", settings: { limits: { cpuMs: BURN_CPU_MS, wallMs: BURN_CPU_MS } } });
   await t.apiOk("PUT", "/apps/shop/scripts/spin", { source: "export default async function () { while (true) {} }" });
   await t.apiOk("POST", "/apps", { id: "demo" });
@@ -36,12 +36,12 @@ it("two endless loops of one app on both workers leave another app's hello answe
     const hello = await fetch(`${base}/demo/hello`);
     const tookMs = performance.now() - started;
     expect(await hello.text()).toBe("hello");
-    // Before: ~BURN_CPU_MS (the loops' CPU limit). A burst worker starts in well under a second on an
-    // idle machine; the bound is generous for a machine loaded 10+ by other test files.
-    expect(tookMs).toBeLessThan(BURN_CPU_MS / 4);
+    // It answered while both loops still run. A burst worker starts in ~0.2 s on an idle machine, 1-2 s
+    // under load 20 from TypeScript sources; the bound is generous for a machine loaded by other test files.
     expect(executor.stats().inFlight).toBeGreaterThanOrEqual(2);
+    expect(tookMs).toBeLessThan(BURN_CPU_MS / 2);
   } finally {
     stop.abort();
     await Promise.all(spins);
   }
-}, 60_000);
+}, 120_000);
