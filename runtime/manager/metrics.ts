@@ -205,15 +205,22 @@ export class RuntimeMetrics {
         return pending;
       };
       workerFigures = workerStats;
-      new Gauge({
-        name: "picloud_sandbox_instances_idle",
-        help: "Warm sandbox instances held idle for reuse, over all workers.",
-        registers,
-        async collect() {
-          const stats = await workerStats();
-          if (stats) this.set(stats.reduce((n, s) => n + s.idleInstances, 0));
-        },
-      });
+      /** A gauge of one figure summed over the workers. */
+      const summed = (
+        name: string,
+        help: string,
+        field: "idleInstances" | "instancesCreated" | "strictTemplates" | "strictTemplatesBuilt",
+      ) =>
+        new Gauge({
+          name,
+          help,
+          registers,
+          async collect() {
+            const stats = await workerStats();
+            if (stats) this.set(stats.reduce((n, s) => n + s[field], 0));
+          },
+        });
+      summed("picloud_sandbox_instances_idle", "Warm sandbox instances held idle for reuse, over all workers.", "idleInstances");
       const inline = (field: "runs" | "abandoned" | "promoted") =>
         function (this: Gauge) {
           const stats = executor.inlineStats?.();
@@ -237,26 +244,14 @@ export class RuntimeMetrics {
         registers,
         collect: inline("promoted"),
       });
-      new Gauge({
-        name: "picloud_sandbox_instances_created",
-        help: "Sandbox instances built by the current workers since they started (a steep rise means churn).",
-        registers,
-        async collect() {
-          const stats = await workerStats();
-          if (stats) this.set(stats.reduce((n, s) => n + s.instancesCreated, 0));
-        },
-      });
+      summed(
+        "picloud_sandbox_instances_created",
+        "Sandbox instances built by the current workers since they started (a steep rise means churn).",
+        "instancesCreated",
+      );
       // Strict mode's per-app snapshots (executor/strict-template.ts), held in the workers. Builds and
       // drops are gauges like instances_created: a replaced worker starts again from 0.
-      new Gauge({
-        name: "picloud_strict_templates",
-        help: "Strict-mode templates (per-app memory snapshots) held, over all workers.",
-        registers,
-        async collect() {
-          const stats = await workerStats();
-          if (stats) this.set(stats.reduce((n, s) => n + s.strictTemplates, 0));
-        },
-      });
+      summed("picloud_strict_templates", "Strict-mode templates (per-app memory snapshots) held, over all workers.", "strictTemplates");
       new Gauge({
         name: "picloud_strict_template_bytes",
         help: "Strict-mode templates' memory over all workers, by kind: engine (their QuickJS WASM memories, allocated; also in picloud_memory_bytes worker_engines), snapshot (the copies restored before each strict run).",
@@ -275,15 +270,11 @@ export class RuntimeMetrics {
           );
         },
       });
-      new Gauge({
-        name: "picloud_strict_templates_built",
-        help: "Strict-mode templates built by the current workers since they started.",
-        registers,
-        async collect() {
-          const stats = await workerStats();
-          if (stats) this.set(stats.reduce((n, s) => n + s.strictTemplatesBuilt, 0));
-        },
-      });
+      summed(
+        "picloud_strict_templates_built",
+        "Strict-mode templates built by the current workers since they started.",
+        "strictTemplatesBuilt",
+      );
       new Gauge({
         name: "picloud_strict_templates_dropped",
         help: "Strict-mode templates the current workers let go since they started, by reason: faulted, grown, evicted, idle, app_changed.",
