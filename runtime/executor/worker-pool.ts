@@ -437,16 +437,24 @@ export class WorkerPool implements Executor {
     this.send(slot, message);
   }
 
-  /** The least loaded (regular) worker, if it has room for more work (an idle worker always has). */
+  /** The least loaded (regular) worker that has room for more work (an idle worker always has). */
   private roomy(): Slot | undefined {
+    const now = sharedNow();
     let best: Slot | undefined;
-    for (const slot of this.slots) if (!slot.burst && (!best || slot.committedMs < best.committedMs)) best = slot;
-    return best && this.hasRoom(best) ? best : undefined;
+    for (const slot of this.slots)
+      if (!slot.burst && (!best || slot.committedMs < best.committedMs) && this.hasRoom(slot, now)) best = slot;
+    return best;
   }
 
-  private hasRoom(slot: Slot): boolean {
+  /**
+   * Room for one more run: under the dispatch budget of expected work, and not executing a long run now.
+   * The learned cost alone would not do: a version that is usually quick but loops on some input leaves
+   * its worker "nearly free" by cost while its thread is stuck, and a run sent there waits out the loop.
+   */
+  private hasRoom(slot: Slot, now = sharedNow()): boolean {
     if (slot.closing) return false;
     if (slot.inFlight.size === 0) return true;
+    if (this.longRun(slot, now)) return false;
     return slot.committedMs < this.queue.dispatchBudgetMs && slot.inFlight.size < this.queue.maxInFlightPerWorker;
   }
 
