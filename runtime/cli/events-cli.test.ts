@@ -124,9 +124,13 @@ describe("triggers, dead letters and events from the CLI", () => {
     });
     expect(JSON.parse((await runCli(["kv", "get", "shipped", "o1", "--app", "shop"], env)).stdout)).toBe("fixed");
     expect(JSON.parse((await runCli(["deadletters", "list", "--app", "shop", "--json"], env)).stdout)).toEqual([]);
-    const missing = await runCli(["deadletters", "delete", "nope"], env);
+    const missing = await runCli(["deadletters", "delete", "0".repeat(32)], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("DEAD_LETTER_NOT_FOUND");
+    // Not a record id at all: refused as such (http-api.md), not looked up.
+    const malformed = await runCli(["deadletters", "delete", "nope"], env);
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toContain("VALIDATION_FAILED");
   }, 120_000);
 
   it("events tail streams events and invocations as they happen", async () => {
