@@ -31,29 +31,46 @@ export function runNode(args) {
 
 /** What `npm run serve` needs, each with whether it must be built and how. */
 export function steps() {
+  return [dashboardStep(), ...serverSteps()];
+}
+
+/**
+ * What a `bin/picloud serve` process runs on: the runtime bundle and the PGlite template. `npm run bench`
+ * builds these (no dashboard): without the template, a fresh data directory runs initdb in the server
+ * process, and the bench's "RSS peak, fresh data dir" would measure initdb's ~800 MiB, not the shipped path.
+ */
+export function serverSteps() {
+  return [runtimeStep(), templateStep()];
+}
+
+function dashboardStep() {
   const ui = path.join(root, "out", "renderer", "index.html");
   const uiSources = () => Math.max(newest(path.join(root, "renderer")), statSync(path.join(root, "resources", "sdk", "picloud.d.ts")).mtimeMs);
+  return {
+    name: "the dashboard",
+    stale: () => !existsSync(ui) || statSync(ui).mtimeMs < uiSources(),
+    build: () =>
+      runNode([path.join(root, "node_modules", "vite", "bin", "vite.js"), "build", "--config", "renderer/vite.config.ts", "--logLevel", "warn"]),
+  };
+}
+
+function runtimeStep() {
   // The runtime bundle `bin/picloud` prefers (it falls back to the sources when this is stale).
   const runtime = path.join(root, "out", "runtime", "picloud.js");
-  return [
-    {
-      name: "the dashboard",
-      stale: () => !existsSync(ui) || statSync(ui).mtimeMs < uiSources(),
-      build: () =>
-        runNode([path.join(root, "node_modules", "vite", "bin", "vite.js"), "build", "--config", "renderer/vite.config.ts", "--logLevel", "warn"]),
-    },
-    {
-      name: "the runtime bundle",
-      stale: () => !existsSync(runtime) || statSync(runtime).mtimeMs < newest(path.join(root, "runtime")),
-      build: async () => (await import("./build-runtime.mjs")).buildRuntime(),
-    },
-    {
-      name: "the PGlite data-directory template",
-      stale: async () => !(await import("./build-pgdata-template.mjs")).templateIsCurrent(),
-      // A process of its own, like build-pgdata-template.mjs run by hand (its WASM memory is not ours).
-      build: () => runNode([path.join(root, "scripts", "build-pgdata-template.mjs")]),
-    },
-  ];
+  return {
+    name: "the runtime bundle",
+    stale: () => !existsSync(runtime) || statSync(runtime).mtimeMs < newest(path.join(root, "runtime")),
+    build: async () => (await import("./build-runtime.mjs")).buildRuntime(),
+  };
+}
+
+function templateStep() {
+  return {
+    name: "the PGlite data-directory template",
+    stale: async () => !(await import("./build-pgdata-template.mjs")).templateIsCurrent(),
+    // A process of its own, like build-pgdata-template.mjs run by hand (its WASM memory is not ours).
+    build: () => runNode([path.join(root, "scripts", "build-pgdata-template.mjs")]),
+  };
 }
 
 /** Builds every stale step at once; reports each one's time; fails after all have ended if any failed. */
