@@ -70,12 +70,44 @@ describe("a process restarted at once after a crash keeps its node name", () => 
     expect(await nodeNames(again.url)).toEqual([expect.objectContaining({ name: "crashy", status: "up" })]);
   }, 120_000);
 
+  it("serve on the embedded database: a crashed serve under another name is listed down at once, not up until it expires", async () => {
+    const dir = dataDir();
+    await crash(await serve(["--data-dir", dir], { ...LONG_HEARTBEAT, PICLOUD_NODE_NAME: "gone" }));
+    const next = await serve(["--data-dir", dir], { ...LONG_HEARTBEAT, PICLOUD_NODE_NAME: "next" });
+    expect(await nodeNames(next.url)).toEqual([
+      expect.objectContaining({ name: "gone", status: "down" }),
+      expect.objectContaining({ name: "next", status: "up" }),
+    ]);
+  }, 120_000);
+
+  it("serve on Postgres: a crashed process of this host under another name is listed down at once; one elsewhere is not judged", async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await client.query(
+        `insert into nodes (id, name, url, role, version, status, heartbeat_ms, host, pid)
+         values ('far-1', 'far-away', 'http://10.9.9.8:8788', 'node', '0', 'up', 60000, 'another-machine', 4243)`,
+      );
+    } finally {
+      await client.end();
+    }
+    const args = () => ["--database-url", database.url, "--data-dir", dataDir()];
+    await crash(await serve(args(), { ...LONG_HEARTBEAT, PICLOUD_NODE_NAME: "pg-gone" }));
+    const next = await serve(args(), { ...LONG_HEARTBEAT, PICLOUD_NODE_NAME: "pg-next" });
+    const status = Object.fromEntries((await nodeNames(next.url)).map((n) => [n.name, n.status]));
+    expect(status).toMatchObject({ "pg-gone": "down", "pg-next": "up", "far-away": "up" });
+    await crash(next);
+  }, 120_000);
+
   it("serve on Postgres: same host, pid gone", async () => {
     const env = { ...LONG_HEARTBEAT, PICLOUD_NODE_NAME: "crashy-serve" };
     const args = ["--database-url", database.url, "--data-dir", dataDir()];
     await crash(await serve(args, env));
     const again = await serve(args, env);
-    expect(await nodeNames(again.url)).toEqual([expect.objectContaining({ name: "crashy-serve", status: "up" })]);
+    // One row under the name (the database is shared with the other tests' processes).
+    expect((await nodeNames(again.url)).filter((n) => n.name === "crashy-serve")).toEqual([
+      expect.objectContaining({ name: "crashy-serve", status: "up" }),
+    ]);
     await crash(again);
   }, 120_000);
 

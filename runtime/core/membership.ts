@@ -3,7 +3,9 @@
 // A name is unique among running processes. A process restarted at once after a crash finds its
 // predecessor's row still looking live: it takes that row over when the row is provably dead (the
 // embedded database is this process's alone; or same host and that pid no longer runs), and
-// otherwise waits for the row to expire, refusing the name only if its holder beats again.
+// otherwise waits for the row to expire, refusing the name only if its holder beats again. Rows of
+// other names that are provably dead the same way are marked down at start, so a crashed process does
+// not show `up` until its heartbeats expire.
 import os from "node:os";
 import { PiCloudError } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
@@ -70,6 +72,7 @@ export class Membership {
 
   async start(name: string, url: string): Promise<void> {
     this.address = { name, url };
+    await this.markDeadDown();
     await this.register(true);
     if (this.stopped) return;
     this.timer = setInterval(() => void this.beat(), this.options.heartbeatMs);
@@ -124,8 +127,27 @@ export class Membership {
     await this.options.bus.publish("nodes.changed", { id, status: this.status });
   }
 
+  /**
+   * At start, marks down every other row that looks live but is provably a dead process's (a crash leaves
+   * its row behind, which would show `up` until it missed its heartbeats): on the embedded database, all
+   * of them; on Postgres, those of this host whose pid no longer runs. Best effort: a failure only
+   * leaves them to expire.
+   */
+  private async markDeadDown(): Promise<void> {
+    const { store, id, bus, logger } = this.options;
+    try {
+      const dead = (await store.othersLooksLive(id)).filter((row) => this.deadPredecessor(row));
+      if (dead.length === 0) return;
+      await store.markDown(dead.map((row) => row.id));
+      logger.info({ nodes: dead }, `marked down ${dead.length} node(s) whose process is gone: ${dead.map((row) => row.name).join(", ")}`);
+      for (const row of dead) await bus.publish("nodes.changed", { id: row.id, status: "down" });
+    } catch (error) {
+      logger.warn({ err: error }, "could not mark crashed nodes down; they count as down once their heartbeats expire");
+    }
+  }
+
   /** A row no live process can own: any, on our own database; else ours by host whose process is gone (or has our pid: a restarted container). */
-  private deadPredecessor(holder: NameHolder): boolean {
+  private deadPredecessor(holder: { readonly host: string; readonly pid: number }): boolean {
     if (this.options.exclusiveDatabase) return true;
     const self = this.process;
     return holder.host === self.host && (holder.pid === self.pid || !processRuns(holder.pid));

@@ -83,7 +83,7 @@ export class NodeStore {
          version = excluded.version, status = 'up', heartbeat_ms = excluded.heartbeat_ms,
          host = excluded.host, pid = excluded.pid,
          started_at = now(), last_seen_at = now(), load = '{}'::jsonb
-       where nodes.id = excluded.id or nodes.id = $10 or nodes.status = 'left'
+       where nodes.id = excluded.id or nodes.id = $10 or nodes.status in ('left', 'down')
           or nodes.last_seen_at < now() - make_interval(secs => nodes.heartbeat_ms * $7 / 1000.0)
        returning now() as now`,
       [
@@ -129,7 +129,7 @@ export class NodeStore {
       url: row.url,
       role: row.role,
       version: row.version,
-      status: row.stale ? "down" : row.status === "draining" ? "draining" : "up",
+      status: row.stale || row.status === "down" ? "down" : row.status === "draining" ? "draining" : "up",
       startedAt: iso(row.started_at),
       lastSeenAt: iso(row.last_seen_at),
       load: "requests" in row.load ? (row.load as NodeLoad) : null,
@@ -152,7 +152,7 @@ export class NodeStore {
     const rows = await this.db.query<{ id: string; host: string; pid: number; seen: string; heartbeat_ms: number; expires_in_ms: number }>(
       `select id, host, pid, last_seen_at::text as seen, heartbeat_ms,
          ceil(extract(epoch from last_seen_at + make_interval(secs => heartbeat_ms * $1 / 1000.0) - now()) * 1000)::float8 as expires_in_ms
-       from nodes where name = $2 and id <> $3 and status <> 'left'
+       from nodes where name = $2 and id <> $3 and status not in ('left', 'down')
          and last_seen_at >= now() - make_interval(secs => heartbeat_ms * $1 / 1000.0)`,
       [MISSED_HEARTBEATS_DOWN, name, selfId],
     );
@@ -169,11 +169,30 @@ export class NodeStore {
     );
   }
 
+  /** Every other row that still looks live (not marked down, not expired), with the process that registered it. */
+  async othersLooksLive(selfId: string): Promise<{ id: string; name: string; host: string; pid: number }[]> {
+    const rows = await this.db.query<{ id: string; name: string; host: string; pid: number }>(
+      `select id, name, host, pid from nodes where id <> $2 and status not in ('left', 'down')
+         and last_seen_at >= now() - make_interval(secs => heartbeat_ms * $1 / 1000.0)`,
+      [MISSED_HEARTBEATS_DOWN, selfId],
+    );
+    return rows.map((row) => ({ id: row.id, name: row.name, host: row.host, pid: Number(row.pid) }));
+  }
+
+  /**
+   * Marks rows down at once (a crashed process's, proven dead): listed as down, taken over by name, no
+   * longer live to KV ownership. A process wrongly marked sets its status back with its next heartbeat.
+   */
+  async markDown(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query("update nodes set status = 'down' where id = any($1::text[])", [ids]);
+  }
+
   private async live(where: string, ...params: string[]): Promise<LiveNode[]> {
     const rows = await this.db.query<{ id: string; seen: string; expires_in_ms: number }>(
       `select id, last_seen_at::text as seen,
          ceil(extract(epoch from last_seen_at + make_interval(secs => heartbeat_ms * $1 / 1000.0) - now()) * 1000)::float8 as expires_in_ms
-       from nodes where ${where} and status <> 'left'
+       from nodes where ${where} and status not in ('left', 'down')
          and last_seen_at >= now() - make_interval(secs => heartbeat_ms * $1 / 1000.0)`,
       [MISSED_HEARTBEATS_DOWN, ...params],
     );
