@@ -97,14 +97,47 @@ describe("script editor", { timeout: 120_000 }, () => {
     await page.click('[data-testid="panel-history"]');
     await page.click('[data-testid="version-1"]');
     await page.waitForSelector('[data-testid="history"] .monaco-diff-editor');
-    // The diff opens wide (the side panel cuts code lines), side by side; Escape puts it back.
+    // The diff opens wide (the side panel cuts code lines), side by side, as a modal dialog: a backdrop,
+    // the page behind it inert, focus inside, Tab wrapping around within it.
     const wide = page.locator('[data-testid="diff-wide"]');
     await wide.waitFor();
     expect((await wide.boundingBox())?.width).toBeGreaterThan(900);
+    const modal = await wide.evaluate((el) => ({
+      modal: el.matches("dialog:modal"),
+      role: el.getAttribute("role") ?? (el.tagName === "DIALOG" ? "dialog" : null),
+      ariaModal: el.getAttribute("aria-modal"),
+      backdrop: getComputedStyle(el, "::backdrop").backgroundColor,
+      focusInside: el.contains(document.activeElement),
+    }));
+    expect(modal).toEqual({ modal: true, role: "dialog", ariaModal: "true", backdrop: "rgba(20, 26, 38, 0.45)", focusInside: true });
+    const focusInside = () => wide.evaluate((el) => el.contains(document.activeElement));
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press("Tab");
+      expect(await focusInside(), `focus left the dialog after ${i + 1} Tab`).toBe(true);
+    }
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press("Shift+Tab");
+      expect(await focusInside(), `focus left the dialog after ${i + 1} Shift+Tab`).toBe(true);
+    }
+    // The page behind is inert: a click there does nothing while the dialog is open.
+    await page.mouse.click(5, 5);
+    expect(await wide.count()).toBe(1);
     await screenshotBothSizes(page, "05-editor-history-diff-wide");
+    // Escape narrows it back into the panel (not modal) and gives focus back to the button that opened it.
     await page.keyboard.press("Escape");
     await expect.poll(() => wide.count()).toBe(0);
+    const narrow = page.locator('[data-testid="diff-narrow"]');
+    expect(await narrow.evaluate((el) => ({ open: (el as HTMLDialogElement).open, modal: el.matches(":modal") }))).toEqual({
+      open: true,
+      modal: false,
+    });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("version-1");
     await screenshot(page, "05-editor-history-diff");
+    await page.click('[data-testid="diff-toggle-wide"]');
+    await wide.waitFor();
+    await page.keyboard.press("Escape");
+    await expect.poll(() => wide.count()).toBe(0);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("diff-toggle-wide");
     await page.click('[data-testid="diff-toggle-wide"]');
     await wide.waitFor();
     await page.click('[data-testid="restore"]');
