@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KV_LOCK_KEY } from "../store/kv-ownership.js";
 import { createPostgresDatabase } from "../testing/databases.js";
 import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
-import { BUS_CHANNEL } from "./bus.js";
+import { BUS_CHANNEL } from "../store/bus.js";
 import { kvCacheMiB } from "./kv-cache-bus.js";
 
 describe("KV read cache defaults", () => {

@@ -5,7 +5,7 @@
 import type { Db, Notification } from "../store/db.js";
 import { KvReadCache } from "../store/kv-cache.js";
 import type { KvOwnership } from "../store/kv-ownership.js";
-import { BUS_CHANNEL, type Bus } from "./bus.js";
+import { BUS_CHANNEL, type Bus } from "../store/bus.js";
 
 export const DEFAULT_KV_CACHE_MIB = 16;
 

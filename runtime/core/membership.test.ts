@@ -8,7 +8,7 @@ import { silentLogger } from "../shared/log.js";
 import type { Db } from "../store/db.js";
 import { NodeStore } from "../store/nodes.js";
 import { openDatabase } from "../store/open-db.js";
-import { Bus } from "./bus.js";
+import { Bus } from "../store/bus.js";
 import { Membership, type MembershipOptions } from "./membership.js";
 
 const HEARTBEAT_MS = 500;

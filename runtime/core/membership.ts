@@ -10,8 +10,8 @@ import os from "node:os";
 import { PiCloudError } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
 import type { NameHolder, NodeLoad, NodeRoleName, NodeStore } from "../store/nodes.js";
-import type { Bus } from "./bus.js";
-import type { DbClock } from "./db-clock.js";
+import type { Bus } from "../store/bus.js";
+import type { DbClock } from "../store/db-clock.js";
 
 export interface MembershipOptions {
   readonly store: NodeStore;

@@ -11,8 +11,8 @@
 // commit the worker tells the main thread, whose dispatcher wakes (other processes hear the insert's
 // NOTIFY, which carries this runtime's bus origin so that its own dispatcher ignores it, as for its main thread's writes).
 import { kvHost } from "../bindings/kv/host.js";
-import { DbClock } from "../core/db-clock.js";
-import { EventOutbox } from "../orchestrator/event-outbox.js";
+import { DbClock } from "../store/db-clock.js";
+import { EventOutbox } from "../store/event-outbox.js";
 import { coerceError } from "../shared/errors.js";
 import type { Queryable } from "../store/db.js";
 import { KvStore } from "../store/kv.js";

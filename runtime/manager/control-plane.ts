@@ -1,6 +1,6 @@
 // Manager operations that span stores and caches: every change that affects ingress or event
 // routing invalidates the caches that serve them, here and (via the bus) in other processes.
-import type { Bus } from "../core/bus.js";
+import type { Bus } from "../store/bus.js";
 import { compileScript } from "../executor/compile.js";
 import { DEFAULT_RETRY } from "../orchestrator/retry-policy.js";
 import { parseCron } from "../orchestrator/scheduler.js";

@@ -19,7 +19,7 @@ import type { KvStore } from "../store/kv.js";
 import type { ScriptStore } from "../store/scripts.js";
 import type { NodeStore } from "../store/nodes.js";
 import type { TokenStore } from "../store/tokens.js";
-import type { AdminAuth } from "./auth.js";
+import type { AdminAuth } from "../core/auth.js";
 import type { ControlPlane } from "./control-plane.js";
 import type { ScriptEndpoints } from "./script-endpoints.js";
 

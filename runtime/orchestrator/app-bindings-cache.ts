@@ -3,7 +3,7 @@
 // at once and in every other one through the bus (`bindings.changed`; `apps.changed` too, so a
 // re-created app never sees old secrets), so running instances see a change without a redeploy.
 import { EgressPolicy } from "../bindings/fetch/egress-policy.js";
-import type { Bus } from "../core/bus.js";
+import type { Bus } from "../store/bus.js";
 import type { EgressStore } from "../store/egress.js";
 import type { SecretStore } from "../store/secrets.js";
 

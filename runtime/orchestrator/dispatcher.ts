@@ -10,7 +10,7 @@ import { DeadLetterStore } from "../store/dead-letters.js";
 import { type AttemptRecord, type EventRecord, EventStore, type InsertClaim } from "../store/events.js";
 import type { InvocationError } from "../store/invocations.js";
 import { EVENTS_CHANNEL } from "../store/events.js";
-import type { EventHandoff } from "./event-outbox.js";
+import type { EventHandoff } from "../store/event-outbox.js";
 import type { Invoker } from "./invoker.js";
 import { backoffDelay } from "./retry-policy.js";
 import type { ScriptCache } from "./script-cache.js";

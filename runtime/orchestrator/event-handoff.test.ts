@@ -14,7 +14,7 @@ import { openPglite } from "../store/pglite/index.js";
 import type { KvTrigger } from "../store/triggers.js";
 import { queuedEvent } from "../testing/events.js";
 import { Dispatcher } from "./dispatcher.js";
-import { EventOutbox } from "./event-outbox.js";
+import { EventOutbox } from "../store/event-outbox.js";
 import type { Invoker } from "./invoker.js";
 import type { ScriptCache } from "./script-cache.js";
 import type { TriggerCache } from "./trigger-cache.js";

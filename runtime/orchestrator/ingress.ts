@@ -2,7 +2,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { isClosing, setFrontHandler } from "../manager/http-app.js";
+import { isClosing, setFrontHandler } from "./front-door.js";
 import { PiCloudError } from "../shared/errors.js";
 import { parseJsonBody } from "../shared/bounded-json.js";
 import type { HttpRequestContext, InvokeOutcome } from "../shared/wire.js";

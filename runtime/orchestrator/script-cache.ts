@@ -1,7 +1,7 @@
 // The ingress lookup, cached: a script's current version with its effective settings (server < app < script).
 // Invalidated on deploy, restore and settings changes, locally at once and in other processes via the bus.
 import { createHash } from "node:crypto";
-import type { Bus } from "../core/bus.js";
+import type { Bus } from "../store/bus.js";
 import type { Config } from "../shared/config.js";
 import type { Limits } from "../shared/limits.js";
 import type { AppStore } from "../store/apps.js";

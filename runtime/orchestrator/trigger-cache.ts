@@ -1,7 +1,7 @@
 // Triggers per app, cached for the write path (is there any KV trigger to feed?) and the
 // dispatcher (who handles this app's dead letters?). Invalidated locally and, through the bus,
 // in every other process on the same database.
-import type { Bus } from "../core/bus.js";
+import type { Bus } from "../store/bus.js";
 import type { Db, Queryable } from "../store/db.js";
 import type { DeadLetterTrigger, KvTrigger, Trigger } from "../store/triggers.js";
 

@@ -1,6 +1,24 @@
 // Shapes that cross role and thread boundaries.
-import type { InvocationError, LogLine, TriggerKind } from "../store/invocations.js";
 import type { Limits } from "./limits.js";
+
+export type TriggerKind = "http" | "kv" | "schedule" | "dead_letter" | "test";
+
+export interface LogLine {
+  readonly level: "log" | "info" | "warn" | "error" | "debug";
+  readonly message: string;
+  /** ms since the invocation started */
+  readonly at: number;
+}
+
+export interface InvocationError {
+  readonly code: string;
+  readonly message: string;
+  readonly line?: number | undefined;
+  readonly column?: number | undefined;
+  readonly stack?: string | undefined;
+  /** False when the script threw a NonRetriableError: the event dead-letters at once. */
+  readonly retriable?: boolean | undefined;
+}
 
 /** A Response object a handler returned, as the guest hands it over: a text body or a base64 one. */
 export interface GuestResponse {

@@ -1,25 +1,11 @@
 // Invocation records: one row per script run, written in batches, bounded by count and age.
+import type { InvocationError, LogLine, TriggerKind } from "../shared/wire.js";
 import type { Db } from "./db.js";
 
+// Defined with the other shapes that cross roles and threads; re-exported for the store's callers.
+export type { InvocationError, LogLine, TriggerKind } from "../shared/wire.js";
+
 export type InvocationStatus = "ok" | "error";
-export type TriggerKind = "http" | "kv" | "schedule" | "dead_letter" | "test";
-
-export interface LogLine {
-  readonly level: "log" | "info" | "warn" | "error" | "debug";
-  readonly message: string;
-  /** ms since the invocation started */
-  readonly at: number;
-}
-
-export interface InvocationError {
-  readonly code: string;
-  readonly message: string;
-  readonly line?: number | undefined;
-  readonly column?: number | undefined;
-  readonly stack?: string | undefined;
-  /** False when the script threw a NonRetriableError: the event dead-letters at once. */
-  readonly retriable?: boolean | undefined;
-}
 
 export interface InvocationRecord {
   readonly id: string;

@@ -2,7 +2,7 @@
 // text the database stores, and (Postgres) other processes' writes reaching it through the bus.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../testing/until.js";
-import { Bus } from "../core/bus.js";
+import { Bus } from "../store/bus.js";
 import { busKvCache, kvNotification } from "../core/kv-cache-bus.js";
 import { BACKENDS, type TestDatabase, testDatabase } from "../testing/databases.js";
 import { KvStore } from "./kv.js";

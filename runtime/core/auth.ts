@@ -2,7 +2,7 @@
 // admin path does not write `last_used_at` on every request; revoking clears the cache at once,
 // in every process (through the bus).
 import type { FastifyRequest } from "fastify";
-import type { Bus } from "../core/bus.js";
+import type { Bus } from "../store/bus.js";
 import { PiCloudError } from "../shared/errors.js";
 import { hashToken, type TokenStore } from "../store/tokens.js";
 

@@ -1,12 +1,19 @@
 // The outbox side of KV triggers: a KV write and the events it triggers commit in one transaction,
 // so no event is lost if the process dies right after the write.
-import { PiCloudError } from "../shared/errors.js";
-import type { Queryable } from "../store/db.js";
-import { type EventRecord, EventStore, type InsertClaim, type NewEvent } from "../store/events.js";
-import type { KvChange, KvChangeEffects, KvChangeHook, WriteOrigin } from "../store/kv.js";
-import type { KvTrigger } from "../store/triggers.js";
 import type { Clock } from "../shared/clock.js";
-import type { TriggerCache } from "./trigger-cache.js";
+import { PiCloudError } from "../shared/errors.js";
+import type { Queryable } from "./db.js";
+import { type EventRecord, EventStore, type InsertClaim, type NewEvent } from "./events.js";
+import type { KvChange, KvChangeEffects, KvChangeHook, WriteOrigin } from "./kv.js";
+import type { KvTrigger, Trigger } from "./triggers.js";
+
+/** An app's triggers as the outbox reads them: orchestrator/trigger-cache.ts, or an executor worker's copy. */
+export interface KvTriggerSource {
+  /** The app's triggers if they are cached, else undefined (nothing is read). */
+  peek(app: string): readonly Trigger[] | undefined;
+  /** The app's KV triggers, read inside the write's transaction `q` when they are not cached. */
+  kvTriggers(app: string, q?: Queryable): Promise<KvTrigger[]>;
+}
 
 function matches(trigger: KvTrigger, change: KvChange): boolean {
   return (
@@ -40,7 +47,7 @@ export class EventOutbox implements KvChangeHook {
   constructor(
     private readonly deps: {
       /** The process's TriggerCache, or an executor worker's copy (executor/worker-kv.ts). */
-      triggers: Pick<TriggerCache, "peek" | "kvTriggers">;
+      triggers: KvTriggerSource;
       clock: Clock;
       maxChainDepth: number;
       /** This runtime's bus origin: the insert's NOTIFY carries it, so this runtime can ignore its own. */

@@ -2,7 +2,7 @@
 // (a deploy, a trigger edit, a token revocation) reaches every process on the same database.
 // Handlers run at once for this process's own publications, and on NOTIFY for everyone else's.
 import { randomUUID } from "node:crypto";
-import type { Db } from "../store/db.js";
+import type { Db } from "./db.js";
 
 /** Every topic and its payload. Add a topic here and every publisher and subscriber is checked. */
 export interface BusTopics {

@@ -2,7 +2,7 @@
 // on the database, so every node must compute them on that clock, not its own. The offset is
 // measured at start and refreshed by every heartbeat (half the round trip is the error bound).
 import type { Clock } from "../shared/clock.js";
-import type { Queryable } from "../store/db.js";
+import type { Queryable } from "./db.js";
 
 export class DbClock implements Clock {
   private offsetMs = 0;

@@ -2,7 +2,7 @@
 // added without `npm run gen:api` fails here (and so in CI) instead of drifting from the client.
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { DOCUMENT_FILE, generateApi, TYPES_FILE } from "./generate.js";
+import { DOCUMENT_FILE, generateApi, TYPES_FILE } from "./generate-api.js";
 
 const STALE = "is stale: run `npm run gen:api` and commit runtime/client/";
 
