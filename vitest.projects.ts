@@ -16,6 +16,7 @@ export const TEST_PROJECTS = {
     "runtime/bindings/typings.test.ts",
     "runtime/cli/packaging.test.ts",
     "runtime/cli/serve-build.test.ts",
+    "runtime/client/api-client.test.ts",
     "runtime/core/advertised-url.test.ts",
     "runtime/executor/inline-policy.test.ts",
     "runtime/executor/run-table.test.ts",

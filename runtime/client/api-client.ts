@@ -2,6 +2,7 @@
 // tests (Node): openapi-fetch over the generated types, so a path, its parameters, its body and its
 // answer are checked against the route schemas. Every failure becomes an ApiError with a stable code.
 // Plain fetch and web streams only: nothing here may need Node or the DOM beyond what both have.
+import { createParser } from "eventsource-parser";
 import createClient, { type Client, type MaybeOptionalInit } from "openapi-fetch";
 import type { paths } from "./api-schema.gen.js";
 
@@ -131,23 +132,19 @@ export class PiCloudApi {
       const text = await response.text();
       throw this.failure(response.status, parseOr(text, text));
     }
+    // The SSE framing (CRLF or LF, multi-line data, comments, retry fields) is eventsource-parser's.
+    const parser = createParser({
+      onEvent: ({ event, data }) => {
+        // Types this client does not know yet (a newer server) are skipped, not misread.
+        if (event && data && STREAM_TYPES.has(event)) onMessage({ type: event, data: JSON.parse(data) } as StreamMessage);
+      },
+    });
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
-    let buffer = "";
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      let end = buffer.indexOf("\n\n");
-      while (end >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const type = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        // Types this client does not know yet (a newer server) are skipped, not misread.
-        if (type && data && STREAM_TYPES.has(type)) onMessage({ type, data: JSON.parse(data) } as StreamMessage);
-        end = buffer.indexOf("\n\n");
-      }
+      parser.feed(decoder.decode(value, { stream: true }));
     }
   }
 
