@@ -144,6 +144,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       },
     });
     stoppers.push(() => db.close());
+    // Before the connection closes: the cache stops serving, and the lease's row goes (store/kv-ownership.ts).
+    if (kvOwnership) stoppers.push(() => kvOwnership.release());
     options.phases?.mark("database");
     await dbClock?.sync(db);
     const bus = new Bus(db);

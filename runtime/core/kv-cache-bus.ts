@@ -79,7 +79,10 @@ export function busKvCache(db: Db, bus: Bus, maxBytes: number, mode: KvCacheMode
   const live = ownership
     ? () => db.health().listening && (ownership.cacheable || (notifying && ownership.state === "shared"))
     : () => db.health().listening;
-  const cache = new KvReadCache({ maxBytes, live });
+  // A cached read of an owner needs its lease too (lost() ends it in the turn that hears the connection
+  // went, before `listening` turns false, so the lease alone answers for the owner).
+  const serving = ownership ? () => ownership.leased() || (notifying && ownership.state === "shared" && db.health().listening) : live;
+  const cache = new KvReadCache({ maxBytes, live, serving });
   const unsubscribe = [
     bus.subscribe("kv.changed", ({ app, collection, key }) => cache.invalidate(app, collection, key)),
     // An app deleted and created again must not find its old values.

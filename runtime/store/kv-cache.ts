@@ -18,6 +18,11 @@ export interface KvCacheOptions {
   readonly maxValueChars?: number;
   /** False while changes made by other processes may go unheard (their LISTEN connection is away): the cache is bypassed. */
   readonly live: () => boolean;
+  /**
+   * Asked instead of `live` before a read is answered from the cache (default: `live`): an owning `serve`
+   * answers only under its lease (store/kv-ownership.ts). Called on every cached read: no I/O.
+   */
+  readonly serving?: () => boolean;
 }
 
 interface Entry {
@@ -68,18 +73,20 @@ export class KvReadCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
   private readonly maxValueChars: number;
+  private readonly serving: () => boolean;
   private hits = 0;
   private misses = 0;
   private evictions = 0;
 
   constructor(private readonly options: KvCacheOptions) {
     this.maxValueChars = options.maxValueChars ?? DEFAULT_MAX_VALUE_CHARS;
+    this.serving = options.serving ?? options.live;
   }
 
   /** The cached value (null: known absent), or undefined when it must be read from the database. */
   peek(app: string, collection: string, key: string): string | null | undefined {
     const entry = this.entries.get(entryId(app, collection, key));
-    if (entry?.value === undefined || !this.options.live()) {
+    if (entry?.value === undefined || !this.serving()) {
       this.misses++;
       return undefined;
     }

@@ -4,6 +4,14 @@
 // process takes it shared. Writes by a process that does not own the database take the same key
 // shared for their own transaction (`pg_try_advisory_xact_lock_shared` in the statement, see kv.ts),
 // so none can commit while an owner holds it, whatever this process believes about its connections.
+//
+// The owner learns that its lock is gone only when its event loop reads the message that ends the
+// session, which can come after another process was granted the lock and wrote. So its cache serves
+// only under a lease: for LEASE_MS after it sent a statement its lock connection answered (the lock was
+// held when that statement ran), on its own monotonic clock, checked at every read. A process that
+// takes the lock and finds another holder's row in kv_owner_lease (an owner that may still hold a
+// lease) waits out that lease, plus a margin, before its take counts. docs/architecture.md has the proof.
+import { randomUUID } from "node:crypto";
 import os from "node:os";
 import { PiCloudError } from "../shared/errors.js";
 import type { Queryable } from "./db.js";
@@ -37,6 +45,25 @@ const OWNER_LEAVING_MS = 2_000;
 /** How long a `serve` waits for the key exclusively on each try (a PostgreSQL interval). */
 const EXCLUSIVE_WAIT = "150ms";
 
+/** How long a cached read may be served after the owner sent a statement its lock connection answered. */
+export const KV_LEASE_MS = 1_000;
+
+/**
+ * What a process that finds another holder's row waits beyond its lease_ms: the two machines' monotonic
+ * clocks may run at slightly different rates (1%: far beyond a real clock's drift of some ppm), and a fixed margin.
+ */
+const LEASE_RATE_MARGIN = 0.01;
+const LEASE_MARGIN_MS = 50;
+
+/** After a renewal that failed (not migrated yet: no kv_owner_lease), how long before the next try. */
+const RENEW_RETRY_MS = 100;
+
+/**
+ * Renewals (one each half lease, on a timer) stop after this many in a row with no read of the cache
+ * between them: an idle process sends nothing; its next read goes to the database and renews.
+ */
+const IDLE_RENEWALS = 20;
+
 /** How long after the other rows' expiry (on the database's clock) a `serve` sharing because of them looks again. */
 const RECHECK_MARGIN_MS = 100;
 
@@ -63,6 +90,24 @@ export class KvOwnership {
   private readonly listeners = new Set<(state: KvOwnershipState) => void>();
   /** Armed while this `serve` shares only because of other processes' rows in `nodes`: fires when they expire. */
   private recheckTimer: NodeJS.Timeout | undefined;
+  /** This process's name in kv_owner_lease. */
+  private readonly holder = randomUUID();
+  /** The LISTEN connection that holds the lock, while it does. */
+  private session: Queryable | undefined;
+  /** performance.now() until which the cache may serve (the lease); 0: no lease. */
+  private leaseDeadline = 0;
+  /** performance.now() from which a read asks for a renewal (half the lease gone); Infinity once stopping. */
+  private renewAt = 0;
+  /** The generation of the renewal in flight, or -1. */
+  private renewing = -1;
+  /** The next renewal, while the cache is in use. */
+  private renewTimer: NodeJS.Timeout | undefined;
+  /** A read asked for the lease since the last renewal. */
+  private used = false;
+  /** Renewals in a row with no read between them. */
+  private idleRenewals = 0;
+  /** The generation whose row in kv_owner_lease is written (the first renewal of an ownership writes it). */
+  private recorded = -1;
 
   /**
    * `exclusive`: a `serve` that caches KV; it falls back to `shared` when other processes hold the key,
@@ -72,6 +117,8 @@ export class KvOwnership {
   constructor(
     readonly wants: "exclusive" | "shared",
     private readonly selfId = "",
+    /** The lease's length (KV_LEASE_MS); shorter in tests. */
+    private readonly leaseMs = KV_LEASE_MS,
   ) {}
 
   get state(): KvOwnershipState {
@@ -91,6 +138,87 @@ export class KvOwnership {
     return this.current === "owner" && this.fenced;
   }
 
+  /**
+   * The cache's test at every read: cacheable, and within a lease. No I/O: a timer renews the lease each
+   * half lease while reads come; once they stop for IDLE_RENEWALS renewals it stops too, and a read that
+   * finds half the lease run (after an idle while, or a blocked event loop) sends a renewal and answers
+   * from the lease still running, if any.
+   */
+  leased(): boolean {
+    if (!this.fenced || this.current !== "owner") return false;
+    this.used = true;
+    const now = performance.now();
+    if (now >= this.renewAt) this.renew();
+    return now < this.leaseDeadline;
+  }
+
+  /**
+   * Proves the lock again: a statement on the lock connection, which runs only while the session (and
+   * the lock) lives; the lease runs from when it was *sent*. The first of an ownership records this
+   * process in kv_owner_lease, so a next holder of the lock knows to wait the lease out.
+   */
+  private renew(): void {
+    const session = this.session;
+    const generation = this.generation;
+    if (!session || this.renewing === generation || this.renewAt === Infinity) return;
+    clearTimeout(this.renewTimer);
+    this.renewing = generation;
+    const sent = performance.now();
+    const statement =
+      this.recorded === generation
+        ? session.query("select 1")
+        : session.query(
+            `insert into kv_owner_lease (id, holder, lease_ms) values (1, $1, $2)
+             on conflict (id) do update set holder = excluded.holder, lease_ms = excluded.lease_ms, taken_at = now()`,
+            [this.holder, this.leaseMs],
+          );
+    statement
+      .then(
+        () => {
+          if (generation !== this.generation || this.current !== "owner") return;
+          this.recorded = generation;
+          this.leaseDeadline = sent + this.leaseMs;
+          if (this.renewAt === Infinity) return;
+          this.renewAt = sent + this.leaseMs / 2;
+          this.renewIn(Math.max(0, this.renewAt - performance.now()), generation);
+        },
+        // The connection is gone (lost() follows) or the table is not there yet (migrations run after the
+        // lock is taken): no lease; tried again shortly.
+        () => {
+          if (generation !== this.generation || this.renewAt === Infinity) return;
+          this.renewAt = performance.now() + RENEW_RETRY_MS;
+          this.renewIn(RENEW_RETRY_MS, generation);
+        },
+      )
+      .finally(() => {
+        if (this.renewing === generation) this.renewing = -1;
+      });
+  }
+
+  /** Arms the next renewal (unref'd); it is skipped, and none armed after it, once the cache has gone unread long enough. */
+  private renewIn(delayMs: number, generation: number): void {
+    clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(() => {
+      if (generation !== this.generation || this.current !== "owner") return;
+      this.idleRenewals = this.used ? 0 : this.idleRenewals + 1;
+      this.used = false;
+      if (this.idleRenewals < IDLE_RENEWALS) this.renew();
+    }, delayMs);
+    this.renewTimer.unref();
+  }
+
+  /**
+   * Stopping: the cache serves no more (no lease, none renewed), then this process's row goes, so the
+   * next process to take the lock need not wait out a lease nobody holds. Before the connection closes.
+   */
+  async release(): Promise<void> {
+    this.generation++;
+    this.leaseDeadline = 0;
+    this.renewAt = Infinity;
+    clearTimeout(this.renewTimer);
+    await this.session?.query("delete from kv_owner_lease where holder = $1", [this.holder]).catch(() => {});
+  }
+
   /** Told of every change of state, synchronously. */
   onChange(listener: (state: KvOwnershipState) => void): () => void {
     this.listeners.add(listener);
@@ -104,18 +232,21 @@ export class KvOwnership {
    * Throws DATABASE_OWNED, naming the holder, when another process owns the database.
    */
   async acquire(session: Queryable): Promise<void> {
+    this.session = session;
     // An owner that just stopped (or whose connection was just terminated) holds the key until its
     // backend has ended, which can take a while on a loaded server: some patience before giving up.
     const deadline = Date.now() + OWNER_LEAVING_MS;
     for (let attempt = 0; ; attempt++) {
       let others: LiveNode[] = [];
       if (this.wants === "exclusive" && (await lockExclusive(session))) {
+        await this.waitOutLease(session);
         others = await new NodeStore(session).othersLive(this.selfId);
         if (others.length === 0) return this.becomeOwner(session);
         // Someone writes without the lock (an older release still running): no cache, shared like beside a current node.
         await session.query(`select pg_advisory_unlock(${KV_LOCK_KEY}::bigint)`);
       }
       if (await tryLock(session, "pg_try_advisory_lock_shared")) {
+        await this.waitOutLease(session);
         this.set("shared");
         // Or nobody does: a crashed process's row looks live until it misses its heartbeats (a `serve`
         // restarted at once after a crash finds its predecessor's). Looked at again when they expire.
@@ -137,6 +268,10 @@ export class KvOwnership {
     clearTimeout(this.recheckTimer);
     this.generation++;
     this.fenced = false;
+    this.session = undefined;
+    this.leaseDeadline = 0;
+    clearTimeout(this.renewTimer);
+    if (this.renewAt !== Infinity) this.renewAt = 0;
     this.set("lost");
   }
 
@@ -205,6 +340,7 @@ export class KvOwnership {
   private async becomeOwner(session: Queryable): Promise<void> {
     const generation = ++this.generation;
     this.fenced = false;
+    this.leaseDeadline = 0;
     this.set("owner");
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -246,7 +382,36 @@ export class KvOwnership {
     }
     if (generation !== this.generation || this.current !== "owner") return;
     this.fenced = true;
+    this.idleRenewals = 0;
+    this.renew(); // the first lease (and the timer), so that the first read need not ask for it
     for (const listener of this.listeners) listener(this.current);
+  }
+
+  /**
+   * Called holding the lock (either mode), before the take counts: if kv_owner_lease names another
+   * process, an owner that may still serve cached reads under a lease it renewed before its lock went
+   * (the lock is granted here only after that owner's session ended, so after every statement of it
+   * that renewed a lease), waits that lease out from now, plus a margin, then deletes the row. Its own
+   * row (this process owned the database before its connection went): nothing to wait for, since lost()
+   * ended its lease in the turn that heard of it, before this connection was opened. No table (a
+   * database not migrated yet): no process of this protocol has owned it.
+   */
+  private async waitOutLease(session: Queryable): Promise<void> {
+    let rows: { holder: string; lease_ms: number }[];
+    try {
+      rows = await session.query<{ holder: string; lease_ms: number }>("select holder, lease_ms from kv_owner_lease");
+    } catch (error) {
+      if ((error as { code?: string }).code === "42P01") return; // undefined_table
+      throw error;
+    }
+    const row = rows[0];
+    if (!row || row.holder === this.holder) return;
+    // On the monotonic clock: a timer is armed from the loop's cached time and can fire early by a long turn.
+    const until = performance.now() + row.lease_ms * (1 + LEASE_RATE_MARGIN) + LEASE_MARGIN_MS;
+    for (let left = until - performance.now(); left > 0; left = until - performance.now()) {
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)));
+    }
+    await session.query("delete from kv_owner_lease where holder = $1", [row.holder]);
   }
 
   private set(state: KvOwnershipState): void {

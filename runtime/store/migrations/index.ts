@@ -11,6 +11,7 @@ import { egressMode } from "./011-egress-mode.js";
 import { kvWritersLock } from "./012-kv-writers-lock.js";
 import { kvSetMany } from "./013-kv-set-many.js";
 import { nodeProcess } from "./014-node-process.js";
+import { kvOwnerLease } from "./015-kv-owner-lease.js";
 
 export interface Migration {
   readonly version: number;
@@ -31,4 +32,5 @@ export const MIGRATIONS: readonly Migration[] = [
   kvWritersLock,
   kvSetMany,
   nodeProcess,
+  kvOwnerLease,
 ];
