@@ -92,6 +92,7 @@ export const TEST_PROJECTS = {
     "runtime/cli/manager-node.test.ts",
     "runtime/cli/node-name-restart.test.ts",
     "runtime/cli/serve-crash-restart.test.ts",
+    "runtime/core/kv-ownership-lease.test.ts",
     "runtime/core/kv-ownership-upgrade.test.ts",
     "runtime/store/pglite/template.test.ts",
   ],
