@@ -91,6 +91,8 @@ export type ToWorker =
       readonly strict?: true;
       /** Present for triggered runs: the chain depth of the events their KV writes create (0 when absent). */
       readonly chainDepth?: number;
+      /** Present (true) for a deploy's check: load the module in a fresh sandbox, report its default export's kind (InvokeRequest.validate). */
+      readonly validate?: true;
       readonly version?: WorkerVersion;
     }
   | { readonly t: "call-result"; readonly callId: number; readonly ok: true; readonly json: string }

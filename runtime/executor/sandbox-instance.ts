@@ -55,6 +55,32 @@ export interface GuestSources {
   readonly lazyModules: Readonly<Record<string, string>>;
 }
 
+/** What a module's default export is, as a deploy judges it (SandboxInstance.defaultExportKind). */
+export type ExportKind =
+  | "function"
+  | "fetch"
+  | "scheduled"
+  | "undefined"
+  | "object"
+  | "null"
+  | "number"
+  | "string"
+  | "boolean"
+  | "symbol"
+  | "bigint";
+
+/** Guest code: the kind of a default export (a handler: a function, or an object with fetch() or scheduled()). */
+const EXPORT_KIND = `(function (d) {
+  "use strict";
+  if (typeof d === "function") return "function";
+  if (d === null) return "null";
+  if (typeof d === "object") {
+    if (typeof d.fetch === "function") return "fetch";
+    if (typeof d.scheduled === "function") return "scheduled";
+  }
+  return typeof d;
+})`;
+
 export class SandboxInstance {
   uses = 0;
   readonly createdAt = performance.now();
@@ -202,6 +228,30 @@ export class SandboxInstance {
     this.handler = ctx.getProp(namespace, "default");
     if (namespace !== evaluated.value) namespace.dispose();
     evaluated.value.dispose();
+  }
+
+  /**
+   * What the loaded module's default export is (a deploy's check, executor/validate.ts): `function`,
+   * `fetch` or `scheduled` (an object with that method), else its type (`number`, `object`, `null`, …).
+   * Judged in guest code under what is left of the load's limits: a getter on the export is the script's
+   * code. Throws a GuestError-shaped object, like loading, when that code fails or runs out of budget.
+   */
+  defaultExportKind(busy?: BusySpan): ExportKind {
+    const ctx = this.context;
+    const handler = this.handler;
+    if (!handler) return "undefined";
+    this.busy = busy;
+    try {
+      const judged = this.guest(() => {
+        const judge = ctx.evalCode(EXPORT_KIND, "picloud:prelude");
+        if (judge.error) return judge;
+        return judge.value.consume((fn) => ctx.callFunction(fn, ctx.undefined, handler));
+      });
+      if (judged.error) throw this.dumpError(judged.error);
+      return judged.value.consume((value) => ctx.getString(value)) as ExportKind;
+    } finally {
+      this.busy = undefined;
+    }
   }
 
   /**

@@ -210,13 +210,13 @@ describe("script errors", () => {
   it("throwing non-errors and errors at top level are reported", async () => {
     await deployOk("alpha", "throw-string", "export default async function () { throw 'plain string' }");
     expect((await call("/alpha/throw-string")).json().error).toMatchObject({ code: "SCRIPT_ERROR", message: "Error: plain string" });
-    await deployOk("alpha", "top-throw", "throw new Error('at load');\nexport default async function () {}");
-    expect((await call("/alpha/top-throw")).json().error).toMatchObject({ code: "SCRIPT_ERROR", message: "Error: at load", line: 1 });
+    // Top-level code runs at deploy (executor/validate.ts): a throw there is refused, not deployed (deploy-check.test.ts).
+    const refused = await t.deploy("alpha", "top-throw", "throw new Error('at load');\nexport default async function () {}");
+    expect(refused.json().error).toMatchObject({ code: "SCRIPT_INIT_FAILED", reason: "SCRIPT_ERROR", line: 1 });
   });
 
-  it("a default export that is not a function gives SCRIPT_NO_HANDLER", async () => {
-    await deployOk("alpha", "not-fn", "export default 42;");
-    expect((await call("/alpha/not-fn")).json().error.code).toBe("SCRIPT_NO_HANDLER");
+  it("a default export that is not a function is refused at deploy (SCRIPT_BAD_DEFAULT_EXPORT), not at the first call", async () => {
+    expect((await t.deploy("alpha", "not-fn", "export default 42;")).json().error.code).toBe("SCRIPT_BAD_DEFAULT_EXPORT");
   });
 
   it("TypeScript keeps its line numbers in errors", async () => {

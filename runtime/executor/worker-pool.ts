@@ -413,7 +413,7 @@ export class WorkerPool implements Executor {
   private post(slot: Slot, id: number, job: Job, withSource: boolean): void {
     const { request } = job;
     const sent = slot.sent.get(job.key);
-    const needsVersion = withSource || sent === undefined || !sameLimits(sent, request.limits);
+    const needsVersion = withSource || request.validate === true || sent === undefined || !sameLimits(sent, request.limits);
     // A triggered run's chain depth matters to kv calls served in the worker: it travels unpacked then.
     if (!needsVersion && !request.strict && !(this.kvDirect && request.chainDepth)) {
       // The common invocation, packed (protocol.ts: PACKED_INVOKE_FIELDS).
@@ -429,8 +429,10 @@ export class WorkerPool implements Executor {
     };
     if (request.strict) message.strict = true;
     if (request.chainDepth) message.chainDepth = request.chainDepth;
+    if (request.validate) message.validate = true;
     if (needsVersion) {
-      slot.sent.set(job.key, request.limits);
+      // A check's source is sent with it, never kept by the worker (worker.ts invoke).
+      if (!request.validate) slot.sent.set(job.key, request.limits);
       const { app, script, version, source, limits } = request;
       message.version = { app, script, version, source, limits };
     }
@@ -574,7 +576,8 @@ export class WorkerPool implements Executor {
     const share = { concurrency: request.limits.concurrency, queue: request.limits.queue };
     const key = versionKey(request);
     // Inline only when the app could start a run now anyway: its concurrency limit and its queue order hold.
-    if (this.inline && this.admission.canStart(request.app, share)) {
+    // A deploy's check always goes to a worker thread (an infinite loop at top level must not stall this one).
+    if (this.inline && !request.validate && this.admission.canStart(request.app, share)) {
       // Calls of an inline run are served here, as the pool serves a worker's (unless kv is served in the workers).
       const host = this.kvDirect
         ? undefined

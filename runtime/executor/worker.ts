@@ -212,6 +212,12 @@ type InvokeMessage = Extract<ToWorker, { t: "invoke" }>;
 
 function invoke(message: InvokeMessage): void {
   const { key } = message;
+  if (message.validate && message.version) {
+    // A deploy's check: its own fresh instance on the app's engine module, never a template, never kept.
+    if (message.expectedMs >= FLUSH_BEFORE_MS) outbox.flushNow();
+    runOnEngine(message, message.version, performance.now());
+    return;
+  }
   const version = message.version ?? versions.get(key);
   if (version === undefined) {
     send({ t: "need-source", id: message.id });
@@ -457,19 +463,37 @@ function runOn(engine: EngineModule, message: InvokeMessage, version: WorkerVers
   const fileName = `${version.script}.js`;
   const busy = spanFor(message.id);
   let loadMs = 0;
-  let instance = strict ? undefined : takeIdle(key, engine, version.limits);
+  const validate = message.validate === true;
+  let instance = strict || validate ? undefined : takeIdle(key, engine, version.limits);
   const calls: CallCount = { n: 0 };
   try {
     if (!instance) {
       const loadStart = performance.now();
       busy.enter();
       try {
-        instance = new SandboxInstance(engine, fileName, version.source, version.limits, settings, !strict);
+        instance = new SandboxInstance(engine, fileName, version.source, version.limits, settings, !strict && !validate);
         instancesCreated++;
       } finally {
         busy.leave();
         loadMs = performance.now() - loadStart;
       }
+    }
+    if (validate) {
+      // A deploy's check: the module loaded within its limits; what is its default export?
+      const judgeStart = performance.now();
+      const kind = instance.defaultExportKind(busy);
+      discard(instance);
+      instance = undefined;
+      const ms = loadMs + performance.now() - judgeStart;
+      finish(
+        message,
+        engine,
+        { ok: true, resultJson: JSON.stringify(kind), logs: [], discard: true, retireModule: false },
+        startedAt,
+        ms,
+        0,
+      );
+      return;
     }
     const ran = instance.run(
       message.contextJson,

@@ -44,6 +44,11 @@ export class ControlPlane {
       triggerCache: TriggerCache;
       bus: Bus;
       clock: Clock;
+      /**
+       * Runs the compiled module's top level in a sandbox under the script's limits and refuses it unless
+       * its default export is a handler (executor/validate.ts); absent, a deploy only parses.
+       */
+      check?: (script: { app: string; name: string; source: string }) => Promise<void>;
     },
   ) {}
 
@@ -81,6 +86,7 @@ export class ControlPlane {
   async deploy(app: string, name: string, source: string, language: ScriptLanguage = "javascript"): Promise<ScriptVersion> {
     assertScriptName(name);
     const compiled = await compileScript(source, language);
+    await this.deps.check?.({ app, name, source: compiled.compiled });
     const version = await this.deps.scripts.deploy(app, name, { language, source, compiled: compiled.compiled });
     await this.deps.scriptCache.invalidate(`${app}/${name}`);
     return version;

@@ -3,9 +3,11 @@
 import type { FastifyInstance } from "fastify";
 import type { Core } from "../core/core.js";
 import { Stoppers } from "../core/stoppers.js";
+import { validateScript } from "../executor/validate.js";
 import { queueOptionsOf, WorkerPool } from "../executor/worker-pool.js";
 import type { NodeServices } from "../node/node.js";
 import { DEFAULT_RECORDER_OPTIONS, InvocationRecorder } from "../orchestrator/invocation-recorder.js";
+import { effectiveSettings } from "../orchestrator/effective-settings.js";
 import { Invoker } from "../orchestrator/invoker.js";
 import { startRetention } from "../orchestrator/retention.js";
 import { registerAdminApi, type RouteModule } from "./admin-api.js";
@@ -76,6 +78,13 @@ export async function startManager(core: Core, options: ManagerOptions = {}): Pr
         triggerCache: core.triggerCache,
         bus: core.bus,
         clock,
+        // Every deploy runs the module's top level once on this process's executor, under the limits it will run with.
+        check: async ({ app, name, source }) => {
+          const appRow = await core.apps.require(app);
+          const own = await core.scripts.settings(app, name).catch(() => ({}));
+          const { limits } = effectiveSettings(config.limits, appRow.settings, own);
+          await validateScript(runner.executor, { app, name, source, limits });
+        },
       }),
       scriptCache: core.scriptCache,
       invoker: runner.invoker,

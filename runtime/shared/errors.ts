@@ -40,6 +40,12 @@ export const ERROR_CODES = {
   VERSION_NOT_FOUND: spec(404, "caller", "No such script version."),
   SCRIPT_SYNTAX: spec(400, "caller", "The script does not parse."),
   SCRIPT_NO_DEFAULT_EXPORT: spec(400, "caller", "The script must default-export an async handler function."),
+  SCRIPT_BAD_DEFAULT_EXPORT: spec(
+    400,
+    "caller",
+    "The script's default export is not a handler: a function, or an object with a fetch() (or scheduled()) method.",
+  ),
+  SCRIPT_INIT_FAILED: spec(400, "caller", "The script's top-level code threw or exceeded a limit when the deploy ran it."),
   SCRIPT_IMPORT_UNSUPPORTED: spec(400, "caller", "Scripts cannot import modules; use the global SDK."),
   SCRIPT_TOO_LARGE: spec(413, "caller", "The script source exceeds the size limit."),
   TOKEN_NOT_FOUND: spec(404, "caller", "No such token."),

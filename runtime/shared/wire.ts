@@ -78,6 +78,12 @@ export interface InvokeRequest {
   readonly chainDepth?: number;
   /** Called when the run leaves the queue for a worker: its wall time starts there. */
   readonly onStart?: () => void;
+  /**
+   * A deploy's check (executor/validate.ts): in a fresh sandbox on a worker thread, under `limits`,
+   * evaluate the module's top level and report what its default export is (`resultJson`: a JSON string,
+   * see ExportKind); no handler is called, and host calls are not served (as at any module load).
+   */
+  readonly validate?: true;
 }
 
 export type InvokeOutcome =
