@@ -8,66 +8,34 @@ const LAYERS = ["shared", "store", "bindings", "executor", "orchestrator", "core
 const TESTS = "\\.(test|spec)\\.ts$";
 const path = (layer) => (layer.endsWith("$") ? `^runtime/${layer}` : `^runtime/${layer}/`);
 
-const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
-  name: `layer-${layer.replace(/\W.*/, "")}`,
-  comment: `runtime/${layer} imports only the layers below it: ${LAYERS.slice(0, i).join(", ") || "none"}`,
-  severity: "error",
-  from: { path: path(layer), pathNot: TESTS },
-  to: { path: LAYERS.slice(i + 1).map(path) },
-}));
+const forbid = (name, comment, from, to) => ({ name, comment, severity: "error", from, to });
+
+const layerRules = LAYERS.slice(0, -1).map((layer, i) =>
+  forbid(
+    `layer-${layer.replace(/\W.*/, "")}`,
+    `runtime/${layer} imports only the layers below it: ${LAYERS.slice(0, i).join(", ") || "none"}`,
+    { path: path(layer), pathNot: TESTS },
+    { path: LAYERS.slice(i + 1).map(path) },
+  ),
+);
 
 module.exports = {
   forbidden: [
     ...layerRules,
-    {
-      name: "client-imports-shared-only",
-      comment: "runtime/client is loaded by the renderer and the CLI: of the runtime it imports only shared/",
-      severity: "error",
-      from: { path: "^runtime/client/" },
-      to: { path: "^runtime/", pathNot: "^runtime/(client|shared)/" },
-    },
-    {
-      name: "no-electron-outside-main",
-      comment: "Only the Electron main process (main/) imports Electron; the runtime runs without it",
-      severity: "error",
-      from: { path: "^(runtime|renderer)/" },
-      to: { path: "(^|/)node_modules/electron/|^electron$" },
-    },
-    {
-      name: "runtime-not-to-desktop",
-      comment: "runtime/ knows nothing of the desktop app (main/) or the control panel (renderer/)",
-      severity: "error",
-      from: { path: "^runtime/" },
-      to: { path: "^(main|renderer)/" },
-    },
-    {
-      name: "renderer-through-the-api",
-      comment: "The renderer talks to a runtime through the API client: of runtime/ it imports only client/ and shared/",
-      severity: "error",
-      from: { path: "^renderer/" },
-      to: { path: "^runtime/", pathNot: "^runtime/(client|shared)/" },
-    },
-    {
-      name: "renderer-main-contract-only",
-      comment: "Of main/, the renderer imports only the IPC contract and the validation both sides share",
-      severity: "error",
-      from: { path: "^renderer/" },
-      to: { path: "^main/", pathNot: "^main/(ipc-contract|connection-validation)\\.ts$" },
-    },
-    {
-      name: "testing-only-in-tests",
-      comment: "runtime/testing (test databases, processes, fake clock) is for tests only",
-      severity: "error",
-      from: { path: "^(runtime|main|renderer)/", pathNot: [TESTS, "^runtime/testing/"] },
-      to: { path: "^runtime/testing/" },
-    },
-    {
-      name: "no-test-imports",
-      comment: "Code does not import test files",
-      severity: "error",
-      from: { pathNot: TESTS },
-      to: { path: TESTS },
-    },
+    forbid("client-imports-shared-only", "runtime/client is loaded by the renderer and the CLI: of the runtime it imports only shared/",
+      { path: "^runtime/client/" }, { path: "^runtime/", pathNot: "^runtime/(client|shared)/" }),
+    forbid("no-electron-outside-main", "Only the Electron main process (main/) imports Electron; the runtime runs without it",
+      { path: "^(runtime|renderer)/" }, { path: "(^|/)node_modules/electron/|^electron$" }),
+    forbid("runtime-not-to-desktop", "runtime/ knows nothing of the desktop app (main/) or the control panel (renderer/)",
+      { path: "^runtime/" }, { path: "^(main|renderer)/" }),
+    forbid("renderer-through-the-api", "The renderer talks to a runtime through the API client: of runtime/ it imports only client/ and shared/",
+      { path: "^renderer/" }, { path: "^runtime/", pathNot: "^runtime/(client|shared)/" }),
+    forbid("renderer-main-contract-only", "Of main/, the renderer imports only the IPC contract and the validation both sides share",
+      { path: "^renderer/" }, { path: "^main/", pathNot: "^main/(ipc-contract|connection-validation)\\.ts$" }),
+    forbid("testing-only-in-tests", "runtime/testing (test databases, processes, fake clock) is for tests only",
+      { path: "^(runtime|main|renderer)/", pathNot: [TESTS, "^runtime/testing/"] }, { path: "^runtime/testing/" }),
+    forbid("no-test-imports", "Code does not import test files",
+      { pathNot: TESTS }, { path: TESTS }),
   ],
   options: {
     doNotFollow: { path: "node_modules" },
