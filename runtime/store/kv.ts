@@ -192,6 +192,8 @@ function guardedStatements(lockKey: number, suffix: string) {
   const upsertText = UPSERT_TEXT.replace("values ($1, $2, $3, $4::jsonb)", "select $1, $2, $3, $4::jsonb from g where g.ok");
   const deleteText = "delete from kv using g where g.ok and app_id = $1 and collection = $2 and key = $3 returning key";
   return {
+    /** The advisory key the statements take shared (the set batcher takes it for a batch too). */
+    lockKey,
     upsert: { name: `picloud_kv_set_${suffix}`, text: `with ${guard} ${upsertText}` } as NamedStatement,
     upsertNotify: {
       name: `picloud_kv_set_notify_${suffix}`,
@@ -244,9 +246,7 @@ export class KvStore {
     this.notification = options.notification;
     this.guarded = options.guarded ?? (() => false);
     this.ownerWritesKey = options.ownerWritesKey ?? false;
-    this.batcher = options.batch
-      ? new KvSetBatcher(db, () => (this.guarded() ? KV_LOCK_KEY : this.ownerWritesKey ? KV_OWNER_WRITES_KEY : null), options.batch)
-      : undefined;
+    this.batcher = options.batch ? new KvSetBatcher(db, () => this.writeForms(this.guarded())?.lockKey ?? null, options.batch) : undefined;
   }
 
   async get(app: string, collection: string, key: string): Promise<string | null> {
@@ -289,7 +289,7 @@ export class KvStore {
     const ticket = cache?.beginWrite(app, collection, key);
     const single = (q: Queryable) =>
       this.guardedWrite(async (guarded) => {
-        const forms = guarded ? GUARDED : this.ownerWritesKey ? OWNER : undefined;
+        const forms = this.writeForms(guarded);
         const statement = notify ? (forms?.upsertNotify ?? UPSERT_NOTIFY) : (forms?.upsert ?? UPSERT);
         const rows = await q
           .query<UpsertRow & Row>(statement, notify ? [...params, notify.channel, notify.payload] : params)
@@ -318,7 +318,7 @@ export class KvStore {
     const remove = async (q: Queryable) => {
       const params = notify ? [app, collection, key, notify.channel, notify.payload] : [app, collection, key];
       const existed = await this.guardedWrite(async (guarded) => {
-        const forms = guarded ? GUARDED : this.ownerWritesKey ? OWNER : undefined;
+        const forms = this.writeForms(guarded);
         if (!forms) return (await q.query(notify ? DELETE_NOTIFY : DELETE, params)).length > 0;
         const [row] = await q.query<{ ok: boolean; key: string | null }>(notify ? forms.deleteNotify : forms.delete, params);
         return row?.ok ? row.key !== null : undefined;
@@ -328,6 +328,11 @@ export class KvStore {
     return this.write({ app, collection, key, origin, ticket }, remove, () => {
       if (ticket) this.cache?.endDelete(ticket);
     });
+  }
+
+  /** A write's statements: guarded when it must prove no process owns the database, the owner's, or the plain ones (undefined). */
+  private writeForms(guarded: boolean): typeof GUARDED | undefined {
+    return guarded ? GUARDED : this.ownerWritesKey ? OWNER : undefined;
   }
 
   /**
