@@ -220,6 +220,27 @@ export class RuntimeMetrics {
             if (stats) this.set(stats.reduce((n, s) => n + s[field], 0));
           },
         });
+      /** A gauge of figures summed over the workers by one label (`always`: labels set even with no workers). */
+      const summedBy = (
+        name: string,
+        help: string,
+        label: string,
+        figures: (stats: WorkerFigures) => Readonly<Record<string, number>>,
+        always: readonly string[] = [],
+      ) =>
+        new Gauge({
+          name,
+          help,
+          labelNames: [label],
+          registers,
+          async collect() {
+            const stats = await workerStats();
+            if (!stats) return;
+            const totals = new Map<string, number>(always.map((value) => [value, 0]));
+            for (const s of stats) for (const [value, n] of Object.entries(figures(s))) totals.set(value, (totals.get(value) ?? 0) + n);
+            for (const [value, n] of totals) this.set({ [label]: value }, n);
+          },
+        });
       summed("picloud_sandbox_instances_idle", "Warm sandbox instances held idle for reuse, over all workers.", "idleInstances");
       const inline = (field: "runs" | "abandoned" | "promoted") =>
         function (this: Gauge) {
@@ -252,43 +273,24 @@ export class RuntimeMetrics {
       // Strict mode's per-app snapshots (executor/strict-template.ts), held in the workers. Builds and
       // drops are gauges like instances_created: a replaced worker starts again from 0.
       summed("picloud_strict_templates", "Strict-mode templates (per-app memory snapshots) held, over all workers.", "strictTemplates");
-      new Gauge({
-        name: "picloud_strict_template_bytes",
-        help: "Strict-mode templates' memory over all workers, by kind: engine (their QuickJS WASM memories, allocated; also in picloud_memory_bytes worker_engines), snapshot (the copies restored before each strict run).",
-        labelNames: ["kind"] as const,
-        registers,
-        async collect() {
-          const stats = await workerStats();
-          if (!stats) return;
-          this.set(
-            { kind: "engine" },
-            stats.reduce((n, s) => n + s.strictTemplateEngineBytes, 0),
-          );
-          this.set(
-            { kind: "snapshot" },
-            stats.reduce((n, s) => n + s.strictTemplateSnapshotBytes, 0),
-          );
-        },
-      });
+      summedBy(
+        "picloud_strict_template_bytes",
+        "Strict-mode templates' memory over all workers, by kind: engine (their QuickJS WASM memories, allocated; also in picloud_memory_bytes worker_engines), snapshot (the copies restored before each strict run).",
+        "kind",
+        (s) => ({ engine: s.strictTemplateEngineBytes, snapshot: s.strictTemplateSnapshotBytes }),
+        ["engine", "snapshot"],
+      );
       summed(
         "picloud_strict_templates_built",
         "Strict-mode templates built by the current workers since they started.",
         "strictTemplatesBuilt",
       );
-      new Gauge({
-        name: "picloud_strict_templates_dropped",
-        help: "Strict-mode templates the current workers let go since they started, by reason: faulted, grown, evicted, idle, app_changed.",
-        labelNames: ["reason"] as const,
-        registers,
-        async collect() {
-          const stats = await workerStats();
-          if (!stats) return;
-          const totals = new Map<string, number>();
-          for (const s of stats)
-            for (const [reason, n] of Object.entries(s.strictTemplatesDropped)) totals.set(reason, (totals.get(reason) ?? 0) + n);
-          for (const [reason, n] of totals) this.set({ reason }, n);
-        },
-      });
+      summedBy(
+        "picloud_strict_templates_dropped",
+        "Strict-mode templates the current workers let go since they started, by reason: faulted, grown, evicted, idle, app_changed.",
+        "reason",
+        (s) => s.strictTemplatesDropped,
+      );
     }
 
     const db = sources.db;
