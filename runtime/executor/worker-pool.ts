@@ -138,13 +138,48 @@ export interface WorkerPoolOptions extends Omit<WorkerSettings, "prelude" | "laz
   readonly inline?: Partial<InlineOptions> | false;
 }
 
-const versionKey = (request: InvokeRequest) =>
-  `${request.app}/${request.script}@${request.version}${request.revision === undefined ? "" : `#${request.revision}`}`;
+/** The version key last made, and what it was made of (see versionKey). */
+let lastKey: { app: string; script: string; version: number; revision: string | undefined; key: string } | undefined;
+
+/**
+ * `app/script@version#revision`. Runs come in streaks of one version, whose request fields are the
+ * script cache's own strings: the last key is given again while they match, so a streak allocates no
+ * key per run, and the key's hash, which V8 keeps on the string, is computed once for every Map it meets.
+ */
+function versionKey(request: InvokeRequest): string {
+  const { app, script, version, revision } = request;
+  const last = lastKey;
+  if (last !== undefined && last.app === app && last.script === script && last.version === version && last.revision === revision)
+    return last.key;
+  const key = `${app}/${script}@${version}${revision === undefined ? "" : `#${revision}`}`;
+  lastKey = { app, script, version, revision, key };
+  return key;
+}
 
 /** A run may go to a burst worker when its learned cost is below this many long-run thresholds. */
 const QUICK_RUNS = 10;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * A run's outcome with its timing, one literal per shape: every run settles here, and spreading a
+ * timing object into the outcome cost an allocation and a generic property copy per run.
+ */
+function settledOutcome(
+  outcome: Pick<RawOutcome, "ok" | "resultJson" | "response" | "error" | "logs" | "cpuMs">,
+  durationMs: number,
+  queuedMs: number,
+): InvokeOutcome {
+  const { logs, cpuMs } = outcome;
+  if (outcome.ok) {
+    const { resultJson, response } = outcome;
+    return cpuMs === undefined
+      ? { ok: true, resultJson, response, logs, durationMs, queuedMs }
+      : { ok: true, resultJson, response, logs, durationMs, queuedMs, cpuMs };
+  }
+  const error = outcome.error ?? { code: "INTERNAL", message: "Unknown failure." };
+  return cpuMs === undefined ? { ok: false, error, logs, durationMs, queuedMs } : { ok: false, error, logs, durationMs, queuedMs, cpuMs };
+}
 
 function sameLimits(a: Limits, b: Limits): boolean {
   if (a === b) return true;
@@ -343,18 +378,9 @@ export class WorkerPool implements Executor {
     if (outcome.cpuMs !== undefined) this.costs.learn(job.key, outcome.cpuMs);
     const totalMs = performance.now() - job.enqueuedAt;
     const durationMs = runMs ?? totalMs;
-    const timing = {
-      durationMs,
-      queuedMs: Math.max(0, totalMs - durationMs),
-      ...(outcome.cpuMs !== undefined && { cpuMs: outcome.cpuMs }),
-    };
     const { resolve } = job;
     release(job);
-    resolve(
-      outcome.ok
-        ? { ok: true, resultJson: outcome.resultJson, response: outcome.response, logs: outcome.logs, ...timing }
-        : { ok: false, error: outcome.error ?? { code: "INTERNAL", message: "Unknown failure." }, logs: outcome.logs, ...timing },
-    );
+    resolve(settledOutcome(outcome, durationMs, Math.max(0, totalMs - durationMs)));
     this.pump();
   }
 

@@ -110,13 +110,17 @@ export class RuntimeMetrics {
       this.registry,
     );
     const scripts = new Map<string, ScriptSeries>();
+    // Runs come in streaks of one script: the last series is found without building its key (an allocation per run).
+    let last: { readonly app: string; readonly script: string; readonly series: ScriptSeries } | undefined;
     const seriesOf = (app: string, script: string): ScriptSeries => {
+      if (last !== undefined && last.app === app && last.script === script) return last.series;
       const key = `${app}\u0000${script}`;
       let series = scripts.get(key);
       if (!series) {
         series = { duration: duration.child(app, script), queued: queued.child(app), runs: new Map() };
         scripts.set(key, series);
       }
+      last = { app, script, series };
       return series;
     };
     new Counter({

@@ -36,7 +36,7 @@ export interface RecordOptions {
   /** 0..1: the chance that a silent successful HTTP run is stored in full. Default 1 (store all). */
   readonly sampleRate?: number;
   /** Guest CPU time of the run, for the aggregates. */
-  readonly cpuMs?: number;
+  readonly cpuMs?: number | undefined;
   /** `record.startedAt` as a number, when the caller has it (saves parsing the text back). */
   readonly startedAtMs?: number;
   /**

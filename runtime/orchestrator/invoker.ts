@@ -134,7 +134,8 @@ export class Invoker {
       {
         sampleRate: target.recordSampleRate,
         startedAtMs: startedAt,
-        ...(outcome.cpuMs !== undefined && { cpuMs: outcome.cpuMs }),
+        // Given as it is, not spread in when defined: a spread is an allocation and a generic copy per run.
+        cpuMs: outcome.cpuMs,
         // Built only if the run is stored in full: the request, the answer it got, or the return value.
         details: () => {
           const answered = input.request && (outcome.ok ? response : errorResponse(outcome.error, id));
@@ -142,6 +143,6 @@ export class Invoker {
         },
       },
     );
-    return { id, version: target.version, outcome, stored, ...(response && { response }) };
+    return response ? { id, version: target.version, outcome, stored, response } : { id, version: target.version, outcome, stored };
   }
 }
