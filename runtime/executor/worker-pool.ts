@@ -193,6 +193,8 @@ export class WorkerPool implements Executor {
   private closed = false;
   /** Looks again for a stall while runs wait (burst workers): armed only then, never while idle. */
   private stallCheck: NodeJS.Timeout | undefined;
+  /** Looks once whether every regular worker's run has become long (a spare burst worker): armed only while every one is busy. */
+  private spareCheck: NodeJS.Timeout | undefined;
   private burstsStarted = 0;
   private readonly queue: ExecutorQueueOptions;
   private readonly admission: Admission<Job>;
@@ -563,6 +565,40 @@ export class WorkerPool implements Executor {
     }
     job.request.onStart?.();
     this.post(slot, id, job, false);
+    if (!slot.burst) this.armSpareCheck();
+  }
+
+  /**
+   * Every regular worker now has a run and no burst worker is up or starting: one look when those runs
+   * would count as long (a one-shot timer, armed only while every worker is busy: nothing polls).
+   */
+  private armSpareCheck(): void {
+    if (this.spareCheck || this.queue.burstWorkers === 0 || this.closed) return;
+    for (const slot of this.slots) if (slot.burst ? !slot.closing : slot.inFlight.size === 0) return;
+    this.spareCheck = setTimeout(() => {
+      this.spareCheck = undefined;
+      this.startSpare();
+    }, this.queue.longRunMs + 5);
+    this.spareCheck.unref();
+  }
+
+  /**
+   * When every regular worker is held by a long run, one burst worker is started ahead of need, so another
+   * app's quick run that comes meanwhile finds it up instead of waiting for a thread to boot (its start is
+   * ~0.1-0.3 s, seconds on a loaded machine). It takes only what a burst worker takes (relieveStall: never
+   * the long runs' apps), and stops after `burstIdleMs` without work, like any burst worker.
+   */
+  private startSpare(): void {
+    if (this.closed) return;
+    const now = sharedNow();
+    for (const slot of this.slots) {
+      if (slot.burst ? !slot.closing : !this.longRun(slot, now)) {
+        // A regular worker still busy (not long yet, or a run after a quick one): look again at the next dispatch.
+        if (!slot.burst && slot.inFlight.size > 0) this.armSpareCheck();
+        return;
+      }
+    }
+    this.startBurst();
   }
 
   /** Moves waiting invocations to workers while they have room, apps taking turns. */
@@ -738,6 +774,7 @@ export class WorkerPool implements Executor {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.stallCheck);
+    clearTimeout(this.spareCheck);
     for (const slot of this.slots) clearTimeout(slot.retire);
     this.inline?.close();
     this.admission.drain(() => new PiCloudError("EXECUTOR_UNAVAILABLE"));
