@@ -19,6 +19,7 @@ export const TEST_PROJECTS = {
     "runtime/client/api-client.test.ts",
     "runtime/core/advertised-url.test.ts",
     "runtime/executor/inline-policy.test.ts",
+    "runtime/executor/run-costs.test.ts",
     "runtime/executor/run-table.test.ts",
     "runtime/executor/sandbox-instance.test.ts",
     "runtime/executor/sdk-typings.test.ts",
