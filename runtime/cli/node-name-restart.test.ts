@@ -51,6 +51,21 @@ describe("a process restarted at once after a crash keeps its node name", () => 
     return process;
   };
 
+  /** A live-looking row of a process on 'another-machine' (which no process here can prove dead). */
+  const insertOtherHostRow = async (row: { id: string; name: string; heartbeatMs: number; pid: number }) => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await client.query(
+        `insert into nodes (id, name, url, role, version, status, heartbeat_ms, host, pid)
+         values ($1, $2, 'http://10.9.9.9:8788', 'node', '0', 'up', $3, 'another-machine', $4)`,
+        [row.id, row.name, row.heartbeatMs, row.pid],
+      );
+    } finally {
+      await client.end();
+    }
+  };
+
   beforeAll(async () => {
     database = await createPostgresDatabase();
     // Migrated here: a node waits for a manager to do it, and each test may run alone.
@@ -81,16 +96,7 @@ describe("a process restarted at once after a crash keeps its node name", () => 
   }, 120_000);
 
   it("serve on Postgres: a crashed process of this host under another name is listed down at once; one elsewhere is not judged", async () => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      await client.query(
-        `insert into nodes (id, name, url, role, version, status, heartbeat_ms, host, pid)
-         values ('far-1', 'far-away', 'http://10.9.9.8:8788', 'node', '0', 'up', 60000, 'another-machine', 4243)`,
-      );
-    } finally {
-      await client.end();
-    }
+    await insertOtherHostRow({ id: "far-1", name: "far-away", heartbeatMs: 60_000, pid: 4243 });
     const args = () => ["--database-url", database.url, "--data-dir", dataDir()];
     await crash(await serve(args(), { ...LONG_HEARTBEAT, PICLOUD_NODE_NAME: "pg-gone" }));
     const next = await serve(args(), { ...LONG_HEARTBEAT, PICLOUD_NODE_NAME: "pg-next" });
@@ -126,16 +132,7 @@ describe("a process restarted at once after a crash keeps its node name", () => 
   }, 120_000);
 
   it("a live-looking row it cannot prove dead (another host) is waited out, then the name is taken", async () => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      await client.query(
-        `insert into nodes (id, name, url, role, version, status, heartbeat_ms, host, pid)
-         values ('elsewhere-1', 'shared-name', 'http://10.9.9.9:8788', 'node', '0', 'up', 5000, 'another-machine', 4242)`,
-      );
-    } finally {
-      await client.end();
-    }
+    await insertOtherHostRow({ id: "elsewhere-1", name: "shared-name", heartbeatMs: 5_000, pid: 4242 });
     const insertedAt = Date.now();
     const waited = await node("shared-name", { PICLOUD_HEARTBEAT_MS: "1000" });
     // Not before the row's expiry (3 missed beats of 5 s: longer than a start takes), and it said why it waited.
