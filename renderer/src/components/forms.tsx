@@ -97,16 +97,19 @@ export function SaveRow({
   invalid,
   saved,
   testId,
+  sticky,
   children,
 }: {
   pending: boolean;
   invalid: boolean;
   saved: boolean;
   testId: string;
+  /** Kept in view at the bottom of a scrolling panel (a form taller than the window). */
+  sticky?: boolean;
   children: ReactNode;
 }) {
   return (
-    <div className="row">
+    <div className={sticky ? "row sticky-actions" : "row"}>
       <button type="submit" className="btn primary" disabled={pending || invalid} data-testid={`${testId}-save`}>
         Save settings
       </button>

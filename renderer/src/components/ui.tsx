@@ -19,6 +19,25 @@ export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Whether the server answered that the thing asked for does not exist. */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404;
+}
+
+/** A page for something that does not exist (an app, an invocation): the message and a way back. */
+export function NotFound({ children, back, backLabel }: { children: ReactNode; back: string; backLabel: string }) {
+  return (
+    <div className="page" data-testid="not-found">
+      <div className="card">
+        <div className="empty stack">
+          <span>{children}</span>
+          <a href={back}>{backLabel}</a>
+        </div>
+      </div>
+    </div>
+  );
+}
+
 export function ErrorNotice({ error, title }: { error: unknown; title?: string }) {
   if (!error) return null;
   return (
@@ -26,6 +45,30 @@ export function ErrorNotice({ error, title }: { error: unknown; title?: string }
       {title && <strong>{title}: </strong>}
       {errorText(error)}
     </div>
+  );
+}
+
+/** How many characters of a long text's end stay visible after the ellipsis (MiddleText). */
+const TAIL = 12;
+
+/**
+ * One line of text that, when too long, is cut in the middle ("order-2026-…-a17f"), so texts that
+ * differ only at the end stay distinguishable; the whole text is the tooltip. Inline blocks, not
+ * flex items: the element's innerText stays the text itself.
+ */
+export function MiddleText({ text, className, testId }: { text: string; className?: string; testId?: string }) {
+  const long = text.length > TAIL * 2;
+  return (
+    <span className={`middle-text ${className ?? ""}`} title={text} data-testid={testId}>
+      {long ? (
+        <>
+          <span className="middle-head">{text.slice(0, -TAIL)}</span>
+          <span className="middle-tail">{text.slice(-TAIL)}</span>
+        </>
+      ) : (
+        text
+      )}
+    </span>
   );
 }
 

@@ -3,7 +3,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, useState } from "react";
 import { kvKeysQuery } from "../../api/queries";
-import { Empty, ErrorNotice, Spinner } from "../../components/ui";
+import { Empty, ErrorNotice, MiddleText, Spinner } from "../../components/ui";
 import { useApi } from "../../connections/context";
 import { ValueEditor } from "./ValueEditor";
 
@@ -27,7 +27,7 @@ export function KeyList({ app, collection }: { app: string; collection: string }
     <>
       <div className="card fill">
         <div className="card-head">
-          <span className="mono">{collection}</span>
+          <MiddleText className="mono" text={collection} testId="kv-collection-title" />
           <div className="spacer" />
           <button
             type="button"
@@ -76,7 +76,7 @@ export function KeyList({ app, collection }: { app: string; collection: string }
                   }}
                   data-testid="kv-key"
                 >
-                  <span className="grow mono">{item.key}</span>
+                  <MiddleText className="grow mono" text={item.key} />
                 </button>
               );
             })}

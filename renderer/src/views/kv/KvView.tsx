@@ -32,19 +32,23 @@ export function KvView({ app }: { app: string }) {
                 onClick={() => setCollection(c.name)}
                 data-testid={`collection-${c.name}`}
               >
-                <span className="grow mono">{c.name}</span>
+                <span className="grow mono" title={c.name}>
+                  {c.name}
+                </span>
                 <span className="muted small">{c.count}</span>
               </button>
             ))}
             {collection && !collections.data?.some((c) => c.name === collection) && (
               <button type="button" className="list-item active">
-                <span className="grow mono">{collection}</span>
+                <span className="grow mono" title={collection}>
+                  {collection}
+                </span>
                 <span className="muted small">new</span>
               </button>
             )}
           </div>
           <form
-            className="card-body row card-foot"
+            className="card-body row card-foot open-collection"
             onSubmit={(e) => {
               e.preventDefault();
               if (newCollection.trim()) setCollection(newCollection.trim());

@@ -1,7 +1,7 @@
 // One KV value as JSON: validated while typing, saved with Ctrl+S or the button, deleted after a confirmation.
 import { useState } from "react";
 import { useDeleteKey, usePutValue } from "../../api/mutations";
-import { ErrorNotice } from "../../components/ui";
+import { ErrorNotice, MiddleText } from "../../components/ui";
 import { parseJsonInput, pretty } from "../../lib/json";
 
 export function ValueEditor(props: {
@@ -33,7 +33,9 @@ export function ValueEditor(props: {
   };
   return (
     <div className="card fill" data-testid="kv-value">
-      <div className="card-head">{props.entry ? <span className="mono">{props.entry.key}</span> : "New key"}</div>
+      <div className="card-head">
+        {props.entry ? <MiddleText className="mono" text={props.entry.key} testId="kv-value-title" /> : "New key"}
+      </div>
       <div className="card-body stack grow-y">
         {!props.entry && (
           <label className="field">

@@ -158,7 +158,7 @@ function SettingsForm({
         </tbody>
       </table>
       <ErrorNotice error={update.error} />
-      <SaveRow pending={update.isPending} invalid={Object.keys(errors).length > 0} saved={saved} testId="script-settings">
+      <SaveRow pending={update.isPending} invalid={Object.keys(errors).length > 0} saved={saved} testId="script-settings" sticky>
         Saved.
       </SaveRow>
     </form>

@@ -140,7 +140,7 @@ export function VersionsPanel(props: {
         >
           <div className="row nowrap">
             <div className="muted small grow" id="diff-title">
-              v{old.data.version} ({wide ? "left" : "red"}) against the editor ({wide ? "right" : "green"})
+              v{old.data.version} (red{wide ? ", left" : ""}) against the editor (green{wide ? ", right" : ""})
             </div>
             <button
               type="button"
@@ -166,6 +166,13 @@ export function VersionsPanel(props: {
                 // Tab moves focus on (a read-only diff has nothing to indent): the dialog's Tab order works.
                 tabFocusMode: true,
                 renderSideBySide: wide,
+                // The panel is narrow: long lines wrap instead of running out of it, and the
+                // overview ruler and folding give their width to the code.
+                diffWordWrap: wide ? "off" : "on",
+                wordWrap: wide ? "off" : "on",
+                renderOverviewRuler: wide,
+                folding: wide,
+                lineNumbersMinChars: wide ? 5 : 2,
                 minimap: { enabled: false },
                 fontSize: 12,
                 automaticLayout: true,
