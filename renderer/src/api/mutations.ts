@@ -93,6 +93,8 @@ export function useTestRun(app: string, name: string) {
       Promise.all([
         queryClient.invalidateQueries({ queryKey: keys.invocations(api) }),
         queryClient.invalidateQueries({ queryKey: keys.collections(api, app) }),
+        // The run counts in the script's and the app's charts at once, not at their next refresh.
+        queryClient.invalidateQueries({ queryKey: keys.stats(api) }),
       ]),
   });
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { ApiError } from "../api/client";
+import { retryUnlessClientError } from "../api/retry";
 import type { EventRecord, InvocationRecord } from "../api/types";
 import { activityRows, eventSubject, sources } from "./activity";
 import { previewCron } from "./cron";
+import { isRecordId } from "./ids";
 import { formatAxisValue, formatDateTime, formatTime, formatTimeTicks } from "./format";
 import { parseJsonInput } from "./json";
 import { limitErrors } from "./limits";
@@ -200,5 +203,22 @@ describe("limit fields", () => {
       queue: "0",
     };
     expect(limitErrors(values)).toEqual({ wallMs: "a whole number", stackKiB: "between 32 and 256" });
+  });
+});
+
+describe("record ids and retries", () => {
+  it("isRecordId accepts the runtime's 32-hex-digit ids only", () => {
+    expect(isRecordId("01a222d458e2690774eb723c00000002")).toBe(true);
+    expect(isRecordId("nonexistent")).toBe(false);
+    expect(isRecordId("01A222D458E2690774EB723C00000002")).toBe(false);
+    expect(isRecordId("01a222d458e2690774eb723c000000020")).toBe(false);
+  });
+
+  it("a query is not retried after a 4xx answer, once after anything else", () => {
+    expect(retryUnlessClientError(0, new ApiError(404, "APP_NOT_FOUND", "No such app."))).toBe(false);
+    expect(retryUnlessClientError(0, new ApiError(400, "VALIDATION_FAILED", "bad"))).toBe(false);
+    expect(retryUnlessClientError(0, new ApiError(503, "OVERLOADED", "busy"))).toBe(true);
+    expect(retryUnlessClientError(0, new TypeError("Failed to fetch"))).toBe(true);
+    expect(retryUnlessClientError(1, new TypeError("Failed to fetch"))).toBe(false);
   });
 });

@@ -1,5 +1,9 @@
-// One app: its header and tabs (scripts, KV data, settings).
+// One app: its header and tabs (scripts, KV data, settings), once the app is known to exist.
+import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
+import { appQuery } from "../../api/queries";
+import { ErrorNotice, NotFound, Spinner, isNotFound } from "../../components/ui";
+import { useApi } from "../../connections/context";
 import { type AppTab, href } from "../../router";
 import { KvView } from "../kv/KvView";
 import { AppSettingsView } from "./AppSettingsView";
@@ -12,6 +16,15 @@ const TABS: readonly { tab: AppTab; label: string }[] = [
 ];
 
 export function AppView({ app, tab }: { app: string; tab: AppTab }) {
+  const found = useQuery(appQuery(useApi(), app));
+  if (isNotFound(found.error)) return <AppNotFound app={app} />;
+  if (!found.data)
+    return (
+      <div className="page">
+        {found.isLoading && <Spinner />}
+        <ErrorNotice error={found.error} />
+      </div>
+    );
   let content: ReactNode;
   if (tab === "kv") content = <KvView key={app} app={app} />;
   else if (tab === "settings") content = <AppSettingsView key={app} app={app} />;
@@ -38,5 +51,14 @@ export function AppView({ app, tab }: { app: string; tab: AppTab }) {
       </nav>
       {content}
     </>
+  );
+}
+
+/** An app id that names no app (a stale link, a typo): only that, no tabs to act on it. */
+export function AppNotFound({ app }: { app: string }) {
+  return (
+    <NotFound back={href({ page: "home" })} backLabel="All apps">
+      No app named '<span className="mono">{app}</span>'.
+    </NotFound>
   );
 }

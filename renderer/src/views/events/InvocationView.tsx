@@ -2,15 +2,23 @@
 // request and response or the return value; the event that caused it and that event's retries.
 import { useQuery } from "@tanstack/react-query";
 import { invocationQuery } from "../../api/queries";
-import { ErrorNotice, Spinner } from "../../components/ui";
+import { ErrorNotice, NotFound, Spinner, isNotFound } from "../../components/ui";
 import { useApi } from "../../connections/context";
+import { isRecordId } from "../../lib/ids";
 import { href } from "../../router";
 import { EventDetail } from "./EventDetail";
 import { InvocationDetail } from "./InvocationDetail";
 import { InvocationIO } from "./InvocationIO";
 
 export function InvocationView({ id }: { id: string }) {
-  const invocation = useQuery(invocationQuery(useApi(), id));
+  const wellFormed = isRecordId(id);
+  const invocation = useQuery({ ...invocationQuery(useApi(), id), enabled: wellFormed });
+  if (!wellFormed || isNotFound(invocation.error))
+    return (
+      <NotFound back={href({ page: "events" })} backLabel="All events">
+        No invocation with id '<span className="mono break">{id}</span>'.
+      </NotFound>
+    );
   return (
     <div className="page" data-testid="invocation-page">
       <div className="page-head">

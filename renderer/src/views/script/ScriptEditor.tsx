@@ -6,12 +6,13 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { ApiError } from "../../api/client";
 import { useDeleteScript, useDeploy } from "../../api/mutations";
-import { scriptQuery } from "../../api/queries";
+import { scriptQuery, scriptsQuery } from "../../api/queries";
 import { ScriptStats } from "../../components/charts/StatsCharts";
-import { CopyButton, Empty, ErrorNotice, Spinner, errorText } from "../../components/ui";
+import { CopyButton, Empty, ErrorNotice, Spinner, errorText, isNotFound } from "../../components/ui";
 import { useApi } from "../../connections/context";
 import { type EditorMarker, markerForError } from "../../lib/markers";
 import { monaco } from "../../monaco-setup";
+import { AppNotFound } from "../apps/AppView";
 import { href, navigate, useLeaveGuard } from "../../router";
 import { type Language, TEMPLATES } from "./templates";
 import { SettingsPanel } from "./SettingsPanel";
@@ -28,7 +29,14 @@ const PANELS: readonly { id: Panel; label: string }[] = [
 ];
 
 export function ScriptEditor({ app, name }: { app: string; name: string }) {
-  const current = useQuery(scriptQuery(useApi(), app, name));
+  const api = useApi();
+  // The app's list says whether the name is deployed: a new script's GET would only answer 404
+  // (which Chromium logs as a console error). A cached list is trusted only while fresh.
+  const scripts = useQuery(scriptsQuery(api, app));
+  const listKnown = scripts.data !== undefined && (scripts.isFetchedAfterMount || !scripts.isStale);
+  const listed = listKnown ? scripts.data?.some((s) => s.name === name) : undefined;
+  const fetched = useQuery({ ...scriptQuery(api, app, name), enabled: listed === true });
+  const current = { data: listed === false ? (fetched.data ?? null) : fetched.data, error: scripts.error ?? fetched.error };
   const [language, setLanguage] = useState<Language>("javascript");
   const [source, setSource] = useState<string>();
   const [panel, setPanel] = useState<Panel>("test");
@@ -89,6 +97,7 @@ export function ScriptEditor({ app, name }: { app: string; name: string }) {
     editor.focus();
   };
 
+  if (isNotFound(scripts.error)) return <AppNotFound app={app} />;
   const isNew = current.data === null;
   const url = current.data?.url;
   return (

@@ -11,7 +11,9 @@ export function Sidebar({ route }: { route: Route }) {
   const api = useApi();
   const apps = useQuery(appsQuery(api));
   const currentApp = routeApp(route);
-  const scripts = useQuery({ ...scriptsQuery(api, currentApp ?? ""), enabled: Boolean(currentApp) });
+  // Only an app the list has: an unknown app's scripts would be one more 404 (the view says it is unknown).
+  const listed = Boolean(currentApp && apps.data?.some((app) => app.id === currentApp));
+  const scripts = useQuery({ ...scriptsQuery(api, currentApp ?? ""), enabled: listed });
   const [newApp, setNewApp] = useState("");
   const create = useCreateApp();
   const isActive = (target: Route) => href(target) === href(route);
