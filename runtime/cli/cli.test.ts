@@ -118,7 +118,7 @@ describe("secrets and egress commands", () => {
     const unknown = await runCli(["egress", "mode", "deny", "--app", "sec"], env);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/allowlist/);
-  });
+  }, 120_000);
 });
 
 describe("secrets on a Postgres serve without a key", () => {
@@ -275,6 +275,8 @@ describe("client commands", () => {
     const { id, token } = JSON.parse(created.stdout);
     expect((await runCli(["apps", "list"], { ...env, PICLOUD_TOKEN: token })).code).toBe(0);
     expect((await runCli(["token", "list"], env)).stdout).toContain("ci");
+    // Plural like every other noun of the CLI.
+    expect((await runCli(["tokens", "list"], env)).stdout).toContain("ci");
     expect((await runCli(["token", "revoke", id], env)).code).toBe(0);
     const denied = await runCli(["apps", "list"], { ...env, PICLOUD_TOKEN: token });
     expect(denied.code).toBe(1);

@@ -127,6 +127,9 @@ describe("triggers, dead letters and events from the CLI", () => {
     const missing = await runCli(["deadletters", "delete", "0".repeat(32)], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("DEAD_LETTER_NOT_FOUND");
+    // One line on stderr says what was missed (cli.md), not a second one on stdout.
+    expect(missing.stdout).toBe("");
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
     // Not a record id at all: refused as such (http-api.md), not looked up.
     const malformed = await runCli(["deadletters", "delete", "nope"], env);
     expect(malformed.code).toBe(1);

@@ -31,8 +31,10 @@ function client(): { api: PiCloudApi; json: boolean } {
   return { api: cliApi({ url: options.url, token: options.token }), json: options.json === true };
 }
 
+/** Writes the result: JSON with --json, else the human text (nothing when it is empty: the ids a command missed go to stderr alone, as its one-line error). */
 function print(json: boolean, data: unknown, human: () => string): void {
-  process.stdout.write(`${json ? JSON.stringify(data, null, 2) : human()}\n`);
+  const text = json ? JSON.stringify(data, null, 2) : human();
+  if (json || text !== "") process.stdout.write(`${text}\n`);
 }
 
 function parseInteger(value: string): number {
@@ -373,7 +375,8 @@ kv.command("delete <collection> <key>")
   });
 
 // ---- token ----
-const token = program.command("token").description("manage admin tokens");
+// `tokens` too: every other noun of the CLI is plural (apps, nodes, secrets, triggers).
+const token = program.command("token").alias("tokens").description("manage admin tokens");
 token
   .command("create <name>")
   .description("create an admin token (shown once)")
@@ -536,10 +539,7 @@ deadletters
     const { api, json } = client();
     const result = await api.POST("/api/v1/deadletters/replay", { body: { ids } });
     print(json, result, () =>
-      [...result.replayed.map((r) => `Replayed ${r.deadLetter} as event ${r.event}`), ...result.missing.map((m) => `Not found: ${m}`)].join(
-        "\n",
-      ),
-    );
+result.replayed.map((r) => `Replayed ${r.deadLetter} as event ${r.event}`).join("\n"));
     if (result.missing.length > 0) throw new ApiError(404, "DEAD_LETTER_NOT_FOUND", `No dead letter ${result.missing.join(", ")}.`);
   });
 deadletters
@@ -548,7 +548,7 @@ deadletters
   .action(async (ids: string[]) => {
     const { api, json } = client();
     const result = await api.POST("/api/v1/deadletters/delete", { body: { ids } });
-    print(json, result, () => [...result.deleted.map((d) => `Deleted ${d}`), ...result.missing.map((m) => `Not found: ${m}`)].join("\n"));
+    print(json, result, () => result.deleted.map((d) => `Deleted ${d}`).join("\n"));
     if (result.missing.length > 0) throw new ApiError(404, "DEAD_LETTER_NOT_FOUND", `No dead letter ${result.missing.join(", ")}.`);
   });
 

@@ -101,6 +101,8 @@ describe("egress policy", () => {
     for (const bad of ["", "http://x", "a b", "*.com", "host:0", "host:99999", "10.0.0.0/99", "1.2.3"]) {
       expect(() => parseEgressPattern(bad), bad).toThrow(expect.objectContaining({ code: "EGRESS_INVALID_PATTERN" }));
     }
+    // A '/' makes it a CIDR or nothing: the message says so rather than blaming a range.
+    expect(() => parseEgressPattern("../../etc")).toThrow(expect.objectContaining({ message: expect.stringContaining("only a CIDR") }));
     expect(parseEgressPattern("API.Example.com:8443")).toMatchObject({ kind: "host", host: "api.example.com", port: 8443 });
     expect(isPublicAddress("not an ip")).toBe(false);
   });

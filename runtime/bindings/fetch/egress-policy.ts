@@ -61,7 +61,8 @@ export function parseEgressPattern(input: string): EgressPattern {
       const range = ipaddr.parseCIDR(text);
       return { kind: "cidr", range, text };
     } catch {
-      throw invalid(text, "not a valid CIDR range.");
+      // Only a CIDR has a '/': anything else with one (a path, '../x') is no pattern at all.
+      throw invalid(text, "only a CIDR such as 192.168.1.0/24 has a '/'; a host pattern is host, host:port or *.domain.");
     }
   }
   let host = text;
