@@ -538,8 +538,7 @@ deadletters
   .action(async (ids: string[]) => {
     const { api, json } = client();
     const result = await api.POST("/api/v1/deadletters/replay", { body: { ids } });
-    print(json, result, () =>
-result.replayed.map((r) => `Replayed ${r.deadLetter} as event ${r.event}`).join("\n"));
+    print(json, result, () => result.replayed.map((r) => `Replayed ${r.deadLetter} as event ${r.event}`).join("\n"));
     if (result.missing.length > 0) throw new ApiError(404, "DEAD_LETTER_NOT_FOUND", `No dead letter ${result.missing.join(", ")}.`);
   });
 deadletters
