@@ -124,7 +124,10 @@ describe("QA walkthrough: layout and quiet normal paths", { timeout: 120_000 }, 
     await page.fill('[data-testid="script-limit-cpuMs"]', "200");
     await page.click('[data-testid="script-settings-save"]');
     await page.waitForSelector('[data-testid="script-settings-saved"]');
-    await screenshotBothSizes(page, "qa-script-settings");
+    // At 1024 px the panels are under the editor: show the form's end.
+    await screenshotBothSizes(page, "qa-script-settings", () =>
+      page.locator('[data-testid="script-settings-save"]').scrollIntoViewIfNeeded(),
+    );
   });
 
   it("Add parameter is a button, and a test run shows in the script's metrics at once", async () => {
@@ -140,7 +143,7 @@ describe("QA walkthrough: layout and quiet normal paths", { timeout: 120_000 }, 
     await new EditorPage(page).testRun();
     await refreshed;
     await page.waitForSelector('[data-testid="script-stats"] canvas');
-    await screenshotBothSizes(page, "qa-test-run");
+    await screenshotBothSizes(page, "qa-test-run", () => page.locator('[data-testid="query-add"]').scrollIntoViewIfNeeded());
   });
 
   it("the diff says red and green in the panel and wide alike", async () => {
@@ -152,7 +155,7 @@ describe("QA walkthrough: layout and quiet normal paths", { timeout: 120_000 }, 
     await page.click('[data-testid="diff-toggle-wide"]');
     await page.waitForSelector('[data-testid="diff-narrow"] .monaco-diff-editor');
     expect(await page.locator("#diff-title").innerText()).toBe("v1 (red) against the editor (green)");
-    await screenshotBothSizes(page, "qa-diff-narrow");
+    await screenshotBothSizes(page, "qa-diff-narrow", () => page.locator("#diff-title").scrollIntoViewIfNeeded());
   });
 
   it("a new script opens without asking for it first", async () => {
