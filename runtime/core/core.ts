@@ -196,7 +196,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       cache: kvCache?.cache,
       notification: kvNotification(bus, cacheMode),
       guarded: kvOwnership ? () => !kvOwnership.owner : undefined,
-      ownerWritesKey: kvOwnership !== undefined,
+      owner: kvOwnership,
       batch: kvBatchOptions(config.kvBatchInFlight),
     });
 

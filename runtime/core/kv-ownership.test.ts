@@ -127,11 +127,14 @@ describe("the KV writers' lock on Postgres", () => {
       await sql.query("select pg_terminate_backend($1)", [rows.rows[0]?.pid]);
     };
 
-    /** Until the serve owns the database again (a reconnect that met another holder shares: lose it again). */
+    /**
+     * Until the serve owns the database again and its cache serves (a reconnect that met another holder
+     * shares: lose it again). The lease comes with the answer to the renewal the fence's end sends.
+     */
     const regainOwnership = () =>
       until("the serve to own the database again", async () => {
         const state = serve.core.kvOwnership?.state;
-        if (state === "owner" && serve.core.kvOwnership?.cacheable) return true;
+        if (state === "owner" && serve.core.kvOwnership?.cacheable && serve.core.kvOwnership.leased()) return true;
         if (state === "shared") await terminateLock();
         return undefined;
       });

@@ -1,14 +1,15 @@
 // Group commit of KV sets (kv-batch.ts) on real databases: concurrent sets go out as batches of one
 // statement, yet each returns what its own write would have (insert or update, in order, its own
 // version), the last-ordered value stands, the read cache ends exact, a value the database refuses
-// fails only itself, and a refused advisory key still ends in DATABASE_OWNED.
+// fails only itself, and a refused advisory key still ends in DATABASE_OWNED, as does an owner's write
+// (single or batched) once kv_owner_lease no longer names it.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS, type TestDatabase, testDatabase } from "../testing/databases.js";
 import type { Db, NamedStatement, Queryable } from "./db.js";
 import { DEFAULT_KV_BATCH } from "./kv-batch.js";
 import { KvReadCache } from "./kv-cache.js";
-import { KV_LOCK_KEY } from "./kv-ownership.js";
+import { KV_LOCK_KEY, KV_OWNER_WRITES_KEY } from "./kv-ownership.js";
 import { KvStore, type KvStoreOptions } from "./kv.js";
 
 /** The db, counting the batch statements and the single sets sent through it. */
@@ -16,7 +17,7 @@ function counting(db: Db) {
   const counts = { batches: 0, members: 0, singles: 0 };
   const query: Queryable["query"] = (sql, params) => {
     const name = typeof sql === "string" ? "" : (sql as NamedStatement).name;
-    if (name === "picloud_kv_set_many") {
+    if (name.startsWith("picloud_kv_set_many")) {
       counts.batches++;
       counts.members += (params?.[2] as unknown[] | undefined)?.length ?? 0;
     } else if (name.startsWith("picloud_kv_set")) counts.singles++;
@@ -190,6 +191,69 @@ describe.each(BACKENDS)("KV set batching on %s", (backend) => {
     } finally {
       await stop();
     }
+  });
+
+  it("an owner's sets, batches and deletes commit only while kv_owner_lease names it; a refused one asks the owner to confirm first", async () => {
+    const lease = (holder: string | null) =>
+      holder === null
+        ? db.query("delete from kv_owner_lease")
+        : db.query(
+            "insert into kv_owner_lease (id, holder, lease_ms) values (1, $1, 1000) on conflict (id) do update set holder = excluded.holder",
+            [holder],
+          );
+    let confirms = 0;
+    let onConfirm: () => Promise<unknown> = async () => {};
+    const owner = {
+      holder: "this-owner",
+      confirm: async () => {
+        confirms++;
+        await onConfirm();
+      },
+    };
+    const { kv, counts } = store(1, { owner });
+    await lease("this-owner");
+    await Promise.all(Array.from({ length: 10 }, (_, i) => kv.set("shop", "o", `o${i}`, "1")));
+    expect(counts.batches).toBeGreaterThan(0);
+    expect(await kv.delete("shop", "o", "o9")).toBe(true);
+    expect(confirms).toBe(0);
+
+    // Another process's row (a next owner took the database over): nothing commits, batched or not.
+    await lease("next-owner");
+    const batches = counts.batches;
+    const refused = await Promise.allSettled([
+      ...Array.from({ length: 8 }, (_, i) => kv.set("shop", "o", `o${i}`, "2")),
+      kv.delete("shop", "o", "o8"),
+    ]);
+    for (const r of refused) expect(r).toMatchObject({ status: "rejected", reason: { code: "DATABASE_OWNED" } });
+    expect(counts.batches).toBeGreaterThan(batches); // some went as the owner's batch, refused whole
+    expect(confirms).toBeGreaterThan(0);
+    const values = await db.query<{ key: string; value: string }>(
+      "select key, value::text as value from kv where app_id = 'shop' and collection = 'o' order by key",
+    );
+    expect(values).toEqual(Array.from({ length: 9 }, (_, i) => ({ key: `o${i}`, value: "1" })));
+    // The batch function alone, named another holder: no rows, nothing written.
+    expect(
+      await db.query("select * from picloud_kv_set_many($1, $2, $3, $4, $5, $6, $7, $8, $9)", [
+        ["shop"],
+        ["o"],
+        ["o0"],
+        ["3"],
+        [false],
+        KV_OWNER_WRITES_KEY,
+        [null],
+        [null],
+        "this-owner",
+      ]),
+    ).toEqual([]);
+    expect(await plain.get("shop", "o", "o0")).toBe("1");
+
+    // No row (a database migrated after the owner took the lock): the owner's confirm records it, and the write goes through.
+    await lease(null);
+    onConfirm = () => lease("this-owner");
+    const before = confirms;
+    expect(await kv.set("shop", "o", "o0", "4")).toBe("update");
+    expect(confirms).toBe(before + 1);
+    expect(await plain.get("shop", "o", "o0")).toBe("4");
   });
 
   it.runIf(backend === "postgres")(

@@ -45,6 +45,17 @@ const SET_MANY = {
   name: "picloud_kv_set_many",
   text: "select r_inserted as inserted, r_version as version, r_stored as stored from picloud_kv_set_many($1, $2, $3, $4, $5, $6, $7, $8)",
 };
+/** An owner's batch (migration 16): refused too unless kv_owner_lease names $9, as an owner's single write (kv.ts). */
+const SET_MANY_OWNER = {
+  name: "picloud_kv_set_many_owner",
+  text: "select r_inserted as inserted, r_version as version, r_stored as stored from picloud_kv_set_many($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+};
+
+/** What a batch must prove: the advisory key it takes shared, and for an owner's, its name in kv_owner_lease. */
+export interface BatchLock {
+  readonly key: number;
+  readonly holder?: string;
+}
 
 /**
  * Whether a failed batch is retried member by member: any refusal by the database (a SQLSTATE) rolled
@@ -72,8 +83,8 @@ export class KvSetBatcher {
 
   constructor(
     private readonly db: Queryable,
-    /** The advisory key a write must take shared now (guarded or owner forms), or null. */
-    private readonly lockKey: () => number | null,
+    /** What a write must prove now (the guarded or owner forms), or undefined. */
+    private readonly lock: () => BatchLock | undefined,
     private readonly options: KvBatchOptions = DEFAULT_KV_BATCH,
   ) {}
 
@@ -121,23 +132,29 @@ export class KvSetBatcher {
   private async send(batch: Queued[]): Promise<void> {
     if (batch.length === 1) return settle(batch[0] as Queued);
     let rows: (UpsertRow & Row)[];
+    const lock = this.lock();
+    const params = [
+      batch.map((m) => m.app),
+      batch.map((m) => m.collection),
+      batch.map((m) => m.key),
+      batch.map((m) => m.valueJson),
+      batch.map((m) => m.wantStored),
+      lock?.key ?? null,
+      batch.map((m) => m.notify?.channel ?? null),
+      batch.map((m) => m.notify?.payload ?? null),
+    ];
     try {
-      rows = await this.db.query<UpsertRow & Row>(SET_MANY, [
-        batch.map((m) => m.app),
-        batch.map((m) => m.collection),
-        batch.map((m) => m.key),
-        batch.map((m) => m.valueJson),
-        batch.map((m) => m.wantStored),
-        this.lockKey(),
-        batch.map((m) => m.notify?.channel ?? null),
-        batch.map((m) => m.notify?.payload ?? null),
-      ]);
+      rows = await this.db.query<UpsertRow & Row>(
+        lock?.holder === undefined ? SET_MANY : SET_MANY_OWNER,
+        lock?.holder === undefined ? params : [...params, lock.holder],
+      );
     } catch (error) {
       if (retryAlone(error)) return settleAll(batch);
       for (const member of batch) member.reject(error);
       return;
     }
-    // No rows: the advisory key was refused; each takes its own path, which retries and raises DATABASE_OWNED.
+    // No rows: refused (the advisory key, or the owner's row); each takes its own path, which retries
+    // (an owner's proving its lock first) and raises DATABASE_OWNED.
     if (rows.length === 0) return settleAll(batch);
     if (rows.length !== batch.length) {
       const error = new Error(`picloud_kv_set_many returned ${rows.length} rows for ${batch.length} sets`);

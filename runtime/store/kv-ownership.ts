@@ -11,6 +11,13 @@
 // held when that statement ran), on its own monotonic clock, checked at every read. A process that
 // takes the lock and finds another holder's row in kv_owner_lease (an owner that may still hold a
 // lease) waits out that lease, plus a margin, before its take counts. docs/architecture.md has the proof.
+//
+// The lease gates the owner's reads; its writes are gated by the same row: the owner records itself
+// there before it writes as the owner, and each of its writes commits only while the row still names
+// it (checked in the write's own statement, migration 16). A newcomer replaces or deletes the row
+// before its fence, so a write an old owner sends after that is refused; the old owner then proves its
+// lock on its lock connection (confirm()), which fails once the lock is gone: it stops being the owner
+// and the write goes the way every other process's does.
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import { PiCloudError } from "../shared/errors.js";
@@ -44,6 +51,28 @@ const FENCE_PATIENCE_MS = 1_000;
 const OWNER_LEAVING_MS = 2_000;
 /** How long a `serve` waits for the key exclusively on each try (a PostgreSQL interval). */
 const EXCLUSIVE_WAIT = "150ms";
+
+/** Records an owner in kv_owner_lease (the one row): before its first write as the owner, and when a write of it was refused. */
+const RECORD = `insert into kv_owner_lease (id, holder, lease_ms) values (1, $1, $2)
+  on conflict (id) do update set holder = excluded.holder, lease_ms = excluded.lease_ms, taken_at = now()`;
+
+/**
+ * The lock connection as KvOwnership sees it: statements, and `drop`, which gives the connection up
+ * (the process reconnects and takes the lock again) when it answered a statement with an error.
+ */
+export interface LockSession extends Queryable {
+  drop?(error: unknown): void;
+}
+
+/**
+ * What an owner's writes prove in their own statement (store/kv.ts): that kv_owner_lease names
+ * `holder`. A refused one calls `confirm`, which records the row again on the lock connection if
+ * the lock is still held, or else makes this process no longer the owner before it resolves.
+ */
+export interface KvOwnerWrites {
+  readonly holder: string;
+  confirm(): Promise<void>;
+}
 
 /** How long a cached read may be served after the owner sent a statement its lock connection answered. */
 export const KV_LEASE_MS = 1_000;
@@ -82,7 +111,7 @@ export function listenApplicationName(role: string): string {
   return `picloud ${role} ${os.hostname()} pid ${process.pid}`.slice(0, 63);
 }
 
-export class KvOwnership {
+export class KvOwnership implements KvOwnerWrites {
   private current: KvOwnershipState = "lost";
   /** Owner, and every write of a previous owner has ended: the cache may serve. */
   private fenced = false;
@@ -90,10 +119,10 @@ export class KvOwnership {
   private readonly listeners = new Set<(state: KvOwnershipState) => void>();
   /** Armed while this `serve` shares only because of other processes' rows in `nodes`: fires when they expire. */
   private recheckTimer: NodeJS.Timeout | undefined;
-  /** This process's name in kv_owner_lease. */
-  private readonly holder = randomUUID();
+  /** This process's name in kv_owner_lease: its writes as the owner commit only while the row names it. */
+  readonly holder = randomUUID();
   /** The LISTEN connection that holds the lock, while it does. */
-  private session: Queryable | undefined;
+  private session: LockSession | undefined;
   /** performance.now() until which the cache may serve (the lease); 0: no lease. */
   private leaseDeadline = 0;
   /** performance.now() from which a read asks for a renewal (half the lease gone); Infinity once stopping. */
@@ -106,8 +135,10 @@ export class KvOwnership {
   private used = false;
   /** Renewals in a row with no read between them. */
   private idleRenewals = 0;
-  /** The generation whose row in kv_owner_lease is written (the first renewal of an ownership writes it). */
+  /** The generation whose row in kv_owner_lease is written (becoming the owner writes it, or else its first renewal). */
   private recorded = -1;
+  /** The confirm() in flight, shared by every write refused meanwhile. */
+  private confirming: { generation: number; done: Promise<void> } | undefined;
 
   /**
    * `exclusive`: a `serve` that caches KV; it falls back to `shared` when other processes hold the key,
@@ -164,14 +195,7 @@ export class KvOwnership {
     clearTimeout(this.renewTimer);
     this.renewing = generation;
     const sent = performance.now();
-    const statement =
-      this.recorded === generation
-        ? session.query("select 1")
-        : session.query(
-            `insert into kv_owner_lease (id, holder, lease_ms) values (1, $1, $2)
-             on conflict (id) do update set holder = excluded.holder, lease_ms = excluded.lease_ms, taken_at = now()`,
-            [this.holder, this.leaseMs],
-          );
+    const statement = this.recorded === generation ? session.query("select 1") : session.query(RECORD, [this.holder, this.leaseMs]);
     statement
       .then(
         () => {
@@ -219,6 +243,40 @@ export class KvOwnership {
     await this.session?.query("delete from kv_owner_lease where holder = $1", [this.holder]).catch(() => {});
   }
 
+  /**
+   * After a write of this owner was refused (store/kv.ts): the row may name another process (one that
+   * took the database over while this one's event loop was blocked, before it heard that its lock
+   * went), or none (a database migrated after this process became the owner), or the owner-writes key
+   * was held (a fence). Records this process again on the lock connection, which answers only while
+   * the session, and so the lock, lives; an error for an answer and this process stops being the owner
+   * before the promise resolves (its cache stops serving, its writes are guarded from then on) and the
+   * connection is given up, to take the lock afresh, as after a failed ping. One at a time: writes
+   * refused meanwhile share it. Never rejects.
+   */
+  confirm(): Promise<void> {
+    const session = this.session;
+    const generation = this.generation;
+    if (this.current !== "owner" || !session || this.renewAt === Infinity) return Promise.resolve();
+    if (this.confirming?.generation === generation) return this.confirming.done;
+    const done = session
+      .query(RECORD, [this.holder, this.leaseMs])
+      .then(
+        () => {
+          if (generation === this.generation) this.recorded = generation;
+        },
+        (error: unknown) => {
+          if (generation !== this.generation) return; // lost() was heard meanwhile
+          session.drop?.(error);
+          if (generation === this.generation) this.lost();
+        },
+      )
+      .finally(() => {
+        if (this.confirming?.done === done) this.confirming = undefined;
+      });
+    this.confirming = { generation, done };
+    return done;
+  }
+
   /** Told of every change of state, synchronously. */
   onChange(listener: (state: KvOwnershipState) => void): () => void {
     this.listeners.add(listener);
@@ -231,7 +289,7 @@ export class KvOwnership {
    * Takes the key on the (new) LISTEN connection `session`: exclusively if wanted and free, else shared.
    * Throws DATABASE_OWNED, naming the holder, when another process owns the database.
    */
-  async acquire(session: Queryable): Promise<void> {
+  async acquire(session: LockSession): Promise<void> {
     this.session = session;
     // An owner that just stopped (or whose connection was just terminated) holds the key until its
     // backend has ended, which can take a while on a loaded server: some patience before giving up.
@@ -333,14 +391,23 @@ export class KvOwnership {
   }
 
   /**
-   * Owner at once (its writes are the owner's); the cache waits until the fence has passed: up to
-   * FENCE_PATIENCE_MS here (at once, unless a previous owner's write is still in flight), then in the
-   * background, so a start is not held up by a row lock another transaction holds.
+   * Owner once recorded in kv_owner_lease (its writes are the owner's, and commit only while the row
+   * names it); the cache waits until the fence has passed: up to FENCE_PATIENCE_MS here (at once, unless
+   * a previous owner's write is still in flight), then in the background, so a start is not held up by a
+   * row lock another transaction holds. No table yet (migrations run after the lock is taken): the first
+   * write refused records it (confirm()).
    */
-  private async becomeOwner(session: Queryable): Promise<void> {
+  private async becomeOwner(session: LockSession): Promise<void> {
     const generation = ++this.generation;
     this.fenced = false;
     this.leaseDeadline = 0;
+    await session.query(RECORD, [this.holder, this.leaseMs]).then(
+      () => {
+        this.recorded = generation;
+      },
+      () => {},
+    );
+    if (generation !== this.generation) return; // lost meanwhile
     this.set("owner");
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

@@ -2,9 +2,9 @@
 // keyset pagination is stable under concurrent writes on both PGlite and Postgres.
 import { PiCloudError } from "../shared/errors.js";
 import type { Db, NamedStatement, Notification, Queryable, Row } from "./db.js";
-import { type KvBatchOptions, KvSetBatcher, type UpsertRow } from "./kv-batch.js";
+import { type BatchLock, type KvBatchOptions, KvSetBatcher, type UpsertRow } from "./kv-batch.js";
 import { ABSENT_VERSION, type CacheTicket, type KvReadCache } from "./kv-cache.js";
-import { KV_LOCK_KEY, KV_OWNER_WRITES_KEY } from "./kv-ownership.js";
+import { KV_LOCK_KEY, KV_OWNER_WRITES_KEY, type KvOwnerWrites } from "./kv-ownership.js";
 
 export const KV_LIMITS = {
   keyBytes: 512,
@@ -148,8 +148,12 @@ export interface KvStoreOptions {
    * Postgres, for every write but an owner's.
    */
   readonly guarded?: (() => boolean) | undefined;
-  /** An owner's writes (not guarded) take the owner-writes key shared, refused while a next owner fences (Postgres with the lock). */
-  readonly ownerWritesKey?: boolean | undefined;
+  /**
+   * Postgres with the lock: an owner's writes (not guarded) take the owner-writes key shared, refused
+   * while a next owner fences, and commit only while kv_owner_lease names `owner.holder`; a refused
+   * one asks `owner.confirm()` (store/kv-ownership.ts) before it is tried again.
+   */
+  readonly owner?: KvOwnerWrites | undefined;
   /**
    * Group commit of concurrent sets that cannot trigger events (store/kv-batch.ts): queued while
    * `inFlight` batches are out, then sent as one statement. Absent: every set is its own statement.
@@ -183,40 +187,47 @@ const DELETE_NOTIFY: NamedStatement = {
 };
 
 /**
- * The guarded forms: `g.ok` says whether the statement got the KV writers' lock shared for its
- * transaction (no owner holds it); without it they write nothing. An upsert always returns its row,
- * so none means refused; a delete returns one row with `ok` and the deleted `key` (null: absent).
+ * The guarded forms: `g.ok` says whether the statement may write (`guard`: an expression, given the
+ * placeholder of a parameter after the statement's own when it takes one); if not, they write nothing.
+ * An upsert always returns its row, so none means refused; a delete returns one row with `ok` and the
+ * deleted `key` (null: absent).
  */
-function guardedStatements(lockKey: number, suffix: string) {
-  const guard = `g as (select pg_try_advisory_xact_lock_shared(${lockKey}::bigint) as ok)`;
+function guardedStatements(suffix: string, lockKey: number, guard: (param: string) => string) {
+  const g = (n: number) => `g as (select ${guard(`$${n}`)} as ok)`;
   const upsertText = UPSERT_TEXT.replace("values ($1, $2, $3, $4::jsonb)", "select $1, $2, $3, $4::jsonb from g where g.ok");
   const deleteText = "delete from kv using g where g.ok and app_id = $1 and collection = $2 and key = $3 returning key";
   return {
     /** The advisory key the statements take shared (the set batcher takes it for a batch too). */
     lockKey,
-    upsert: { name: `picloud_kv_set_${suffix}`, text: `with ${guard} ${upsertText}` } as NamedStatement,
+    upsert: { name: `picloud_kv_set_${suffix}`, text: `with ${g(6)} ${upsertText}` } as NamedStatement,
     upsertNotify: {
       name: `picloud_kv_set_notify_${suffix}`,
-      text: `with ${guard}, w as (${upsertText}) select inserted, version, stored, pg_notify($6, $7) from w`,
+      text: `with ${g(8)}, w as (${upsertText}) select inserted, version, stored, pg_notify($6, $7) from w`,
     } as NamedStatement,
     delete: {
       name: `picloud_kv_delete_${suffix}`,
-      text: `with ${guard}, d as (${deleteText}) select g.ok, d.key from g left join d on true`,
+      text: `with ${g(4)}, d as (${deleteText}) select g.ok, d.key from g left join d on true`,
     } as NamedStatement,
     deleteNotify: {
       name: `picloud_kv_delete_notify_${suffix}`,
-      text: `with ${guard}, d as (${deleteText})
+      text: `with ${g(6)}, d as (${deleteText})
     select g.ok, d.key, case when d.key is not null then pg_notify($4, $5) end as notified from g left join d on true`,
     } as NamedStatement,
   };
 }
 /** A write by a process that does not own the database: the KV writers' lock shared. */
-const GUARDED = guardedStatements(KV_LOCK_KEY, "guarded");
+const GUARDED = guardedStatements("guarded", KV_LOCK_KEY, () => `pg_try_advisory_xact_lock_shared(${KV_LOCK_KEY}::bigint)`);
 /**
- * An owner's write: the owner-writes key shared, so that a next owner can wait out every write of
- * this one still in flight (kv-ownership.ts) before it trusts its cache.
+ * An owner's write (migration 16): the owner-writes key shared, so that a next owner can wait out
+ * every write of this one still in flight (kv-ownership.ts) before it trusts its cache, then, looked
+ * up after the key was granted, kv_owner_lease still names this process (the last parameter), so
+ * that no write sent after a next owner's fence commits: that owner replaced or deleted the row first.
  */
-const OWNER = guardedStatements(KV_OWNER_WRITES_KEY, "owner");
+const OWNER = guardedStatements(
+  "owner",
+  KV_OWNER_WRITES_KEY,
+  (holder) => `picloud_kv_owner_may_write(${KV_OWNER_WRITES_KEY}::bigint, ${holder}::text)`,
+);
 
 /** Tries of a refused guarded write after the first: 10, 20, 40, 80 and 160 ms apart. */
 const REFUSED_WRITE_RETRIES = 5;
@@ -233,7 +244,7 @@ export class KvStore {
   private readonly cache: KvReadCache | undefined;
   private readonly notification: KvStoreOptions["notification"];
   private readonly guarded: () => boolean;
-  private readonly ownerWritesKey: boolean;
+  private readonly owner: KvOwnerWrites | undefined;
   private readonly batcher: KvSetBatcher | undefined;
 
   constructor(
@@ -245,8 +256,8 @@ export class KvStore {
     this.cache = options.cache;
     this.notification = options.notification;
     this.guarded = options.guarded ?? (() => false);
-    this.ownerWritesKey = options.ownerWritesKey ?? false;
-    this.batcher = options.batch ? new KvSetBatcher(db, () => this.writeForms(this.guarded())?.lockKey ?? null, options.batch) : undefined;
+    this.owner = options.owner;
+    this.batcher = options.batch ? new KvSetBatcher(db, () => this.batchLock(), options.batch) : undefined;
   }
 
   async get(app: string, collection: string, key: string): Promise<string | null> {
@@ -291,9 +302,8 @@ export class KvStore {
       this.guardedWrite(async (guarded) => {
         const forms = this.writeForms(guarded);
         const statement = notify ? (forms?.upsertNotify ?? UPSERT_NOTIFY) : (forms?.upsert ?? UPSERT);
-        const rows = await q
-          .query<UpsertRow & Row>(statement, notify ? [...params, notify.channel, notify.payload] : params)
-          .catch(rethrowValueError);
+        const values = notify ? [...params, notify.channel, notify.payload] : params;
+        const rows = await q.query<UpsertRow & Row>(statement, this.withHolder(forms, values)).catch(rethrowValueError);
         return rows[0] as UpsertRow | undefined;
       });
     const upsert = async (q: Queryable, inTransaction: boolean) => {
@@ -320,7 +330,8 @@ export class KvStore {
       const existed = await this.guardedWrite(async (guarded) => {
         const forms = this.writeForms(guarded);
         if (!forms) return (await q.query(notify ? DELETE_NOTIFY : DELETE, params)).length > 0;
-        const [row] = await q.query<{ ok: boolean; key: string | null }>(notify ? forms.deleteNotify : forms.delete, params);
+        const statement = notify ? forms.deleteNotify : forms.delete;
+        const [row] = await q.query<{ ok: boolean; key: string | null }>(statement, this.withHolder(forms, params));
         return row?.ok ? row.key !== null : undefined;
       });
       return { result: existed, change: existed ? ({ app, collection, key, op: "delete", valueJson: null } as const) : undefined };
@@ -332,7 +343,19 @@ export class KvStore {
 
   /** A write's statements: guarded when it must prove no process owns the database, the owner's, or the plain ones (undefined). */
   private writeForms(guarded: boolean): typeof GUARDED | undefined {
-    return guarded ? GUARDED : this.ownerWritesKey ? OWNER : undefined;
+    return guarded ? GUARDED : this.owner ? OWNER : undefined;
+  }
+
+  /** What a batch sent now must prove: the same choice as a single write's. */
+  private batchLock(): BatchLock | undefined {
+    const forms = this.writeForms(this.guarded());
+    if (!forms) return undefined;
+    return forms === OWNER && this.owner ? { key: forms.lockKey, holder: this.owner.holder } : { key: forms.lockKey };
+  }
+
+  /** The owner's forms take this process's name in kv_owner_lease as their last parameter. */
+  private withHolder(forms: typeof GUARDED | undefined, params: unknown[]): unknown[] {
+    return forms === OWNER && this.owner ? [...params, this.owner.holder] : params;
   }
 
   /**
@@ -341,8 +364,12 @@ export class KvStore {
    * came back between the choice and the statement): run again as the owner's. Refused otherwise: the
    * holder may be this process's own lock backend, ending after its connection was terminated (the
    * process hears of that before the backend releases the lock), so a few more tries over ~0.3 s
-   * before DATABASE_OWNED. An owner's write refused the owner-writes key (a next owner waits out the
-   * writes in flight, or this process's own fence holds it for a moment) has the same tries.
+   * before DATABASE_OWNED. An owner's write refused (a next owner waits out the writes in flight, or
+   * this process's own fence holds the owner-writes key for a moment, or kv_owner_lease no longer
+   * names this process) first has the lock proven on the lock connection (`owner.confirm()`): still
+   * held, the row is recorded again and the write has the same tries; gone (another process took the
+   * database over before this one heard), this process is no longer the owner, and the write goes
+   * again at once, guarded, as any other process's.
    */
   private async guardedWrite<T>(run: (guarded: boolean) => Promise<T | undefined>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
@@ -350,8 +377,9 @@ export class KvStore {
       const result = await run(guarded);
       if (result !== undefined) return result;
       if (attempt >= REFUSED_WRITE_RETRIES) ownedElsewhere();
-      // Refused as guarded, and the owner now: again at once as the owner's.
-      if (!guarded || this.guarded()) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+      if (!guarded) await this.owner?.confirm();
+      // Refused as guarded and the owner now, or as the owner's and guarded now: again at once.
+      if (this.guarded() === guarded) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
     }
   }
 

@@ -12,6 +12,7 @@ import { kvWritersLock } from "./012-kv-writers-lock.js";
 import { kvSetMany } from "./013-kv-set-many.js";
 import { nodeProcess } from "./014-node-process.js";
 import { kvOwnerLease } from "./015-kv-owner-lease.js";
+import { kvOwnerWrites } from "./016-kv-owner-writes.js";
 
 export interface Migration {
   readonly version: number;
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly Migration[] = [
   kvSetMany,
   nodeProcess,
   kvOwnerLease,
+  kvOwnerWrites,
 ];

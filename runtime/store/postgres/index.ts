@@ -25,9 +25,13 @@ export interface PostgresOptions {
   readonly pingMs?: number;
 }
 
-/** Told of each LISTEN connection: `connected` before it counts as listening (a throw fails the attempt), `lost` as soon as it is gone. */
+/**
+ * Told of each LISTEN connection: `connected` before it counts as listening (a throw fails the attempt),
+ * `lost` as soon as it is gone. `drop` gives the connection up (as a failed ping does): for a session
+ * that answered one of its holder's statements with an error, so it is taken again on a fresh one.
+ */
 export interface ListenSession {
-  connected(session: Queryable): Promise<void>;
+  connected(session: Queryable & { drop(error: unknown): void }): Promise<void>;
   lost(): void;
 }
 
@@ -186,6 +190,7 @@ export async function openPostgres(connectionString: string, options: PostgresOp
       if (options.session) {
         await options.session.connected({
           query: async (sql, params) => (await client.query(typeof sql === "string" ? sql : sql.text, params as unknown[])).rows,
+          drop: (error) => onLost(error),
         });
       }
     } catch (error) {
