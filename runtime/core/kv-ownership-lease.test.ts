@@ -14,8 +14,8 @@ import { connect } from "node:net";
 import pg from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { startRuntime, type Runtime } from "../main.js";
-import type { Queryable, Row } from "../store/db.js";
-import { KV_LEASE_MS, KV_LOCK_KEY, KvOwnership } from "../store/kv-ownership.js";
+import type { Row } from "../store/db.js";
+import { KV_LEASE_MS, KV_LOCK_KEY, KvOwnership, type LockSession } from "../store/kv-ownership.js";
 import { createPostgresDatabase } from "../testing/databases.js";
 import { postgresProcessOptions } from "../testing/runtime.js";
 import { until } from "../testing/until.js";
@@ -298,17 +298,27 @@ describe("the owner's lease", () => {
   });
 });
 
-/** A lock connection that grants everything: every statement answers no rows, or `ok`. */
-function fakeSession(): Queryable & { statements: string[] } {
+/**
+ * A lock connection that grants everything: every statement answers no rows, or `ok`; once `gone`,
+ * every statement fails as on a terminated connection. `dropped`: what `drop` was given.
+ */
+function fakeSession(): LockSession & { statements: string[]; gone: boolean; dropped: unknown[] } {
   const statements: string[] = [];
-  return {
+  const session = {
     statements,
+    gone: false,
+    dropped: [] as unknown[],
     async query<R extends Row>(sql: string | { text: string }): Promise<R[]> {
       const text = typeof sql === "string" ? sql : sql.text;
       statements.push(text);
+      if (session.gone) throw new Error("Connection terminated unexpectedly");
       return (text.includes("pg_try_advisory") ? [{ ok: true }] : []) as unknown as R[];
     },
+    drop(error: unknown) {
+      session.dropped.push(error);
+    },
   };
+  return session;
 }
 
 /** A lease long enough that a loaded machine does not let it run out between two statements of a test. */
@@ -358,6 +368,37 @@ describe("KvOwnership's lease", () => {
     block(LEASE + 50);
     expect(ownership.leased()).toBe(false);
     expect(session.statements.length).toBe(sent);
+  });
+});
+
+describe("KvOwnership's confirm (after a write of it was refused)", () => {
+  it("records the owner again while its lock connection answers, once for writes refused together", async () => {
+    const session = fakeSession();
+    const ownership = new KvOwnership("exclusive", "", LEASE);
+    await ownership.acquire(session);
+    const records = () => session.statements.filter((s) => s.includes("insert into kv_owner_lease")).length;
+    expect(records()).toBe(1); // becoming the owner recorded it, before any write as the owner's
+    await Promise.all([ownership.confirm(), ownership.confirm(), ownership.confirm()]);
+    expect(records()).toBe(2);
+    expect(ownership.owner).toBe(true);
+    expect(session.dropped).toEqual([]);
+    await ownership.release();
+  });
+
+  it("ends the ownership before it resolves when the lock connection fails to answer, and gives the connection up", async () => {
+    const session = fakeSession();
+    const ownership = new KvOwnership("exclusive", "", LEASE);
+    await ownership.acquire(session);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ownership.leased()).toBe(true);
+    session.gone = true;
+    await ownership.confirm();
+    expect(ownership.state).toBe("lost");
+    expect(ownership.owner).toBe(false);
+    expect(ownership.leased()).toBe(false);
+    expect(session.dropped).toHaveLength(1);
+    await ownership.confirm(); // no longer the owner: nothing to confirm
+    expect(session.dropped).toHaveLength(1);
   });
 });
 
