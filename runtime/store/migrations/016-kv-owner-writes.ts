@@ -7,9 +7,10 @@ import type { Migration } from "./index.js";
  * snapshot taken after the key was granted (a volatile PL/pgSQL function takes a fresh one per
  * statement, where a plain statement would look with the snapshot it began with). So a write whose
  * key came after a next owner's fence sees that owner's change of the row, which comes before its
- * fence. `picloud_kv_set_many` gains the same check for the owner's batches (`owner`: the holder, or
- * null for a batch that is not the owner's, which 013's form still serves). A release before it
- * writes as the owner unchecked; this migration moves the schema past it (SCHEMA_TOO_NEW).
+ * fence. `picloud_kv_set_many` gains the same check for the owner's batches (`owner`: the holder;
+ * null: 013's form as it is), then applies the batch through 013's form (the key already taken). A
+ * release before it writes as the owner unchecked; this migration moves the schema past it
+ * (SCHEMA_TOO_NEW).
  */
 export const kvOwnerWrites: Migration = {
   version: 16,
@@ -29,24 +30,12 @@ create function picloud_kv_set_many(
   owner text
 ) returns table (r_inserted boolean, r_version bigint, r_stored text)
 language plpgsql as $$
-declare
-  i integer;
 begin
-  if owner is not null then
-    if not picloud_kv_owner_may_write(lock_key, owner) then
-      return;
-    end if;
-  elsif lock_key is not null and not pg_try_advisory_xact_lock_shared(lock_key) then
-    return;
+  if owner is null then
+    return query select * from picloud_kv_set_many(apps, collections, keys, vals, want_stored, lock_key, channels, payloads);
+  elsif picloud_kv_owner_may_write(lock_key, owner) then
+    return query select * from picloud_kv_set_many(apps, collections, keys, vals, want_stored, null, channels, payloads);
   end if;
-  for i in 1 .. coalesce(array_length(keys, 1), 0) loop
-    return query insert into kv as t (app_id, collection, key, value) values (apps[i], collections[i], keys[i], vals[i]::jsonb)
-      on conflict (app_id, collection, key) do update set value = excluded.value, updated_at = now(), version = nextval('kv_version')
-      returning (t.xmax = 0), t.version, case when want_stored[i] then t.value::text end;
-    if channels[i] is not null then
-      perform pg_notify(channels[i], payloads[i]);
-    end if;
-  end loop;
 end
 $$;
 comment on table kv is 'picloud kv writers lock protocol 3: every KV writer holds advisory lock 7340813 (shared, or exclusive by an owning serve that caches reads under a lease recorded in kv_owner_lease, and whose writes commit only while that row names it), see runtime/store/kv-ownership.ts'
