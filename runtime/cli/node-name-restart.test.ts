@@ -1,6 +1,6 @@
 // A process restarted at once after a crash (a supervisor's Restart=on-failure) keeps its node name:
 // its dead predecessor's row still looks live, but it is provably dead (the embedded database is
-// this process's alone; on Postgres, same host and that pid no longer runs), so the new process
+// this process's alone; on Postgres, same kernel boot and pid namespace and that pid no longer runs), so the new process
 // takes it over instead of failing NODE_NAME_TAKEN. A row it cannot prove dead is waited out; a
 // real second process with the name still gets NODE_NAME_TAKEN. Real processes, real databases.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -95,7 +95,7 @@ describe("a process restarted at once after a crash keeps its node name", () => 
     ]);
   }, 120_000);
 
-  it("serve on Postgres: a crashed process of this host under another name is listed down at once; one elsewhere is not judged", async () => {
+  it("serve on Postgres: a crashed process of this pid namespace under another name is listed down at once; one elsewhere is not judged", async () => {
     await insertOtherHostRow({ id: "far-1", name: "far-away", heartbeatMs: 60_000, pid: 4243 });
     const args = () => ["--database-url", database.url, "--data-dir", dataDir()];
     await crash(await serve(args(), { ...LONG_HEARTBEAT, PICLOUD_NODE_NAME: "pg-gone" }));
@@ -105,7 +105,7 @@ describe("a process restarted at once after a crash keeps its node name", () => 
     await crash(next);
   }, 120_000);
 
-  it("serve on Postgres: same host, pid gone", async () => {
+  it("serve on Postgres: same boot and pid namespace, pid gone", async () => {
     const env = { ...LONG_HEARTBEAT, PICLOUD_NODE_NAME: "crashy-serve" };
     const args = ["--database-url", database.url, "--data-dir", dataDir()];
     await crash(await serve(args, env));

@@ -1,8 +1,8 @@
 // A `serve` on Postgres restarted at once after a crash: its dead predecessor's row in `nodes` looks
 // live until it misses its heartbeats, so the new serve starts sharing the database, cache off. When
 // that row expires it takes the database for itself (store/kv-ownership.ts), without a reconnect.
-// Restarted on the same port (so the same node name), it takes that row over at once (same host, pid
-// gone), instead of failing NODE_NAME_TAKEN. Real processes, real Postgres; a short heartbeat keeps the wait short.
+// Restarted on the same port (so the same node name), it takes that row over at once (same boot and
+// pid namespace, pid gone), instead of failing NODE_NAME_TAKEN. Real processes, real Postgres; a short heartbeat keeps the wait short.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -100,7 +100,7 @@ describe("a serve restarted at once after another's crash", () => {
     await first.exited;
     const second = await serve(["--port", port]);
     expect(second.url).toBe(first.url);
-    // Same host, pid gone: a dead predecessor's row, taken over without waiting for it to expire (core/membership.ts).
+    // Same boot and pid namespace, pid gone: a dead predecessor's row, taken over without waiting for it to expire (core/membership.ts).
     // (On a machine so loaded that the start outlasts the row's expiry this holds trivially: timing it would make the test flaky.)
     expect(second.stderr()).not.toMatch(/waiting/);
     await until(

@@ -2,7 +2,8 @@
 // timer (one UPDATE; it also re-reads the database clock), "draining" on SIGTERM, removed on exit.
 // A name is unique among running processes. A process restarted at once after a crash finds its
 // predecessor's row still looking live: it takes that row over when the row is provably dead (the
-// embedded database is this process's alone; or same host and that pid no longer runs), and
+// embedded database is this process's alone; or same kernel boot and pid namespace, and that pid
+// no longer runs: process-identity.ts), and
 // otherwise waits for the row to expire, refusing the name only if its holder beats again. Rows of
 // other names that are provably dead the same way are marked down at start, so a crashed process does
 // not show `up` until its heartbeats expire.
@@ -12,6 +13,7 @@ import type { Logger } from "../shared/log.js";
 import type { NameHolder, NodeLoad, NodeRoleName, NodeStore } from "../store/nodes.js";
 import type { Bus } from "../store/bus.js";
 import type { DbClock } from "../store/db-clock.js";
+import { type ProcessIdentity, recordedHost, thisProcess } from "./process-identity.js";
 
 export interface MembershipOptions {
   readonly store: NodeStore;
@@ -25,7 +27,7 @@ export interface MembershipOptions {
   readonly load: () => Omit<NodeLoad, "rssBytes">;
   readonly clock?: DbClock;
   /** Who registers: this machine and process unless a test says otherwise. */
-  readonly process?: { readonly host: string; readonly pid: number };
+  readonly process?: ProcessIdentity;
   /** The database is this process's alone (embedded PGlite, under its data-directory lock): every other row is a dead process's. */
   readonly exclusiveDatabase?: boolean;
 }
@@ -60,10 +62,12 @@ export class Membership {
   /** Ends a wait for another process's row to expire (stop). */
   private wake: (() => void) | undefined;
 
+  /** Who registers, as the nodes table records it (host: recordedHost). */
   private readonly process: { readonly host: string; readonly pid: number };
 
   constructor(private readonly options: MembershipOptions) {
-    this.process = options.process ?? { host: os.hostname(), pid: process.pid };
+    const identity = options.process ?? thisProcess();
+    this.process = { host: recordedHost(identity), pid: identity.pid };
   }
 
   get name(): string | undefined {
@@ -130,7 +134,7 @@ export class Membership {
   /**
    * At start, marks down every other row that looks live but is provably a dead process's (a crash leaves
    * its row behind, which would show `up` until it missed its heartbeats): on the embedded database, all
-   * of them; on Postgres, those of this host whose pid no longer runs. Best effort: a failure only
+   * of them; on Postgres, those of our kernel boot and pid namespace whose pid no longer runs. Best effort: a failure only
    * leaves them to expire.
    */
   private async markDeadDown(): Promise<void> {
@@ -146,7 +150,12 @@ export class Membership {
     }
   }
 
-  /** A row no live process can own: any, on our own database; else ours by host whose process is gone (or has our pid: a restarted container). */
+  /**
+   * A row no live process can own: any, on our own database; else one of our pid namespace (same
+   * recorded host: host name, boot id, namespace inode) whose process is gone, or that has our pid (we
+   * hold it, so the row's process exited: a container's pid 1 restarted in a namespace that got the
+   * inode back). Where the kernel says nothing more (no /proc), the host name stands for the namespace.
+   */
   private deadPredecessor(holder: { readonly host: string; readonly pid: number }): boolean {
     if (this.options.exclusiveDatabase) return true;
     const self = this.process;

@@ -39,7 +39,7 @@ export interface LiveNode {
 
 /** The live row that holds a node name, as a process registering that name weighs it (core/membership.ts). */
 export interface NameHolder extends LiveNode {
-  /** The machine and process that registered it ('' and 0 for rows from before migration 14). */
+  /** The process that registered it: core/process-identity.ts's recordedHost and its pid ('' and 0 for rows from before migration 14). */
   readonly host: string;
   readonly pid: number;
   /** How often it beats. */

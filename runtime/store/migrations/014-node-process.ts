@@ -1,8 +1,10 @@
 import type { Migration } from "./index.js";
 
 /**
- * Which process a node row belongs to: the machine's host name and the process id. A process
- * restarted after a crash recognises its dead predecessor's row by them (core/membership.ts).
+ * Which process a node row belongs to: where it runs (the host name, and on Linux the kernel's
+ * boot id and pid namespace: core/process-identity.ts; early releases wrote the host name alone)
+ * and the process id. A process restarted after a crash recognises its dead predecessor's row by
+ * them (core/membership.ts).
  * Rows written before this migration have neither ('' and 0): they are waited out, never taken over.
  */
 export const nodeProcess: Migration = {
