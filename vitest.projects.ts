@@ -54,6 +54,7 @@ export const TEST_PROJECTS = {
     "runtime/executor/deploy-check.test.ts",
     "runtime/executor/inline-kv.test.ts",
     "runtime/executor/inline.test.ts",
+    "runtime/executor/microtask-spin.test.ts",
     "runtime/executor/sandbox.test.ts",
     "runtime/executor/sdk-kv.test.ts",
     "runtime/executor/strict-template-memory.test.ts",

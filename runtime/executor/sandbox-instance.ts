@@ -24,6 +24,12 @@ const LAZY_GLOBALS: ReadonlyMap<string, string> = new Map(
 /** With processCpu, the CPU (ms) the process must use past a stretch's wall deadline before it is stopped. */
 const CONFIRM_CPU_MS = 2;
 
+/** Jobs run per executePendingJobs call; between chunks the drain stops once the interrupt fired. */
+const DRAIN_CHUNK = 1024;
+
+/** What the engine threw when its interrupt stopped the guest (guest-errors.ts reads it as SCRIPT_TIMEOUT). */
+const INTERRUPTED: GuestError = { name: "InternalError", message: "interrupted" };
+
 /** What the guest prelude's report sends as is (see report() in guest-prelude.ts); anything else is escaped. */
 const NOT_ASCII = /[^\x20-\x7e]/;
 
@@ -212,6 +218,10 @@ export class SandboxInstance {
     }
     // Module evaluation yields a promise of the namespace (top-level await); drain it.
     this.guest(() => this.drainJobs());
+    if (this.interrupted) {
+      evaluated.value.dispose();
+      throw { ...INTERRUPTED };
+    }
     const state = ctx.getPromiseState(evaluated.value);
     if (state.type === "pending") {
       evaluated.value.dispose();
@@ -435,6 +445,11 @@ export class SandboxInstance {
       this.guest(() => this.drainJobs());
       const settled = this.settled(promise);
       if (settled) return { outcome: this.end(settled, limits) };
+      // Interrupted with its promise still pending: the engine dropped the interrupt in its promise machinery.
+      if (this.interrupted) {
+        this.disposePromise(promise);
+        return { outcome: this.end(this.failed(INTERRUPTED, []), limits) };
+      }
     } catch (error) {
       this.disposePromise(promise);
       return { outcome: this.end(engineFault(error), limits) };
@@ -631,6 +646,8 @@ export class SandboxInstance {
           pending = undefined;
           return this.end(settled, limits);
         }
+        // Interrupted with its promise still pending: the engine dropped the interrupt in its promise machinery.
+        if (this.interrupted) return this.end(this.failed(INTERRUPTED, []), limits);
       }
     } catch (error) {
       return this.end(engineFault(error), limits);
@@ -672,6 +689,10 @@ export class SandboxInstance {
     this.current = undefined;
     this.wake = undefined;
     this.busy = undefined;
+    // Once the interrupt fired the run is over its limit, whatever its promise says: the interrupt can
+    // land inside QuickJS's promise machinery, which then reports a catchable "TypeError: not a function"
+    // or drops it (the run's promise never settles). The guest cannot catch the interrupt.
+    if (this.interrupted && !outcome.discard) outcome = this.failed(INTERRUPTED, outcome.logs);
     const cpuMs = Math.max(0, limits.cpuMs - this.cpuLeftMs);
     // The CPU deadline is capped by the wall deadline; an interrupt with CPU budget left was the wall.
     if (outcome.error?.code === "SCRIPT_TIMEOUT" && this.cpuLeftMs > 0 && performance.now() >= this.wallDeadline) {
@@ -708,10 +729,20 @@ export class SandboxInstance {
     });
   }
 
+  /**
+   * Runs queued jobs until none is left, or the interrupt fired. QuickJS stops at a job that threw: the
+   * rest still run (a throw inside its promise machinery, where an interrupt can land, left them queued
+   * and the run stalled until its wall limit). The queue is run in chunks so that a guest which keeps
+   * the queue going past the interrupt (catching it across an await) is stopped here: a run with fewer
+   * jobs than a chunk makes the one call it always made.
+   */
   private drainJobs(): void {
-    const result = this.runtime.executePendingJobs();
-    // A job that threw has already rejected its promise; the wrapper reports it.
-    if (result.error) result.error.dispose();
+    for (;;) {
+      const result = this.runtime.executePendingJobs(DRAIN_CHUNK);
+      if (result.error) result.error.dispose();
+      else if (result.value < DRAIN_CHUNK) return;
+      if (this.interrupted) return;
+    }
   }
 
   /**
