@@ -175,6 +175,12 @@ describe("QA walkthrough: layout and quiet normal paths", { timeout: 120_000 }, 
     await page.waitForTimeout(1_500);
     expect(failed).toEqual(["404 /api/v1/apps/nope"]);
     await screenshotBothSizes(page, "qa-app-not-found");
+    // The palette offers the listed apps' scripts, and asks nothing about the unknown one.
+    await page.keyboard.press("Control+K");
+    await page.waitForSelector('[data-testid="palette-item"]');
+    await page.waitForTimeout(500);
+    await page.keyboard.press("Escape");
+    expect(failed).toEqual(["404 /api/v1/apps/nope"]);
   });
 
   it("an invocation id that cannot exist is not asked for; one that does not is asked once", async () => {

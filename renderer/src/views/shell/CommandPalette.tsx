@@ -19,8 +19,10 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
   const api = useApi();
   const apps = useQuery(appsQuery(api));
   const currentApp = routeApp(parseRoute(window.location.hash)) ?? apps.data?.[0]?.id;
-  const scripts = useQuery({ ...scriptsQuery(api, currentApp ?? ""), enabled: Boolean(currentApp) });
-  const collections = useQuery({ ...collectionsQuery(api, currentApp ?? ""), enabled: Boolean(currentApp) });
+  // Only an app the list has: an unknown app (a stale link) would answer two 404s.
+  const listed = Boolean(currentApp && apps.data?.some((app) => app.id === currentApp));
+  const scripts = useQuery({ ...scriptsQuery(api, currentApp ?? ""), enabled: listed });
+  const collections = useQuery({ ...collectionsQuery(api, currentApp ?? ""), enabled: listed });
   const [text, setText] = useState("");
   const [index, setIndex] = useState(0);
   const inputRef = useRef<HTMLInputElement>(null);
