@@ -51,6 +51,7 @@ export const TEST_PROJECTS = {
     "runtime/core/kv-ownership.test.ts",
     "runtime/core/membership.test.ts",
     "runtime/executor/burst-workers.test.ts",
+    "runtime/executor/deploy-check-overload.test.ts",
     "runtime/executor/deploy-check.test.ts",
     "runtime/executor/inline-kv.test.ts",
     "runtime/executor/inline.test.ts",

@@ -17,6 +17,7 @@ import type { Logger } from "../shared/log.js";
 import type { InvokeOutcome, InvokeRequest } from "../shared/wire.js";
 import { Admission, type AdmissionLimits, type Refusals, type Waiting } from "./admission.js";
 import { BusyMarker, sharedNow } from "./busy-marker.js";
+import { type DeployCheckLimits, DeployChecks } from "./deploy-checks.js";
 import type { Executor, SdkHost } from "./executor.js";
 import type { RawOutcome } from "./guest-errors.js";
 import { lazyModulesForSandbox, preludeForSandbox } from "./guest-prelude.js";
@@ -29,7 +30,7 @@ import { RunCosts } from "./run-costs.js";
 import { RunTable } from "./run-table.js";
 import { Watchdog } from "./watchdog.js";
 
-export interface ExecutorQueueOptions extends AdmissionLimits {
+export interface ExecutorQueueOptions extends AdmissionLimits, DeployCheckLimits {
   /** Expected thread time (ms) a worker is sent ahead of what it runs; at least one run always goes. */
   readonly dispatchBudgetMs: number;
   /** Invocations in flight on one worker at most (each holds a sandbox instance). */
@@ -53,6 +54,8 @@ export const DEFAULT_QUEUE_OPTIONS: ExecutorQueueOptions = Object.freeze({
   burstWorkers: 2,
   longRunMs: 100,
   burstIdleMs: 10_000,
+  deployChecks: 2,
+  deployChecksWaiting: 16,
 });
 
 /** The queue settings of the server configuration. */
@@ -198,6 +201,8 @@ export class WorkerPool implements Executor {
   private burstsStarted = 0;
   private readonly queue: ExecutorQueueOptions;
   private readonly admission: Admission<Job>;
+  /** Deploys' checks: outside every app's share, with their own budget (deploy-checks.ts). */
+  private readonly checks: DeployChecks<Job>;
   private readonly costs: RunCosts;
   private readonly inline: InlineRunner | undefined;
   /** Set once kv calls are served in the workers (worker-kv.ts); replacement workers get it too. */
@@ -207,6 +212,7 @@ export class WorkerPool implements Executor {
     this.queue = { ...DEFAULT_QUEUE_OPTIONS, ...options.queue };
     this.costs = new RunCosts(this.queue.dispatchBudgetMs);
     this.admission = new Admission<Job>(this.queue, () => this.retryAfterS());
+    this.checks = new DeployChecks<Job>(this.queue);
     this.inline = options.inline
       ? new InlineRunner(
           { ...DEFAULT_INLINE_OPTIONS, ...options.inline },
@@ -370,14 +376,18 @@ export class WorkerPool implements Executor {
     const job = slot.inFlight.get(id);
     if (!job) return;
     if (report && this.inline && !job.request.strict) this.inline.policy.learn(job.key, report);
+    const check = job.request.validate === true;
     slot.inFlight.delete(id);
     slot.committedMs = slot.inFlight.size === 0 ? 0 : slot.committedMs - job.cost;
     if (slot.inFlight.size === 0) {
       slot.watchdog.disarm();
       if (slot.burst && !slot.closing) this.idleBurst(slot);
     }
-    this.admission.finished(job.app);
-    if (outcome.cpuMs !== undefined) this.costs.learn(job.key, outcome.cpuMs);
+    if (check) this.checks.finished();
+    else {
+      this.admission.finished(job.app);
+      if (outcome.cpuMs !== undefined) this.costs.learn(job.key, outcome.cpuMs);
+    }
     const totalMs = performance.now() - job.enqueuedAt;
     const durationMs = runMs ?? totalMs;
     const { resolve } = job;
@@ -515,8 +525,10 @@ export class WorkerPool implements Executor {
     let lookAgainMs = Number.POSITIVE_INFINITY;
     for (const slot of this.slots) {
       const long = this.longRun(slot, now);
-      if (long) holding.add(long.app);
-      else {
+      if (long) {
+        // A deploy's check is not one of its app's runs: that app's quick runs may still take a burst worker.
+        if (!long.request.validate) holding.add(long.app);
+      } else {
         if (!slot.burst) allHeld = false;
         const busy = slot.marker.read();
         lookAgainMs = Math.min(lookAgainMs, busy ? busy.since + longRunMs - now : longRunMs);
@@ -531,18 +543,21 @@ export class WorkerPool implements Executor {
       // Quick: its app holds no long run, and its learned cost (which includes building its sandbox,
       // so a cold version looks dearer than it is) is not that of a known CPU hog.
       const quick = (job: Job) => !holding.has(job.app) && this.costs.expected(job.key) < QUICK_RUNS * longRunMs;
-      while (this.admission.waiting(quick)) {
+      // Deploys' checks go first, whatever their apps hold: the fix for an app whose runs hold every worker is one.
+      for (;;) {
+        const check = this.checks.startable;
+        if (!check && !this.admission.waiting(quick)) break;
         if (!burst) {
           if (!enough && bursts < burstWorkers) this.startBurst();
           break;
         }
-        const job = this.admission.next(quick) as Job;
-        job.cost = this.costs.expected(job.key);
+        const job = (check ? this.checks.next() : this.admission.next(quick)) as Job;
+        if (!check) job.cost = this.costs.expected(job.key);
         this.dispatch(burst, job);
         if (!this.hasRoom(burst)) burst = undefined;
       }
     }
-    if (this.admission.size > 0 && lookAgainMs !== Number.POSITIVE_INFINITY && !this.stallCheck) {
+    if ((this.admission.size > 0 || this.checks.waiting > 0) && lookAgainMs !== Number.POSITIVE_INFINITY && !this.stallCheck) {
       this.stallCheck = setTimeout(
         () => {
           this.stallCheck = undefined;
@@ -601,8 +616,16 @@ export class WorkerPool implements Executor {
     this.startBurst();
   }
 
-  /** Moves waiting invocations to workers while they have room, apps taking turns. */
+  /** Moves waiting deploy checks, then waiting invocations, to workers while they have room, apps taking turns. */
   private pump(): void {
+    while (this.checks.startable && !this.closed) {
+      const slot = this.roomy();
+      if (!slot) {
+        this.relieveStall();
+        return;
+      }
+      this.dispatch(slot, this.checks.next() as Job);
+    }
     while (this.admission.size > 0 && !this.closed) {
       const slot = this.roomy();
       if (!slot) {
@@ -637,9 +660,11 @@ export class WorkerPool implements Executor {
     }
     const share = { concurrency: request.limits.concurrency, queue: request.limits.queue };
     const key = versionKey(request);
+    // A deploy's check always goes to a worker thread (an infinite loop at top level must not stall this
+    // one), outside its app's share: an app saturated by its own runs can still be deployed to.
+    if (request.validate) return this.check(request, sdk, contextJson, key, share);
     // Inline only when the app could start a run now anyway: its concurrency limit and its queue order hold.
-    // A deploy's check always goes to a worker thread (an infinite loop at top level must not stall this one).
-    if (this.inline && !request.validate && this.admission.canStart(request.app, share)) {
+    if (this.inline && this.admission.canStart(request.app, share)) {
       // Calls of an inline run are served here, as the pool serves a worker's (unless kv is served in the workers).
       const host = this.kvDirect
         ? undefined
@@ -697,6 +722,43 @@ export class WorkerPool implements Executor {
         return;
       }
       this.admission.enqueue(job); // throws OVERLOADED when full: the promise rejects with it
+      this.pump();
+    });
+  }
+
+  /**
+   * A deploy's check (validate.ts): not admitted as one of its app's runs but within the checks' own budget
+   * (deploy-checks.ts), and ahead of waiting runs. It counts as a full dispatch budget of work, so no run is
+   * sent to its worker behind it (a check that loops until its CPU limit stalls no run queued there), and
+   * once it has executed for `longRunMs` it holds its worker like any long run: burst workers cover it.
+   */
+  private check(
+    request: InvokeRequest,
+    sdk: SdkHost,
+    contextJson: string,
+    key: string,
+    share: { concurrency: number; queue: number },
+  ): Promise<InvokeOutcome> {
+    return new Promise((resolve, reject) => {
+      const job: Job = {
+        app: request.app,
+        share,
+        enqueuedAt: performance.now(),
+        refuse: reject,
+        request,
+        sdk,
+        contextJson,
+        key,
+        resolve,
+        cost: this.queue.dispatchBudgetMs,
+      };
+      const slot = this.checks.canStart() ? this.roomy() : undefined;
+      if (slot) {
+        this.checks.started();
+        this.dispatch(slot, job);
+        return;
+      }
+      this.checks.enqueue(job); // throws OVERLOADED when the checks' own queue is full: the promise rejects with it
       this.pump();
     });
   }
@@ -778,6 +840,7 @@ export class WorkerPool implements Executor {
     for (const slot of this.slots) clearTimeout(slot.retire);
     this.inline?.close();
     this.admission.drain(() => new PiCloudError("EXECUTOR_UNAVAILABLE"));
+    this.checks.drain(() => new PiCloudError("EXECUTOR_UNAVAILABLE"));
     await Promise.all(
       this.slots.map(async (slot) => {
         slot.closing = true;

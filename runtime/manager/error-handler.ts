@@ -73,6 +73,9 @@ export function installErrorHandling(app: FastifyInstance): void {
       request.log.error({ err: error }, "unhandled error");
       return reply.code(500).send({ error: { code: "INTERNAL", message: ERROR_CODES.INTERNAL.message } });
     }
+    // An overload says when to retry (a deploy whose check found no executor thread, say), as ingress does.
+    const retryAfter = coded.details?.retryAfter;
+    if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
     return reply.code(coded.status).send({ error: coded.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {
