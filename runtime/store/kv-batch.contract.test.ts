@@ -256,6 +256,37 @@ describe.each(BACKENDS)("KV set batching on %s", (backend) => {
     expect(await plain.get("shop", "o", "o0")).toBe("4");
   });
 
+  it("an owner's write refused and sent again guarded sends the NOTIFY a guarded write sends, alone or batched", async () => {
+    const heard: string[] = [];
+    const stop = await db.listen("kvb_owner_test", (payload) => heard.push(payload));
+    try {
+      await db.query(
+        "insert into kv_owner_lease (id, holder, lease_ms) values (1, 'next-owner', 1000) on conflict (id) do update set holder = excluded.holder",
+      );
+      // The owner's view: owner until its confirm finds the lock gone; as owner it sends no notification.
+      let owner = true;
+      const { kv, counts } = store(1, {
+        owner: {
+          holder: "this-owner",
+          confirm: async () => {
+            owner = false;
+          },
+        },
+        guarded: () => !owner,
+        notification: (_app, _c, key) => (owner ? undefined : { channel: "kvb_owner_test", payload: key }),
+      });
+      // r0 goes alone; r1 and r2 queue behind it as the owner's and go as one batch once it has ended.
+      await Promise.all([kv.set("shop", "r", "r0", "1"), kv.set("shop", "r", "r1", "1"), kv.set("shop", "r", "r2", "1")]);
+      expect(counts.batches).toBeGreaterThan(0);
+      owner = true; // and a delete refused as the owner's
+      expect(await kv.delete("shop", "r", "r0")).toBe(true);
+      for (let tries = 0; heard.length < 4 && tries < 100; tries++) await new Promise((r) => setTimeout(r, 20));
+      expect(heard.sort()).toEqual(["r0", "r0", "r1", "r2"]);
+    } finally {
+      await stop();
+    }
+  });
+
   it.runIf(backend === "postgres")(
     "guarded batches take the KV writers' lock: refused while another holds it (DATABASE_OWNED), written when free",
     async () => {

@@ -20,7 +20,8 @@ export interface BatchMember {
   readonly valueJson: string;
   /** Return the stored text (the cache takes it). */
   readonly wantStored: boolean;
-  readonly notify: Notification | undefined;
+  /** The NOTIFY it sends, asked when its batch goes (a set queued as the owner's may go guarded). */
+  readonly notification: () => Notification | undefined;
   readonly alone: () => Promise<UpsertRow>;
 }
 
@@ -133,6 +134,7 @@ export class KvSetBatcher {
     if (batch.length === 1) return settle(batch[0] as Queued);
     let rows: (UpsertRow & Row)[];
     const lock = this.lock();
+    const notices = batch.map((m) => m.notification());
     const params = [
       batch.map((m) => m.app),
       batch.map((m) => m.collection),
@@ -140,8 +142,8 @@ export class KvSetBatcher {
       batch.map((m) => m.valueJson),
       batch.map((m) => m.wantStored),
       lock?.key ?? null,
-      batch.map((m) => m.notify?.channel ?? null),
-      batch.map((m) => m.notify?.payload ?? null),
+      notices.map((n) => n?.channel ?? null),
+      notices.map((n) => n?.payload ?? null),
     ];
     try {
       rows = await this.db.query<UpsertRow & Row>(

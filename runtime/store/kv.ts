@@ -294,13 +294,15 @@ export class KvStore {
     assertKey(key);
     assertValueJson(valueJson);
     const cache = this.cache;
-    const notify = this.notification?.(app, collection, key);
+    // Asked at each try: an owner sends none, and a refused owner's write retried guarded must.
+    const notification = () => this.notification?.(app, collection, key);
     const wantStored = cache?.accepts(valueJson) ?? false;
     const params = [app, collection, key, valueJson, wantStored];
     const ticket = cache?.beginWrite(app, collection, key);
     const single = (q: Queryable) =>
       this.guardedWrite(async (guarded) => {
         const forms = this.writeForms(guarded);
+        const notify = notification();
         const statement = notify ? (forms?.upsertNotify ?? UPSERT_NOTIFY) : (forms?.upsert ?? UPSERT);
         const values = notify ? [...params, notify.channel, notify.payload] : params;
         const rows = await q.query<UpsertRow & Row>(statement, this.withHolder(forms, values)).catch(rethrowValueError);
@@ -309,7 +311,7 @@ export class KvStore {
     const upsert = async (q: Queryable, inTransaction: boolean) => {
       const row =
         this.batcher && !inTransaction
-          ? await this.batcher.set({ app, collection, key, valueJson, wantStored, notify, alone: () => single(q) })
+          ? await this.batcher.set({ app, collection, key, valueJson, wantStored, notification, alone: () => single(q) })
           : await single(q);
       return { result: row, change: { app, collection, key, op: row.inserted ? "insert" : "update", valueJson } as const };
     };
@@ -323,12 +325,13 @@ export class KvStore {
   async delete(app: string, collection: string, key: string, origin: WriteOrigin = DIRECT): Promise<boolean> {
     assertCollection(collection);
     assertKey(key);
-    const notify = this.notification?.(app, collection, key);
     const ticket = this.cache?.beginDelete(app, collection, key);
     const remove = async (q: Queryable) => {
-      const params = notify ? [app, collection, key, notify.channel, notify.payload] : [app, collection, key];
       const existed = await this.guardedWrite(async (guarded) => {
         const forms = this.writeForms(guarded);
+        // Asked at each try, as a set's.
+        const notify = this.notification?.(app, collection, key);
+        const params = notify ? [app, collection, key, notify.channel, notify.payload] : [app, collection, key];
         if (!forms) return (await q.query(notify ? DELETE_NOTIFY : DELETE, params)).length > 0;
         const statement = notify ? forms.deleteNotify : forms.delete;
         const [row] = await q.query<{ ok: boolean; key: string | null }>(statement, this.withHolder(forms, params));
