@@ -26,6 +26,7 @@ describe("a deploy runs the module's top level and checks its default export", (
     ["export default undefined", "undefined"],
     ["export default {}", "an object without a fetch() or scheduled() method"],
     ["export default { fetch: 1 }", "an object without a fetch() or scheduled() method"],
+    ["export default class { fetch() {} }", "a class, which is not a handler (a class constructor cannot be called without new)"],
   ])("refuses %s with SCRIPT_BAD_DEFAULT_EXPORT, and nothing is deployed", async (source, described) => {
     const response = await t.deploy("checked", "bad", source);
     expect(response.statusCode, response.body).toBe(400);
@@ -38,7 +39,6 @@ describe("a deploy runs the module's top level and checks its default export", (
     "export default async function (ctx) { return 1 }",
     "export default function () { return 1 }",
     "export default (ctx) => 1",
-    "export default class { }",
     "export default { async fetch() { return new Response('x') } }",
     "export default { async scheduled() {} }",
     "const handler = { fetch: () => new Response('x') };\nexport default handler;",

@@ -64,6 +64,7 @@ export interface GuestSources {
 /** What a module's default export is, as a deploy judges it (SandboxInstance.defaultExportKind). */
 export type ExportKind =
   | "function"
+  | "class"
   | "fetch"
   | "scheduled"
   | "undefined"
@@ -75,10 +76,13 @@ export type ExportKind =
   | "symbol"
   | "bigint";
 
-/** Guest code: the kind of a default export (a handler: a function, or an object with fetch() or scheduled()). */
+/**
+ * Guest code: the kind of a default export (a handler: a function, or an object with fetch() or scheduled()).
+ * A class is a function to typeof, but calling it throws: told apart by its source text, which starts with `class`.
+ */
 const EXPORT_KIND = `(function (d) {
   "use strict";
-  if (typeof d === "function") return "function";
+  if (typeof d === "function") return /^class\\b/.test(Function.prototype.toString.call(d)) ? "class" : "function";
   if (d === null) return "null";
   if (typeof d === "object") {
     if (typeof d.fetch === "function") return "fetch";
@@ -242,7 +246,7 @@ export class SandboxInstance {
 
   /**
    * What the loaded module's default export is (a deploy's check, executor/validate.ts): `function`,
-   * `fetch` or `scheduled` (an object with that method), else its type (`number`, `object`, `null`, …).
+   * `fetch` or `scheduled` (an object with that method), `class`, else its type (`number`, `object`, `null`, …).
    * Judged in guest code under what is left of the load's limits: a getter on the export is the script's
    * code. Throws a GuestError-shaped object, like loading, when that code fails or runs out of budget.
    */

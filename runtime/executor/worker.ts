@@ -213,9 +213,8 @@ type InvokeMessage = Extract<ToWorker, { t: "invoke" }>;
 function invoke(message: InvokeMessage): void {
   const { key } = message;
   if (message.validate && message.version) {
-    // A deploy's check: its own fresh instance on the app's engine module, never a template, never kept.
     if (message.expectedMs >= FLUSH_BEFORE_MS) outbox.flushNow();
-    runOnEngine(message, message.version, performance.now());
+    runCheck(message, message.version, performance.now());
     return;
   }
   const version = message.version ?? versions.get(key);
@@ -257,6 +256,21 @@ function runOnEngine(message: InvokeMessage, version: WorkerVersion, startedAt: 
   }
   engineFor(version.app, version.limits.memoryMiB).then(
     (created) => runOn(created, message, version, startedAt),
+    (error: unknown) => finish(message, undefined, engineFault(error), startedAt, 0, 0),
+  );
+}
+
+/**
+ * A deploy's check: a fresh instance in an engine module of its own, never stored (not in `modules`),
+ * dropped with the instance when the check ends. WASM memory never shrinks, and only dropping a module
+ * frees it: a check kept in the app's module would keep what its top level allocated for as long as the
+ * module lives (for good on a worker with no idle instances, whose sweep never runs), and would share
+ * the app's memory cap with its runs.
+ */
+function runCheck(message: InvokeMessage, version: WorkerVersion, startedAt: number): void {
+  EngineModule.create(version.limits.memoryMiB).then(
+    // The check runs to its end in this turn (a module's load serves no host call): nothing holds the module after.
+    (engine) => runOn(engine, message, version, startedAt),
     (error: unknown) => finish(message, undefined, engineFault(error), startedAt, 0, 0),
   );
 }

@@ -43,7 +43,7 @@ export const ERROR_CODES = {
   SCRIPT_BAD_DEFAULT_EXPORT: spec(
     400,
     "caller",
-    "The script's default export is not a handler: a function, or an object with a fetch() (or scheduled()) method.",
+    "The script's default export is not a handler: a function (not a class), or an object with a fetch() (or scheduled()) method.",
   ),
   SCRIPT_INIT_FAILED: spec(400, "caller", "The script's top-level code threw or exceeded a limit when the deploy ran it."),
   SCRIPT_IMPORT_UNSUPPORTED: spec(400, "caller", "Scripts cannot import modules; use the global SDK."),
