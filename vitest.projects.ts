@@ -51,6 +51,7 @@ export const TEST_PROJECTS = {
     "runtime/core/kv-ownership.test.ts",
     "runtime/core/membership.test.ts",
     "runtime/executor/burst-workers.test.ts",
+    "runtime/executor/cpu-overrun.test.ts",
     "runtime/executor/deploy-check-class.test.ts",
     "runtime/executor/deploy-check-code.test.ts",
     "runtime/executor/deploy-check-overload.test.ts",
