@@ -693,6 +693,20 @@ export class WorkerPool implements Executor {
     return this.toWorker(request, sdk, contextJson, key, share);
   }
 
+  /** A run waiting for or sent to a worker, settled through the caller's promise; `cost` is its expected work (ms). */
+  private job(
+    request: InvokeRequest,
+    sdk: SdkHost,
+    contextJson: string,
+    key: string,
+    share: { concurrency: number; queue: number },
+    resolve: (outcome: InvokeOutcome) => void,
+    refuse: (error: unknown) => void,
+    cost: number,
+  ): Job {
+    return { app: request.app, share, enqueuedAt: performance.now(), refuse, request, sdk, contextJson, key, resolve, cost };
+  }
+
   /** Queues the invocation for a worker, or sends it to one at once when one has room and nothing waits. */
   private toWorker(
     request: InvokeRequest,
@@ -703,18 +717,7 @@ export class WorkerPool implements Executor {
   ): Promise<InvokeOutcome> {
     if (this.closed) return Promise.reject(new PiCloudError("EXECUTOR_UNAVAILABLE"));
     return new Promise((resolve, reject) => {
-      const job: Job = {
-        app: request.app,
-        share,
-        enqueuedAt: performance.now(),
-        refuse: reject,
-        request,
-        sdk,
-        contextJson,
-        key,
-        resolve,
-        cost: this.costs.expected(key),
-      };
+      const job = this.job(request, sdk, contextJson, key, share, resolve, reject, this.costs.expected(key));
       const slot = this.admission.canStart(request.app, share) ? this.roomy() : undefined;
       if (slot && this.admission.size === 0) {
         this.admission.started(request.app);
@@ -740,18 +743,7 @@ export class WorkerPool implements Executor {
     share: { concurrency: number; queue: number },
   ): Promise<InvokeOutcome> {
     return new Promise((resolve, reject) => {
-      const job: Job = {
-        app: request.app,
-        share,
-        enqueuedAt: performance.now(),
-        refuse: reject,
-        request,
-        sdk,
-        contextJson,
-        key,
-        resolve,
-        cost: this.queue.dispatchBudgetMs,
-      };
+      const job = this.job(request, sdk, contextJson, key, share, resolve, reject, this.queue.dispatchBudgetMs);
       const slot = this.checks.canStart() ? this.roomy() : undefined;
       if (slot) {
         this.checks.started();
