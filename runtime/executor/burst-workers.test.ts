@@ -3,9 +3,9 @@
 // the cap holds however many heavy apps there are, and idle burst workers stop.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../shared/limits.js";
-import { silentLogger } from "../shared/log.js";
 import type { InvokeRequest } from "../shared/wire.js";
-import { type ExecutorQueueOptions, WorkerPool } from "./worker-pool.js";
+import { noSdk, startPool, untilTrue } from "../testing/worker-pool.js";
+import type { WorkerPool } from "./worker-pool.js";
 
 /** Endless loops end at this CPU limit (the most allowed), or when the pool closes: longer than any test here. */
 const SPIN_LIMITS = { ...DEFAULT_LIMITS, cpuMs: 60_000, wallMs: 60_000 };
@@ -22,22 +22,6 @@ const request = (app: string, source: string, limits = DEFAULT_LIMITS): InvokeRe
   strict: false,
   trigger: "test",
 });
-const noSdk = async () => "null";
-const startPool = (workers: number, queue: Partial<ExecutorQueueOptions> = {}) =>
-  WorkerPool.start({
-    workers,
-    logger: silentLogger(),
-    instanceMaxUses: 1_000,
-    instanceMaxAgeMs: 60_000,
-    queue: { queueTimeoutMs: 60_000, ...queue },
-  });
-const until = async (done: () => boolean, what: string, timeoutMs = 30_000) => {
-  const end = performance.now() + timeoutMs;
-  while (!done()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 /** An endless loop; one still queued when the pool closes is refused, which counts as its end here. */
 const spin = (pool: WorkerPool, app: string) =>
   pool.invoke(request(app, SPIN, SPIN_LIMITS), noSdk).catch((error: { code: string }) => ({ ok: false, refused: error.code }));
@@ -49,7 +33,7 @@ describe("burst workers", () => {
       const spins = [spin(pool, "shop"), spin(pool, "shop")];
       // A third loop of the same app waits for a regular worker: it never takes a burst worker.
       const third = spin(pool, "shop");
-      await until(() => pool.stats().inFlight === 2, "both loops dispatched");
+      await untilTrue(() => pool.stats().inFlight === 2, "both loops dispatched");
       const calm = await pool.invoke(request("demo", QUICK), noSdk);
       expect(calm).toMatchObject({ ok: true, resultJson: '"demo"' });
       expect(pool.burstWorkers()).toBe(1);
@@ -58,7 +42,7 @@ describe("burst workers", () => {
       expect(pool.stats()).toMatchObject({ queued: 1, inFlight: 2 });
       expect((calm.queuedMs ?? 0) + calm.durationMs).toBeLessThan(SPIN_LIMITS.cpuMs / 2);
       // Idle for burstIdleMs, the burst worker stops (a timer: nothing polls).
-      await until(() => pool.burstWorkers() === 0, "the idle burst worker to stop", 10_000);
+      await untilTrue(() => pool.burstWorkers() === 0, "the idle burst worker to stop", 10_000);
       expect(pool.burstWorkersStarted()).toBe(1);
       await pool.close();
       for (const outcome of await Promise.all([...spins, third])) expect(outcome).toMatchObject({ ok: false });
@@ -71,7 +55,7 @@ describe("burst workers", () => {
     const pool = await startPool(2);
     try {
       const spins = [spin(pool, "shop"), spin(pool, "shop"), spin(pool, "shop")];
-      await until(() => pool.stats().inFlight === 2, "both loops dispatched");
+      await untilTrue(() => pool.stats().inFlight === 2, "both loops dispatched");
       // Long past the point where both runs count as long (100 ms).
       await new Promise((r) => setTimeout(r, 600));
       expect(pool.burstWorkers()).toBeLessThanOrEqual(1);
@@ -89,9 +73,9 @@ describe("burst workers", () => {
     const pool = await startPool(2, { burstIdleMs: 60_000 });
     try {
       const spins = [spin(pool, "shop"), spin(pool, "shop")];
-      await until(() => pool.stats().inFlight === 2, "both loops dispatched");
+      await untilTrue(() => pool.stats().inFlight === 2, "both loops dispatched");
       // Nothing waits: before, no burst worker started until another app's run came.
-      await until(() => pool.burstWorkers() === 1, "the spare burst worker to start", 10_000);
+      await untilTrue(() => pool.burstWorkers() === 1, "the spare burst worker to start", 10_000);
       expect(pool.stats()).toMatchObject({ queued: 0, inFlight: 2 });
       const calm = await pool.invoke(request("demo", QUICK), noSdk);
       expect(calm).toMatchObject({ ok: true, resultJson: '"demo"' });
@@ -112,7 +96,7 @@ describe("burst workers", () => {
         spins.push(spin(pool, app));
         await new Promise((r) => setTimeout(r, 300));
       }
-      await until(() => pool.burstWorkers() === 2 && pool.stats().inFlight === 3, "the burst workers to fill");
+      await untilTrue(() => pool.burstWorkers() === 2 && pool.stats().inFlight === 3, "the burst workers to fill");
       await new Promise((r) => setTimeout(r, 600));
       expect(pool.burstWorkers()).toBe(2);
       expect(pool.burstWorkersStarted()).toBe(2);
@@ -128,7 +112,7 @@ describe("burst workers", () => {
     const pool = await startPool(1, { burstWorkers: 0, queueTimeoutMs: 1_000 });
     try {
       const loop = spin(pool, "shop");
-      await until(() => pool.stats().inFlight === 1, "the loop dispatched");
+      await untilTrue(() => pool.stats().inFlight === 1, "the loop dispatched");
       await expect(pool.invoke(request("demo", QUICK), noSdk)).rejects.toMatchObject({ code: "OVERLOADED" });
       expect(pool.burstWorkers()).toBe(0);
       await pool.close();

@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PiCloudError } from "../shared/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../shared/limits.js";
-import { silentLogger } from "../shared/log.js";
 import type { InvokeRequest } from "../shared/wire.js";
 import { startTestRuntime, type TestRuntime } from "../testing/runtime.js";
-import { type ExecutorQueueOptions, WorkerPool } from "./worker-pool.js";
+import { noSdk, startPool, untilTrue } from "../testing/worker-pool.js";
+import type { WorkerPool } from "./worker-pool.js";
 
 describe("a deploy's check is not one of the app's runs", () => {
   let t: TestRuntime;
@@ -93,22 +93,6 @@ const check = (app: string, source: string, limits = DEFAULT_LIMITS): InvokeRequ
   trigger: "test",
   validate: true,
 });
-const noSdk = async () => "null";
-const startPool = (workers: number, queue: Partial<ExecutorQueueOptions> = {}) =>
-  WorkerPool.start({
-    workers,
-    logger: silentLogger(),
-    instanceMaxUses: 1_000,
-    instanceMaxAgeMs: 60_000,
-    queue: { queueTimeoutMs: 60_000, ...queue },
-  });
-const until = async (done: () => boolean, what: string, timeoutMs = 30_000) => {
-  const end = performance.now() + timeoutMs;
-  while (!done()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 /** An endless loop; one still queued when the pool closes is refused, which counts as its end here. */
 const spin = (pool: WorkerPool, app: string) =>
   pool.invoke(run(app, SPIN, SPIN_LIMITS), noSdk).catch((error: { code: string }) => ({ ok: false, refused: error.code }));
@@ -127,7 +111,7 @@ describe("deploy checks in the worker pool", () => {
     try {
       const full = { ...SPIN_LIMITS, concurrency: 1, queue: 0 };
       const loop = pool.invoke(run("busy", SPIN, full), noSdk).catch(() => undefined);
-      await until(() => pool.stats().inFlight === 1, "the app's one run dispatched");
+      await untilTrue(() => pool.stats().inFlight === 1, "the app's one run dispatched");
       await expect(pool.invoke(run("busy", QUICK, full), noSdk)).rejects.toMatchObject({ code: "OVERLOADED" });
       expect(await pool.invoke(check("busy", QUICK, full), noSdk)).toMatchObject({ ok: true, resultJson: '"function"' });
       await pool.close();
@@ -141,7 +125,7 @@ describe("deploy checks in the worker pool", () => {
     const pool = await startPool(2);
     try {
       const spins = [spin(pool, "shop"), spin(pool, "shop"), spin(pool, "shop")];
-      await until(() => pool.stats().inFlight === 2, "both loops dispatched");
+      await untilTrue(() => pool.stats().inFlight === 2, "both loops dispatched");
       const checked = await pool.invoke(check("shop", QUICK), noSdk);
       expect(checked).toMatchObject({ ok: true, resultJson: '"function"' });
       // The app's third loop still waits for a regular worker: the check took none of its place.
@@ -177,7 +161,7 @@ describe("deploy checks in the worker pool", () => {
     const pool = await startPool(2, { deployChecks: 1, deployChecksWaiting: 1 });
     try {
       const looping = watched(pool.invoke(check("a", `while (true) {}\n${QUICK}`, { ...DEFAULT_LIMITS, cpuMs: 3_000 }), noSdk));
-      await until(() => pool.stats().inFlight === 1, "the first check dispatched");
+      await untilTrue(() => pool.stats().inFlight === 1, "the first check dispatched");
       const waiting = watched(pool.invoke(check("b", QUICK), noSdk));
       const refused = await pool.invoke(check("c", QUICK), noSdk).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(PiCloudError);
@@ -197,7 +181,7 @@ describe("deploy checks in the worker pool", () => {
     const pool = await startPool(1, { burstWorkers: 0, queueTimeoutMs: 1_000 });
     try {
       const loop = spin(pool, "shop");
-      await until(() => pool.stats().inFlight === 1, "the loop dispatched");
+      await untilTrue(() => pool.stats().inFlight === 1, "the loop dispatched");
       const refused = await pool.invoke(check("shop", QUICK), noSdk).catch((error: unknown) => error);
       expect(refused).toMatchObject({ code: "OVERLOADED" });
       expect((refused as PiCloudError).message).toContain("The deploy's check waited 1000 ms");
